@@ -1,0 +1,13 @@
+DROP TABLE outbox;
+DROP TABLE audit_log;
+DROP TABLE calendar_days;
+DROP TABLE deadlines;
+DROP TABLE case_people;
+DROP TABLE case_events;
+DROP TABLE cases;
+DROP TABLE case_counters;
+DROP TABLE setup_tokens;
+DROP TABLE login_failures;
+DROP TABLE auth_tokens;
+DROP TABLE users;
+DROP TABLE settings;

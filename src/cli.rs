@@ -1,0 +1,149 @@
+//! Subcommands: serve (default), migrate, and the operator tools.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::clock::SystemClock;
+use crate::config::{Settings, Sources};
+use crate::db;
+use crate::startup::{build_state, Application};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lcspr-tracker",
+    version,
+    about = "LCSPR Tracker: statutory deadlines for child safeguarding practice reviews"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web service (the default).
+    Serve {
+        /// Listen address, HOST:PORT (overrides server.bind).
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Exit 0 when the service at URL answers /healthz with 200 (for container health checks).
+    Healthcheck {
+        #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
+        url: String,
+    },
+}
+
+/// A start-up or command failure: the message for the operator and the exit status.
+#[derive(Debug)]
+pub struct CliError {
+    pub message: String,
+    pub status: u8,
+}
+
+impl CliError {
+    pub fn new(status: u8, message: impl std::fmt::Display) -> Self {
+        CliError {
+            message: message.to_string(),
+            status,
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            ExitCode::from(e.status)
+        }
+    }
+}
+
+fn load_settings() -> Result<Settings, CliError> {
+    let settings = Settings::load(&Sources::from_process()).map_err(|e| CliError::new(2, e))?;
+    crate::telemetry::init(&settings.log.filter);
+    Ok(settings)
+}
+
+/// Opens the database (applying pending migrations).
+fn open_db(settings: &Settings) -> Result<db::Pool, CliError> {
+    db::connect(&settings.database, settings.database_is_default()).map_err(|e| CliError::new(1, e))
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    if let Some(Command::Healthcheck { url }) = &cli.command {
+        return healthcheck(url);
+    }
+    let settings = load_settings()?;
+    match cli.command.unwrap_or(Command::Serve { bind: None }) {
+        Command::Serve { bind } => serve(settings, bind),
+        Command::Healthcheck { .. } => unreachable!("handled above"),
+        Command::Migrate => {
+            let pool = open_db(&settings)?;
+            drop(pool);
+            println!("migrations applied");
+            Ok(())
+        }
+    }
+}
+
+fn serve(settings: Settings, bind: Option<String>) -> Result<(), CliError> {
+    let bind = bind.unwrap_or_else(|| settings.server.bind.clone());
+    let backend = db::DbUrl::parse(&settings.database.url)
+        .map(|u| u.backend_name())
+        .unwrap_or("?");
+    let state = build_state(settings, Arc::new(SystemClock)).map_err(|e| CliError::new(1, e))?;
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(state, &bind).map_err(|e| CliError::new(1, e))?;
+        let addr = app.running.addr;
+        tracing::info!(address = %addr, backend, "listening on http://{addr}");
+        app.running
+            .server
+            .await
+            .map_err(|e| CliError::new(1, format!("server stopped: {e}")))?;
+        tracing::info!("stopped cleanly");
+        Ok(())
+    })
+}
+
+/// A dependency-free HTTP GET: the runtime image has no curl.
+fn healthcheck(url: &str) -> Result<(), CliError> {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| CliError::new(2, "--url must be an http:// URL"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let fail = |e: std::io::Error| CliError::new(1, format!("{url}: {e}"));
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(authority)
+        .map_err(fail)?
+        .next()
+        .ok_or_else(|| CliError::new(1, format!("{authority}: no address")))?;
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(3)).map_err(fail)?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .map_err(fail)?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {authority}\r\n\r\n").map_err(fail)?;
+    let mut head = [0u8; 32];
+    let n = stream.read(&mut head).map_err(fail)?;
+    let status_line = String::from_utf8_lossy(&head[..n]);
+    if status_line.split_whitespace().nth(1) == Some("200") {
+        Ok(())
+    } else {
+        Err(CliError::new(
+            1,
+            format!("{url}: {}", status_line.lines().next().unwrap_or("")),
+        ))
+    }
+}

@@ -1,0 +1,481 @@
+//! Typed settings, layered in one precedence order: the defaults compiled into the binary
+//! < `config/default.toml` < `config/<LCSPR_ENV>.toml` < `LCSPR__SECTION__KEY` variables
+//! (`DATABASE_URL` overrides `database.url`). Unknown keys and values of the wrong type stop
+//! start-up with a message naming the key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use toml::{Table, Value};
+
+/// The defaults: the shipped `config/default.toml`, compiled in.
+pub const BUILT_IN_DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub service: ServiceSettings,
+    pub partnership: PartnershipSettings,
+    pub auth: AuthSettings,
+    pub calendar: CalendarSettings,
+    pub rules: RulesSettings,
+    pub jobs: JobsSettings,
+    pub mail: MailSettings,
+    pub documents: DocumentSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub workers: usize,
+    pub shutdown_timeout_secs: u64,
+    pub trusted_proxies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: u32,
+    pub pool_timeout_secs: u64,
+    pub sqlite_busy_timeout_ms: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSettings {
+    pub base_url: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnershipSettings {
+    pub code: String,
+    pub name: String,
+    pub division: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub jwt_secret: String,
+    pub jwt_secret_file: String,
+    pub token_ttl_minutes: i64,
+    pub session_idle_minutes: i64,
+    pub max_failed_logins: i32,
+    pub failed_login_window_minutes: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSettings {
+    pub bank_holidays_file: String,
+    pub closure_days: Vec<ClosureDay>,
+}
+
+/// A local closure day from the configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClosureDay {
+    pub date: NaiveDate,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesSettings {
+    pub file: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsSettings {
+    pub enabled: bool,
+    pub sweep_interval_secs: u64,
+    pub delivery_interval_secs: u64,
+    pub max_attempts: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: MailTransportKind,
+    pub smtp_url: String,
+    pub from: String,
+    pub outbox_dir: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransportKind {
+    Smtp,
+    File,
+    Memory,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSettings {
+    pub max_bytes: u64,
+    pub dir: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub filter: String,
+}
+
+/// A configuration problem, worded for the operator who has to fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// Where the layers come from; tests build one by hand instead of reading the process.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// Folder holding `default.toml` and `<env>.toml` (default `config`).
+    pub config_dir: Option<PathBuf>,
+    /// The `LCSPR_ENV` value.
+    pub env_name: Option<String>,
+    /// Environment variables (name, value).
+    pub vars: Vec<(String, String)>,
+}
+
+impl Sources {
+    /// The real process: `LCSPR_CONFIG_DIR` (default `config`), `LCSPR_ENV`, and all variables.
+    pub fn from_process() -> Self {
+        Sources {
+            config_dir: std::env::var_os("LCSPR_CONFIG_DIR").map(PathBuf::from),
+            env_name: std::env::var("LCSPR_ENV").ok().filter(|s| !s.is_empty()),
+            vars: std::env::vars().collect(),
+        }
+    }
+}
+
+impl Settings {
+    /// The built-in defaults alone.
+    pub fn defaults() -> Settings {
+        Self::load(&Sources {
+            config_dir: Some(PathBuf::from("/nonexistent-lcspr-config")),
+            ..Sources::default()
+        })
+        .expect("built-in defaults parse")
+    }
+
+    /// Merges every layer and checks the result.
+    pub fn load(sources: &Sources) -> Result<Settings, ConfigError> {
+        let defaults: Table = BUILT_IN_DEFAULTS
+            .parse()
+            .map_err(|e| ConfigError(format!("built-in defaults: {e}")))?;
+        let mut merged = defaults.clone();
+        let dir = sources
+            .config_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("config"));
+        let mut files = vec![dir.join("default.toml")];
+        if let Some(env) = &sources.env_name {
+            let path = dir.join(format!("{env}.toml"));
+            if !path.exists() {
+                return Err(ConfigError(format!(
+                    "LCSPR_ENV is {env:?} but {} does not exist",
+                    path.display()
+                )));
+            }
+            files.push(path);
+        }
+        for path in files.iter().filter(|p| p.exists()) {
+            let layer = read_layer(path)?;
+            check_known(&defaults, &layer, "", &path.display().to_string())?;
+            merge(&mut merged, layer);
+        }
+        apply_env(&defaults, &mut merged, &sources.vars)?;
+        let settings: Settings =
+            serde_path_to_error::deserialize(Value::Table(merged)).map_err(|e| {
+                let path = e.path().to_string();
+                ConfigError(format!("key `{path}`: {}", e.into_inner()))
+            })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let code = &self.partnership.code;
+        if code.is_empty() || code.len() > 12 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(ConfigError(format!(
+                "key `partnership.code`: {code:?} must be 1 to 12 letters or digits"
+            )));
+        }
+        if !(self.service.base_url.starts_with("http://")
+            || self.service.base_url.starts_with("https://"))
+        {
+            return Err(ConfigError(
+                "key `service.base_url`: must start with http:// or https://".into(),
+            ));
+        }
+        if self.database.pool_size == 0 {
+            return Err(ConfigError(
+                "key `database.pool_size`: must be at least 1".into(),
+            ));
+        }
+        if self.auth.session_idle_minutes <= 0 || self.auth.token_ttl_minutes <= 0 {
+            return Err(ConfigError(
+                "key `auth.session_idle_minutes` and `auth.token_ttl_minutes` must be positive"
+                    .into(),
+            ));
+        }
+        if self.mail.transport == MailTransportKind::Smtp && self.mail.smtp_url.is_empty() {
+            return Err(ConfigError(
+                "key `mail.smtp_url`: required when mail.transport is \"smtp\"".into(),
+            ));
+        }
+        if self.documents.max_bytes == 0 {
+            return Err(ConfigError(
+                "key `documents.max_bytes`: must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// True when the database URL is the built-in default (then its folder may be created).
+    pub fn database_is_default(&self) -> bool {
+        self.database.url == Settings::defaults().database.url
+    }
+
+    /// True when the public address is HTTPS (cookies are then `Secure`, HSTS is sent).
+    pub fn is_https(&self) -> bool {
+        self.service.base_url.starts_with("https://")
+    }
+}
+
+fn read_layer(path: &Path) -> Result<Table, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+    text.parse::<Table>()
+        .map_err(|e| ConfigError(format!("{}: {e}", path.display())))
+}
+
+/// Every key of `layer` must exist in the defaults.
+fn check_known(
+    defaults: &Table,
+    layer: &Table,
+    prefix: &str,
+    origin: &str,
+) -> Result<(), ConfigError> {
+    for (key, value) in layer {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match (defaults.get(key), value) {
+            (None, _) => {
+                return Err(ConfigError(format!("{origin}: unknown key `{path}`")));
+            }
+            (Some(Value::Table(d)), Value::Table(l)) => check_known(d, l, &path, origin)?,
+            (Some(Value::Table(_)), _) => {
+                return Err(ConfigError(format!(
+                    "{origin}: key `{path}` must be a section ([{path}])"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn merge(base: &mut Table, layer: Table) {
+    for (key, value) in layer {
+        match (base.get_mut(&key), value) {
+            (Some(Value::Table(b)), Value::Table(l)) => merge(b, l),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// Applies `LCSPR__SECTION__KEY` variables, typed by the default value at that key.
+fn apply_env(
+    defaults: &Table,
+    merged: &mut Table,
+    vars: &[(String, String)],
+) -> Result<(), ConfigError> {
+    let mut overrides: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    for (name, value) in vars {
+        if name == "DATABASE_URL" {
+            overrides.insert(
+                ("database".into(), "url".into()),
+                (name.clone(), value.clone()),
+            );
+            continue;
+        }
+        let Some(rest) = name.strip_prefix("LCSPR__") else {
+            continue;
+        };
+        let parts: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
+        let [section, key] = parts.as_slice() else {
+            return Err(ConfigError(format!(
+                "environment variable {name}: expected LCSPR__SECTION__KEY"
+            )));
+        };
+        // DATABASE_URL wins over LCSPR__DATABASE__URL.
+        let slot = (section.clone(), key.clone());
+        if section == "database" && key == "url" && overrides.contains_key(&slot) {
+            continue;
+        }
+        overrides.insert(slot, (name.clone(), value.clone()));
+    }
+    for ((section, key), (name, raw)) in overrides {
+        let Some(default) = defaults
+            .get(&section)
+            .and_then(Value::as_table)
+            .and_then(|t| t.get(&key))
+        else {
+            return Err(ConfigError(format!(
+                "environment variable {name}: unknown key `{section}.{key}`"
+            )));
+        };
+        let value = typed_like(default, &raw).ok_or_else(|| {
+            ConfigError(format!(
+                "environment variable {name}: key `{section}.{key}` expects {}, got {raw:?}",
+                default.type_str()
+            ))
+        })?;
+        if let Some(Value::Table(t)) = merged.get_mut(&section) {
+            t.insert(key, value);
+        }
+    }
+    Ok(())
+}
+
+fn typed_like(default: &Value, raw: &str) -> Option<Value> {
+    match default {
+        Value::String(_) => Some(Value::String(raw.to_string())),
+        Value::Integer(_) => raw.trim().parse().ok().map(Value::Integer),
+        Value::Float(_) => raw.trim().parse().ok().map(Value::Float),
+        Value::Boolean(_) => match raw.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Some(Value::Boolean(true)),
+            "false" | "0" | "no" | "off" => Some(Value::Boolean(false)),
+            _ => None,
+        },
+        // Arrays and tables are written in TOML syntax: LCSPR__SERVER__TRUSTED_PROXIES='["10.0.0.1"]'
+        _ => format!("v = {raw}")
+            .parse::<Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .filter(|v| v.type_str() == default.type_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_vars(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::load(&Sources {
+            config_dir: Some(PathBuf::from("/nonexistent")),
+            env_name: None,
+            vars: vars
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+        })
+    }
+
+    #[test]
+    fn defaults_load() {
+        let s = Settings::defaults();
+        assert_eq!(s.server.bind, "127.0.0.1:8080");
+        assert_eq!(s.database.url, "sqlite://data/lcspr.db");
+        assert_eq!(s.mail.transport, MailTransportKind::File);
+        assert_eq!(s.documents.max_bytes, 26_214_400);
+    }
+
+    #[test]
+    fn env_overrides_with_types() {
+        let s = with_vars(&[
+            ("LCSPR__JOBS__ENABLED", "false"),
+            ("LCSPR__DATABASE__POOL_SIZE", "3"),
+            ("LCSPR__SERVER__TRUSTED_PROXIES", "[\"10.0.0.1\"]"),
+            ("DATABASE_URL", "postgres://x@y/z"),
+            ("LCSPR__DATABASE__URL", "sqlite://ignored.db"),
+        ])
+        .unwrap();
+        assert!(!s.jobs.enabled);
+        assert_eq!(s.database.pool_size, 3);
+        assert_eq!(s.server.trusted_proxies, vec!["10.0.0.1".to_string()]);
+        assert_eq!(s.database.url, "postgres://x@y/z");
+    }
+
+    #[test]
+    fn unknown_env_key_is_named() {
+        let err = with_vars(&[("LCSPR__JOBS__ENABLD", "false")]).unwrap_err();
+        assert!(err.0.contains("jobs.enabld"), "{}", err.0);
+        assert!(err.0.contains("LCSPR__JOBS__ENABLD"), "{}", err.0);
+    }
+
+    #[test]
+    fn unparsable_env_value_is_named() {
+        let err = with_vars(&[("LCSPR__DATABASE__POOL_SIZE", "many")]).unwrap_err();
+        assert!(err.0.contains("database.pool_size"), "{}", err.0);
+        let err = with_vars(&[("LCSPR__DATABASE__POOL_SIZE", "-1")]).unwrap_err();
+        assert!(err.0.contains("database.pool_size"), "{}", err.0);
+    }
+
+    #[test]
+    fn files_layer_in_order_and_unknown_file_keys_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("default.toml"),
+            "[partnership]\ncode = \"ABC\"\n[jobs]\nsweep_interval_secs = 7\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("prod.toml"),
+            "[partnership]\ncode = \"XYZ\"\n",
+        )
+        .unwrap();
+        let s = Settings::load(&Sources {
+            config_dir: Some(dir.path().to_path_buf()),
+            env_name: Some("prod".into()),
+            vars: vec![],
+        })
+        .unwrap();
+        assert_eq!(s.partnership.code, "XYZ");
+        assert_eq!(s.jobs.sweep_interval_secs, 7);
+
+        std::fs::write(
+            dir.path().join("prod.toml"),
+            "[mail]\ntransprt = \"smtp\"\n",
+        )
+        .unwrap();
+        let err = Settings::load(&Sources {
+            config_dir: Some(dir.path().to_path_buf()),
+            env_name: Some("prod".into()),
+            vars: vec![],
+        })
+        .unwrap_err();
+        assert!(err.0.contains("mail.transprt"), "{}", err.0);
+
+        std::fs::write(
+            dir.path().join("prod.toml"),
+            "[mail]\ntransport = \"pigeon\"\n",
+        )
+        .unwrap();
+        let err = Settings::load(&Sources {
+            config_dir: Some(dir.path().to_path_buf()),
+            env_name: Some("prod".into()),
+            vars: vec![],
+        })
+        .unwrap_err();
+        assert!(err.0.contains("mail.transport"), "{}", err.0);
+    }
+}

@@ -1,0 +1,218 @@
+//! Database access: one connection type for SQLite and PostgreSQL (chosen by the URL scheme),
+//! the r2d2 pool, embedded migrations, and the write-transaction helper.
+
+pub mod schema;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::DatabaseSettings;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend. Queries written once against `schema.rs` run on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
+
+/// Which backend a URL names. A bare path is refused rather than silently creating a database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DbUrl {
+    pub fn parse(url: &str) -> Result<DbUrl, DbError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(DbError::Config(
+                    "database.url: sqlite:// needs a file path, e.g. sqlite://data/lcspr.db".into(),
+                ));
+            }
+            Ok(DbUrl::Sqlite(PathBuf::from(path)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DbUrl::Postgres(url.to_string()))
+        } else {
+            Err(DbError::Config(
+                "database.url must start with sqlite:// or postgres:// (a bare path is not accepted)"
+                    .into(),
+            ))
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DbUrl::Sqlite(_) => "sqlite",
+            DbUrl::Postgres(_) => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("{0}")]
+    Config(String),
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("no database connection available: {0}")]
+    Pool(#[from] r2d2::Error),
+}
+
+/// Opens connections for the pool, keeping the real connection error (the derived
+/// `establish` of a MultiConnection throws it away) and applying SQLite's PRAGMAs.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DbUrl,
+    busy_timeout_ms: u32,
+}
+
+impl ConnectionManager {
+    fn connect(&self) -> Result<DbConnection, DbError> {
+        match &self.url {
+            DbUrl::Sqlite(path) => {
+                let path_str = path.to_string_lossy();
+                let mut conn = SqliteConnection::establish(&path_str)
+                    .map_err(|e| DbError::Connect(e.to_string()))?;
+                // WAL for concurrent readers, FULL sync because these are statutory records.
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                    self.busy_timeout_ms
+                ))
+                .map_err(|e| DbError::Connect(e.to_string()))?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            DbUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Pg)
+                .map_err(|e| DbError::Connect(e.to_string())),
+        }
+    }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<DbConnection, DbError> {
+        ConnectionManager::connect(self)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        conn.batch_execute("SELECT 1").map_err(DbError::Query)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+/// Checks the URL, opens one connection (so a wrong URL fails here with its real cause),
+/// applies pending migrations, and builds the pool.
+pub fn connect(settings: &DatabaseSettings, create_parent: bool) -> Result<Pool, DbError> {
+    let url = DbUrl::parse(&settings.url)?;
+    if let DbUrl::Sqlite(path) = &url {
+        let parent = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
+        if !parent.is_dir() {
+            if create_parent {
+                std::fs::create_dir_all(&parent).map_err(|e| {
+                    DbError::Config(format!("cannot create {}: {e}", parent.display()))
+                })?;
+            } else {
+                return Err(DbError::Config(format!(
+                    "database.url: the folder {} does not exist (create it, or choose another path)",
+                    parent.display()
+                )));
+            }
+        }
+    }
+    let manager = ConnectionManager {
+        url,
+        busy_timeout_ms: settings.sqlite_busy_timeout_ms,
+    };
+    let mut first = manager.connect()?;
+    run_migrations(&mut first)?;
+    drop(first);
+    r2d2::Pool::builder()
+        .max_size(settings.pool_size)
+        .connection_timeout(Duration::from_secs(settings.pool_timeout_secs))
+        .build(manager)
+        .map_err(DbError::Pool)
+}
+
+/// Applies every pending migration of the connection's backend.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, DbError> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Pg(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+    }
+    .map_err(|e| DbError::Migration(e.to_string()))?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    Ok(applied)
+}
+
+/// True when the database answers and no migration is pending.
+pub fn is_ready(conn: &mut DbConnection) -> bool {
+    let pending = match conn {
+        DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConnection::Pg(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+    };
+    matches!(pending, Ok(false))
+}
+
+impl DbConnection {
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, DbConnection::Pg(_))
+    }
+}
+
+/// Runs `f` in a write transaction. On SQLite the transaction starts with `BEGIN IMMEDIATE`,
+/// taking the write lock up front, so two writers wait for each other (busy timeout) instead of
+/// one failing when it upgrades a read lock.
+pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The original error matters more than a failed rollback.
+            let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,199 @@
+// One schema for both backends: text ids, naive-UTC timestamps, text enums.
+// Keep in step with migrations/sqlite and migrations/postgres (tests/migrations.rs checks).
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        agency -> Nullable<Text>,
+        active -> Bool,
+        password_hash -> Text,
+        password_changed_at -> Timestamp,
+        reminder_mode -> Text,
+        feed_token_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    auth_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_failures (key) {
+        key -> Text,
+        failures -> Integer,
+        first_failure_at -> Timestamp,
+        last_failure_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    setup_tokens (token_hash) {
+        token_hash -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    case_counters (prefix) {
+        prefix -> Text,
+        last_sequence -> Integer,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        reference -> Text,
+        financial_year -> Text,
+        child_pseudonym -> Text,
+        child_name -> Nullable<Text>,
+        child_dob -> Nullable<Date>,
+        aware_on -> Date,
+        incident_on -> Date,
+        harm -> Text,
+        looked_after -> Bool,
+        summary -> Text,
+        division -> Text,
+        stage -> Text,
+        event_count -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_events (id) {
+        id -> Text,
+        case_id -> Text,
+        sequence -> Integer,
+        event_type -> Text,
+        occurred_on -> Date,
+        data -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_people (case_id, user_id, relation) {
+        case_id -> Text,
+        user_id -> Text,
+        relation -> Text,
+        since -> Date,
+    }
+}
+
+diesel::table! {
+    deadlines (id) {
+        id -> Text,
+        case_id -> Text,
+        rule_id -> Text,
+        rule_version -> Integer,
+        instance -> Integer,
+        label -> Text,
+        role -> Text,
+        due_on -> Date,
+        status -> Text,
+        met_on -> Nullable<Date>,
+        trigger_event -> Text,
+        trigger_on -> Date,
+        explanation -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_days (id) {
+        id -> Text,
+        division -> Nullable<Text>,
+        day -> Date,
+        title -> Text,
+        kind -> Text,
+        source -> Text,
+        notes -> Text,
+        bunting -> Bool,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        actor_role -> Nullable<Text>,
+        action -> Text,
+        outcome -> Text,
+        case_id -> Nullable<Text>,
+        subject -> Nullable<Text>,
+        detail -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        dedupe_key -> Text,
+        kind -> Text,
+        recipient_id -> Nullable<Text>,
+        to_address -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        case_id -> Nullable<Text>,
+        deadline_id -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(auth_tokens -> users (user_id));
+diesel::joinable!(case_events -> cases (case_id));
+diesel::joinable!(case_people -> cases (case_id));
+diesel::joinable!(case_people -> users (user_id));
+diesel::joinable!(deadlines -> cases (case_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    settings,
+    users,
+    auth_tokens,
+    login_failures,
+    setup_tokens,
+    case_counters,
+    cases,
+    case_events,
+    case_people,
+    deadlines,
+    calendar_days,
+    audit_log,
+    outbox,
+);

@@ -1,0 +1,12 @@
+//! LCSPR Tracker: serious child safeguarding incidents and Local Child Safeguarding Practice
+//! Reviews, driven against their statutory deadlines. See docs/ARCHITECTURE.md.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod web;

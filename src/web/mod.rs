@@ -1,0 +1,54 @@
+//! HTTP: routes, the server, and its lifecycle.
+
+mod health;
+
+use std::net::SocketAddr;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{middleware, web, App, HttpServer};
+
+use crate::state::AppState;
+
+/// All routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(health::routes);
+}
+
+/// A bound, not yet awaited server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub server: Server,
+}
+
+impl Running {
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+}
+
+/// Binds the HTTP server; SIGTERM and Ctrl-C let in-flight requests finish.
+pub fn bind(state: AppState, bind: &str) -> std::io::Result<Running> {
+    let workers = match state.settings.server.workers {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let shutdown = state.settings.server.shutdown_timeout_secs;
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
+            .configure(routes)
+    })
+    .workers(workers)
+    .shutdown_timeout(shutdown)
+    .bind(bind)?;
+    let addr = *server
+        .addrs()
+        .first()
+        .ok_or_else(|| std::io::Error::other("no address bound"))?;
+    Ok(Running {
+        addr,
+        server: server.run(),
+    })
+}

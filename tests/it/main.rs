@@ -1,0 +1,8 @@
+//! Integration tests: each starts the real application on port 0 with its own fresh database
+//! (SQLite in a temporary folder; or, when TEST_DATABASE_URL names a PostgreSQL server, a new
+//! database on it that is dropped afterwards).
+
+mod support;
+
+mod health;
+mod migrations;

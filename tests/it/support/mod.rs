@@ -1,0 +1,99 @@
+//! The test harness: a real server on port 0, its own database, a clock the test controls.
+
+#![allow(dead_code)]
+
+pub mod db;
+
+use std::sync::Arc;
+
+use actix_web::dev::ServerHandle;
+use chrono::NaiveDate;
+use lcspr_tracker::clock::FixedClock;
+use lcspr_tracker::config::{MailTransportKind, Settings};
+use lcspr_tracker::startup::{build_state, Application};
+use lcspr_tracker::state::AppState;
+
+pub use db::TestDb;
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub clock: FixedClock,
+    pub client: awc::Client,
+    handle: ServerHandle,
+    // Dropped last: the database outlives the pool that uses it.
+    _dir: tempfile::TempDir,
+    pub db: TestDb,
+}
+
+/// Settings for a test: its own database and folders, mail captured in memory, jobs off
+/// (tests run sweeps and deliveries themselves).
+pub fn test_settings(db: &TestDb, dir: &std::path::Path) -> Settings {
+    let mut s = Settings::defaults();
+    s.database.url = db.url.clone();
+    s.database.pool_size = 4;
+    s.mail.transport = MailTransportKind::Memory;
+    s.mail.outbox_dir = dir.join("outbox").to_string_lossy().into_owned();
+    s.documents.dir = dir.join("documents").to_string_lossy().into_owned();
+    s.jobs.enabled = false;
+    s.server.workers = 2;
+    s.calendar.bank_holidays_file = "/nonexistent/bank-holidays.json".into();
+    s.rules.file = "/nonexistent/rules.toml".into();
+    s
+}
+
+impl TestApp {
+    /// Starts the app with a clock standing on `today`.
+    pub async fn spawn_on(today: NaiveDate) -> TestApp {
+        Self::spawn_with(today, |_| {}).await
+    }
+
+    pub async fn spawn() -> TestApp {
+        Self::spawn_on(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()).await
+    }
+
+    pub async fn spawn_with(today: NaiveDate, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = TestDb::create(dir.path());
+        let mut settings = test_settings(&db, dir.path());
+        adjust(&mut settings);
+        let clock = FixedClock::on(today);
+        let state = build_state(settings, Arc::new(clock.clone())).expect("app state");
+        let app = Application::build(state.clone(), "127.0.0.1:0").expect("bind");
+        let base = format!("http://{}", app.running.addr);
+        let handle = app.running.handle();
+        actix_web::rt::spawn(app.running.server);
+        TestApp {
+            base,
+            state,
+            clock,
+            client: awc::Client::builder().disable_redirects().finish(),
+            handle,
+            _dir: dir,
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let mut resp = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
+        let body = resp.body().limit(50_000_000).await.expect("body");
+        (
+            resp.status().as_u16(),
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    }
+
+    /// Stops the server and waits for in-flight requests.
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}
