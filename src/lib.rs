@@ -1,10 +1,12 @@
 //! LCSPR Tracker: serious child safeguarding incidents and Local Child Safeguarding Practice
 //! Reviews, driven against their statutory deadlines. See docs/ARCHITECTURE.md.
 
+pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod startup;
 pub mod state;

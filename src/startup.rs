@@ -1,11 +1,14 @@
-//! Builds the whole application from settings: database, state, HTTP server.
-//! Used by `serve` and by the integration tests, so both run the same code.
+//! Builds the whole application from settings: database, rules, calendar, keys, HTTP server.
+//! Used by `serve`, the other subcommands and the integration tests, so all run the same code.
 
 use std::sync::Arc;
 
+use crate::app::auth::JwtKeys;
+use crate::app::calendar::CalendarStore;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db;
+use crate::domain::rules::{RuleSet, SHIPPED_RULES};
 use crate::state::AppState;
 use crate::web::{self, Running};
 
@@ -19,6 +22,8 @@ pub struct Application {
 pub enum StartError {
     #[error(transparent)]
     Db(#[from] db::DbError),
+    #[error("{0}")]
+    Config(String),
     #[error("cannot listen on {bind}: {source}")]
     Bind {
         bind: String,
@@ -26,10 +31,42 @@ pub enum StartError {
     },
 }
 
+/// The rules from `rules.file` when it exists, else the copy compiled in.
+pub fn load_rules(settings: &Settings) -> Result<RuleSet, StartError> {
+    let path = std::path::Path::new(&settings.rules.file);
+    let (text, origin) = if path.exists() {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| StartError::Config(format!("{}: {e}", path.display())))?;
+        (text, path.display().to_string())
+    } else {
+        (SHIPPED_RULES.to_string(), "built-in rules".to_string())
+    };
+    RuleSet::parse(&text).map_err(|e| StartError::Config(format!("{origin}: {e}")))
+}
+
 /// Opens the database (applying migrations) and assembles the shared state.
 pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
+    let rules = load_rules(&settings)?;
+    let division = settings
+        .partnership
+        .division
+        .parse()
+        .map_err(|e| StartError::Config(format!("key `partnership.division`: {e}")))?;
+    let calendars = CalendarStore::from_settings(&settings).map_err(StartError::Config)?;
     let pool = db::connect(&settings.database, settings.database_is_default())?;
-    Ok(AppState::new(settings, pool, clock))
+    let mut conn = pool.get().map_err(db::DbError::Pool)?;
+    let keys =
+        JwtKeys::load(&settings.auth, &mut conn).map_err(|e| StartError::Config(e.to_string()))?;
+    drop(conn);
+    Ok(AppState {
+        settings: Arc::new(settings),
+        pool,
+        clock,
+        rules: Arc::new(rules),
+        calendars: Arc::new(calendars),
+        keys: Arc::new(keys),
+        division,
+    })
 }
 
 impl Application {

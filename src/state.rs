@@ -2,9 +2,15 @@
 
 use std::sync::Arc;
 
+use chrono::{NaiveDate, NaiveDateTime};
+
+use crate::app::auth::JwtKeys;
+use crate::app::calendar::CalendarStore;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{DbConnection, Pool};
+use crate::domain::calendar::Division;
+use crate::domain::rules::RuleSet;
 use crate::error::AppError;
 
 /// Shared application state; cheap to clone.
@@ -13,27 +19,32 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub pool: Pool,
     pub clock: Arc<dyn Clock>,
+    pub rules: Arc<RuleSet>,
+    pub calendars: Arc<CalendarStore>,
+    pub keys: Arc<JwtKeys>,
+    /// The partnership's bank holiday division.
+    pub division: Division,
 }
 
 impl AppState {
-    pub fn new(settings: Settings, pool: Pool, clock: Arc<dyn Clock>) -> Self {
-        AppState {
-            settings: Arc::new(settings),
-            pool,
-            clock,
-        }
+    pub fn now(&self) -> NaiveDateTime {
+        self.clock.now()
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today()
     }
 
     /// Runs blocking database work on the blocking thread pool.
     pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut DbConnection, &AppState) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let state = self.clone();
         actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(crate::db::DbError::Pool)?;
-            f(&mut conn)
+            let mut conn = state.pool.get().map_err(crate::db::DbError::Pool)?;
+            f(&mut conn, &state)
         })
         .await?
     }

@@ -1,6 +1,7 @@
 //! Database access: one connection type for SQLite and PostgreSQL (chosen by the URL scheme),
 //! the r2d2 pool, embedded migrations, and the write-transaction helper.
 
+pub mod models;
 pub mod schema;
 
 use std::path::PathBuf;
@@ -216,3 +217,6 @@ where
         }
     }
 }
+
+/// The backend type of [`DbConnection`] (for boxed queries).
+pub type DbBackend = <DbConnection as Connection>::Backend;

@@ -75,6 +75,7 @@ diesel::table! {
         summary -> Text,
         division -> Text,
         stage -> Text,
+        next_due_on -> Nullable<Date>,
         event_count -> Integer,
         created_by -> Text,
         created_at -> Timestamp,

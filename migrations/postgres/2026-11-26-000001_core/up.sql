@@ -63,6 +63,7 @@ CREATE TABLE cases (
     summary TEXT NOT NULL,
     division TEXT NOT NULL,
     stage TEXT NOT NULL,
+    next_due_on DATE,
     event_count INTEGER NOT NULL,
     created_by TEXT NOT NULL REFERENCES users (id),
     created_at TIMESTAMP NOT NULL,
@@ -70,6 +71,7 @@ CREATE TABLE cases (
 );
 CREATE INDEX cases_stage ON cases (stage);
 CREATE INDEX cases_financial_year ON cases (financial_year);
+CREATE INDEX cases_next_due ON cases (next_due_on);
 
 CREATE TABLE case_events (
     id TEXT PRIMARY KEY NOT NULL,

@@ -1,0 +1,260 @@
+//! The case list: only visible cases, filtered by stage, deadline status and financial year,
+//! sorted, one page at a time.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::app::Actor;
+use crate::db::models::{CaseRow, DeadlineRow};
+use crate::db::schema::{case_people, cases, deadlines};
+use crate::db::DbConnection;
+use crate::domain::calendar::Division;
+use crate::domain::case::Stage;
+use crate::domain::deadlines::DeadlineStatus;
+use crate::domain::roles::Role;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::text_enum;
+
+text_enum! {
+    /// How the list is ordered.
+    pub enum Sort {
+        NextDue = ("next_due", "Next deadline"),
+        Reference = ("reference", "Reference"),
+        AwareOn = ("aware_on", "Date aware"),
+        Stage = ("stage", "Stage"),
+        Updated = ("updated", "Last updated"),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub stage: Option<Stage>,
+    pub deadline_status: Option<DeadlineStatus>,
+    /// Financial year, e.g. `2025-26`.
+    pub year: Option<String>,
+    pub sort: Sort,
+    pub descending: bool,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl Default for Filter {
+    fn default() -> Self {
+        Filter {
+            stage: None,
+            deadline_status: None,
+            year: None,
+            sort: Sort::NextDue,
+            descending: false,
+            page: 1,
+            per_page: 50,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NextDeadline {
+    pub rule: String,
+    pub label: String,
+    pub due_on: NaiveDate,
+    pub working_days_left: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseSummary {
+    pub id: String,
+    pub reference: String,
+    pub child_pseudonym: String,
+    pub stage: String,
+    pub stage_label: String,
+    pub aware_on: NaiveDate,
+    pub financial_year: String,
+    pub next_deadline: Option<NextDeadline>,
+    pub overdue: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    pub cases: Vec<CaseSummary>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// Case ids visible to the actor, as a filter on `cases`.
+type Boxed<'a> = cases::BoxedQuery<'a, crate::db::DbBackend>;
+
+fn visible<'a>(mut q: Boxed<'a>, actor: &'a Actor) -> Boxed<'a> {
+    match actor.role {
+        Role::LeadReviewer => {
+            q = q.filter(
+                cases::id.eq_any(
+                    case_people::table
+                        .filter(case_people::user_id.eq(&actor.user_id))
+                        .filter(case_people::relation.eq("lead_reviewer"))
+                        .select(case_people::case_id),
+                ),
+            )
+        }
+        Role::SubgroupMember => {
+            q = q.filter(
+                cases::id.ne_all(
+                    case_people::table
+                        .filter(case_people::user_id.eq(&actor.user_id))
+                        .filter(case_people::relation.eq("conflict"))
+                        .select(case_people::case_id),
+                ),
+            )
+        }
+        Role::Admin => q = q.filter(cases::id.eq("")),
+        _ => {}
+    }
+    q
+}
+
+fn filtered<'a>(actor: &'a Actor, f: &'a Filter, today: NaiveDate) -> Boxed<'a> {
+    let mut q = visible(cases::table.into_boxed(), actor);
+    if let Some(s) = f.stage {
+        q = q.filter(cases::stage.eq(s.as_str()));
+    }
+    if let Some(y) = &f.year {
+        q = q.filter(cases::financial_year.eq(y));
+    }
+    if let Some(status) = f.deadline_status {
+        // Each branch keeps its subquery unboxed: a boxed subquery does not compile for the
+        // two-backend connection.
+        q = match status {
+            DeadlineStatus::Pending => q.filter(
+                cases::id.eq_any(
+                    deadlines::table
+                        .filter(deadlines::status.eq("pending"))
+                        .filter(deadlines::due_on.ge(today))
+                        .select(deadlines::case_id),
+                ),
+            ),
+            DeadlineStatus::Missed => q.filter(
+                cases::id.eq_any(
+                    deadlines::table
+                        .filter(
+                            deadlines::status.eq("missed").or(deadlines::status
+                                .eq("pending")
+                                .and(deadlines::due_on.lt(today))),
+                        )
+                        .select(deadlines::case_id),
+                ),
+            ),
+            other => q.filter(
+                cases::id.eq_any(
+                    deadlines::table
+                        .filter(deadlines::status.eq(other.as_str()))
+                        .select(deadlines::case_id),
+                ),
+            ),
+        };
+    }
+    q
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    f: &Filter,
+) -> Result<Page, AppError> {
+    let today = st.today();
+    let total: i64 = filtered(actor, f, today).count().get_result(conn)?;
+    let mut q = filtered(actor, f, today).select(CaseRow::as_select());
+    q = match (f.sort, f.descending) {
+        (Sort::NextDue, false) => q.order((
+            cases::next_due_on.is_null(),
+            cases::next_due_on.asc(),
+            cases::reference.asc(),
+        )),
+        (Sort::NextDue, true) => q.order((
+            cases::next_due_on.is_null(),
+            cases::next_due_on.desc(),
+            cases::reference.asc(),
+        )),
+        (Sort::Reference, false) => q.order((cases::financial_year.asc(), cases::reference.asc())),
+        (Sort::Reference, true) => q.order((cases::financial_year.desc(), cases::reference.desc())),
+        (Sort::AwareOn, false) => q.order((cases::aware_on.asc(), cases::reference.asc())),
+        (Sort::AwareOn, true) => q.order((cases::aware_on.desc(), cases::reference.asc())),
+        (Sort::Stage, false) => q.order((cases::stage.asc(), cases::reference.asc())),
+        (Sort::Stage, true) => q.order((cases::stage.desc(), cases::reference.asc())),
+        (Sort::Updated, false) => q.order((cases::updated_at.asc(), cases::reference.asc())),
+        (Sort::Updated, true) => q.order((cases::updated_at.desc(), cases::reference.asc())),
+    };
+    let per_page = f.per_page.clamp(1, 500);
+    let page = f.page.max(1);
+    let rows: Vec<CaseRow> = q.limit(per_page).offset((page - 1) * per_page).load(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let pending: Vec<DeadlineRow> = deadlines::table
+        .filter(deadlines::case_id.eq_any(&ids))
+        .filter(deadlines::status.eq("pending"))
+        .order(deadlines::due_on.asc())
+        .select(DeadlineRow::as_select())
+        .load(conn)?;
+    let mut by_case: HashMap<&str, Vec<&DeadlineRow>> = HashMap::new();
+    for d in &pending {
+        by_case.entry(d.case_id.as_str()).or_default().push(d);
+    }
+    let calendar = st.calendars.current(conn)?;
+    let cases = rows
+        .iter()
+        .map(|r| {
+            let division: Division = r.division.parse().unwrap_or_default();
+            let ds = by_case.get(r.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            CaseSummary {
+                id: r.id.clone(),
+                reference: r.reference.clone(),
+                child_pseudonym: r.child_pseudonym.clone(),
+                stage_label: r
+                    .stage
+                    .parse::<Stage>()
+                    .map(|s| s.label().to_string())
+                    .unwrap_or_default(),
+                stage: r.stage.clone(),
+                aware_on: r.aware_on,
+                financial_year: r.financial_year.clone(),
+                overdue: ds.iter().filter(|d| d.due_on < today).count(),
+                next_deadline: ds.first().map(|d| NextDeadline {
+                    rule: d.rule_id.clone(),
+                    label: d.label.clone(),
+                    due_on: d.due_on,
+                    working_days_left: calendar.count_working_days(division, today, d.due_on),
+                }),
+            }
+        })
+        .collect();
+    Ok(Page {
+        cases,
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// Visible cases counted by stage (for the dashboard).
+pub fn count_by_stage(
+    conn: &mut DbConnection,
+    actor: &Actor,
+) -> Result<Vec<(String, i64)>, AppError> {
+    let stages: Vec<String> = visible(cases::table.into_boxed(), actor)
+        .select(cases::stage)
+        .load(conn)?;
+    let mut counts: Vec<(String, i64)> = Stage::ALL
+        .iter()
+        .map(|s| {
+            (
+                s.as_str().to_string(),
+                stages.iter().filter(|x| *x == s.as_str()).count() as i64,
+            )
+        })
+        .collect();
+    counts.retain(|(_, n)| *n > 0);
+    Ok(counts)
+}

@@ -1,0 +1,175 @@
+//! Rows as read from and written to the tables. `New*` structs are rows being inserted.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub agency: Option<String>,
+    pub active: bool,
+    pub password_hash: String,
+    pub password_changed_at: NaiveDateTime,
+    pub reminder_mode: String,
+    pub feed_token_hash: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: &'a str,
+    pub agency: Option<&'a str>,
+    pub active: bool,
+    pub password_hash: &'a str,
+    pub password_changed_at: NaiveDateTime,
+    pub reminder_mode: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = auth_tokens)]
+pub struct TokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub kind: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = login_failures)]
+pub struct LoginFailureRow {
+    pub key: String,
+    pub failures: i32,
+    pub first_failure_at: NaiveDateTime,
+    pub last_failure_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = cases)]
+pub struct CaseRow {
+    pub id: String,
+    pub reference: String,
+    pub financial_year: String,
+    pub child_pseudonym: String,
+    pub child_name: Option<String>,
+    pub child_dob: Option<NaiveDate>,
+    pub aware_on: NaiveDate,
+    pub incident_on: NaiveDate,
+    pub harm: String,
+    pub looked_after: bool,
+    pub summary: String,
+    pub division: String,
+    pub stage: String,
+    pub next_due_on: Option<NaiveDate>,
+    pub event_count: i32,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_events)]
+pub struct EventRow {
+    pub id: String,
+    pub case_id: String,
+    pub sequence: i32,
+    pub event_type: String,
+    pub occurred_on: NaiveDate,
+    pub data: String,
+    pub recorded_by: String,
+    pub recorded_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_people)]
+pub struct CasePersonRow {
+    pub case_id: String,
+    pub user_id: String,
+    pub relation: String,
+    pub since: NaiveDate,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = deadlines)]
+pub struct DeadlineRow {
+    pub id: String,
+    pub case_id: String,
+    pub rule_id: String,
+    pub rule_version: i32,
+    pub instance: i32,
+    pub label: String,
+    pub role: String,
+    pub due_on: NaiveDate,
+    pub status: String,
+    pub met_on: Option<NaiveDate>,
+    pub trigger_event: String,
+    pub trigger_on: NaiveDate,
+    pub explanation: String,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = calendar_days)]
+pub struct CalendarDayRow {
+    pub id: String,
+    pub division: Option<String>,
+    pub day: NaiveDate,
+    pub title: String,
+    pub kind: String,
+    pub source: String,
+    pub notes: String,
+    pub bunting: bool,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub outcome: String,
+    pub case_id: Option<String>,
+    pub subject: Option<String>,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub dedupe_key: String,
+    pub kind: String,
+    pub recipient_id: Option<String>,
+    pub to_address: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub case_id: Option<String>,
+    pub deadline_id: Option<String>,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub claimed_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}

@@ -1,0 +1,458 @@
+//! A case's deadlines, computed from its dated events, the rules and the calendar; each with
+//! its explanation. Pure: the same events, rules and calendar always give the same deadlines.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::calendar::{Calendar, CalendarError, Division, Reckoning};
+use super::case::{CaseFacts, Stage};
+use super::events::{Event, EventData, EventType, Recipient};
+use super::roles::Role;
+use super::rules::{Occurrence, Offset, Rule, RuleSet};
+use crate::text_enum;
+
+text_enum! {
+    /// Where a deadline stands. `Missed` covers both "met late" and "past due, not met".
+    pub enum DeadlineStatus {
+        Pending = ("pending", "Pending"),
+        Met = ("met", "Met"),
+        Missed = ("missed", "Missed"),
+        Waived = ("waived", "Waived"),
+    }
+}
+
+/// Why a deadline falls when it does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    pub rule: String,
+    pub rule_version: i32,
+    pub source: String,
+    pub trigger_event: EventType,
+    pub trigger_on: NaiveDate,
+    /// The counting itself: from, count, unit, direction, every non-working day skipped.
+    pub reckoning: Option<Reckoning>,
+    /// Set when the deadline is waived: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waived_because: Option<String>,
+    /// The whole explanation as one sentence.
+    pub text: String,
+}
+
+/// One computed deadline of a case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deadline {
+    pub rule_id: String,
+    pub rule_version: i32,
+    /// 0 for one-off rules; 1, 2, … for recurring and per-occurrence rules.
+    pub instance: i32,
+    pub label: String,
+    pub role: Role,
+    pub due_on: NaiveDate,
+    /// `Pending` here means not met yet; whether it is overdue depends on today
+    /// (see [`effective_status`]).
+    pub status: DeadlineStatus,
+    pub met_on: Option<NaiveDate>,
+    pub trigger_event: EventType,
+    pub trigger_on: NaiveDate,
+    pub statutory: bool,
+    pub explanation: Explanation,
+}
+
+/// The status a person sees today: a pending deadline whose date has passed is missed.
+pub fn effective_status(
+    status: DeadlineStatus,
+    due_on: NaiveDate,
+    today: NaiveDate,
+) -> DeadlineStatus {
+    if status == DeadlineStatus::Pending && due_on < today {
+        DeadlineStatus::Missed
+    } else {
+        status
+    }
+}
+
+/// Everything the computation needs about a case.
+pub struct CaseInput<'a> {
+    pub facts: CaseFacts,
+    pub division: Division,
+    pub stage: Stage,
+    pub events: &'a [Event],
+}
+
+/// Computes every deadline of a case.
+pub fn compute(
+    case: &CaseInput<'_>,
+    rules: &RuleSet,
+    calendar: &Calendar,
+) -> Result<Vec<Deadline>, CalendarError> {
+    let mut out = vec![];
+    for id in rules.ids() {
+        let Some(any_version) = rules.versions(id).first().copied() else {
+            continue;
+        };
+        let triggers: Vec<&Event> = case
+            .events
+            .iter()
+            .filter(|e| e.kind() == any_version.trigger)
+            .collect();
+        let chosen: Vec<(i32, &Event)> = match any_version.occurrence {
+            Occurrence::First => triggers.first().map(|e| (0, *e)).into_iter().collect(),
+            Occurrence::Latest => triggers.last().map(|e| (0, *e)).into_iter().collect(),
+            Occurrence::Each => triggers
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (i as i32 + 1, *e))
+                .collect(),
+        };
+        for (instance, trigger) in chosen {
+            let rule = rules
+                .effective(id, trigger.occurred_on)
+                .expect("a rule with versions has an effective one");
+            if !rule.applies(&case.facts, &trigger.data) {
+                continue;
+            }
+            if rule.recurring_until.is_some() {
+                recurring(case, rule, trigger, calendar, &mut out)?;
+            } else {
+                out.push(one(case, rule, instance, trigger, calendar)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A recurring rule: instance 1 from the trigger, then one after each meeting event, until a
+/// stop event.
+fn recurring(
+    case: &CaseInput<'_>,
+    rule: &Rule,
+    first: &Event,
+    calendar: &Calendar,
+    out: &mut Vec<Deadline>,
+) -> Result<(), CalendarError> {
+    let stops = rule.recurring_until.as_deref().unwrap_or(&[]);
+    let stop = case
+        .events
+        .iter()
+        .find(|e| e.sequence > first.sequence && stops.contains(&e.kind()));
+    let mut trigger = first;
+    let mut instance = 1;
+    loop {
+        let mut d = one(case, rule, instance, trigger, calendar)?;
+        let next = case.events.iter().find(|e| {
+            e.sequence > trigger.sequence
+                && rule.met_by.pattern.matches(&e.data)
+                && stop.is_none_or(|s| e.sequence < s.sequence)
+        });
+        if next.is_none() && d.status == DeadlineStatus::Pending {
+            if let Some(s) = stop {
+                waive(
+                    &mut d,
+                    format!(
+                        "not needed after {} on {}",
+                        s.kind().label().to_lowercase(),
+                        s.occurred_on.format("%-d %b %Y")
+                    ),
+                );
+            }
+        }
+        out.push(d);
+        match next {
+            Some(e) if instance < 1000 => {
+                trigger = e;
+                instance += 1;
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
+fn one(
+    case: &CaseInput<'_>,
+    rule: &Rule,
+    instance: i32,
+    trigger: &Event,
+    calendar: &Calendar,
+) -> Result<Deadline, CalendarError> {
+    let (due_on, reckoning) = match &rule.offset {
+        Offset::WorkingDays(n) => {
+            let r = calendar.add_working_days(case.division, trigger.occurred_on, *n)?;
+            (r.date, Some(r))
+        }
+        Offset::WorkingDaysBefore { days, field } => {
+            let base = trigger
+                .data
+                .date_field(field)
+                .unwrap_or(trigger.occurred_on);
+            let r = calendar.add_working_days(case.division, base, -days)?;
+            (r.date, Some(r))
+        }
+        Offset::CalendarMonths(m) => {
+            let r = Reckoning::calendar_months(trigger.occurred_on, *m)?;
+            (r.date, Some(r))
+        }
+        Offset::OnDate { field } => (
+            trigger
+                .data
+                .date_field(field)
+                .unwrap_or(trigger.occurred_on),
+            None,
+        ),
+    };
+    let met_on = met_on(case.events, rule, trigger);
+    let status = match met_on {
+        Some(m) if m <= due_on => DeadlineStatus::Met,
+        Some(_) => DeadlineStatus::Missed,
+        None => DeadlineStatus::Pending,
+    };
+    let text = explain_text(rule, trigger, reckoning.as_ref(), due_on);
+    let mut d = Deadline {
+        rule_id: rule.id.clone(),
+        rule_version: rule.version,
+        instance,
+        label: rule.label.clone(),
+        role: rule.role,
+        due_on,
+        status,
+        met_on,
+        trigger_event: trigger.kind(),
+        trigger_on: trigger.occurred_on,
+        statutory: rule.statutory,
+        explanation: Explanation {
+            rule: rule.id.clone(),
+            rule_version: rule.version,
+            source: rule.source.clone(),
+            trigger_event: trigger.kind(),
+            trigger_on: trigger.occurred_on,
+            reckoning,
+            waived_because: None,
+            text,
+        },
+    };
+    if d.status == DeadlineStatus::Pending {
+        if let Some(reason) = waiver(case, rule, trigger) {
+            waive(&mut d, reason);
+        }
+    }
+    Ok(d)
+}
+
+fn waive(d: &mut Deadline, reason: String) {
+    d.status = DeadlineStatus::Waived;
+    d.explanation.text = format!("{}. Waived: {reason}", d.explanation.text);
+    d.explanation.waived_because = Some(reason);
+}
+
+/// The date of the first event that meets the deadline, if any.
+fn met_on(events: &[Event], rule: &Rule, trigger: &Event) -> Option<NaiveDate> {
+    let m = &rule.met_by;
+    let reset_after = events
+        .iter()
+        .filter(|e| m.reset_by.iter().any(|p| p.matches(&e.data)))
+        .map(|e| e.sequence)
+        .max()
+        .unwrap_or(0);
+    let tie = m
+        .same
+        .as_ref()
+        .map(|field| (field, trigger.data.field(field)));
+    events
+        .iter()
+        .filter(|e| m.any_time || e.sequence > trigger.sequence)
+        .filter(|e| e.sequence > reset_after)
+        .filter(|e| m.pattern.matches(&e.data))
+        .find(|e| tie.as_ref().is_none_or(|(f, v)| &e.data.field(f) == v))
+        .map(|e| e.occurred_on)
+}
+
+/// Why an unmet deadline no longer applies, if it does not.
+fn waiver(case: &CaseInput<'_>, rule: &Rule, trigger: &Event) -> Option<String> {
+    for e in case.events.iter().filter(|e| e.sequence > trigger.sequence) {
+        match &e.data {
+            EventData::DeadlineWaived { rule: id, reason } if id == &rule.id => {
+                return Some(format!(
+                    "{reason} (recorded {})",
+                    e.occurred_on.format("%-d %b %Y")
+                ));
+            }
+            EventData::Withdrawn { .. } => {
+                return Some(format!(
+                    "notification withdrawn on {}",
+                    e.occurred_on.format("%-d %b %Y")
+                ));
+            }
+            EventData::Closed { .. } if !rule.survives_closure => {
+                return Some(format!(
+                    "case closed on {}",
+                    e.occurred_on.format("%-d %b %Y")
+                ));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn explain_text(
+    rule: &Rule,
+    trigger: &Event,
+    reckoning: Option<&Reckoning>,
+    due: NaiveDate,
+) -> String {
+    let counted = match reckoning {
+        Some(r) => r.describe(),
+        None => format!(
+            "due on the date set when the {} was recorded → {}",
+            trigger.kind().label().to_lowercase(),
+            due.format("%a %-d %b %Y")
+        ),
+    };
+    format!(
+        "{} (rule {} v{}): {} on {}; {}",
+        rule.label,
+        rule.id,
+        rule.version,
+        trigger.kind().label(),
+        trigger.occurred_on.format("%a %-d %b %Y"),
+        counted
+    )
+}
+
+/// Why publishing on a date is not allowed yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicationRefusal {
+    pub recipient: Recipient,
+    pub message: String,
+    /// The earliest date publication would be allowed, when a copy was sent but too late.
+    pub earliest: Option<NaiveDate>,
+}
+
+/// The seven-working-day rule: publication on `publication_on` is allowed only when every
+/// pre-publication copy was sent on or before its due date counted back from that date.
+/// The rules with a `working_days_before` offset triggered by `publication_planned` define it.
+pub fn check_publication(
+    case: &CaseInput<'_>,
+    rules: &RuleSet,
+    calendar: &Calendar,
+    publication_on: NaiveDate,
+) -> Result<(), Vec<PublicationRefusal>> {
+    let plan = case
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.kind() == EventType::PublicationPlanned);
+    let format = plan.and_then(|p| p.data.field("format"));
+    let synthetic = Event {
+        sequence: case.events.iter().map(|e| e.sequence).max().unwrap_or(0) + 1,
+        occurred_on: publication_on,
+        data: EventData::PublicationPlanned {
+            publication_on,
+            format: format
+                .and_then(|f| f.parse().ok())
+                .unwrap_or(super::events::PublicationFormat::Full),
+            justification: None,
+        },
+    };
+    let mut refusals = vec![];
+    for id in rules.ids() {
+        let Some(rule) = rules.effective(id, publication_on) else {
+            continue;
+        };
+        if rule.trigger != EventType::PublicationPlanned
+            || !matches!(rule.offset, Offset::WorkingDaysBefore { .. })
+            || !rule.applies(&case.facts, &synthetic.data)
+        {
+            continue;
+        }
+        let recipient = rule
+            .met_by
+            .pattern
+            .fields
+            .get("recipient")
+            .and_then(|v| v.first())
+            .and_then(|r| r.parse::<Recipient>().ok())
+            .unwrap_or(Recipient::Panel);
+        let latest_send =
+            match calendar.add_working_days(case.division, publication_on, -offset_days(rule)) {
+                Ok(r) => r.date,
+                Err(e) => {
+                    refusals.push(PublicationRefusal {
+                        recipient,
+                        message: e.to_string(),
+                        earliest: None,
+                    });
+                    continue;
+                }
+            };
+        match met_on(case.events, rule, &synthetic) {
+            Some(sent) if sent <= latest_send => {}
+            Some(sent) => {
+                let earliest = calendar
+                    .add_working_days(case.division, sent, offset_days(rule))
+                    .ok()
+                    .map(|r| r.date);
+                refusals.push(PublicationRefusal {
+                    recipient,
+                    message: format!(
+                        "the copy to {} was sent on {}, less than {} working days before publication on {} (it had to go by {}); the earliest permissible publication date is {}",
+                        recipient.label(),
+                        sent.format("%a %-d %b %Y"),
+                        offset_days(rule),
+                        publication_on.format("%a %-d %b %Y"),
+                        latest_send.format("%a %-d %b %Y"),
+                        earliest.map_or("unknown".into(), |d| d.format("%a %-d %b %Y").to_string()),
+                    ),
+                    earliest,
+                });
+            }
+            None => refusals.push(PublicationRefusal {
+                recipient,
+                message: format!(
+                    "no copy of the current report has been sent to {}; send it by {} to publish on {}",
+                    recipient.label(),
+                    latest_send.format("%a %-d %b %Y"),
+                    publication_on.format("%a %-d %b %Y"),
+                ),
+                earliest: None,
+            }),
+        }
+    }
+    if refusals.is_empty() {
+        Ok(())
+    } else {
+        Err(refusals)
+    }
+}
+
+fn offset_days(rule: &Rule) -> i32 {
+    match rule.offset {
+        Offset::WorkingDaysBefore { days, .. } => days,
+        _ => 0,
+    }
+}
+
+/// For a publication date, the latest day each copy may be sent; and the earliest permissible
+/// publication date given today's date if no copy has been sent yet.
+pub fn prepub_latest_send(
+    rules: &RuleSet,
+    calendar: &Calendar,
+    division: Division,
+    publication_on: NaiveDate,
+) -> Result<Vec<(String, NaiveDate, Reckoning)>, CalendarError> {
+    let mut out = vec![];
+    for id in rules.ids() {
+        let Some(rule) = rules.effective(id, publication_on) else {
+            continue;
+        };
+        if rule.trigger == EventType::PublicationPlanned {
+            if let Offset::WorkingDaysBefore { days, .. } = rule.offset {
+                let r = calendar.add_working_days(division, publication_on, -days)?;
+                out.push((rule.label.clone(), r.date, r));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

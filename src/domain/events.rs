@@ -1,0 +1,537 @@
+//! Case events: the append-only source of truth. Each type, its fields, and the parsing of a
+//! request body into a typed event with errors that name the field.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::case::Harm;
+use super::input::{parse_date, FieldError, Fields, SHORT_MAX};
+use crate::text_enum;
+
+text_enum! {
+    /// Every event a case can hold.
+    pub enum EventType {
+        Aware = ("aware", "Local authority became aware"),
+        SinSubmitted = ("sin_submitted", "Serious incident notification submitted"),
+        PartnersInformed = ("partners_informed", "Safeguarding partners informed"),
+        LacDeathNotified = ("lac_death_notified", "Looked-after child death notified to the Secretary of State and Ofsted"),
+        RapidReviewSent = ("rapid_review_sent", "Rapid review sent to the Panel"),
+        PanelResponse = ("panel_response", "Panel response received"),
+        LcsprDecided = ("lcspr_decided", "Decision to initiate an LCSPR"),
+        ReviewerAppointed = ("reviewer_appointed", "Lead reviewer appointed"),
+        ReviewMeeting = ("review_meeting", "Review team meeting"),
+        LearningWorkshop = ("learning_workshop", "Reflective learning workshop"),
+        FamilyEngagement = ("family_engagement", "Family engagement"),
+        PractitionerEngagement = ("practitioner_engagement", "Practitioner engagement"),
+        ProgressCheck = ("progress_check", "Progress check (time and quality)"),
+        ReportVersionUploaded = ("report_version_uploaded", "Report version uploaded"),
+        FinalReportSubmitted = ("final_report_submitted", "Final report submitted"),
+        QaApproved = ("qa_approved", "Quality assured by the Sub-Group"),
+        Ratified = ("ratified", "Ratified by the Executive Board"),
+        PublicationPlanned = ("publication_planned", "Publication planned"),
+        PublicationDelayed = ("publication_delayed", "Publication delayed"),
+        PrepubCopySent = ("prepub_copy_sent", "Pre-publication copy sent"),
+        Published = ("published", "Published"),
+        NspccSent = ("nspcc_sent", "Sent to the NSPCC repository"),
+        BriefingPublished = ("briefing_published", "Learning briefing published"),
+        WebinarHeld = ("webinar_held", "Practitioner webinar held"),
+        ActionAdded = ("action_added", "Improvement action added"),
+        ActionDone = ("action_done", "Improvement action completed"),
+        Archived = ("archived", "Report archived from the website"),
+        DeadlineWaived = ("deadline_waived", "Deadline waived"),
+        Withdrawn = ("withdrawn", "Notification withdrawn"),
+        Closed = ("closed", "Case closed"),
+    }
+}
+
+text_enum! {
+    /// The rapid review's recommendation.
+    pub enum Decision {
+        Lcspr = ("lcspr", "Local review (LCSPR)"),
+        NoLcspr = ("no_lcspr", "No local review"),
+        NationalReview = ("national_review", "National review recommended"),
+    }
+}
+
+text_enum! {
+    /// The national Panel's written response to a rapid review.
+    pub enum PanelOutcome {
+        Agrees = ("agrees", "Agrees"),
+        Challenges = ("challenges", "Challenges the decision"),
+        NationalReview = ("national_review", "Panel will run a national review"),
+    }
+}
+
+text_enum! {
+    /// Regulation 11 criteria (Working Together ch.4/ch.5) met by the case.
+    pub enum Criterion {
+        A = ("a", "highlights or may highlight improvements needed to safeguard and promote the welfare of children"),
+        B = ("b", "highlights or may highlight recurrent themes in the safeguarding of children"),
+        C = ("c", "highlights or may highlight concerns about two or more organisations or agencies working together"),
+        D = ("d", "the Panel has considered and concluded that a local review may be more appropriate"),
+    }
+}
+
+text_enum! {
+    /// How the report will be published.
+    pub enum PublicationFormat {
+        Full = ("full", "Full report"),
+        Summary = ("summary", "Summary only"),
+        None = ("none", "Not published"),
+    }
+}
+
+text_enum! {
+    /// The three recipients of the pre-publication copy.
+    pub enum Recipient {
+        Panel = ("panel", "the Child Safeguarding Practice Review Panel"),
+        Ofsted = ("ofsted", "Ofsted"),
+        SecretaryOfState = ("secretary_of_state", "the Secretary of State"),
+    }
+}
+
+/// A typed event. Stored as JSON (this enum's serde form) beside its type and date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventData {
+    Aware {
+        incident_on: NaiveDate,
+        harm: Harm,
+        looked_after: bool,
+    },
+    SinSubmitted {
+        ofsted_reference: Option<String>,
+    },
+    PartnersInformed {
+        note: Option<String>,
+    },
+    LacDeathNotified {
+        note: Option<String>,
+    },
+    RapidReviewSent {
+        decision: Decision,
+        rationale: String,
+        criteria: Vec<Criterion>,
+    },
+    PanelResponse {
+        outcome: PanelOutcome,
+        note: Option<String>,
+    },
+    LcsprDecided {
+        note: Option<String>,
+    },
+    ReviewerAppointed {
+        reviewer_id: String,
+        conflict_declaration: String,
+    },
+    ReviewMeeting {
+        note: Option<String>,
+    },
+    LearningWorkshop {
+        note: Option<String>,
+    },
+    FamilyEngagement {
+        note: Option<String>,
+    },
+    PractitionerEngagement {
+        note: Option<String>,
+    },
+    ProgressCheck {
+        note: String,
+    },
+    ReportVersionUploaded {
+        document_id: String,
+        kind: String,
+        version: i32,
+    },
+    FinalReportSubmitted {
+        note: Option<String>,
+    },
+    QaApproved {
+        note: Option<String>,
+    },
+    Ratified {
+        note: Option<String>,
+    },
+    PublicationPlanned {
+        publication_on: NaiveDate,
+        format: PublicationFormat,
+        justification: Option<String>,
+    },
+    PublicationDelayed {
+        reason: String,
+    },
+    PrepubCopySent {
+        recipient: Recipient,
+        document_id: Option<String>,
+        version: Option<i32>,
+    },
+    Published {
+        url: String,
+    },
+    NspccSent {
+        note: Option<String>,
+    },
+    BriefingPublished {
+        url: Option<String>,
+    },
+    WebinarHeld {
+        note: Option<String>,
+    },
+    ActionAdded {
+        action_id: String,
+        description: String,
+        owner_agency: String,
+        due_on: NaiveDate,
+    },
+    ActionDone {
+        action_id: String,
+        note: Option<String>,
+    },
+    Archived {
+        note: Option<String>,
+    },
+    DeadlineWaived {
+        rule: String,
+        reason: String,
+    },
+    Withdrawn {
+        reason: String,
+    },
+    Closed {
+        note: Option<String>,
+    },
+}
+
+/// One dated event of a case, as the domain sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub sequence: i32,
+    pub occurred_on: NaiveDate,
+    pub data: EventData,
+}
+
+impl Event {
+    pub fn kind(&self) -> EventType {
+        self.data.kind()
+    }
+}
+
+impl EventData {
+    /// The type of this event.
+    pub fn kind(&self) -> EventType {
+        let v = serde_json::to_value(self).expect("events serialise");
+        v.get("type")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse().ok())
+            .expect("every variant has a type code")
+    }
+
+    /// A field's value as text, for rules that match on fields (`recipient = "panel"`).
+    pub fn field(&self, name: &str) -> Option<String> {
+        let v = serde_json::to_value(self).ok()?;
+        match v.get(name)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            other => Some(other.to_string()),
+        }
+    }
+
+    /// A date-valued field (`publication_on`, `due_on`).
+    pub fn date_field(&self, name: &str) -> Option<NaiveDate> {
+        self.field(name).and_then(|s| s.parse().ok())
+    }
+}
+
+/// A parsed request to record an event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventInput {
+    pub occurred_on: NaiveDate,
+    pub data: EventData,
+}
+
+impl EventInput {
+    /// Parses `{"type", "occurred_on", ...fields}`. `new_id` supplies ids for new improvement
+    /// actions. Events the system records itself (`aware`, report uploads) are refused here.
+    pub fn parse(
+        body: &Map<String, Value>,
+        new_id: impl FnOnce() -> String,
+    ) -> Result<EventInput, Vec<FieldError>> {
+        let kind = match body.get("type") {
+            Some(Value::String(s)) => match s.parse::<EventType>() {
+                Ok(EventType::Aware) | Ok(EventType::ReportVersionUploaded) => {
+                    return Err(vec![FieldError::new(
+                        "type",
+                        format!("{s} events are recorded by the service itself"),
+                    )]);
+                }
+                Ok(k) => k,
+                Err(m) => return Err(vec![FieldError::new("type", m)]),
+            },
+            _ => {
+                return Err(vec![FieldError::new(
+                    "type",
+                    format!("enter the event type, one of {}", EventType::choices()),
+                )])
+            }
+        };
+        let mut r = Fields::new(body, &["type", "occurred_on"]);
+        let occurred_on = match body.get("occurred_on") {
+            Some(Value::String(s)) => parse_date(s).map_err(|m| r.fail("occurred_on", m)).ok(),
+            _ => {
+                r.fail("occurred_on", "enter the date it happened as YYYY-MM-DD");
+                None
+            }
+        };
+        let data = match kind {
+            EventType::Aware | EventType::ReportVersionUploaded => unreachable!("refused above"),
+            EventType::SinSubmitted => EventData::SinSubmitted {
+                ofsted_reference: r.opt_text_max("ofsted_reference", SHORT_MAX),
+            },
+            EventType::PartnersInformed => EventData::PartnersInformed {
+                note: r.opt_text("note"),
+            },
+            EventType::LacDeathNotified => EventData::LacDeathNotified {
+                note: r.opt_text("note"),
+            },
+            EventType::RapidReviewSent => {
+                let decision = r.choice::<Decision>("decision");
+                let rationale = r.text("rationale", "the rationale for the decision");
+                let criteria = criteria(&mut r);
+                if decision == Some(Decision::Lcspr) && criteria.is_empty() {
+                    r.fail(
+                        "criteria",
+                        "a local review needs at least one regulation 11 criterion (a to d)",
+                    );
+                }
+                EventData::RapidReviewSent {
+                    decision: decision.unwrap_or(Decision::NoLcspr),
+                    rationale,
+                    criteria,
+                }
+            }
+            EventType::PanelResponse => EventData::PanelResponse {
+                outcome: r.choice("outcome").unwrap_or(PanelOutcome::Agrees),
+                note: r.opt_text("note"),
+            },
+            EventType::LcsprDecided => EventData::LcsprDecided {
+                note: r.opt_text("note"),
+            },
+            EventType::ReviewerAppointed => EventData::ReviewerAppointed {
+                reviewer_id: r.short_text("reviewer_id", "the lead reviewer"),
+                conflict_declaration: r.text(
+                    "conflict_declaration",
+                    "the reviewer's conflict of interest declaration",
+                ),
+            },
+            EventType::ReviewMeeting => EventData::ReviewMeeting {
+                note: r.opt_text("note"),
+            },
+            EventType::LearningWorkshop => EventData::LearningWorkshop {
+                note: r.opt_text("note"),
+            },
+            EventType::FamilyEngagement => EventData::FamilyEngagement {
+                note: r.opt_text("note"),
+            },
+            EventType::PractitionerEngagement => EventData::PractitionerEngagement {
+                note: r.opt_text("note"),
+            },
+            EventType::ProgressCheck => EventData::ProgressCheck {
+                note: r.text("note", "what the check found about time and quality"),
+            },
+            EventType::FinalReportSubmitted => EventData::FinalReportSubmitted {
+                note: r.opt_text("note"),
+            },
+            EventType::QaApproved => EventData::QaApproved {
+                note: r.opt_text("note"),
+            },
+            EventType::Ratified => EventData::Ratified {
+                note: r.opt_text("note"),
+            },
+            EventType::PublicationPlanned => {
+                let publication_on = r.date("publication_on", "the planned publication date");
+                let format = r.choice::<PublicationFormat>("format");
+                let justification = r.opt_text("justification");
+                if matches!(
+                    format,
+                    Some(PublicationFormat::Summary | PublicationFormat::None)
+                ) && justification.is_none()
+                {
+                    r.fail(
+                        "justification",
+                        "explain why the full report will not be published (it goes to the Panel and the Secretary of State)",
+                    );
+                }
+                EventData::PublicationPlanned {
+                    publication_on: publication_on.unwrap_or_default(),
+                    format: format.unwrap_or(PublicationFormat::Full),
+                    justification,
+                }
+            }
+            EventType::PublicationDelayed => EventData::PublicationDelayed {
+                reason: r.text("reason", "the reason for the delay"),
+            },
+            EventType::PrepubCopySent => EventData::PrepubCopySent {
+                recipient: r.choice("recipient").unwrap_or(Recipient::Panel),
+                document_id: r.opt_text_max("document_id", SHORT_MAX),
+                version: r.opt_int("version"),
+            },
+            EventType::Published => EventData::Published {
+                url: r.url("url", true).unwrap_or_default(),
+            },
+            EventType::NspccSent => EventData::NspccSent {
+                note: r.opt_text("note"),
+            },
+            EventType::BriefingPublished => EventData::BriefingPublished {
+                url: r.url("url", false),
+            },
+            EventType::WebinarHeld => EventData::WebinarHeld {
+                note: r.opt_text("note"),
+            },
+            EventType::ActionAdded => EventData::ActionAdded {
+                action_id: new_id(),
+                description: r.text("description", "what the action is"),
+                owner_agency: r.short_text("owner_agency", "the agency that owns the action"),
+                due_on: r
+                    .date("due_on", "the date the action is due")
+                    .unwrap_or_default(),
+            },
+            EventType::ActionDone => EventData::ActionDone {
+                action_id: r.short_text("action_id", "which action was completed"),
+                note: r.opt_text("note"),
+            },
+            EventType::Archived => EventData::Archived {
+                note: r.opt_text("note"),
+            },
+            EventType::DeadlineWaived => EventData::DeadlineWaived {
+                rule: r.short_text("rule", "the rule of the deadline being waived"),
+                reason: r.text("reason", "why the deadline is waived"),
+            },
+            EventType::Withdrawn => EventData::Withdrawn {
+                reason: r.text("reason", "why the notification is withdrawn"),
+            },
+            EventType::Closed => EventData::Closed {
+                note: r.opt_text("note"),
+            },
+        };
+        r.finish()?;
+        Ok(EventInput {
+            occurred_on: occurred_on.expect("no errors means a date"),
+            data,
+        })
+    }
+}
+
+fn criteria(r: &mut Fields<'_>) -> Vec<Criterion> {
+    let mut out = vec![];
+    match r.raw("criteria") {
+        None => {}
+        Some(Value::Array(items)) => {
+            for item in items {
+                match item.as_str().map(str::parse::<Criterion>) {
+                    Some(Ok(c)) if !out.contains(&c) => out.push(c),
+                    Some(Ok(_)) => {}
+                    Some(Err(m)) => r.fail("criteria", m),
+                    None => r.fail("criteria", "must be a list of letters a to d"),
+                }
+            }
+        }
+        // A form sends "a,c".
+        Some(Value::String(s)) => {
+            for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                match part.parse::<Criterion>() {
+                    Ok(c) if !out.contains(&c) => out.push(c),
+                    Ok(_) => {}
+                    Err(m) => r.fail("criteria", m),
+                }
+            }
+        }
+        Some(_) => r.fail("criteria", "must be a list of letters a to d"),
+    }
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: Value) -> Result<EventInput, Vec<FieldError>> {
+        EventInput::parse(v.as_object().unwrap(), || "act-1".into())
+    }
+
+    #[test]
+    fn parses_a_rapid_review() {
+        let e = parse(json!({"type": "rapid_review_sent", "occurred_on": "2026-01-20",
+            "decision": "lcspr", "rationale": "Agencies did not share information", "criteria": ["c", "a"]}))
+        .unwrap();
+        assert_eq!(e.occurred_on.to_string(), "2026-01-20");
+        assert_eq!(
+            e.data,
+            EventData::RapidReviewSent {
+                decision: Decision::Lcspr,
+                rationale: "Agencies did not share information".into(),
+                criteria: vec![Criterion::A, Criterion::C],
+            }
+        );
+        assert_eq!(e.data.kind(), EventType::RapidReviewSent);
+    }
+
+    #[test]
+    fn names_every_bad_field() {
+        let errs = parse(
+            json!({"type": "rapid_review_sent", "occurred_on": "2026-02-30",
+            "decision": "maybe", "criteria": ["e"], "colour": "red"}),
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec!["occurred_on", "decision", "rationale", "criteria", "colour"]
+        );
+        assert!(errs[0].message.contains("2026-02-30"));
+        assert!(errs[1].message.contains("no_lcspr"));
+    }
+
+    #[test]
+    fn unknown_type_lists_the_types() {
+        let errs = parse(json!({"type": "party", "occurred_on": "2026-01-01"})).unwrap_err();
+        assert_eq!(errs[0].field, "type");
+        assert!(errs[0].message.contains("sin_submitted"));
+        let errs = parse(json!({"type": "aware", "occurred_on": "2026-01-01"})).unwrap_err();
+        assert!(errs[0].message.contains("recorded by the service"));
+    }
+
+    #[test]
+    fn summary_publication_needs_a_justification() {
+        let errs = parse(
+            json!({"type": "publication_planned", "occurred_on": "2026-01-01",
+            "publication_on": "2026-03-02", "format": "summary"}),
+        )
+        .unwrap_err();
+        assert_eq!(errs[0].field, "justification");
+        let ok = parse(
+            json!({"type": "publication_planned", "occurred_on": "2026-01-01",
+            "publication_on": "2026-03-02", "format": "full"}),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.data.date_field("publication_on"),
+            Some("2026-03-02".parse().unwrap())
+        );
+        assert_eq!(ok.data.field("format").as_deref(), Some("full"));
+    }
+
+    #[test]
+    fn stored_form_round_trips() {
+        let e = parse(json!({"type": "action_added", "occurred_on": "2026-05-01",
+            "description": "Audit referrals", "owner_agency": "Police", "due_on": "2026-09-01"}))
+        .unwrap();
+        let stored = serde_json::to_string(&e.data).unwrap();
+        let back: EventData = serde_json::from_str(&stored).unwrap();
+        assert_eq!(back, e.data);
+        assert_eq!(back.field("action_id").as_deref(), Some("act-1"));
+    }
+}

@@ -1,0 +1,259 @@
+//! Reading request bodies field by field, collecting every problem with the field it concerns.
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value};
+
+use serde::Serialize;
+
+use super::TextEnum;
+
+/// A problem with one input field.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+pub const NOTE_MAX: usize = 5000;
+pub const SHORT_MAX: usize = 200;
+
+/// Reads fields from a request body, collecting every problem with the field it concerns.
+pub struct Fields<'a> {
+    map: &'a Map<String, Value>,
+    seen: Vec<&'static str>,
+    errors: Vec<FieldError>,
+}
+
+impl<'a> Fields<'a> {
+    /// Reads `map`; `handled` names keys read elsewhere (not reported as unknown).
+    pub fn new(map: &'a Map<String, Value>, handled: &[&'static str]) -> Self {
+        Fields {
+            map,
+            seen: handled.to_vec(),
+            errors: vec![],
+        }
+    }
+
+    pub fn fail(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    pub fn raw(&mut self, name: &'static str) -> Option<&'a Value> {
+        self.seen.push(name);
+        self.map.get(name).filter(|v| !v.is_null())
+    }
+
+    pub fn opt_text_max(&mut self, name: &'static str, max: usize) -> Option<String> {
+        match self.raw(name) {
+            None => None,
+            Some(Value::String(s)) => {
+                let s = s.trim();
+                if s.chars().count() > max {
+                    self.fail(name, format!("must be at most {max} characters"));
+                    None
+                } else if s.is_empty() {
+                    None
+                } else {
+                    Some(s.to_string())
+                }
+            }
+            Some(_) => {
+                self.fail(name, "must be text");
+                None
+            }
+        }
+    }
+
+    pub fn opt_text(&mut self, name: &'static str) -> Option<String> {
+        self.opt_text_max(name, NOTE_MAX)
+    }
+
+    pub fn text(&mut self, name: &'static str, what: &str) -> String {
+        let before = self.errors.len();
+        match self.opt_text(name) {
+            Some(s) => s,
+            None => {
+                if self.errors.len() == before {
+                    self.fail(name, format!("enter {what}"));
+                }
+                String::new()
+            }
+        }
+    }
+
+    pub fn short_text(&mut self, name: &'static str, what: &str) -> String {
+        let before = self.errors.len();
+        match self.opt_text_max(name, SHORT_MAX) {
+            Some(s) => s,
+            None => {
+                if self.errors.len() == before {
+                    self.fail(name, format!("enter {what}"));
+                }
+                String::new()
+            }
+        }
+    }
+
+    pub fn date(&mut self, name: &'static str, what: &str) -> Option<NaiveDate> {
+        match self.raw(name) {
+            None => {
+                self.fail(name, format!("enter {what} as YYYY-MM-DD"));
+                None
+            }
+            Some(Value::String(s)) => match parse_date(s) {
+                Ok(d) => Some(d),
+                Err(m) => {
+                    self.fail(name, m);
+                    None
+                }
+            },
+            Some(_) => {
+                self.fail(name, "must be a date written YYYY-MM-DD");
+                None
+            }
+        }
+    }
+
+    pub fn choice<T: TextEnum>(&mut self, name: &'static str) -> Option<T> {
+        match self.raw(name) {
+            None => {
+                self.fail(name, format!("choose one of {}", T::choices()));
+                None
+            }
+            Some(Value::String(s)) => match s.parse() {
+                Ok(v) => Some(v),
+                Err(m) => {
+                    self.fail(name, m);
+                    None
+                }
+            },
+            Some(_) => {
+                self.fail(name, "must be text");
+                None
+            }
+        }
+    }
+
+    pub fn opt_int(&mut self, name: &'static str) -> Option<i32> {
+        match self.raw(name) {
+            None => None,
+            Some(Value::Number(n)) => match n.as_i64().and_then(|n| i32::try_from(n).ok()) {
+                Some(n) if n > 0 => Some(n),
+                _ => {
+                    self.fail(name, "must be a whole number above 0");
+                    None
+                }
+            },
+            Some(Value::String(s)) => match s.trim().parse::<i32>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => {
+                    self.fail(name, "must be a whole number above 0");
+                    None
+                }
+            },
+            Some(_) => {
+                self.fail(name, "must be a whole number above 0");
+                None
+            }
+        }
+    }
+
+    pub fn url(&mut self, name: &'static str, required: bool) -> Option<String> {
+        let before = self.errors.len();
+        let value = self.opt_text_max(name, 2000);
+        match value {
+            Some(u) if u.starts_with("https://") || u.starts_with("http://") => Some(u),
+            Some(_) => {
+                self.fail(name, "must be a web address starting https://");
+                None
+            }
+            None => {
+                if required && self.errors.len() == before {
+                    self.fail(name, "enter the web address where it is published");
+                }
+                None
+            }
+        }
+    }
+
+    /// A yes/no field; forms send "true"/"false" (or "yes"/"no").
+    pub fn opt_bool(&mut self, name: &'static str) -> Option<bool> {
+        match self.raw(name) {
+            None => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(Value::String(s)) => match s.trim() {
+                "true" | "yes" | "on" => Some(true),
+                "false" | "no" | "off" => Some(false),
+                _ => {
+                    self.fail(name, "must be true or false");
+                    None
+                }
+            },
+            Some(_) => {
+                self.fail(name, "must be true or false");
+                None
+            }
+        }
+    }
+
+    /// An optional date.
+    pub fn opt_date(&mut self, name: &'static str) -> Option<NaiveDate> {
+        match self.raw(name) {
+            None => None,
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(Value::String(s)) => match parse_date(s) {
+                Ok(d) => Some(d),
+                Err(m) => {
+                    self.fail(name, m);
+                    None
+                }
+            },
+            Some(_) => {
+                self.fail(name, "must be a date written YYYY-MM-DD");
+                None
+            }
+        }
+    }
+
+    /// Problems found so far.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    pub fn finish(mut self) -> Result<(), Vec<FieldError>> {
+        let mut unknown: Vec<&String> = self
+            .map
+            .keys()
+            .filter(|k| !self.seen.contains(&k.as_str()))
+            .collect();
+        unknown.sort();
+        for k in unknown {
+            self.errors
+                .push(FieldError::new(k.clone(), "is not a known field here"));
+        }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(self.errors)
+        }
+    }
+}
+
+/// Parses `YYYY-MM-DD` with a message a person can act on.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("enter a date".into());
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("{s:?} is not a real date written YYYY-MM-DD"))
+}

@@ -1,0 +1,170 @@
+//! Roles (DESIGN.md §1) and what each may see. Which role may record which event lives in
+//! `workflow.rs`, next to the events themselves.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// One role per user, declared roughly in order of reach over case content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// System administrator: users, calendars, settings; no case content.
+    Admin,
+    /// Executive Board member or Independent Scrutineer: reads; records ratification.
+    BoardMember,
+    /// Core member of the Serious Cases Sub-Group: reads cases without a declared conflict.
+    SubgroupMember,
+    /// Independent lead reviewer: only the cases they are appointed to.
+    LeadReviewer,
+    /// Partnership Business Manager: sees every case and the reports.
+    BusinessManager,
+    /// Serious Cases and Communications Programme Manager: opens cases, records events.
+    ProgrammeManager,
+    /// Serious Cases Sub-Group co-chair: sees everything, records sub-group decisions.
+    CoChair,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Admin,
+        Role::BoardMember,
+        Role::SubgroupMember,
+        Role::LeadReviewer,
+        Role::BusinessManager,
+        Role::ProgrammeManager,
+        Role::CoChair,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::BoardMember => "board_member",
+            Role::SubgroupMember => "subgroup_member",
+            Role::LeadReviewer => "lead_reviewer",
+            Role::BusinessManager => "business_manager",
+            Role::ProgrammeManager => "programme_manager",
+            Role::CoChair => "co_chair",
+        }
+    }
+
+    /// Human label for pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "System administrator",
+            Role::BoardMember => "Executive Board member",
+            Role::SubgroupMember => "Sub-Group member",
+            Role::LeadReviewer => "Lead reviewer",
+            Role::BusinessManager => "Business Manager",
+            Role::ProgrammeManager => "Programme Manager",
+            Role::CoChair => "Sub-Group co-chair",
+        }
+    }
+
+    /// Sees every case (subject to no other condition).
+    pub fn sees_all_cases(self) -> bool {
+        matches!(
+            self,
+            Role::CoChair | Role::ProgrammeManager | Role::BusinessManager | Role::BoardMember
+        )
+    }
+
+    /// May see a case at all, given whether the user is appointed to it (lead reviewer)
+    /// or has declared a conflict of interest on it (sub-group member).
+    pub fn may_see_case(self, appointed: bool, conflicted: bool) -> bool {
+        match self {
+            Role::Admin => false,
+            Role::LeadReviewer => appointed,
+            Role::SubgroupMember => !conflicted,
+            _ => true,
+        }
+    }
+
+    /// May see the child's real name and date of birth (special-category data).
+    pub fn may_see_identity(self, appointed: bool) -> bool {
+        match self {
+            Role::CoChair | Role::ProgrammeManager => true,
+            Role::LeadReviewer => appointed,
+            _ => false,
+        }
+    }
+
+    pub fn may_open_cases(self) -> bool {
+        matches!(self, Role::CoChair | Role::ProgrammeManager)
+    }
+
+    pub fn may_read_audit(self) -> bool {
+        matches!(
+            self,
+            Role::CoChair | Role::ProgrammeManager | Role::BusinessManager
+        )
+    }
+
+    pub fn may_list_users(self) -> bool {
+        matches!(self, Role::CoChair | Role::ProgrammeManager | Role::Admin)
+    }
+
+    pub fn may_manage_users(self) -> bool {
+        matches!(self, Role::Admin)
+    }
+
+    pub fn may_manage_calendar(self) -> bool {
+        matches!(self, Role::Admin)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Role, String> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "{s:?} is not a role; use one of {}",
+                    Role::ALL.map(Role::as_str).join(", ")
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_only_for_the_roles_design_names() {
+        let allowed: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.may_see_identity(false))
+            .collect();
+        assert_eq!(allowed, vec![Role::ProgrammeManager, Role::CoChair]);
+        assert!(Role::LeadReviewer.may_see_identity(true));
+        assert!(!Role::BusinessManager.may_see_identity(true));
+    }
+
+    #[test]
+    fn visibility() {
+        assert!(!Role::Admin.may_see_case(true, false));
+        assert!(!Role::LeadReviewer.may_see_case(false, false));
+        assert!(Role::LeadReviewer.may_see_case(true, false));
+        assert!(!Role::SubgroupMember.may_see_case(false, true));
+        assert!(Role::BoardMember.may_see_case(false, false));
+    }
+
+    #[test]
+    fn parse_round_trips_and_names_the_choices() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
+        }
+        let err = "chair".parse::<Role>().unwrap_err();
+        assert!(err.contains("co_chair"));
+    }
+}

@@ -1,0 +1,456 @@
+//! The statutory workflow: which role may record which event, in which stage, and where the
+//! case goes next. A case's state is a fold over its events.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use super::case::Stage;
+use super::events::{Decision, Event, EventData, EventType, PanelOutcome, PublicationFormat};
+use super::roles::Role;
+
+/// May this role ever record this type of event? (A lead reviewer must also be appointed to
+/// the case; that is checked with the case.) Refusal here is a 403.
+pub fn may_record(role: Role, kind: EventType) -> bool {
+    use EventType::*;
+    match kind {
+        // Recorded by the service itself.
+        Aware | ReportVersionUploaded => false,
+        LcsprDecided | QaApproved | Withdrawn | Closed | DeadlineWaived => role == Role::CoChair,
+        Ratified => matches!(role, Role::CoChair | Role::BoardMember),
+        ReviewMeeting
+        | LearningWorkshop
+        | FamilyEngagement
+        | PractitionerEngagement
+        | FinalReportSubmitted
+        | WebinarHeld => matches!(
+            role,
+            Role::CoChair | Role::ProgrammeManager | Role::LeadReviewer
+        ),
+        _ => matches!(role, Role::CoChair | Role::ProgrammeManager),
+    }
+}
+
+/// The event types a role may record at all.
+pub fn recordable_by(role: Role) -> Vec<EventType> {
+    EventType::ALL
+        .iter()
+        .copied()
+        .filter(|k| may_record(role, *k))
+        .collect()
+}
+
+/// An improvement action from `action_added`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    pub description: String,
+    pub owner_agency: String,
+    pub due_on: NaiveDate,
+    pub done_on: Option<NaiveDate>,
+}
+
+/// The current publication plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    pub publication_on: NaiveDate,
+    pub format: PublicationFormat,
+}
+
+/// What the events say about a case now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseState {
+    pub stage: Stage,
+    /// Date of the latest event: a new event may not be dated earlier.
+    pub latest_on: NaiveDate,
+    pub decision: Option<Decision>,
+    pub rapid_review_on: Option<NaiveDate>,
+    pub lcspr_decided: bool,
+    pub reviewers: Vec<String>,
+    pub plan: Option<Plan>,
+    pub actions: BTreeMap<String, Action>,
+}
+
+impl CaseState {
+    /// The state of a case given its events in order (the first is `aware`).
+    pub fn from_events(events: &[Event]) -> CaseState {
+        let mut state = CaseState {
+            stage: Stage::Notification,
+            latest_on: events.first().map_or(NaiveDate::MIN, |e| e.occurred_on),
+            decision: None,
+            rapid_review_on: None,
+            lcspr_decided: false,
+            reviewers: vec![],
+            plan: None,
+            actions: BTreeMap::new(),
+        };
+        for e in events {
+            state.apply(e.occurred_on, &e.data);
+        }
+        state
+    }
+
+    /// Applies an already-accepted event.
+    pub fn apply(&mut self, on: NaiveDate, data: &EventData) {
+        self.latest_on = self.latest_on.max(on);
+        self.stage = next_stage(self, data);
+        match data {
+            EventData::RapidReviewSent { decision, .. } => {
+                self.decision = Some(*decision);
+                self.rapid_review_on = Some(on);
+            }
+            EventData::LcsprDecided { .. } => self.lcspr_decided = true,
+            EventData::ReviewerAppointed { reviewer_id, .. }
+                if !self.reviewers.contains(reviewer_id) =>
+            {
+                self.reviewers.push(reviewer_id.clone());
+            }
+            EventData::PublicationPlanned {
+                publication_on,
+                format,
+                ..
+            } => {
+                self.plan = Some(Plan {
+                    publication_on: *publication_on,
+                    format: *format,
+                })
+            }
+            EventData::ActionAdded {
+                action_id,
+                description,
+                owner_agency,
+                due_on,
+            } => {
+                self.actions.insert(
+                    action_id.clone(),
+                    Action {
+                        description: description.clone(),
+                        owner_agency: owner_agency.clone(),
+                        due_on: *due_on,
+                        done_on: None,
+                    },
+                );
+            }
+            EventData::ActionDone { action_id, .. } => {
+                if let Some(a) = self.actions.get_mut(action_id) {
+                    a.done_on = Some(on);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn open_actions(&self) -> impl Iterator<Item = (&String, &Action)> {
+        self.actions.iter().filter(|(_, a)| a.done_on.is_none())
+    }
+
+    /// Can this type of event be recorded in the current stage? `Err` says why not, in words
+    /// a person can act on.
+    pub fn check_stage(&self, kind: EventType) -> Result<(), String> {
+        use EventType as E;
+        use Stage as S;
+        let stage = self.stage;
+        let ok = match kind {
+            E::Aware | E::ReportVersionUploaded => true,
+            E::SinSubmitted => stage == S::Notification,
+            E::PartnersInformed => matches!(stage, S::Notification | S::RapidReview),
+            E::LacDeathNotified | E::DeadlineWaived => !stage.is_final(),
+            E::RapidReviewSent => stage == S::RapidReview,
+            E::PanelResponse => matches!(stage, S::PanelResponse | S::Commissioning),
+            E::LcsprDecided => matches!(stage, S::PanelResponse | S::Commissioning),
+            E::ReviewerAppointed => {
+                if stage == S::Commissioning && !self.lcspr_decided {
+                    return Err(
+                        "record the decision to initiate the LCSPR before appointing a reviewer"
+                            .into(),
+                    );
+                }
+                matches!(stage, S::Commissioning | S::InReview | S::QualityAssurance)
+            }
+            E::ReviewMeeting
+            | E::LearningWorkshop
+            | E::FamilyEngagement
+            | E::PractitionerEngagement
+            | E::ProgressCheck => matches!(stage, S::InReview | S::QualityAssurance),
+            E::FinalReportSubmitted => stage == S::InReview,
+            E::QaApproved => matches!(stage, S::InReview | S::QualityAssurance),
+            E::Ratified => stage == S::Ratification,
+            E::PublicationPlanned | E::PublicationDelayed | E::PrepubCopySent => {
+                stage == S::PublicationPlanning
+            }
+            E::Published => stage == S::PublicationPlanning,
+            E::NspccSent
+            | E::BriefingPublished
+            | E::WebinarHeld
+            | E::ActionAdded
+            | E::ActionDone => {
+                matches!(stage, S::Published | S::Learning | S::NationalReview)
+                    || (stage == S::PublicationPlanning
+                        && self.plan.map(|p| p.format) == Some(PublicationFormat::None))
+            }
+            E::Archived => matches!(stage, S::Published | S::Learning | S::Closed),
+            E::Withdrawn => matches!(stage, S::Notification | S::RapidReview),
+            E::Closed => {
+                if matches!(stage, S::Learning | S::NationalReview) {
+                    if let Some((_, a)) = self.open_actions().next() {
+                        return Err(format!(
+                            "the case still has open improvement actions (e.g. \"{}\" owned by {}); record them done first",
+                            a.description, a.owner_agency
+                        ));
+                    }
+                    true
+                } else {
+                    false
+                }
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "\"{}\" cannot be recorded while the case is at the {} stage",
+                kind.label(),
+                stage.label().to_lowercase()
+            ))
+        }
+    }
+}
+
+/// Where the case goes when this event is recorded in the current state.
+fn next_stage(state: &CaseState, data: &EventData) -> Stage {
+    use Stage::{
+        Closed, Commissioning, InReview, Learning, NationalReview, PanelResponse,
+        PublicationPlanning, Published, QualityAssurance, RapidReview, Ratification, Withdrawn,
+    };
+    let stage = state.stage;
+    match data {
+        EventData::SinSubmitted { .. } => RapidReview,
+        EventData::RapidReviewSent { .. } => PanelResponse,
+        EventData::PanelResponse { outcome, .. } => {
+            if stage == Commissioning {
+                // Recorded late, after the decision to commission: the review goes on.
+                return Commissioning;
+            }
+            match (outcome, state.decision) {
+                (PanelOutcome::NationalReview, _) => NationalReview,
+                (_, Some(Decision::Lcspr)) => Commissioning,
+                (PanelOutcome::Agrees, Some(Decision::NationalReview)) => NationalReview,
+                (PanelOutcome::Agrees, _) => Learning,
+                (PanelOutcome::Challenges, _) => RapidReview,
+            }
+        }
+        EventData::LcsprDecided { .. } => Commissioning,
+        EventData::ReviewerAppointed { .. } if stage == Commissioning => InReview,
+        EventData::FinalReportSubmitted { .. } => QualityAssurance,
+        EventData::QaApproved { .. } => Ratification,
+        EventData::Ratified { .. } => PublicationPlanning,
+        EventData::Published { .. } => Published,
+        EventData::NspccSent { .. }
+        | EventData::BriefingPublished { .. }
+        | EventData::WebinarHeld { .. }
+        | EventData::ActionAdded { .. }
+        | EventData::ActionDone { .. } => Learning,
+        EventData::Withdrawn { .. } => Withdrawn,
+        EventData::Closed { .. } => Closed,
+        _ => stage,
+    }
+}
+
+/// Checks an event's date against today and the case's history.
+pub fn check_date(
+    state: &CaseState,
+    kind: EventType,
+    occurred_on: NaiveDate,
+    today: NaiveDate,
+) -> Result<(), String> {
+    if occurred_on > today {
+        return Err(format!(
+            "the date cannot be in the future (today is {})",
+            today.format("%-d %B %Y")
+        ));
+    }
+    // A Panel response recorded after the commissioning decision may predate that decision,
+    // but not the rapid review it answers.
+    let floor = if kind == EventType::PanelResponse && state.stage == Stage::Commissioning {
+        state.rapid_review_on.unwrap_or(state.latest_on)
+    } else {
+        state.latest_on
+    };
+    if occurred_on < floor {
+        return Err(format!(
+            "the date cannot be before the case's latest event ({})",
+            floor.format("%-d %B %Y")
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::case::Harm;
+    use crate::domain::events::{Criterion, Recipient};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn ev(seq: i32, on: &str, data: EventData) -> Event {
+        Event {
+            sequence: seq,
+            occurred_on: d(on),
+            data,
+        }
+    }
+
+    fn aware() -> Event {
+        ev(
+            1,
+            "2026-01-05",
+            EventData::Aware {
+                incident_on: d("2026-01-02"),
+                harm: Harm::Death,
+                looked_after: false,
+            },
+        )
+    }
+
+    fn rr(decision: Decision) -> EventData {
+        EventData::RapidReviewSent {
+            decision,
+            rationale: "r".into(),
+            criteria: vec![Criterion::A],
+        }
+    }
+
+    fn panel(outcome: PanelOutcome) -> EventData {
+        EventData::PanelResponse {
+            outcome,
+            note: None,
+        }
+    }
+
+    fn stage_after(datas: Vec<EventData>) -> Stage {
+        let mut events = vec![aware()];
+        for (i, data) in datas.into_iter().enumerate() {
+            events.push(ev(i as i32 + 2, "2026-01-06", data));
+        }
+        CaseState::from_events(&events).stage
+    }
+
+    #[test]
+    fn panel_response_branches() {
+        let sin = EventData::SinSubmitted {
+            ofsted_reference: None,
+        };
+        assert_eq!(
+            stage_after(vec![
+                sin.clone(),
+                rr(Decision::Lcspr),
+                panel(PanelOutcome::Agrees)
+            ]),
+            Stage::Commissioning
+        );
+        assert_eq!(
+            stage_after(vec![
+                sin.clone(),
+                rr(Decision::NoLcspr),
+                panel(PanelOutcome::Agrees)
+            ]),
+            Stage::Learning
+        );
+        assert_eq!(
+            stage_after(vec![
+                sin.clone(),
+                rr(Decision::NoLcspr),
+                panel(PanelOutcome::Challenges)
+            ]),
+            Stage::RapidReview
+        );
+        assert_eq!(
+            stage_after(vec![
+                sin,
+                rr(Decision::NoLcspr),
+                panel(PanelOutcome::NationalReview)
+            ]),
+            Stage::NationalReview
+        );
+    }
+
+    #[test]
+    fn stage_checks_speak_plainly() {
+        let state = CaseState::from_events(&[aware()]);
+        assert!(state.check_stage(EventType::SinSubmitted).is_ok());
+        let err = state.check_stage(EventType::Published).unwrap_err();
+        assert!(err.contains("notification stage"), "{err}");
+        assert!(state.check_stage(EventType::Withdrawn).is_ok());
+    }
+
+    #[test]
+    fn reviewer_needs_the_commissioning_decision() {
+        let mut state = CaseState::from_events(&[aware()]);
+        state.stage = Stage::Commissioning;
+        assert!(state
+            .check_stage(EventType::ReviewerAppointed)
+            .unwrap_err()
+            .contains("decision"));
+        state.lcspr_decided = true;
+        assert!(state.check_stage(EventType::ReviewerAppointed).is_ok());
+    }
+
+    #[test]
+    fn closing_needs_actions_done() {
+        let mut state = CaseState::from_events(&[aware()]);
+        state.stage = Stage::Learning;
+        state.apply(
+            d("2026-02-01"),
+            &EventData::ActionAdded {
+                action_id: "x".into(),
+                description: "Audit".into(),
+                owner_agency: "Police".into(),
+                due_on: d("2026-06-01"),
+            },
+        );
+        assert!(state
+            .check_stage(EventType::Closed)
+            .unwrap_err()
+            .contains("Audit"));
+        state.apply(
+            d("2026-02-02"),
+            &EventData::ActionDone {
+                action_id: "x".into(),
+                note: None,
+            },
+        );
+        assert!(state.check_stage(EventType::Closed).is_ok());
+    }
+
+    #[test]
+    fn roles() {
+        assert!(may_record(Role::CoChair, EventType::LcsprDecided));
+        assert!(!may_record(Role::ProgrammeManager, EventType::LcsprDecided));
+        assert!(may_record(Role::BoardMember, EventType::Ratified));
+        assert!(!may_record(Role::BoardMember, EventType::SinSubmitted));
+        assert!(may_record(Role::LeadReviewer, EventType::ReviewMeeting));
+        assert!(!may_record(Role::LeadReviewer, EventType::PrepubCopySent));
+        assert!(!may_record(Role::Admin, EventType::SinSubmitted));
+        assert!(!may_record(Role::CoChair, EventType::Aware));
+        let _ = Recipient::Panel;
+    }
+
+    #[test]
+    fn dates_are_not_future_nor_before_the_latest_event() {
+        let state = CaseState::from_events(&[aware()]);
+        let today = d("2026-01-10");
+        assert!(
+            check_date(&state, EventType::SinSubmitted, d("2026-01-11"), today)
+                .unwrap_err()
+                .contains("future")
+        );
+        assert!(
+            check_date(&state, EventType::SinSubmitted, d("2026-01-04"), today)
+                .unwrap_err()
+                .contains("5 January 2026")
+        );
+        assert!(check_date(&state, EventType::SinSubmitted, d("2026-01-05"), today).is_ok());
+    }
+}
