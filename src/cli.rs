@@ -31,11 +31,86 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Users: `user add --email E --name N --role R [--agency A]` (password from stdin).
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// The working-day calendar: import, add a day, add working days to a date.
+    Calendar {
+        #[command(subcommand)]
+        action: CalendarCommand,
+    },
+    /// The audit trail: `audit verify` checks every link of the hash chain.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
     /// Exit 0 when the service at URL answers /healthz with 200 (for container health checks).
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
         url: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is the first line of standard input (at least 12 characters).
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, co_chair, programme_manager, business_manager, lead_reviewer, subgroup_member, board_member
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        agency: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CalendarCommand {
+    /// Load an official gov.uk bank-holidays.json into the database-held calendar.
+    Import {
+        file: std::path::PathBuf,
+        /// Show which pending deadlines would move, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Add a proclaimed one-off bank holiday (or, with --closure, a local closure day).
+    AddDay {
+        /// england-and-wales, scotland or northern-ireland (not used with --closure).
+        #[arg(long)]
+        division: Option<String>,
+        #[arg(long)]
+        date: String,
+        #[arg(long)]
+        title: String,
+        /// A local closure day for the partnership rather than a bank holiday.
+        #[arg(long)]
+        closure: bool,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the date N working days from a date (N < 0 counts back); ISO date on line one.
+    AddWorkingDays {
+        #[arg(long)]
+        from: String,
+        #[arg(long, allow_hyphen_values = true)]
+        days: String,
+        #[arg(long)]
+        division: Option<String>,
+        /// Explain the count below the date, naming every skipped holiday.
+        #[arg(long)]
+        explain: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute every link of the audit hash chain and report the first broken one.
+    Verify,
 }
 
 /// A start-up or command failure: the message for the operator and the exit status.
@@ -84,6 +159,11 @@ fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command.unwrap_or(Command::Serve { bind: None }) {
         Command::Serve { bind } => serve(settings, bind),
         Command::Healthcheck { .. } => unreachable!("handled above"),
+        Command::User { action } => crate::cli_admin::user(settings, action_user(action)),
+        Command::Calendar { action } => calendar(settings, action),
+        Command::Audit {
+            action: AuditCommand::Verify,
+        } => crate::cli_admin::audit_verify(settings),
         Command::Migrate => {
             let pool = open_db(&settings)?;
             drop(pool);
@@ -145,5 +225,42 @@ fn healthcheck(url: &str) -> Result<(), CliError> {
             1,
             format!("{url}: {}", status_line.lines().next().unwrap_or("")),
         ))
+    }
+}
+
+fn action_user(action: UserCommand) -> crate::cli_admin::UserAdd {
+    let UserCommand::Add {
+        email,
+        name,
+        role,
+        agency,
+    } = action;
+    crate::cli_admin::UserAdd {
+        email,
+        name,
+        role,
+        agency,
+    }
+}
+
+fn calendar(settings: Settings, action: CalendarCommand) -> Result<(), CliError> {
+    use crate::cli_admin as admin;
+    match action {
+        CalendarCommand::Import { file, dry_run } => {
+            admin::calendar_import(settings, &file, dry_run)
+        }
+        CalendarCommand::AddDay {
+            division,
+            date,
+            title,
+            closure,
+            dry_run,
+        } => admin::calendar_add_day(settings, division, &date, &title, closure, dry_run),
+        CalendarCommand::AddWorkingDays {
+            from,
+            days,
+            division,
+            explain,
+        } => admin::add_working_days(settings, &from, &days, division, explain),
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+mod cli_admin;
 pub mod clock;
 pub mod config;
 pub mod db;

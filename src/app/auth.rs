@@ -20,6 +20,8 @@ use crate::db::{write_tx, DbConnection};
 use crate::error::{AppError, FieldError};
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
+/// A client address may fail this many times the per-account limit before it is refused.
+pub const CLIENT_ALLOWANCE: i32 = 4;
 const MAX_PASSWORD_CHARS: usize = 1024;
 
 /// Checks a new password against the policy.
@@ -316,9 +318,17 @@ pub fn sign_in(
         .select(LoginFailureRow::as_select())
         .load(conn)?;
     let live = |r: &LoginFailureRow| r.last_failure_at + window > now;
+    // An address is shared by everyone behind one office gateway: it gets a wider allowance.
+    let limit = |r: &LoginFailureRow| {
+        if r.key == keys_for[0] {
+            settings.max_failed_logins
+        } else {
+            settings.max_failed_logins.saturating_mul(CLIENT_ALLOWANCE)
+        }
+    };
     if let Some(r) = rows
         .iter()
-        .filter(|r| live(r) && r.failures >= settings.max_failed_logins)
+        .filter(|r| live(r) && r.failures >= limit(r))
         .max_by_key(|r| r.last_failure_at)
     {
         let secs = (r.last_failure_at + window - now).num_seconds().max(1) as u64;
@@ -370,8 +380,8 @@ pub fn sign_in(
                 Some(u) if !u.active => "account deactivated",
                 Some(_) => "wrong password",
             };
-            let failures = write_tx(conn, |c| -> Result<i32, AppError> {
-                let mut most = 0;
+            let account_failures = write_tx(conn, |c| -> Result<i32, AppError> {
+                let mut on_account = 0;
                 for key in &keys_for {
                     let existing = rows.iter().find(|r| &r.key == key);
                     let row = match existing {
@@ -387,7 +397,9 @@ pub fn sign_in(
                             last_failure_at: stored(now),
                         },
                     };
-                    most = most.max(row.failures);
+                    if key == &keys_for[0] {
+                        on_account = row.failures;
+                    }
                     diesel::delete(login_failures::table.find(key)).execute(c)?;
                     diesel::insert_into(login_failures::table)
                         .values(&row)
@@ -400,9 +412,10 @@ pub fn sign_in(
                         .subject(user.as_ref().map_or(String::new(), |u| u.id.clone()))
                         .detail(serde_json::json!({ "reason": reason, "client": client })),
                 )?;
-                Ok(most)
+                Ok(on_account)
             })?;
-            let exp = u32::try_from(failures.clamp(1, 5) - 1).unwrap_or(0);
+            // The delay grows with the failures on the account (known or not, alike).
+            let exp = u32::try_from(account_failures.clamp(1, 5) - 1).unwrap_or(0);
             Ok(SignIn::Invalid {
                 delay: Duration::from_millis(250 * 2u64.pow(exp)),
             })

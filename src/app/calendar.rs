@@ -258,3 +258,67 @@ pub fn added_days(conn: &mut DbConnection) -> QueryResult<Vec<CalendarDayRow>> {
         .select(CalendarDayRow::as_select())
         .load(conn)
 }
+
+/// A proposed change to the database-held calendar.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// A gov.uk file (its text and the parsed feed).
+    Import { json: String, feed: BankHolidayFeed },
+    /// One proclaimed holiday or closure day.
+    AddDay(NewDay),
+}
+
+impl Change {
+    /// Parses a gov.uk file; a malformed file, or one with no known division, is refused.
+    pub fn import(json: &str) -> Result<Change, AppError> {
+        let feed =
+            BankHolidayFeed::parse(json).map_err(|e| AppError::invalid("file", e.to_string()))?;
+        Ok(Change::Import {
+            json: json.to_string(),
+            feed,
+        })
+    }
+
+    /// The calendar with this change made.
+    fn calendar_after(
+        &self,
+        store: &CalendarStore,
+        conn: &mut DbConnection,
+    ) -> Result<Calendar, AppError> {
+        let (imported, mut extra) = store.db_parts(conn)?;
+        match self {
+            Change::Import { feed, .. } => store.build(Some(feed), &extra),
+            Change::AddDay(day) => {
+                extra.push(day.as_extra());
+                store.build(imported.as_ref(), &extra)
+            }
+        }
+    }
+}
+
+/// Which pending deadlines the change would move; writes nothing.
+pub fn preview(
+    conn: &mut DbConnection,
+    st: &crate::state::AppState,
+    change: &Change,
+) -> Result<Vec<super::recalc::Moved>, AppError> {
+    let calendar = change.calendar_after(&st.calendars, conn)?;
+    super::recalc::recompute(conn, st, None, &calendar, false)
+}
+
+/// Makes the change and moves the pending deadlines, in one transaction.
+pub fn apply(
+    conn: &mut DbConnection,
+    st: &crate::state::AppState,
+    actor: Option<&Actor>,
+    change: &Change,
+) -> Result<Vec<super::recalc::Moved>, AppError> {
+    crate::db::write_tx(conn, |c| {
+        let calendar = change.calendar_after(&st.calendars, c)?;
+        match change {
+            Change::Import { json, feed } => store_import(c, actor, st.now(), json, feed)?,
+            Change::AddDay(day) => store_day(c, actor, st.now(), day)?,
+        }
+        super::recalc::recompute(c, st, actor, &calendar, true)
+    })
+}

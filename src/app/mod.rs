@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod cases;
+pub mod recalc;
 pub mod users;
 
 use chrono::{NaiveDateTime, SubsecRound};

@@ -1,5 +1,7 @@
 //! HTTP: routes, the server, and its lifecycle.
 
+pub mod api;
+pub mod extract;
 mod health;
 
 use std::net::SocketAddr;
@@ -11,7 +13,10 @@ use crate::state::AppState;
 
 /// All routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(health::routes);
+    cfg.app_data(extract::json_config())
+        .configure(health::routes)
+        .configure(api::register)
+        .service(web::scope("/api").default_service(web::to(api::no_route)));
 }
 
 /// A bound, not yet awaited server.

@@ -4,5 +4,9 @@
 
 mod support;
 
+mod api_auth;
+mod api_cases;
+mod api_journey;
+mod api_misc;
 mod health;
 mod migrations;

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod api;
 pub mod db;
 
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub fn test_settings(db: &TestDb, dir: &std::path::Path) -> Settings {
     s.documents.dir = dir.join("documents").to_string_lossy().into_owned();
     s.jobs.enabled = false;
     s.server.workers = 2;
+    // Tests move the clock over months; their API tokens outlive that.
+    s.auth.token_ttl_minutes = 60 * 24 * 365 * 10;
     s.calendar.bank_holidays_file = "/nonexistent/bank-holidays.json".into();
     s.rules.file = "/nonexistent/rules.toml".into();
     s

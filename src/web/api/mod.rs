@@ -1,0 +1,218 @@
+//! The JSON API under /api/v1. Routes are declared once, in [`api!`]: the same list registers
+//! the handlers and generates the OpenAPI document, so the two cannot drift apart.
+
+mod auth;
+mod calendar;
+pub mod cases;
+mod users;
+
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+
+/// One documented operation.
+pub struct Operation {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub doc: Value,
+}
+
+macro_rules! api {
+    ($( $method:ident $path:literal => $handler:path, { $($doc:tt)* } );* $(;)?) => {
+        /// Registers every API route.
+        pub fn register(cfg: &mut web::ServiceConfig) {
+            $( cfg.route($path, web::$method().to($handler)); )*
+        }
+
+        /// Every API operation with its documentation.
+        pub fn operations() -> Vec<Operation> {
+            vec![$( Operation { method: stringify!($method), path: $path, doc: json!({ $($doc)* }) } ),*]
+        }
+    };
+}
+
+fn error_responses(codes: &[u16]) -> Value {
+    let mut m = serde_json::Map::new();
+    for code in codes {
+        let description = match code {
+            400 => "A parameter or the body cannot be parsed; `error.field` names it",
+            401 => "No valid bearer token",
+            403 => "The role may never do this",
+            404 => "Not found, or not visible to this user",
+            409 => "Conflicts with the current state",
+            422 => "Refused: `error.fields` lists each field and the problem",
+            429 => "Too many failed attempts; see Retry-After",
+            _ => "Error",
+        };
+        m.insert(
+            code.to_string(),
+            json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }),
+        );
+    }
+    Value::Object(m)
+}
+
+fn with_errors(ok: Value, codes: &[u16]) -> Value {
+    let mut r = error_responses(codes);
+    if let (Some(m), Some(ok)) = (r.as_object_mut(), ok.as_object()) {
+        for (k, v) in ok {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    r
+}
+
+fn id_param() -> Value {
+    json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }])
+}
+
+fn query(name: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "schema": { "type": "string" }, "description": description })
+}
+
+fn body(schema: &str) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+}
+
+fn ok(code: u16, description: &str, schema: Value) -> Value {
+    json!({ code.to_string(): { "description": description, "content": { "application/json": { "schema": schema } } } })
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+api! {
+    post "/api/v1/auth/token" => auth::token, {
+        "summary": "Sign in: exchange an email and password for a bearer token",
+        "tags": ["auth"], "security": [],
+        "requestBody": body("Credentials"),
+        "responses": with_errors(ok(200, "A token", schema_ref("Token")), &[400, 401, 422, 429]),
+    };
+    post "/api/v1/auth/logout" => auth::logout, {
+        "summary": "Revoke the token used for this request",
+        "tags": ["auth"],
+        "responses": with_errors(json!({ "204": { "description": "Revoked" } }), &[401]),
+    };
+    get "/api/v1/users" => users::list, {
+        "summary": "Active users (programme manager, co-chairs, admins)",
+        "tags": ["users"],
+        "parameters": [query("role", "Only users with this role")],
+        "responses": with_errors(ok(200, "Users", json!({ "type": "array", "items": schema_ref("User") })), &[400, 401, 403]),
+    };
+    get "/api/v1/cases" => cases::list_cases, {
+        "summary": "Cases visible to the user, filtered and sorted, one page at a time",
+        "tags": ["cases"],
+        "parameters": [
+            query("stage", "A stage code"), query("deadline_status", "pending, met, missed or waived"),
+            query("year", "Financial year, e.g. 2025-26"), query("sort", "next_due, reference, aware_on, stage, updated"),
+            query("order", "asc or desc"), query("page", "From 1"), query("per_page", "1 to 500, default 50")
+        ],
+        "responses": with_errors(ok(200, "A page of cases", schema_ref("CasePage")), &[400, 401]),
+    };
+    post "/api/v1/cases" => cases::create_case, {
+        "summary": "Open a case (programme manager, co-chairs); allocates its reference",
+        "tags": ["cases"],
+        "requestBody": body("NewCase"),
+        "responses": with_errors(ok(201, "The case", schema_ref("Case")), &[400, 401, 403, 422]),
+    };
+    get "/api/v1/cases/{id}" => cases::get_case, {
+        "summary": "One case with its events and deadlines (the read is audited)",
+        "tags": ["cases"], "parameters": id_param(),
+        "responses": with_errors(ok(200, "The case", schema_ref("Case")), &[401, 404]),
+    };
+    post "/api/v1/cases/{id}/events" => cases::record_event, {
+        "summary": "Record one event; answers with the updated case",
+        "tags": ["cases"], "parameters": id_param(),
+        "requestBody": body("NewEvent"),
+        "responses": with_errors(ok(201, "The updated case", schema_ref("Case")), &[400, 401, 403, 404, 422]),
+    };
+    get "/api/v1/cases/{id}/deadlines" => cases::case_deadlines, {
+        "summary": "A case's deadlines, each with its explanation",
+        "tags": ["cases"], "parameters": id_param(),
+        "responses": with_errors(ok(200, "Deadlines", json!({ "type": "array", "items": schema_ref("Deadline") })), &[401, 404]),
+    };
+    get "/api/v1/cases/{id}/audit" => cases::case_audit, {
+        "summary": "A case's audit trail (co-chairs, programme manager, business manager)",
+        "tags": ["cases"], "parameters": id_param(),
+        "responses": with_errors(ok(200, "Entries, oldest first", json!({ "type": "array", "items": { "type": "object" } })), &[401, 403, 404]),
+    };
+    get "/api/v1/calendar/working-days" => calendar::working_days, {
+        "summary": "Add working days to a date (negative counts back), with the explanation",
+        "tags": ["calendar"],
+        "parameters": [
+            { "name": "from", "in": "query", "required": true, "schema": { "type": "string", "format": "date" } },
+            { "name": "days", "in": "query", "required": true, "schema": { "type": "integer" } },
+            query("division", "england-and-wales (default), scotland, northern-ireland")
+        ],
+        "responses": with_errors(ok(200, "The date", schema_ref("WorkingDays")), &[400, 401]),
+    };
+    get "/api/v1/openapi.json" => openapi, {
+        "summary": "This document", "tags": ["meta"], "security": [],
+        "responses": { "200": { "description": "OpenAPI 3 document" } },
+    };
+}
+
+fn schemas() -> Value {
+    let date = json!({ "type": "string", "format": "date" });
+    json!({
+        "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": {
+            "code": { "type": "string" }, "message": { "type": "string" }, "field": { "type": "string" },
+            "fields": { "type": "array", "items": { "type": "object", "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } },
+            "id": { "type": "string", "description": "Quote it when reporting a 500" } } } } },
+        "Credentials": { "type": "object", "required": ["email", "password"], "properties": { "email": { "type": "string" }, "password": { "type": "string" } } },
+        "Token": { "type": "object", "required": ["token", "expires_at"], "properties": { "token": { "type": "string" }, "expires_at": { "type": "string", "format": "date-time" } } },
+        "User": { "type": "object", "properties": { "id": { "type": "string" }, "email": { "type": "string" }, "name": { "type": "string" }, "role": { "type": "string" }, "agency": { "type": ["string", "null"] } } },
+        "NewCase": { "type": "object", "required": ["child_pseudonym", "aware_on", "incident_on", "harm", "looked_after", "summary"], "properties": {
+            "child_pseudonym": { "type": "string" }, "aware_on": date, "incident_on": date,
+            "harm": { "type": "string", "enum": ["death", "serious_harm"] }, "looked_after": { "type": "boolean" },
+            "summary": { "type": "string" }, "child_name": { "type": "string" }, "child_dob": date } },
+        "NewEvent": { "type": "object", "required": ["type", "occurred_on"], "additionalProperties": true, "properties": {
+            "type": { "type": "string", "enum": crate::domain::events::EventType::ALL.iter().filter(|t| !matches!(t, crate::domain::events::EventType::Aware | crate::domain::events::EventType::ReportVersionUploaded)).map(|t| t.as_str()).collect::<Vec<_>>() },
+            "occurred_on": date } },
+        "Deadline": { "type": "object", "required": ["rule", "label", "due_on", "status", "met_on", "explanation"], "properties": {
+            "id": { "type": "string" }, "rule": { "type": "string" }, "rule_version": { "type": "integer" }, "label": { "type": "string" },
+            "due_on": date, "status": { "type": "string", "enum": ["pending", "met", "missed", "waived"] }, "met_on": { "type": ["string", "null"], "format": "date" },
+            "working_days_left": { "type": "integer" }, "explanation": { "type": "object" } } },
+        "Case": { "type": "object", "required": ["id", "reference", "child_pseudonym", "stage", "events", "deadlines"], "properties": {
+            "id": { "type": "string" }, "reference": { "type": "string" }, "child_pseudonym": { "type": "string" },
+            "child_name": { "type": "string", "description": "Only for co-chairs, the programme manager and the case's lead reviewer" },
+            "child_dob": date, "stage": { "type": "string" }, "events": { "type": "array", "items": { "type": "object" } },
+            "deadlines": { "type": "array", "items": schema_ref("Deadline") } } },
+        "CasePage": { "type": "object", "properties": { "cases": { "type": "array", "items": { "type": "object" } }, "total": { "type": "integer" }, "page": { "type": "integer" }, "per_page": { "type": "integer" } } },
+        "WorkingDays": { "type": "object", "required": ["date", "explanation"], "properties": { "date": date, "explanation": { "type": "object" } } },
+    })
+}
+
+/// The OpenAPI 3 document, generated from the route list.
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for op in operations() {
+        let entry = paths.entry(op.path).or_insert_with(|| json!({}));
+        entry[op.method] = op.doc;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "LCSPR Tracker API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Serious child safeguarding incidents and Local Child Safeguarding Practice Reviews, tracked against their statutory deadlines. Authenticate with POST /api/v1/auth/token, then send `Authorization: Bearer <token>`. A case the user may not see answers 404.",
+        },
+        "servers": [{ "url": "/" }],
+        "security": [{ "bearer": [] }],
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" } },
+            "schemas": schemas(),
+        },
+        "paths": paths,
+    })
+}
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}
+
+/// JSON 404 for unknown /api paths.
+pub async fn no_route() -> HttpResponse {
+    HttpResponse::NotFound()
+        .json(json!({ "error": { "code": "no_route", "message": "no such API endpoint" } }))
+}
