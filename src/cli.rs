@@ -46,6 +46,8 @@ enum Command {
         #[command(subcommand)]
         action: AuditCommand,
     },
+    /// Load a demo partnership: a user for every role and cases at every stage.
+    Demo,
     /// Exit 0 when the service at URL answers /healthz with 200 (for container health checks).
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
@@ -161,6 +163,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Healthcheck { .. } => unreachable!("handled above"),
         Command::User { action } => crate::cli_admin::user(settings, action_user(action)),
         Command::Calendar { action } => calendar(settings, action),
+        Command::Demo => crate::cli_admin::demo(settings),
         Command::Audit {
             action: AuditCommand::Verify,
         } => crate::cli_admin::audit_verify(settings),

@@ -255,3 +255,23 @@ pub fn audit_verify(settings: Settings) -> Result<(), CliError> {
         )),
     }
 }
+
+pub fn demo(settings: Settings) -> Result<(), CliError> {
+    let st = state(settings)?;
+    let mut c = conn(&st)?;
+    if crate::demo::load(&st, &mut c).map_err(failed)? {
+        println!(
+            "Demo partnership loaded. Sign in with any of these (password {}):",
+            crate::demo::DEMO_PASSWORD
+        );
+    } else {
+        println!(
+            "The demo partnership is already loaded. Its sign-ins (password {}):",
+            crate::demo::DEMO_PASSWORD
+        );
+    }
+    for (email, name, role, _) in crate::demo::DEMO_USERS {
+        println!("  {email:<28} {name} ({})", role.label());
+    }
+    Ok(())
+}

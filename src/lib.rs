@@ -7,6 +7,7 @@ mod cli_admin;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod startup;

@@ -8,5 +8,6 @@ mod api_auth;
 mod api_cases;
 mod api_journey;
 mod api_misc;
+mod cli;
 mod health;
 mod migrations;

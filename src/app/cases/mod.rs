@@ -579,3 +579,52 @@ fn check_across_events(
         _ => Ok(()),
     }
 }
+
+/// A user declares a conflict of interest on a case. A sub-group member then no longer sees
+/// it; for other roles it is recorded for the Sub-Group's information.
+pub fn declare_conflict(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: &str,
+    note: &str,
+) -> Result<(), AppError> {
+    let note = note.trim();
+    if note.is_empty() || note.chars().count() > crate::domain::input::NOTE_MAX {
+        return Err(AppError::invalid(
+            "note",
+            "describe the conflict of interest",
+        ));
+    }
+    write_tx(conn, |c| {
+        let (case, _) = visible_case(c, actor, case_id)?;
+        let already: i64 = case_people::table
+            .filter(case_people::case_id.eq(&case.id))
+            .filter(case_people::user_id.eq(&actor.user_id))
+            .filter(case_people::relation.eq("conflict"))
+            .count()
+            .get_result(c)?;
+        if already > 0 {
+            return Err(AppError::invalid(
+                "note",
+                "you have already declared a conflict on this case",
+            ));
+        }
+        diesel::insert_into(case_people::table)
+            .values((
+                case_people::case_id.eq(&case.id),
+                case_people::user_id.eq(&actor.user_id),
+                case_people::relation.eq("conflict"),
+                case_people::since.eq(st.today()),
+            ))
+            .execute(c)?;
+        audit::append(
+            c,
+            st.now(),
+            Entry::ok(Some(actor), "conflict_declared")
+                .case(&case.id)
+                .detail(serde_json::json!({ "note": note })),
+        )?;
+        Ok(())
+    })
+}

@@ -202,3 +202,23 @@ pub async fn case_audit(
         .await?;
     Ok(HttpResponse::Ok().json(entries))
 }
+
+/// The signed-in user declares a conflict of interest on a case.
+pub async fn declare_conflict(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let body = object(body)?;
+    let note = body
+        .get("note")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    state
+        .db(move |c, st| cases::declare_conflict(c, st, &user.actor, &id, &note))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

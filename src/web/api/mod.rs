@@ -126,6 +126,12 @@ api! {
         "requestBody": body("NewEvent"),
         "responses": with_errors(ok(201, "The updated case", schema_ref("Case")), &[400, 401, 403, 404, 422]),
     };
+    post "/api/v1/cases/{id}/conflict" => cases::declare_conflict, {
+        "summary": "Declare a conflict of interest on a case (a sub-group member then no longer sees it)",
+        "tags": ["cases"], "parameters": id_param(),
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["note"], "properties": { "note": { "type": "string" } } } } } },
+        "responses": with_errors(json!({ "204": { "description": "Declared" } }), &[401, 404, 422]),
+    };
     get "/api/v1/cases/{id}/deadlines" => cases::case_deadlines, {
         "summary": "A case's deadlines, each with its explanation",
         "tags": ["cases"], "parameters": id_param(),

@@ -1,0 +1,373 @@
+//! The binary's operator commands, run as a process against a test database.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use lcspr_tracker::domain::roles::Role;
+
+use crate::support::TestApp;
+
+fn bin(app: &TestApp, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lcspr-tracker"))
+        .args(args)
+        .current_dir(dir.path())
+        .env("DATABASE_URL", &app.db.url)
+        .env("LCSPR_CONFIG_DIR", dir.path())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[actix_web::test]
+async fn add_working_days_prints_the_date_first_and_explains() {
+    let app = TestApp::spawn().await;
+    for (from, days, division, want) in [
+        ("2025-12-18", "5", "england-and-wales", "2025-12-29"),
+        ("2025-12-29", "15", "england-and-wales", "2026-01-20"),
+        ("2026-01-06", "-7", "england-and-wales", "2025-12-23"),
+        ("2026-04-02", "5", "england-and-wales", "2026-04-13"),
+        ("2025-12-31", "1", "scotland", "2026-01-05"),
+        ("2020-05-07", "1", "england-and-wales", "2020-05-11"),
+        ("2022-09-16", "1", "england-and-wales", "2022-09-20"),
+        ("2023-05-05", "1", "scotland", "2023-05-09"),
+    ] {
+        let (code, out, err) = bin(
+            &app,
+            &[
+                "calendar",
+                "add-working-days",
+                "--from",
+                from,
+                "--days",
+                days,
+                "--division",
+                division,
+            ],
+            None,
+        );
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(out.lines().next(), Some(want), "{from} {days} {division}");
+    }
+    let (_, out, _) = bin(
+        &app,
+        &[
+            "calendar",
+            "add-working-days",
+            "--from",
+            "2025-12-18",
+            "--days",
+            "5",
+            "--explain",
+        ],
+        None,
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "2025-12-29");
+    assert!(
+        lines[1].contains("Christmas Day") && lines[1].contains("Boxing Day"),
+        "{out}"
+    );
+    // Provisional beyond the published data.
+    let (_, out, _) = bin(
+        &app,
+        &[
+            "calendar",
+            "add-working-days",
+            "--from",
+            "2030-12-20",
+            "--days",
+            "5",
+            "--explain",
+        ],
+        None,
+    );
+    assert!(out.contains("provisional"), "{out}");
+    for args in [
+        vec!["--from", "2026-02-30", "--days", "5"],
+        vec!["--from", "2026-01-05", "--days", "five"],
+        vec!["--from", "2026-01-05", "--days", "5", "--division", "wales"],
+    ] {
+        let mut full = vec!["calendar", "add-working-days"];
+        full.extend(args.iter());
+        let (code, out, err) = bin(&app, &full, None);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(out.is_empty(), "{out}");
+        assert!(err.contains("error:"), "{err}");
+    }
+}
+
+#[actix_web::test]
+async fn added_and_imported_days_are_used_by_the_cli_and_bad_files_change_nothing() {
+    let app = TestApp::spawn().await;
+    let (code, out, err) = bin(
+        &app,
+        &[
+            "calendar",
+            "add-day",
+            "--division",
+            "england-and-wales",
+            "--date",
+            "2026-06-22",
+            "--title",
+            "Proclaimed holiday",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("added 2026-06-22"));
+    let (_, out, _) = bin(
+        &app,
+        &[
+            "calendar",
+            "add-working-days",
+            "--from",
+            "2026-06-19",
+            "--days",
+            "1",
+            "--explain",
+        ],
+        None,
+    );
+    assert!(
+        out.starts_with("2026-06-23\n") && out.contains("Proclaimed holiday"),
+        "{out}"
+    );
+    // Scotland is not affected by an England-and-Wales day.
+    let (_, out, _) = bin(
+        &app,
+        &[
+            "calendar",
+            "add-working-days",
+            "--from",
+            "2026-06-19",
+            "--days",
+            "1",
+            "--division",
+            "scotland",
+        ],
+        None,
+    );
+    assert!(out.starts_with("2026-06-22\n"), "{out}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"wales": {"division": "wales", "events": []}}"#).unwrap();
+    let (code, _, err) = bin(&app, &["calendar", "import", bad.to_str().unwrap()], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("no known division"), "{err}");
+    std::fs::write(&bad, "not json").unwrap();
+    let (code, _, err) = bin(&app, &["calendar", "import", bad.to_str().unwrap()], None);
+    assert_eq!(code, 2, "{err}");
+    // A good file: a made-up division holiday on Fri 3 Jul 2026 for england-and-wales only.
+    let good = dir.path().join("good.json");
+    std::fs::write(
+        &good,
+        r#"{"england-and-wales": {"division": "england-and-wales", "events": [
+            {"title": "New Year’s Day", "date": "2026-01-01", "notes": "", "bunting": true},
+            {"title": "Imported day", "date": "2026-07-03", "notes": "", "bunting": true}]}}"#,
+    )
+    .unwrap();
+    let (code, out, err) = bin(&app, &["calendar", "import", good.to_str().unwrap()], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("england-and-wales: 2 bank holidays"), "{out}");
+    let (_, out, _) = bin(
+        &app,
+        &[
+            "calendar",
+            "add-working-days",
+            "--from",
+            "2026-07-02",
+            "--days",
+            "1",
+        ],
+        None,
+    );
+    assert_eq!(out.lines().next(), Some("2026-07-06"));
+    // The import covers 2026 only: Good Friday 2026 is no longer a holiday (the file replaces it).
+    let (_, out, _) = bin(
+        &app,
+        &[
+            "calendar",
+            "add-working-days",
+            "--from",
+            "2026-04-02",
+            "--days",
+            "1",
+        ],
+        None,
+    );
+    assert_eq!(out.lines().next(), Some("2026-04-03"));
+}
+
+#[actix_web::test]
+async fn user_add_reads_the_password_from_stdin_and_audit_verify_reports() {
+    let app = TestApp::spawn().await;
+    let (code, out, err) = bin(
+        &app,
+        &[
+            "user",
+            "add",
+            "--email",
+            "New.Person@Example.org",
+            "--name",
+            "New Person",
+            "--role",
+            "co_chair",
+            "--agency",
+            "Police",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("New Person"));
+    let (status, body) = app
+        .post_json("/api/v1/auth/token", None, serde_json::json!({"email": "new.person@example.org", "password": "a long enough password"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (code, _, err) = bin(
+        &app,
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@example.org",
+            "--name",
+            "X",
+            "--role",
+            "chair",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("co_chair"), "{err}");
+    let (code, _, err) = bin(
+        &app,
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@example.org",
+            "--name",
+            "X",
+            "--role",
+            "admin",
+        ],
+        Some("short\n"),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("12 characters"), "{err}");
+    let (code, _, err) = bin(
+        &app,
+        &[
+            "user",
+            "add",
+            "--email",
+            "new.person@example.org",
+            "--name",
+            "X",
+            "--role",
+            "admin",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("already exists"), "{err}");
+
+    let (code, out, _) = bin(&app, &["audit", "verify"], None);
+    assert_eq!(code, 0);
+    assert!(out.contains("intact"), "{out}");
+    // Tamper with one entry: verify names it.
+    let state = app.state.clone();
+    state
+        .db(|c, _| {
+            use diesel::prelude::*;
+            diesel::sql_query("UPDATE audit_log SET detail = '{}' WHERE seq = 1").execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (code, _, err) = bin(&app, &["audit", "verify"], None);
+    assert_eq!(code, 1);
+    assert!(err.contains("broken at entry 1"), "{err}");
+    let _ = Role::Admin;
+}
+
+#[actix_web::test]
+async fn demo_loads_every_stage_once() {
+    let app = TestApp::spawn().await;
+    let (code, out, err) = bin(&app, &["demo"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("pm@demo.example"));
+    let (code, out, _) = bin(&app, &["demo"], None);
+    assert_eq!(code, 0);
+    assert!(out.contains("already loaded"));
+    let (status, body) = app
+        .post_json("/api/v1/auth/token", None, serde_json::json!({"email": "pm@demo.example", "password": lcspr_tracker::demo::DEMO_PASSWORD}))
+        .await;
+    assert_eq!(status, 200);
+    let token = body["token"].as_str().unwrap().to_string();
+    let (_, list) = app
+        .get_json("/api/v1/cases?per_page=100", Some(&token))
+        .await;
+    let stages: std::collections::BTreeSet<&str> = list["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["stage"].as_str().unwrap())
+        .collect();
+    for s in [
+        "notification",
+        "rapid_review",
+        "panel_response",
+        "commissioning",
+        "in_review",
+        "quality_assurance",
+        "ratification",
+        "publication_planning",
+        "published",
+        "learning",
+        "national_review",
+        "closed",
+        "withdrawn",
+    ] {
+        assert!(stages.contains(s), "no demo case at {s}: {stages:?}");
+    }
+    let (_, missed) = app
+        .get_json("/api/v1/cases?deadline_status=missed", Some(&token))
+        .await;
+    assert!(missed["total"].as_i64().unwrap() >= 1);
+    // The sub-group member declared a conflict on one case and does not see it.
+    let (_, body) = app
+        .post_json("/api/v1/auth/token", None, serde_json::json!({"email": "member@demo.example", "password": lcspr_tracker::demo::DEMO_PASSWORD}))
+        .await;
+    let (_, theirs) = app
+        .get_json(
+            "/api/v1/cases?per_page=100",
+            Some(body["token"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(
+        theirs["total"].as_i64().unwrap(),
+        list["total"].as_i64().unwrap() - 1
+    );
+    let (code, out, _) = bin(&app, &["audit", "verify"], None);
+    assert_eq!(code, 0, "{out}");
+}
