@@ -221,11 +221,38 @@ impl Event {
 impl EventData {
     /// The type of this event.
     pub fn kind(&self) -> EventType {
-        let v = serde_json::to_value(self).expect("events serialise");
-        v.get("type")
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse().ok())
-            .expect("every variant has a type code")
+        match self {
+            EventData::Aware { .. } => EventType::Aware,
+            EventData::SinSubmitted { .. } => EventType::SinSubmitted,
+            EventData::PartnersInformed { .. } => EventType::PartnersInformed,
+            EventData::LacDeathNotified { .. } => EventType::LacDeathNotified,
+            EventData::RapidReviewSent { .. } => EventType::RapidReviewSent,
+            EventData::PanelResponse { .. } => EventType::PanelResponse,
+            EventData::LcsprDecided { .. } => EventType::LcsprDecided,
+            EventData::ReviewerAppointed { .. } => EventType::ReviewerAppointed,
+            EventData::ReviewMeeting { .. } => EventType::ReviewMeeting,
+            EventData::LearningWorkshop { .. } => EventType::LearningWorkshop,
+            EventData::FamilyEngagement { .. } => EventType::FamilyEngagement,
+            EventData::PractitionerEngagement { .. } => EventType::PractitionerEngagement,
+            EventData::ProgressCheck { .. } => EventType::ProgressCheck,
+            EventData::ReportVersionUploaded { .. } => EventType::ReportVersionUploaded,
+            EventData::FinalReportSubmitted { .. } => EventType::FinalReportSubmitted,
+            EventData::QaApproved { .. } => EventType::QaApproved,
+            EventData::Ratified { .. } => EventType::Ratified,
+            EventData::PublicationPlanned { .. } => EventType::PublicationPlanned,
+            EventData::PublicationDelayed { .. } => EventType::PublicationDelayed,
+            EventData::PrepubCopySent { .. } => EventType::PrepubCopySent,
+            EventData::Published { .. } => EventType::Published,
+            EventData::NspccSent { .. } => EventType::NspccSent,
+            EventData::BriefingPublished { .. } => EventType::BriefingPublished,
+            EventData::WebinarHeld { .. } => EventType::WebinarHeld,
+            EventData::ActionAdded { .. } => EventType::ActionAdded,
+            EventData::ActionDone { .. } => EventType::ActionDone,
+            EventData::Archived { .. } => EventType::Archived,
+            EventData::DeadlineWaived { .. } => EventType::DeadlineWaived,
+            EventData::Withdrawn { .. } => EventType::Withdrawn,
+            EventData::Closed { .. } => EventType::Closed,
+        }
     }
 
     /// A field's value as text, for rules that match on fields (`recipient = "panel"`).
@@ -522,6 +549,14 @@ mod tests {
             Some("2026-03-02".parse().unwrap())
         );
         assert_eq!(ok.data.field("format").as_deref(), Some("full"));
+    }
+
+    #[test]
+    fn kind_matches_the_stored_type_code() {
+        let e = parse(json!({"type": "withdrawn", "occurred_on": "2026-01-01", "reason": "r"}))
+            .unwrap();
+        let stored = serde_json::to_value(&e.data).unwrap();
+        assert_eq!(stored["type"], e.data.kind().as_str());
     }
 
     #[test]

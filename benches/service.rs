@@ -1,0 +1,225 @@
+//! 10,000 cases with their events: the case list, a case page and recording an event, on
+//! SQLite and (when BENCH_DATABASE_URL names a PostgreSQL server) PostgreSQL.
+//!
+//! cargo bench --bench service
+//! BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432 cargo bench --bench service
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use criterion::{criterion_group, criterion_main, Criterion};
+use diesel::prelude::*;
+use serde_json::json;
+
+use lcspr_tracker::app::cases::{self, list, load_events, projection, view};
+use lcspr_tracker::app::{new_id, Actor};
+use lcspr_tracker::clock::FixedClock;
+use lcspr_tracker::config::{MailTransportKind, Settings};
+use lcspr_tracker::db::models::{CaseRow, EventRow};
+use lcspr_tracker::db::schema::{case_events, cases as cases_t};
+use lcspr_tracker::db::write_tx;
+use lcspr_tracker::domain::events::{Decision, EventData};
+use lcspr_tracker::domain::roles::Role;
+use lcspr_tracker::state::AppState;
+
+const CASES: usize = 10_000;
+
+fn state(url: &str, today: NaiveDate) -> AppState {
+    let mut s = Settings::defaults();
+    s.database.url = url.to_string();
+    s.mail.transport = MailTransportKind::Memory;
+    s.jobs.enabled = false;
+    lcspr_tracker::startup::build_state(s, Arc::new(FixedClock::on(today))).expect("state")
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// Loads the cases straight into the tables (in batches), then derives stage and deadlines with
+/// the service's own projection, so the data is what the service would have written.
+fn load(st: &AppState, pm: &Actor) -> String {
+    let mut conn = st.pool.get().unwrap();
+    let mut in_review = String::new();
+    let start = d("2023-04-03");
+    for batch in 0..(CASES / 500) {
+        write_tx(
+            &mut conn,
+            |c| -> Result<(), lcspr_tracker::error::AppError> {
+                for i in 0..500 {
+                    let n = batch * 500 + i;
+                    let aware = start + chrono::Duration::days((n % 1000) as i64);
+                    let id = new_id();
+                    let case = CaseRow {
+                        id: id.clone(),
+                        reference: format!("BENCH-{n:05}"),
+                        financial_year: lcspr_tracker::domain::case::financial_year(aware),
+                        child_pseudonym: format!("Child {n}"),
+                        child_name: None,
+                        child_dob: None,
+                        aware_on: aware,
+                        incident_on: aware,
+                        harm: "serious_harm".into(),
+                        looked_after: false,
+                        summary: "bench".into(),
+                        division: "england-and-wales".into(),
+                        stage: "notification".into(),
+                        next_due_on: None,
+                        event_count: 0,
+                        created_by: pm.user_id.clone(),
+                        created_at: st.clock.now(),
+                        updated_at: st.clock.now(),
+                    };
+                    diesel::insert_into(cases_t::table)
+                        .values(&case)
+                        .execute(c)?;
+                    let mut events = vec![EventData::Aware {
+                        incident_on: aware,
+                        harm: lcspr_tracker::domain::case::Harm::SeriousHarm,
+                        looked_after: false,
+                    }];
+                    let depth = n % 5;
+                    if depth >= 1 {
+                        events.push(EventData::SinSubmitted {
+                            ofsted_reference: None,
+                        });
+                        events.push(EventData::PartnersInformed { note: None });
+                    }
+                    if depth >= 2 {
+                        events.push(EventData::RapidReviewSent {
+                            decision: Decision::Lcspr,
+                            rationale: "r".into(),
+                            criteria: vec![lcspr_tracker::domain::events::Criterion::A],
+                        });
+                    }
+                    if depth >= 3 {
+                        events.push(EventData::PanelResponse {
+                            outcome: lcspr_tracker::domain::events::PanelOutcome::Agrees,
+                            note: None,
+                        });
+                        events.push(EventData::LcsprDecided { note: None });
+                    }
+                    for (k, data) in events.iter().enumerate() {
+                        diesel::insert_into(case_events::table)
+                            .values(&EventRow {
+                                id: new_id(),
+                                case_id: id.clone(),
+                                sequence: k as i32 + 1,
+                                event_type: data.kind().as_str().into(),
+                                occurred_on: aware + chrono::Duration::days(k as i64),
+                                data: serde_json::to_string(data).unwrap(),
+                                recorded_by: pm.user_id.clone(),
+                                recorded_at: st.clock.now(),
+                            })
+                            .execute(c)?;
+                    }
+                    let calendar = st.calendars.current(c)?;
+                    let (_, evs) = load_events(c, &id)?;
+                    projection::refresh(c, st, &case, &evs, &calendar, true)?;
+                    if depth == 3 {
+                        in_review = id;
+                    }
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+    }
+    in_review
+}
+
+fn bench_backend(c: &mut Criterion, name: &str, url: &str) {
+    let st = state(url, d("2026-06-01"));
+    let mut conn = st.pool.get().unwrap();
+    let hash = lcspr_tracker::app::auth::hash_password("bench password 123").unwrap();
+    let pm = lcspr_tracker::app::users::add(
+        &mut conn,
+        None,
+        st.clock.now(),
+        lcspr_tracker::app::users::NewUserInput {
+            email: "pm@bench.example".into(),
+            name: "PM".into(),
+            role: Role::ProgrammeManager,
+            agency: None,
+            password_hash: hash.clone(),
+        },
+    )
+    .unwrap();
+    let rev = lcspr_tracker::app::users::add(
+        &mut conn,
+        None,
+        st.clock.now(),
+        lcspr_tracker::app::users::NewUserInput {
+            email: "rev@bench.example".into(),
+            name: "Rev".into(),
+            role: Role::LeadReviewer,
+            agency: None,
+            password_hash: hash,
+        },
+    )
+    .unwrap();
+    let pm = Actor {
+        user_id: pm.id,
+        role: Role::ProgrammeManager,
+        name: "PM".into(),
+    };
+    drop(conn);
+    let started = std::time::Instant::now();
+    let target = load(&st, &pm);
+    eprintln!(
+        "{name}: loaded {CASES} cases in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    let mut conn = st.pool.get().unwrap();
+    let body = json!({"type": "reviewer_appointed", "occurred_on": "2026-06-01", "reviewer_id": rev.id, "conflict_declaration": "none"});
+    cases::record_event(&mut conn, &st, &pm, &target, body.as_object().unwrap()).unwrap();
+
+    let mut g = c.benchmark_group(name);
+    g.sample_size(20);
+    g.bench_function("case list (first page of 50, most urgent first)", |b| {
+        b.iter(|| list::list(&mut conn, &st, &pm, &list::Filter::default()).unwrap())
+    });
+    g.bench_function("case list filtered by missed deadlines", |b| {
+        let f = list::Filter {
+            deadline_status: Some(lcspr_tracker::domain::deadlines::DeadlineStatus::Missed),
+            ..Default::default()
+        };
+        b.iter(|| list::list(&mut conn, &st, &pm, &f).unwrap())
+    });
+    g.bench_function("case page", |b| {
+        b.iter(|| {
+            let (case, access) = cases::visible_case(&mut conn, &pm, &target).unwrap();
+            view::build(&mut conn, &st, &pm, &case, access).unwrap()
+        })
+    });
+    let meeting = json!({"type": "review_meeting", "occurred_on": "2026-06-01", "note": "bench"});
+    g.bench_function("record an event", |b| {
+        b.iter(|| {
+            cases::record_event(&mut conn, &st, &pm, &target, meeting.as_object().unwrap()).unwrap()
+        })
+    });
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    bench_backend(
+        c,
+        "sqlite",
+        &format!("sqlite://{}", dir.path().join("bench.db").display()),
+    );
+    if let Ok(server) = std::env::var("BENCH_DATABASE_URL") {
+        let name = format!("lcspr_bench_{}", std::process::id());
+        let mut admin = diesel::PgConnection::establish(&format!("{server}/postgres")).unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .unwrap();
+        bench_backend(c, "postgres", &format!("{server}/{name}"));
+        diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .unwrap();
+    }
+}
+
+criterion_group!(service, benches);
+criterion_main!(service);
