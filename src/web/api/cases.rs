@@ -143,8 +143,29 @@ pub async fn case_deadlines(
     let id = path.into_inner();
     let deadlines = state
         .db(move |c, st| {
-            let (case, _) = cases::visible_case(c, &user.actor, &id)?;
-            view::case_deadlines(c, st, &case)
+            let (case, _) = match cases::visible_case(c, &user.actor, &id) {
+                Ok(v) => v,
+                Err(e) => {
+                    cases::refuse(
+                        c,
+                        st,
+                        &user.actor,
+                        None,
+                        "deadlines_viewed",
+                        "case not found or not visible",
+                    )?;
+                    return Err(e);
+                }
+            };
+            let list = view::case_deadlines(c, st, &case)?;
+            crate::db::write_tx(c, |c| {
+                audit::append(
+                    c,
+                    st.now(),
+                    audit::Entry::ok(Some(&user.actor), "deadlines_viewed").case(&case.id),
+                )
+            })?;
+            Ok(list)
         })
         .await?;
     Ok(HttpResponse::Ok().json(deadlines))
@@ -171,6 +192,13 @@ pub fn case_audit_entries(
             "your role may not read the audit trail".into(),
         ));
     }
+    crate::db::write_tx(c, |c| {
+        audit::append(
+            c,
+            st.now(),
+            audit::Entry::ok(Some(actor), "audit_viewed").case(&case.id),
+        )
+    })?;
     let rows = audit::for_case(c, &case.id)?;
     let ids: Vec<&str> = rows.iter().filter_map(|r| r.actor_id.as_deref()).collect();
     let names = view::names(c, &ids)?;
