@@ -186,6 +186,7 @@ fn serve(settings: Settings, bind: Option<String>) -> Result<(), CliError> {
         let app = Application::build(state, &bind).map_err(|e| CliError::new(1, e))?;
         let addr = app.running.addr;
         tracing::info!(address = %addr, backend, "listening on http://{addr}");
+        first_run_link(&app.state, addr).await;
         app.running
             .server
             .await
@@ -265,5 +266,37 @@ fn calendar(settings: Settings, action: CalendarCommand) -> Result<(), CliError>
             division,
             explain,
         } => admin::add_working_days(settings, &from, &days, division, explain),
+    }
+}
+
+/// On a database with no users, prints the one-time link that creates the first administrator.
+/// It goes to the terminal, not the log: the token is a secret until it is used.
+async fn first_run_link(state: &crate::state::AppState, addr: std::net::SocketAddr) {
+    let token = state
+        .db(|c, st| crate::app::setup::issue_token(c, st.now()))
+        .await;
+    match token {
+        Ok(Some(token)) => {
+            let base = if state.settings.service.base_url != Settings::defaults().service.base_url {
+                state
+                    .settings
+                    .service
+                    .base_url
+                    .trim_end_matches('/')
+                    .to_string()
+            } else {
+                format!("http://{addr}")
+            };
+            println!();
+            println!("  No users yet. Create the first administrator account here (the link works once):");
+            println!("    {base}/setup/{token}");
+            println!(
+                "  Or stop the service and run `lcspr-tracker demo` to load a demo partnership."
+            );
+            println!();
+            tracing::info!("no users yet: the first-run setup link was printed on the terminal");
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "could not issue a first-run setup link"),
     }
 }

@@ -73,14 +73,28 @@ pub fn normalise_email(email: &str) -> String {
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Derived from the same secret, for CSRF tokens bound to a session.
+    mac_key: [u8; 32],
 }
 
 impl JwtKeys {
     pub fn from_secret(secret: &[u8]) -> JwtKeys {
+        let mut h = Sha256::new();
+        h.update(b"lcspr-tracker form tokens\0");
+        h.update(secret);
         JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            mac_key: h.finalize().into(),
         }
+    }
+
+    /// HMAC-SHA256 of `message` under the derived key, hex-encoded.
+    pub fn mac(&self, message: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let mut m = Hmac::<Sha256>::new_from_slice(&self.mac_key).expect("any key length");
+        m.update(message.as_bytes());
+        hex::encode(m.finalize().into_bytes())
     }
 
     /// The configured secret, or one generated once and kept in the database (shared by every

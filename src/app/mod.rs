@@ -6,6 +6,7 @@ pub mod auth;
 pub mod calendar;
 pub mod cases;
 pub mod recalc;
+pub mod setup;
 pub mod users;
 
 use chrono::{NaiveDateTime, SubsecRound};

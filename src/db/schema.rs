@@ -198,3 +198,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     outbox,
 );
+
+diesel::table! {
+    form_submissions (form_id) {
+        form_id -> Text,
+        user_id -> Text,
+        result_url -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(form_submissions, users);

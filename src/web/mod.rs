@@ -3,6 +3,7 @@
 pub mod api;
 pub mod extract;
 mod health;
+pub mod session;
 
 use std::net::SocketAddr;
 
