@@ -1,6 +1,8 @@
 //! HTTP: routes, the server, and its lifecycle.
 
+pub mod filters;
 mod health;
+pub mod templates;
 
 use std::net::SocketAddr;
 
