@@ -1,6 +1,9 @@
 //! HTTP: routes, the server, and its lifecycle.
 
+pub mod assets;
+pub mod error_pages;
 pub mod filters;
+pub mod headers;
 mod health;
 pub mod templates;
 
@@ -13,7 +16,7 @@ use crate::state::AppState;
 
 /// All routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(health::routes);
+    cfg.configure(health::routes).configure(assets::routes);
 }
 
 /// A bound, not yet awaited server.
@@ -35,12 +38,15 @@ pub fn bind(state: AppState, bind: &str) -> std::io::Result<Running> {
         n => n,
     };
     let shutdown = state.settings.server.shutdown_timeout_secs;
+    let https = state.settings.is_https();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .wrap(headers::security_headers(https))
             .wrap(middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
             .configure(routes)
+            .default_service(web::to(error_pages::not_found))
     })
     .workers(workers)
     .shutdown_timeout(shutdown)

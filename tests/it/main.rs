@@ -6,3 +6,4 @@ mod support;
 
 mod health;
 mod migrations;
+mod ui_foundation;
