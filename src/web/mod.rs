@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod error_pages;
 pub mod filters;
+pub mod forms;
 pub mod headers;
 mod health;
 pub mod templates;
