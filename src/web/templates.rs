@@ -246,7 +246,8 @@ mod tests {
                {{ ui::notification_banner(heading="Event recorded") }}
                {{ ui::back_link(href="/cases") }}
                {{ ui::pagination(page=5, pages=9, href_prefix="/cases?page=") }}
-               {{ forms::button(text="Save") }}{{ forms::button(text="Cancel", kind="secondary", href="/") }}"#,
+               {{ forms::button(text="Save") }}{{ forms::button(text="Cancel", kind="secondary", href="/") }}
+               {{ forms::csrf(token="c1", form_id="f1") }}|{{ forms::csrf(token="c2") }}|"#,
             json!({"rows": [
                 {"key": "Reference", "value": "BSCP2026-27-03"},
                 {"key": "Pseudonym", "value": "Child Q", "href": "/cases/1/edit"},
@@ -286,6 +287,11 @@ mod tests {
         assert!(html.contains("href=\"/cases?page=4\" rel=\"prev\""));
         assert!(html.contains("href=\"/cases?page=6\" rel=\"next\""));
         assert!(html.contains("data-prevent-double-click=\"true\""));
+        assert!(html.contains(
+            "<input type=\"hidden\" name=\"csrf_token\" value=\"c1\">\n\
+             <input type=\"hidden\" name=\"form_id\" value=\"f1\">|\
+             <input type=\"hidden\" name=\"csrf_token\" value=\"c2\">|"
+        ));
         assert!(html.contains("<a href=\"/\" role=\"button\" draggable=\"false\" class=\"govuk-button govuk-button--secondary\""));
     }
 
