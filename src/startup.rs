@@ -58,6 +58,8 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
     let keys =
         JwtKeys::load(&settings.auth, &mut conn).map_err(|e| StartError::Config(e.to_string()))?;
     drop(conn);
+    let templates =
+        web::templates::try_build().map_err(|e| StartError::Config(format!("templates: {e:?}")))?;
     Ok(AppState {
         settings: Arc::new(settings),
         pool,
@@ -66,6 +68,7 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         calendars: Arc::new(calendars),
         keys: Arc::new(keys),
         division,
+        templates: Arc::new(templates),
     })
 }
 

@@ -24,6 +24,8 @@ pub struct AppState {
     pub keys: Arc<JwtKeys>,
     /// The partnership's bank holiday division.
     pub division: Division,
+    /// The page templates (compiled in), with their filters.
+    pub templates: Arc<tera::Tera>,
 }
 
 impl AppState {

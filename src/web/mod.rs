@@ -1,9 +1,15 @@
 //! HTTP: routes, the server, and its lifecycle.
 
 pub mod api;
+pub mod assets;
+pub mod error_pages;
 pub mod extract;
+pub mod filters;
+pub mod forms;
+pub mod headers;
 mod health;
 pub mod session;
+pub mod templates;
 
 use std::net::SocketAddr;
 
@@ -16,6 +22,7 @@ use crate::state::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(extract::json_config())
         .configure(health::routes)
+        .configure(assets::routes)
         .configure(api::register)
         .service(web::scope("/api").default_service(web::to(api::no_route)));
 }
@@ -39,12 +46,15 @@ pub fn bind(state: AppState, bind: &str) -> std::io::Result<Running> {
         n => n,
     };
     let shutdown = state.settings.server.shutdown_timeout_secs;
+    let https = state.settings.is_https();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .wrap(headers::security_headers(https))
             .wrap(middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
             .configure(routes)
+            .default_service(web::to(error_pages::not_found))
     })
     .workers(workers)
     .shutdown_timeout(shutdown)

@@ -11,3 +11,4 @@ mod api_misc;
 mod cli;
 mod health;
 mod migrations;
+mod ui_foundation;
