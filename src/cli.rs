@@ -182,6 +182,14 @@ fn serve(settings: Settings, bind: Option<String>) -> Result<(), CliError> {
         .map(|u| u.backend_name())
         .unwrap_or("?");
     let state = build_state(settings, Arc::new(SystemClock)).map_err(|e| CliError::new(1, e))?;
+    // Interrupted uploads from before a crash or restart leave nothing behind.
+    if let Ok(mut conn) = state.pool.get() {
+        match crate::app::documents::sweep_orphans(&mut conn, &state.settings.documents.dir) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "removed files of interrupted uploads"),
+            Err(e) => tracing::warn!(error = %e, "could not sweep interrupted uploads"),
+        }
+    }
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(state, &bind).map_err(|e| CliError::new(1, e))?;
         let addr = app.running.addr;

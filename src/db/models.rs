@@ -173,3 +173,32 @@ pub struct OutboxRow {
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = documents)]
+pub struct DocumentRow {
+    pub id: String,
+    pub case_id: String,
+    pub kind: String,
+    pub title: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = document_versions)]
+pub struct VersionRow {
+    pub id: String,
+    pub document_id: String,
+    pub number: i32,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub content_type: String,
+    pub file_name: String,
+    pub uploaded_by: String,
+    pub uploaded_at: NaiveDateTime,
+    pub locked_at: Option<NaiveDateTime>,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub deleted_by: Option<String>,
+    pub delete_reason: Option<String>,
+}

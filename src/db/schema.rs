@@ -209,3 +209,35 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(form_submissions, users);
+
+diesel::table! {
+    documents (id) {
+        id -> Text,
+        case_id -> Text,
+        kind -> Text,
+        title -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    document_versions (id) {
+        id -> Text,
+        document_id -> Text,
+        number -> Integer,
+        sha256 -> Text,
+        size_bytes -> BigInt,
+        content_type -> Text,
+        file_name -> Text,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
+        locked_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+        deleted_by -> Nullable<Text>,
+        delete_reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(document_versions -> documents (document_id));
+diesel::allow_tables_to_appear_in_same_query!(documents, document_versions, cases);

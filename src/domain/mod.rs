@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod case;
 pub mod deadlines;
+pub mod documents;
 pub mod events;
 pub mod input;
 pub mod roles;

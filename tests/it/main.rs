@@ -9,6 +9,7 @@ mod api_cases;
 mod api_journey;
 mod api_misc;
 mod cli;
+mod documents;
 mod health;
 mod migrations;
 mod ui_foundation;

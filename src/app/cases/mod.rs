@@ -317,6 +317,25 @@ fn insert_event(
     Ok(id)
 }
 
+/// Records an event the service itself makes (a report version uploaded), inside the caller's
+/// transaction, and refreshes the projections.
+pub fn record_system_event(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case: &CaseRow,
+    data: EventData,
+) -> Result<projection::Refreshed, AppError> {
+    let (_, events) = load_events(conn, &case.id)?;
+    let today = st.today();
+    let on = events.last().map_or(today, |e| e.occurred_on.max(today));
+    let sequence = events.last().map_or(1, |e| e.sequence + 1);
+    insert_event(conn, &case.id, sequence, on, &data, actor, st.now())?;
+    let (_, events) = load_events(conn, &case.id)?;
+    let calendar = st.calendars.current(conn)?;
+    projection::refresh(conn, st, case, &events, &calendar, true)
+}
+
 /// Writes the audit entry of a refused attempt in its own transaction (the attempt itself
 /// changed nothing).
 pub fn refuse(
@@ -402,7 +421,7 @@ pub fn record_event(
                 .check_stage(k)
                 .map_err(|m| AppError::invalid("type", m))?;
         }
-        let input = EventInput::parse(body, new_id).map_err(AppError::Invalid)?;
+        let mut input = EventInput::parse(body, new_id).map_err(AppError::Invalid)?;
         let k = input.data.kind();
         state
             .check_stage(k)
@@ -411,6 +430,8 @@ pub fn record_event(
             .map_err(|m| AppError::invalid("occurred_on", m))?;
         let calendar = st.calendars.current(c)?;
         check_across_events(c, st, &case, &events, &state, &input, &calendar)?;
+        let sent_version =
+            crate::app::documents::resolve_sent_version(c, &case.id, &mut input.data)?;
         let sequence = events.last().map_or(1, |e| e.sequence + 1);
         insert_event(
             c,
@@ -421,6 +442,10 @@ pub fn record_event(
             actor,
             now,
         )?;
+        if let Some(version_id) = sent_version {
+            // The exact version that went out is kept as it is.
+            crate::app::documents::lock_version(c, &version_id, now)?;
+        }
         if let EventData::ReviewerAppointed { reviewer_id, .. } = &input.data {
             let exists: i64 = case_people::table
                 .filter(case_people::case_id.eq(&case.id))

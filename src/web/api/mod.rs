@@ -4,6 +4,7 @@
 mod auth;
 mod calendar;
 pub mod cases;
+pub mod documents;
 mod users;
 
 use actix_web::{web, HttpResponse};
@@ -39,6 +40,8 @@ fn error_responses(codes: &[u16]) -> Value {
             403 => "The role may never do this",
             404 => "Not found, or not visible to this user",
             409 => "Conflicts with the current state",
+            413 => "The upload is larger than documents.max_bytes",
+            415 => "The file type is not accepted (decided by content); the message lists the accepted types",
             422 => "Refused: `error.fields` lists each field and the problem",
             429 => "Too many failed attempts; see Retry-After",
             _ => "Error",
@@ -141,6 +144,33 @@ api! {
         "summary": "A case's audit trail (co-chairs, programme manager, business manager)",
         "tags": ["cases"], "parameters": id_param(),
         "responses": with_errors(ok(200, "Entries, oldest first", json!({ "type": "array", "items": { "type": "object" } })), &[401, 403, 404]),
+    };
+    post "/api/v1/cases/{id}/documents" => documents::upload, {
+        "summary": "Upload a document, or a new version of one (same kind and title, or its document_id)",
+        "tags": ["documents"], "parameters": id_param(),
+        "requestBody": { "required": true, "content": { "multipart/form-data": { "schema": { "type": "object", "required": ["file"], "properties": {
+            "kind": { "type": "string", "enum": crate::domain::documents::DocumentKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>() },
+            "title": { "type": "string" }, "document_id": { "type": "string" },
+            "file": { "type": "string", "format": "binary", "description": "PDF, DOCX, XLSX, PPTX, ODT or plain text (decided by content)" } } } } } },
+        "responses": with_errors(ok(201, "The document with its versions, and any warnings", json!({ "type": "object" })), &[400, 401, 403, 404, 413, 415, 422]),
+    };
+    get "/api/v1/cases/{id}/documents" => documents::list, {
+        "summary": "A case's documents, each with its versions (number, sha256, size, uploader, time)",
+        "tags": ["documents"], "parameters": id_param(),
+        "responses": with_errors(ok(200, "Documents", json!({ "type": "array", "items": { "type": "object" } })), &[401, 404]),
+    };
+    get "/api/v1/documents/{id}/versions/{n}" => documents::download, {
+        "summary": "Download one version (streamed, as an attachment; the read is audited)",
+        "tags": ["documents"],
+        "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }, { "name": "n", "in": "path", "required": true, "schema": { "type": "integer" } }],
+        "responses": with_errors(json!({ "200": { "description": "The file's bytes" } }), &[401, 404]),
+    };
+    post "/api/v1/documents/{id}/versions/{n}/delete" => documents::delete_version, {
+        "summary": "Soft-delete a version, with a reason (a version sent before publication is locked)",
+        "tags": ["documents"],
+        "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }, { "name": "n", "in": "path", "required": true, "schema": { "type": "integer" } }],
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["reason"], "properties": { "reason": { "type": "string" } } } } } },
+        "responses": with_errors(ok(200, "Deleted", json!({ "type": "object" })), &[401, 403, 404, 409, 422]),
     };
     get "/api/v1/calendar/working-days" => calendar::working_days, {
         "summary": "Add working days to a date (negative counts back), with the explanation",

@@ -1,0 +1,556 @@
+//! Review documents: versioned uploads per case, downloads audited, soft deletes with a
+//! reason, and the version sent before publication locked.
+
+pub mod store;
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::audit::{self, Entry};
+use super::cases::{self, load_events, view::names};
+use super::{new_id, stored, Actor};
+use crate::db::models::{CaseRow, DocumentRow, VersionRow};
+use crate::db::schema::{document_versions, documents};
+use crate::db::{write_tx, DbConnection};
+use crate::domain::documents::{detect, sanitise_file_name, DocumentKind, FileType};
+use crate::domain::events::{EventData, EventType};
+use crate::domain::roles::Role;
+use crate::error::AppError;
+use crate::state::AppState;
+use store::Received;
+
+/// What the uploader says about the file.
+#[derive(Debug, Clone)]
+pub struct UploadMeta {
+    pub kind: DocumentKind,
+    pub title: String,
+    pub document_id: Option<String>,
+    pub file_name: String,
+}
+
+impl UploadMeta {
+    /// From the multipart text fields (`kind`, `title`, optional `document_id`) and the file's
+    /// own name.
+    pub fn parse(
+        fields: &HashMap<String, String>,
+        file_name: Option<&str>,
+    ) -> Result<UploadMeta, AppError> {
+        let mut errors = vec![];
+        let get = |k: &str| fields.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+        let document_id = get("document_id").map(str::to_string);
+        let kind = match get("kind") {
+            Some(k) => k
+                .parse::<DocumentKind>()
+                .map_err(|m| errors.push(crate::error::FieldError::new("kind", m)))
+                .ok(),
+            None if document_id.is_some() => None,
+            None => {
+                errors.push(crate::error::FieldError::new(
+                    "kind",
+                    format!("choose one of {}", DocumentKind::choices()),
+                ));
+                None
+            }
+        };
+        let title = get("title").unwrap_or_default().to_string();
+        if title.is_empty() && document_id.is_none() {
+            errors.push(crate::error::FieldError::new(
+                "title",
+                "give the document a title",
+            ));
+        }
+        if title.chars().count() > 200 {
+            errors.push(crate::error::FieldError::new(
+                "title",
+                "must be at most 200 characters",
+            ));
+        }
+        if file_name.is_none() {
+            errors.push(crate::error::FieldError::new(
+                "file",
+                "choose a file to upload",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        Ok(UploadMeta {
+            kind: kind.unwrap_or(DocumentKind::Other),
+            title,
+            document_id,
+            file_name: file_name.unwrap_or_default().to_string(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionView {
+    pub number: i32,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub content_type: String,
+    pub file_name: String,
+    pub uploaded_by: super::cases::view::PersonRef,
+    pub uploaded_at: NaiveDateTime,
+    /// Set once the version was sent before publication: it can no longer be deleted.
+    pub locked: bool,
+    pub locked_at: Option<NaiveDateTime>,
+    pub download_url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentView {
+    pub id: String,
+    pub case_id: String,
+    pub kind: DocumentKind,
+    pub kind_label: &'static str,
+    pub title: String,
+    pub created_at: NaiveDateTime,
+    /// Newest first; deleted versions are left out (the audit keeps them).
+    pub versions: Vec<VersionView>,
+}
+
+/// The result of an upload.
+#[derive(Debug, Clone, Serialize)]
+pub struct Uploaded {
+    pub document: DocumentView,
+    pub version: i32,
+    pub warnings: Vec<String>,
+}
+
+/// The case, if this user may upload to it: programme manager and co-chairs on any case, a
+/// lead reviewer on the cases they are appointed to. 404 when the case is not visible.
+pub fn check_upload(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: &str,
+) -> Result<CaseRow, AppError> {
+    let (case, access) = cases::visible_case(conn, actor, case_id)?;
+    let allowed = match actor.role {
+        Role::CoChair | Role::ProgrammeManager => true,
+        Role::LeadReviewer => access.appointed,
+        _ => false,
+    };
+    if !allowed {
+        cases::refuse(
+            conn,
+            st,
+            actor,
+            Some(&case.id),
+            "document_uploaded",
+            "role may not upload documents",
+        )?;
+        return Err(AppError::Forbidden(
+            "your role may read documents but not upload them".into(),
+        ));
+    }
+    if case.stage == "withdrawn" {
+        return Err(AppError::invalid(
+            "case",
+            "the notification was withdrawn; documents can no longer be added",
+        ));
+    }
+    Ok(case)
+}
+
+/// Stores an upload: checks its type by content, moves the file to its hash name and writes the
+/// version row (plus, for reports, the case event) in one transaction. On any refusal or failure
+/// the file is removed again unless another version holds the same content.
+pub fn commit(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: &str,
+    meta: UploadMeta,
+    received: Received,
+) -> Result<Uploaded, AppError> {
+    let store = store::Store::new(&st.settings.documents.dir);
+    if received.size == 0 {
+        received.discard();
+        return Err(AppError::invalid("file", "the file is empty"));
+    }
+    let Some(file_type) = detect(&received.head, &received.tail) else {
+        received.discard();
+        return Err(AppError::UnsupportedType(format!(
+            "this file type is not accepted; upload one of: {}",
+            FileType::accepted_list()
+        )));
+    };
+    store.keep(&received).map_err(AppError::internal)?;
+    let now = st.now();
+    let result = write_tx(conn, |c| {
+        let case = check_upload(c, st, actor, case_id)?;
+        let existing: Option<DocumentRow> = match &meta.document_id {
+            Some(id) => Some(
+                documents::table
+                    .find(id)
+                    .filter(documents::case_id.eq(&case.id))
+                    .select(DocumentRow::as_select())
+                    .first(c)
+                    .optional()?
+                    .ok_or_else(|| {
+                        AppError::invalid("document_id", "this case has no document with that id")
+                    })?,
+            ),
+            None => documents::table
+                .filter(documents::case_id.eq(&case.id))
+                .filter(documents::kind.eq(meta.kind.as_str()))
+                .filter(documents::title.eq(&meta.title))
+                .select(DocumentRow::as_select())
+                .first(c)
+                .optional()?,
+        };
+        let doc = match existing {
+            Some(d) => d,
+            None => {
+                let d = DocumentRow {
+                    id: new_id(),
+                    case_id: case.id.clone(),
+                    kind: meta.kind.as_str().into(),
+                    title: meta.title.clone(),
+                    created_by: actor.user_id.clone(),
+                    created_at: stored(now),
+                };
+                diesel::insert_into(documents::table)
+                    .values(&d)
+                    .execute(c)?;
+                d
+            }
+        };
+        let kind: DocumentKind = doc
+            .kind
+            .parse()
+            .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+        let number = document_versions::table
+            .filter(document_versions::document_id.eq(&doc.id))
+            .select(diesel::dsl::max(document_versions::number))
+            .first::<Option<i32>>(c)?
+            .unwrap_or(0)
+            + 1;
+        let file_name = sanitise_file_name(&meta.file_name, file_type.extension());
+        diesel::insert_into(document_versions::table)
+            .values(&VersionRow {
+                id: new_id(),
+                document_id: doc.id.clone(),
+                number,
+                sha256: received.sha256.clone(),
+                size_bytes: received.size as i64,
+                content_type: file_type.as_str().into(),
+                file_name: file_name.clone(),
+                uploaded_by: actor.user_id.clone(),
+                uploaded_at: stored(now),
+                locked_at: None,
+                deleted_at: None,
+                deleted_by: None,
+                delete_reason: None,
+            })
+            .execute(c)?;
+        let mut warnings = vec![];
+        if kind.is_publishable_report() {
+            let (_, events) = load_events(c, &case.id)?;
+            let last_reset = events
+                .iter()
+                .rev()
+                .find(|e| matches!(&e.data, EventData::ReportVersionUploaded { kind, .. } if kind == "final_report" || kind == "summary_report"))
+                .map_or(0, |e| e.sequence);
+            if events
+                .iter()
+                .any(|e| e.kind() == EventType::PrepubCopySent && e.sequence > last_reset)
+            {
+                warnings.push(
+                    "Copies of an earlier version were sent to the Panel, Ofsted or the Secretary of State. Send this version to each of them again, at least 7 working days before publication."
+                        .to_string(),
+                );
+            }
+        }
+        if kind.is_report() {
+            cases::record_system_event(
+                c,
+                st,
+                actor,
+                &case,
+                EventData::ReportVersionUploaded {
+                    document_id: doc.id.clone(),
+                    kind: kind.as_str().into(),
+                    version: number,
+                },
+            )?;
+        }
+        audit::append(
+            c,
+            now,
+            Entry::ok(Some(actor), "document_uploaded").case(&case.id).subject(doc.id.clone()).detail(serde_json::json!({
+                "document": doc.id, "kind": kind, "title": doc.title, "version": number,
+                "sha256": received.sha256, "size_bytes": received.size, "content_type": file_type.as_str(),
+                "file_name": file_name,
+            })),
+        )?;
+        let document = view_of(c, &doc)?;
+        Ok(Uploaded {
+            document,
+            version: number,
+            warnings,
+        })
+    });
+    if result.is_err() && !is_referenced(conn, &received.sha256).unwrap_or(true) {
+        let _ = std::fs::remove_file(store.path_for(&received.sha256));
+    }
+    result
+}
+
+/// Is a stored file still used by some version?
+pub fn is_referenced(conn: &mut DbConnection, sha256: &str) -> QueryResult<bool> {
+    let n: i64 = document_versions::table
+        .filter(document_versions::sha256.eq(sha256))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+fn view_of(conn: &mut DbConnection, doc: &DocumentRow) -> Result<DocumentView, AppError> {
+    let versions: Vec<VersionRow> = document_versions::table
+        .filter(document_versions::document_id.eq(&doc.id))
+        .filter(document_versions::deleted_at.is_null())
+        .order(document_versions::number.desc())
+        .select(VersionRow::as_select())
+        .load(conn)?;
+    let ids: Vec<&str> = versions.iter().map(|v| v.uploaded_by.as_str()).collect();
+    let names = names(conn, &ids)?;
+    let kind: DocumentKind = doc.kind.parse().unwrap_or(DocumentKind::Other);
+    Ok(DocumentView {
+        id: doc.id.clone(),
+        case_id: doc.case_id.clone(),
+        kind,
+        kind_label: kind.label(),
+        title: doc.title.clone(),
+        created_at: doc.created_at,
+        versions: versions
+            .into_iter()
+            .map(|v| VersionView {
+                download_url: format!("/api/v1/documents/{}/versions/{}", doc.id, v.number),
+                uploaded_by: super::cases::view::PersonRef {
+                    name: names.get(&v.uploaded_by).cloned().unwrap_or_default(),
+                    id: v.uploaded_by,
+                },
+                number: v.number,
+                sha256: v.sha256,
+                size_bytes: v.size_bytes,
+                content_type: v.content_type,
+                file_name: v.file_name,
+                uploaded_at: v.uploaded_at,
+                locked: v.locked_at.is_some(),
+                locked_at: v.locked_at,
+            })
+            .collect(),
+    })
+}
+
+/// The documents of a case visible to this user, newest first.
+pub fn list(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    case_id: &str,
+) -> Result<Vec<DocumentView>, AppError> {
+    let (case, _) = cases::visible_case(conn, actor, case_id)?;
+    let docs: Vec<DocumentRow> = documents::table
+        .filter(documents::case_id.eq(&case.id))
+        .order(documents::created_at.desc())
+        .select(DocumentRow::as_select())
+        .load(conn)?;
+    let mut out = vec![];
+    for d in &docs {
+        let v = view_of(conn, d)?;
+        if !v.versions.is_empty() {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+/// A version to download, if visible; the read is audited. Returns the row and the stored path.
+pub fn open_version(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    document_id: &str,
+    number: i32,
+) -> Result<(VersionRow, std::path::PathBuf), AppError> {
+    let doc: DocumentRow = documents::table
+        .find(document_id)
+        .select(DocumentRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    if cases::visible_case(conn, actor, &doc.case_id).is_err() {
+        cases::refuse(
+            conn,
+            st,
+            actor,
+            None,
+            "document_downloaded",
+            "document not found or not visible",
+        )?;
+        return Err(AppError::NotFound);
+    }
+    let version: VersionRow = document_versions::table
+        .filter(document_versions::document_id.eq(&doc.id))
+        .filter(document_versions::number.eq(number))
+        .filter(document_versions::deleted_at.is_null())
+        .select(VersionRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    write_tx(conn, |c| {
+        audit::append(
+            c,
+            st.now(),
+            Entry::ok(Some(actor), "document_downloaded")
+                .case(&doc.case_id)
+                .subject(doc.id.clone())
+                .detail(serde_json::json!({ "document": doc.id, "version": number, "sha256": version.sha256 })),
+        )
+    })?;
+    let path = store::Store::new(&st.settings.documents.dir).path_for(&version.sha256);
+    Ok((version, path))
+}
+
+/// Soft-deletes a version with a reason (programme manager, co-chairs). A version sent before
+/// publication is locked and cannot be deleted.
+pub fn delete_version(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    document_id: &str,
+    number: i32,
+    reason: &str,
+) -> Result<(), AppError> {
+    let reason = reason.trim();
+    write_tx(conn, |c| {
+        let doc: DocumentRow = documents::table
+            .find(document_id)
+            .select(DocumentRow::as_select())
+            .first(c)
+            .optional()?
+            .ok_or(AppError::NotFound)?;
+        cases::visible_case(c, actor, &doc.case_id)?;
+        if !matches!(actor.role, Role::CoChair | Role::ProgrammeManager) {
+            return Err(AppError::Forbidden(
+                "only the programme manager and the co-chairs delete documents".into(),
+            ));
+        }
+        if reason.is_empty() || reason.chars().count() > 2000 {
+            return Err(AppError::invalid(
+                "reason",
+                "give the reason for deleting this version",
+            ));
+        }
+        let version: VersionRow = document_versions::table
+            .filter(document_versions::document_id.eq(&doc.id))
+            .filter(document_versions::number.eq(number))
+            .filter(document_versions::deleted_at.is_null())
+            .select(VersionRow::as_select())
+            .first(c)
+            .optional()?
+            .ok_or(AppError::NotFound)?;
+        if let Some(at) = version.locked_at {
+            return Err(AppError::Conflict(format!(
+                "version {number} was sent before publication on {} and is locked; it cannot be deleted",
+                at.format("%-d %B %Y")
+            )));
+        }
+        diesel::update(document_versions::table.find(&version.id))
+            .set((
+                document_versions::deleted_at.eq(stored(st.now())),
+                document_versions::deleted_by.eq(&actor.user_id),
+                document_versions::delete_reason.eq(reason),
+            ))
+            .execute(c)?;
+        audit::append(
+            c,
+            st.now(),
+            Entry::ok(Some(actor), "document_version_deleted")
+                .case(&doc.case_id)
+                .subject(doc.id.clone())
+                .detail(serde_json::json!({ "document": doc.id, "version": number, "reason": reason, "sha256": version.sha256 })),
+        )?;
+        Ok(())
+    })
+}
+
+/// For `prepub_copy_sent`: the version sent (the one named, or the newest final or summary
+/// report version), checked to belong to the case. Fills the event's document fields.
+pub fn resolve_sent_version(
+    conn: &mut DbConnection,
+    case_id: &str,
+    data: &mut EventData,
+) -> Result<Option<String>, AppError> {
+    let EventData::PrepubCopySent {
+        document_id,
+        version,
+        ..
+    } = data
+    else {
+        return Ok(None);
+    };
+    let candidates: Vec<(DocumentRow, VersionRow)> = documents::table
+        .inner_join(document_versions::table)
+        .filter(documents::case_id.eq(case_id))
+        .filter(documents::kind.eq_any(["final_report", "summary_report"]))
+        .filter(document_versions::deleted_at.is_null())
+        .order(document_versions::uploaded_at.desc())
+        .select((DocumentRow::as_select(), VersionRow::as_select()))
+        .load(conn)?;
+    let chosen = match (document_id.as_deref(), *version) {
+        (Some(id), Some(n)) => candidates.iter().find(|(d, v)| d.id == id && v.number == n),
+        (Some(id), None) => candidates.iter().find(|(d, _)| d.id == id),
+        (None, Some(_)) => {
+            return Err(AppError::invalid(
+                "document_id",
+                "name the document whose version was sent",
+            ))
+        }
+        (None, None) => candidates.first(),
+    };
+    match chosen {
+        Some((d, v)) => {
+            *document_id = Some(d.id.clone());
+            *version = Some(v.number);
+            Ok(Some(v.id.clone()))
+        }
+        None if document_id.is_some() => Err(AppError::invalid(
+            "document_id",
+            "this case has no final or summary report version with that id and number",
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Locks a version that was sent.
+pub fn lock_version(
+    conn: &mut DbConnection,
+    version_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(document_versions::table.find(version_id))
+        .filter(document_versions::locked_at.is_null())
+        .set(document_versions::locked_at.eq(stored(now)))
+        .execute(conn)
+}
+
+/// Removes interrupted uploads and unreferenced files older than an hour.
+pub fn sweep_orphans(conn: &mut DbConnection, dir: &str) -> Result<usize, AppError> {
+    let known: std::collections::HashSet<String> = document_versions::table
+        .select(document_versions::sha256)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    store::Store::new(dir)
+        .sweep(std::time::Duration::from_secs(3600), |sha| {
+            known.contains(sha)
+        })
+        .map_err(AppError::internal)
+}

@@ -1,0 +1,204 @@
+//! Review documents: multipart upload streamed to disk, version listing, streamed download.
+
+use std::collections::HashMap;
+
+use actix_multipart::Multipart;
+use actix_web::body::SizedStream;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+
+use crate::app::documents::{self, store::Store, store::WriteError, UploadMeta};
+use crate::app::Actor;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::extract::{object, ApiUser};
+
+/// Slack for the multipart envelope and text fields on top of the file itself.
+const ENVELOPE: u64 = 64 * 1024;
+
+fn too_large(max: u64) -> AppError {
+    AppError::TooLarge(format!(
+        "the file is larger than the {} MB limit",
+        (max as f64 / 1_048_576.0 * 10.0).round() / 10.0
+    ))
+}
+
+/// Receives a multipart upload: text fields `kind`, `title`, optional `document_id`, and the
+/// `file`, which goes to disk chunk by chunk and is refused as soon as it passes the limit.
+pub async fn receive(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    actor: &Actor,
+    case_id: &str,
+    mut payload: Multipart,
+) -> Result<documents::Uploaded, AppError> {
+    let max = state.settings.documents.max_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max + ENVELOPE) {
+        return Err(too_large(max));
+    }
+    let (a, id) = (actor.clone(), case_id.to_string());
+    state
+        .db(move |c, st| documents::check_upload(c, st, &a, &id).map(|_| ()))
+        .await?;
+
+    let store = Store::new(&state.settings.documents.dir);
+    let mut fields: HashMap<String, String> = HashMap::new();
+    let mut file_name: Option<String> = None;
+    let mut received = None;
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(|e| {
+            AppError::bad_request("body", format!("the upload could not be read: {e}"))
+        })?;
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            if received.is_some() {
+                return Err(AppError::bad_request("file", "send one file per upload"));
+            }
+            file_name = Some(
+                field
+                    .content_disposition()
+                    .and_then(|cd| cd.get_filename())
+                    .unwrap_or("document")
+                    .to_string(),
+            );
+            let mut incoming = store.begin(max).await.map_err(AppError::internal)?;
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(|e| {
+                    AppError::bad_request("file", format!("the upload was interrupted: {e}"))
+                })?;
+                match incoming.write(&chunk).await {
+                    Ok(()) => {}
+                    Err(WriteError::TooLarge) => return Err(too_large(max)),
+                    Err(WriteError::Io(e)) => return Err(AppError::internal(e)),
+                }
+            }
+            received = Some(incoming.finish().await.map_err(AppError::internal)?);
+        } else {
+            let mut value = Vec::new();
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk
+                    .map_err(|e| AppError::bad_request(&name, format!("could not be read: {e}")))?;
+                value.extend_from_slice(&chunk);
+                if value.len() > 4096 {
+                    return Err(AppError::bad_request(&name, "is too long"));
+                }
+            }
+            fields.insert(name, String::from_utf8_lossy(&value).into_owned());
+        }
+    }
+    let meta = match UploadMeta::parse(&fields, file_name.as_deref()) {
+        Ok(m) => m,
+        Err(e) => {
+            if let Some(r) = &received {
+                r.discard();
+            }
+            return Err(e);
+        }
+    };
+    let received = received.expect("parse checks the file is there");
+    let (a, id) = (actor.clone(), case_id.to_string());
+    state
+        .db(move |c, st| documents::commit(c, st, &a, &id, meta, received))
+        .await
+}
+
+pub async fn upload(
+    req: HttpRequest,
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let uploaded = receive(&req, &state, &user.actor, &path.into_inner(), payload).await?;
+    Ok(HttpResponse::Created().json(uploaded))
+}
+
+pub async fn list(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let docs = state
+        .db(move |c, _| documents::list(c, &user.actor, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(docs))
+}
+
+/// Streams one version as an attachment; the read is audited.
+pub async fn download_response(
+    state: &web::Data<AppState>,
+    actor: Actor,
+    document_id: String,
+    number: i32,
+) -> Result<HttpResponse, AppError> {
+    let (version, path) = state
+        .db(move |c, st| documents::open_version(c, st, &actor, &document_id, number))
+        .await?;
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(AppError::internal)?;
+    let size = version.size_bytes as u64;
+    let stream = futures_util::stream::unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(web::Bytes::from(buf)), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, version.content_type.clone()))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}\"",
+                version.file_name.replace('"', "_")
+            ),
+        ))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Content-SHA256", version.sha256.clone()))
+        .body(SizedStream::new(size, stream)))
+}
+
+pub async fn download(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (doc, n) = path.into_inner();
+    let n: i32 = n.parse().map_err(|_| AppError::NotFound)?;
+    download_response(&state, user.actor, doc, n).await
+}
+
+pub async fn delete_version(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, AppError> {
+    let (doc, n) = path.into_inner();
+    let n: i32 = n.parse().map_err(|_| AppError::NotFound)?;
+    let body = object(body)?;
+    let reason = body
+        .get("reason")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    state
+        .db(move |c, st| documents::delete_version(c, st, &user.actor, &doc, n, &reason))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "deleted": true })))
+}

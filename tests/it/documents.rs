@@ -1,0 +1,462 @@
+//! Review documents through the API: versions, access, refusals that leave nothing behind,
+//! and the version sent before publication locked.
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use lcspr_tracker::domain::roles::Role;
+
+use crate::support::api::User;
+use crate::support::TestApp;
+
+const BOUNDARY: &str = "----lcspr-test-boundary";
+
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some((name, bytes)) = file {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+impl TestApp {
+    async fn upload(
+        &self,
+        user: &User,
+        case_id: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &[u8])>,
+    ) -> (u16, Value) {
+        let mut resp = self
+            .client
+            .post(self.url(&format!("/api/v1/cases/{case_id}/documents")))
+            .bearer_auth(&user.token)
+            .insert_header((
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            ))
+            .send_body(multipart(fields, file))
+            .await
+            .unwrap();
+        let body = resp.body().limit(10_000_000).await.unwrap();
+        (
+            resp.status().as_u16(),
+            serde_json::from_slice(&body).unwrap_or(Value::Null),
+        )
+    }
+
+    async fn download(
+        &self,
+        user: &User,
+        url: &str,
+    ) -> (u16, Vec<u8>, Option<String>, Option<String>) {
+        let mut resp = self
+            .client
+            .get(self.url(url))
+            .bearer_auth(&user.token)
+            .send()
+            .await
+            .unwrap();
+        let h = |n: &str| {
+            resp.headers()
+                .get(n)
+                .map(|v| v.to_str().unwrap().to_string())
+        };
+        let (cd, nosniff) = (h("content-disposition"), h("x-content-type-options"));
+        let body = resp.body().limit(10_000_000).await.unwrap();
+        (resp.status().as_u16(), body.to_vec(), cd, nosniff)
+    }
+
+    /// Files in the store (excluding the temporary folder) and in the temporary folder.
+    fn stored_files(&self) -> (usize, usize) {
+        let dir = std::path::PathBuf::from(&self.state.settings.documents.dir);
+        let count = |p: &std::path::Path| std::fs::read_dir(p).map(|d| d.count()).unwrap_or(0);
+        let mut stored = 0;
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                if e.file_name() != "tmp" {
+                    stored += count(&e.path());
+                }
+            }
+        }
+        (stored, count(&dir.join("tmp")))
+    }
+}
+
+fn pdf(n: u8) -> Vec<u8> {
+    let mut v = b"%PDF-1.7\n".to_vec();
+    v.extend(std::iter::repeat_n(b'a' + n, 20_000));
+    v.extend_from_slice(b"\n%%EOF\n");
+    v
+}
+
+async fn appointed_case(app: &TestApp, pm: &User, chair: &User, reviewer: &User) -> String {
+    let case = app.open_case(pm, "2026-01-05", "Child D").await;
+    let id = case["id"].as_str().unwrap().to_string();
+    app.ok_event(
+        pm,
+        &id,
+        json!({"type": "sin_submitted", "occurred_on": "2026-01-06"}),
+    )
+    .await;
+    app.ok_event(chair, &id, json!({"type": "rapid_review_sent", "occurred_on": "2026-01-20", "decision": "lcspr", "rationale": "r", "criteria": ["a"]})).await;
+    app.ok_event(
+        pm,
+        &id,
+        json!({"type": "panel_response", "occurred_on": "2026-01-26", "outcome": "agrees"}),
+    )
+    .await;
+    app.ok_event(
+        chair,
+        &id,
+        json!({"type": "lcspr_decided", "occurred_on": "2026-01-27"}),
+    )
+    .await;
+    app.ok_event(pm, &id, json!({"type": "reviewer_appointed", "occurred_on": "2026-01-28", "reviewer_id": reviewer.id, "conflict_declaration": "none"})).await;
+    id
+}
+
+#[actix_web::test]
+async fn a_reviewer_uploads_three_drafts_that_download_byte_identical() {
+    let app = TestApp::spawn_on("2026-02-16".parse().unwrap()).await;
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    let chair = app.user(Role::CoChair, "Chris Chair").await;
+    let rev = app.user(Role::LeadReviewer, "Rae Reviewer").await;
+    let board = app.user(Role::BoardMember, "Bo Board").await;
+    let id = appointed_case(&app, &pm, &chair, &rev).await;
+    let other = app.open_case(&pm, "2026-02-02", "Child E").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let mut bodies = vec![];
+    for n in 0..3u8 {
+        let bytes = pdf(n);
+        let (status, up) = app
+            .upload(
+                &rev,
+                &id,
+                &[("kind", "draft_report"), ("title", "Overview report")],
+                Some(("draft v.pdf", &bytes)),
+            )
+            .await;
+        assert_eq!(status, 201, "{up}");
+        assert_eq!(up["version"], n as i64 + 1);
+        bodies.push(bytes);
+    }
+    let (status, docs) = app
+        .get_json(&format!("/api/v1/cases/{id}/documents"), Some(&rev.token))
+        .await;
+    assert_eq!(status, 200);
+    let docs = docs.as_array().unwrap();
+    assert_eq!(
+        docs.len(),
+        1,
+        "same kind and title: one document, three versions"
+    );
+    let versions = docs[0]["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 3);
+    for v in versions {
+        let n = v["number"].as_i64().unwrap() as usize;
+        let want = &bodies[n - 1];
+        assert_eq!(v["sha256"], hex::encode(Sha256::digest(want)));
+        assert_eq!(v["size_bytes"], want.len() as i64);
+        assert_eq!(v["uploaded_by"]["name"], "Rae Reviewer");
+        assert_eq!(v["content_type"], "application/pdf");
+        let (status, got, cd, nosniff) = app
+            .download(&board, v["download_url"].as_str().unwrap())
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(&got, want, "version {n} byte-identical");
+        assert_eq!(cd.as_deref(), Some("attachment; filename=\"draft v.pdf\""));
+        assert_eq!(nosniff.as_deref(), Some("nosniff"));
+    }
+    // Reports are case events; downloads are audited.
+    let (_, case) = app
+        .get_json(&format!("/api/v1/cases/{id}"), Some(&pm.token))
+        .await;
+    let uploads = case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "report_version_uploaded")
+        .count();
+    assert_eq!(uploads, 3);
+    let (_, trail) = app
+        .get_json(&format!("/api/v1/cases/{id}/audit"), Some(&pm.token))
+        .await;
+    assert_eq!(
+        trail
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "document_downloaded")
+            .count(),
+        3
+    );
+
+    // Another case's documents are out of the reviewer's reach; the board member reads only.
+    let (status, _) = app
+        .upload(
+            &rev,
+            &other,
+            &[("kind", "draft_report"), ("title", "x")],
+            Some(("a.pdf", &pdf(9))),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .get_json(
+            &format!("/api/v1/cases/{other}/documents"),
+            Some(&rev.token),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (_, up) = app
+        .upload(
+            &pm,
+            &other,
+            &[("kind", "terms_of_reference"), ("title", "ToR")],
+            Some(("tor.pdf", &pdf(7))),
+        )
+        .await;
+    let url = up["document"]["versions"][0]["download_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _, _, _) = app.download(&rev, &url).await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .upload(
+            &board,
+            &id,
+            &[("kind", "other"), ("title", "x")],
+            Some(("a.pdf", &pdf(8))),
+        )
+        .await;
+    assert_eq!(status, 403);
+}
+
+#[actix_web::test]
+async fn refused_uploads_leave_nothing_behind() {
+    let app = TestApp::spawn_with("2026-02-16".parse().unwrap(), |s| {
+        s.documents.max_bytes = 30_000
+    })
+    .await;
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    let case = app.open_case(&pm, "2026-02-02", "Child F").await;
+    let id = case["id"].as_str().unwrap();
+    let mut exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff".to_vec();
+    exe.extend(std::iter::repeat_n(0u8, 2000));
+    let (status, err) = app
+        .upload(
+            &pm,
+            id,
+            &[("kind", "final_report"), ("title", "Final")],
+            Some(("report.pdf", &exe)),
+        )
+        .await;
+    assert_eq!(status, 415, "{err}");
+    let message = err["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("PDF") && message.contains("DOCX") && message.contains("Plain text"),
+        "{message}"
+    );
+    let (status, err) = app
+        .upload(
+            &pm,
+            id,
+            &[("kind", "final_report"), ("title", "Final")],
+            Some(("empty.pdf", b"")),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(err["error"]["field"], "file");
+    let big = pdf(1).repeat(2);
+    let (status, err) = app
+        .upload(
+            &pm,
+            id,
+            &[("kind", "final_report"), ("title", "Final")],
+            Some(("big.pdf", &big)),
+        )
+        .await;
+    assert_eq!(status, 413, "{err}");
+    assert!(err["error"]["message"].as_str().unwrap().contains("MB"));
+    let (status, err) = app
+        .upload(&pm, id, &[("title", "Final")], Some(("a.pdf", &pdf(2))))
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(err["error"]["field"], "kind");
+    let (_, docs) = app
+        .get_json(&format!("/api/v1/cases/{id}/documents"), Some(&pm.token))
+        .await;
+    assert_eq!(docs.as_array().unwrap().len(), 0, "no rows");
+    assert_eq!(app.stored_files(), (0, 0), "no files, no temporary files");
+    // A good one is stored once by content.
+    let (status, _) = app
+        .upload(
+            &pm,
+            id,
+            &[("kind", "other"), ("title", "Notes")],
+            Some(("notes.txt", "Meeting notes\n".as_bytes())),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(app.stored_files(), (1, 0));
+}
+
+#[actix_web::test]
+async fn the_version_sent_is_locked_and_a_newer_one_needs_sending_again() {
+    let app = TestApp::spawn_on("2026-02-16".parse().unwrap()).await;
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    let chair = app.user(Role::CoChair, "Chris Chair").await;
+    let board = app.user(Role::BoardMember, "Bo Board").await;
+    let rev = app.user(Role::LeadReviewer, "Rae Reviewer").await;
+    let id = appointed_case(&app, &pm, &chair, &rev).await;
+    app.set_today("2026-04-01");
+    app.ok_event(
+        &chair,
+        &id,
+        json!({"type": "qa_approved", "occurred_on": "2026-04-01"}),
+    )
+    .await;
+    app.ok_event(
+        &board,
+        &id,
+        json!({"type": "ratified", "occurred_on": "2026-04-01"}),
+    )
+    .await;
+    app.ok_event(&pm, &id, json!({"type": "publication_planned", "occurred_on": "2026-04-01", "publication_on": "2026-05-05", "format": "full"})).await;
+    let (status, up) = app
+        .upload(
+            &pm,
+            &id,
+            &[("kind", "final_report"), ("title", "Final report")],
+            Some(("final.pdf", &pdf(1))),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert!(up["warnings"].as_array().unwrap().is_empty());
+    let doc_id = up["document"]["id"].as_str().unwrap().to_string();
+    let case = app
+        .ok_event(
+            &pm,
+            &id,
+            json!({"type": "prepub_copy_sent", "occurred_on": "2026-04-01", "recipient": "panel"}),
+        )
+        .await;
+    let sent = case["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        sent["fields"]["document_id"],
+        doc_id.as_str(),
+        "the version sent is recorded"
+    );
+    assert_eq!(sent["fields"]["version"], 1);
+    for r in ["ofsted", "secretary_of_state"] {
+        app.ok_event(
+            &pm,
+            &id,
+            json!({"type": "prepub_copy_sent", "occurred_on": "2026-04-01", "recipient": r}),
+        )
+        .await;
+    }
+    let (_, docs) = app
+        .get_json(&format!("/api/v1/cases/{id}/documents"), Some(&pm.token))
+        .await;
+    assert_eq!(docs[0]["versions"][0]["locked"], true);
+    let (status, err) = app
+        .post_json(
+            &format!("/api/v1/documents/{doc_id}/versions/1/delete"),
+            Some(&pm.token),
+            json!({"reason": "tidy up"}),
+        )
+        .await;
+    assert_eq!(status, 409, "{err}");
+    assert!(err["error"]["message"].as_str().unwrap().contains("locked"));
+
+    // A newer final version: a warning, and the copies count again only once re-sent.
+    app.set_today("2026-04-02");
+    let (status, up) = app
+        .upload(
+            &pm,
+            &id,
+            &[("document_id", &doc_id)],
+            Some(("final v2.pdf", &pdf(2))),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(up["version"], 2);
+    assert!(up["warnings"][0].as_str().unwrap().contains("again"));
+    let (_, case) = app
+        .get_json(&format!("/api/v1/cases/{id}"), Some(&pm.token))
+        .await;
+    let panel = case["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "prepub_panel")
+        .unwrap();
+    assert_eq!(panel["status"], "pending");
+    app.set_today("2026-05-05");
+    let (status, err) = app.event(&pm, &id, json!({"type": "published", "occurred_on": "2026-05-05", "url": "https://example.org/r"})).await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["fields"].as_array().unwrap().len(), 3);
+
+    // Soft delete of an unsent version, with a reason, kept in the audit.
+    let (status, err) = app
+        .post_json(
+            &format!("/api/v1/documents/{doc_id}/versions/2/delete"),
+            Some(&pm.token),
+            json!({"reason": ""}),
+        )
+        .await;
+    assert_eq!(status, 422, "{err}");
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/documents/{doc_id}/versions/2/delete"),
+            Some(&rev.token),
+            json!({"reason": "x"}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/documents/{doc_id}/versions/2/delete"),
+            Some(&pm.token),
+            json!({"reason": "uploaded in error"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, docs) = app
+        .get_json(&format!("/api/v1/cases/{id}/documents"), Some(&pm.token))
+        .await;
+    let versions: Vec<i64> = docs[0]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["number"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, vec![1]);
+    let (_, trail) = app
+        .get_json(&format!("/api/v1/cases/{id}/audit"), Some(&pm.token))
+        .await;
+    let deleted = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "document_version_deleted")
+        .unwrap();
+    assert_eq!(deleted["detail"]["reason"], "uploaded in error");
+}
