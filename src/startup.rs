@@ -53,6 +53,7 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         .parse()
         .map_err(|e| StartError::Config(format!("key `partnership.division`: {e}")))?;
     let calendars = CalendarStore::from_settings(&settings).map_err(StartError::Config)?;
+    let mailer = crate::mail::from_settings(&settings.mail).map_err(StartError::Config)?;
     let pool = db::connect(&settings.database, settings.database_is_default())?;
     let mut conn = pool.get().map_err(db::DbError::Pool)?;
     let keys =
@@ -66,6 +67,7 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         calendars: Arc::new(calendars),
         keys: Arc::new(keys),
         division,
+        mailer,
     })
 }
 

@@ -12,6 +12,7 @@ use crate::db::{DbConnection, Pool};
 use crate::domain::calendar::Division;
 use crate::domain::rules::RuleSet;
 use crate::error::AppError;
+use crate::mail::Mailer;
 
 /// Shared application state; cheap to clone.
 #[derive(Clone)]
@@ -24,6 +25,8 @@ pub struct AppState {
     pub keys: Arc<JwtKeys>,
     /// The partnership's bank holiday division.
     pub division: Division,
+    /// The transport the delivery job sends through (`mail.transport`).
+    pub mailer: Arc<dyn Mailer>,
 }
 
 impl AppState {
