@@ -5,7 +5,9 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod cases;
+pub mod outbox;
 pub mod recalc;
+pub mod reminders;
 pub mod users;
 
 use chrono::{NaiveDateTime, SubsecRound};

@@ -259,6 +259,7 @@ pub fn create(
             let calendar = st.calendars.current(c)?;
             let (_, events) = load_events(c, &case.id)?;
             let outcome = projection::refresh(c, st, &case, &events, &calendar, true)?;
+            crate::app::reminders::plan_for_case(c, st, &case, now)?;
             audit::append(
                 c,
                 now,
@@ -441,6 +442,7 @@ pub fn record_event(
         }
         let (_, events) = load_events(c, &case.id)?;
         let outcome = projection::refresh(c, st, &case, &events, &calendar, true)?;
+        crate::app::reminders::plan_for_case(c, st, &case, now)?;
         let mut data = serde_json::to_value(&input.data).map_err(AppError::internal)?;
         if let Some(m) = data.as_object_mut() {
             m.remove("type");
