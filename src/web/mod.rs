@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod extract;
+pub mod feeds;
 mod health;
 
 use std::net::SocketAddr;
@@ -15,8 +16,23 @@ use crate::state::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(extract::json_config())
         .configure(health::routes)
+        .configure(feeds::routes)
         .configure(api::register)
         .service(web::scope("/api").default_service(web::to(api::no_route)));
+}
+
+/// The access log: the request line (a calendar feed's secret token redacted), status, time.
+fn access_log() -> middleware::Logger {
+    middleware::Logger::new("%{request}xi %s %Dms")
+        .custom_request_replace("request", |req| {
+            let uri = req.uri();
+            feeds::redacted_request_line(
+                req.method().as_str(),
+                uri.path_and_query().map_or(uri.path(), |p| p.as_str()),
+                &format!("{:?}", req.version()),
+            )
+        })
+        .exclude("/healthz")
 }
 
 /// A bound, not yet awaited server.
@@ -42,7 +58,7 @@ pub fn bind(state: AppState, bind: &str) -> std::io::Result<Running> {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            .wrap(middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
+            .wrap(access_log())
             .configure(routes)
     })
     .workers(workers)
