@@ -8,5 +8,8 @@ mod api_auth;
 mod api_cases;
 mod api_journey;
 mod api_misc;
+mod feeds;
 mod health;
+mod mail_delivery;
 mod migrations;
+mod reminders;
