@@ -48,6 +48,11 @@ enum Command {
     },
     /// Load a demo partnership: a user for every role and cases at every stage.
     Demo,
+    /// Deadline reminders: `reminders run [--at DATETIME] [--dry-run]`.
+    Reminders {
+        #[command(subcommand)]
+        action: RemindersCommand,
+    },
     /// Exit 0 when the service at URL answers /healthz with 200 (for container health checks).
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
@@ -110,6 +115,20 @@ enum CalendarCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum RemindersCommand {
+    /// One reminder sweep as if at --at (default now), then delivery of the outbox.
+    Run {
+        /// YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC) or RFC 3339 with an offset; a bare date means
+        /// 09:00 UTC.
+        #[arg(long)]
+        at: Option<String>,
+        /// Print what would be queued and sent; write and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Recompute every link of the audit hash chain and report the first broken one.
     Verify,
@@ -167,6 +186,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Audit {
             action: AuditCommand::Verify,
         } => crate::cli_admin::audit_verify(settings),
+        Command::Reminders {
+            action: RemindersCommand::Run { at, dry_run },
+        } => crate::cli_reminders::run(settings, at.as_deref(), dry_run),
         Command::Migrate => {
             let pool = open_db(&settings)?;
             drop(pool);
@@ -195,10 +217,12 @@ fn serve(settings: Settings, bind: Option<String>) -> Result<(), CliError> {
         let addr = app.running.addr;
         tracing::info!(address = %addr, backend, "listening on http://{addr}");
         first_run_link(&app.state, addr).await;
-        app.running
-            .server
-            .await
-            .map_err(|e| CliError::new(1, format!("server stopped: {e}")))?;
+        let served = app.running.server.await;
+        // The jobs finish the pass in progress (a message being sent is marked).
+        if let Some(jobs) = app.jobs {
+            jobs.stop().await;
+        }
+        served.map_err(|e| CliError::new(1, format!("server stopped: {e}")))?;
         tracing::info!("stopped cleanly");
         Ok(())
     })

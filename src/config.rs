@@ -101,6 +101,7 @@ pub struct JobsSettings {
     pub sweep_interval_secs: u64,
     pub delivery_interval_secs: u64,
     pub max_attempts: i32,
+    pub digest_hour: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -234,6 +235,22 @@ impl Settings {
         if self.mail.transport == MailTransportKind::Smtp && self.mail.smtp_url.is_empty() {
             return Err(ConfigError(
                 "key `mail.smtp_url`: required when mail.transport is \"smtp\"".into(),
+            ));
+        }
+        if self.jobs.sweep_interval_secs == 0 || self.jobs.delivery_interval_secs == 0 {
+            return Err(ConfigError(
+                "keys `jobs.sweep_interval_secs` and `jobs.delivery_interval_secs` must be at least 1"
+                    .into(),
+            ));
+        }
+        if self.jobs.max_attempts < 1 {
+            return Err(ConfigError(
+                "key `jobs.max_attempts`: must be at least 1".into(),
+            ));
+        }
+        if self.jobs.digest_hour > 23 {
+            return Err(ConfigError(
+                "key `jobs.digest_hour`: must be an hour from 0 to 23".into(),
             ));
         }
         if self.documents.max_bytes == 0 {

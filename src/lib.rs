@@ -4,12 +4,15 @@
 pub mod app;
 pub mod cli;
 mod cli_admin;
+mod cli_reminders;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod jobs;
+pub mod mail;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

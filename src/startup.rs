@@ -12,10 +12,12 @@ use crate::domain::rules::{RuleSet, SHIPPED_RULES};
 use crate::state::AppState;
 use crate::web::{self, Running};
 
-/// A built application: its shared state and its bound server (not yet awaited).
+/// A built application: its shared state, its bound server (not yet awaited) and, when
+/// `jobs.enabled`, the background jobs (stop them once the server has stopped).
 pub struct Application {
     pub state: AppState,
     pub running: Running,
+    pub jobs: Option<crate::jobs::JobsHandle>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +55,7 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         .parse()
         .map_err(|e| StartError::Config(format!("key `partnership.division`: {e}")))?;
     let calendars = CalendarStore::from_settings(&settings).map_err(StartError::Config)?;
+    let mailer = crate::mail::from_settings(&settings.mail).map_err(StartError::Config)?;
     let pool = db::connect(&settings.database, settings.database_is_default())?;
     let mut conn = pool.get().map_err(db::DbError::Pool)?;
     let keys =
@@ -69,16 +72,27 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         keys: Arc::new(keys),
         division,
         templates: Arc::new(templates),
+        mailer,
     })
 }
 
 impl Application {
-    /// Must be called inside an actix system (the server's workers are spawned on it).
+    /// Must be called inside an actix system (the server's workers, and the background jobs when
+    /// `jobs.enabled`, are spawned on it).
     pub fn build(state: AppState, bind: &str) -> Result<Application, StartError> {
         let running = web::bind(state.clone(), bind).map_err(|source| StartError::Bind {
             bind: bind.to_string(),
             source,
         })?;
-        Ok(Application { state, running })
+        let jobs = state
+            .settings
+            .jobs
+            .enabled
+            .then(|| crate::jobs::spawn(state.clone()));
+        Ok(Application {
+            state,
+            running,
+            jobs,
+        })
     }
 }

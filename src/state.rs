@@ -12,6 +12,7 @@ use crate::db::{DbConnection, Pool};
 use crate::domain::calendar::Division;
 use crate::domain::rules::RuleSet;
 use crate::error::AppError;
+use crate::mail::Mailer;
 
 /// Shared application state; cheap to clone.
 #[derive(Clone)]
@@ -26,6 +27,8 @@ pub struct AppState {
     pub division: Division,
     /// The page templates (compiled in), with their filters.
     pub templates: Arc<tera::Tera>,
+    /// The transport the delivery job sends through (`mail.transport`).
+    pub mailer: Arc<dyn Mailer>,
 }
 
 impl AppState {

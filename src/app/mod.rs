@@ -6,7 +6,10 @@ pub mod auth;
 pub mod calendar;
 pub mod cases;
 pub mod documents;
+pub mod feeds;
+pub mod outbox;
 pub mod recalc;
+pub mod reminders;
 pub mod setup;
 pub mod users;
 

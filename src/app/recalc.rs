@@ -54,6 +54,10 @@ pub fn recompute(
     for case in cases_with_pending(conn)? {
         let (_, events) = load_events(conn, &case.id)?;
         let outcome = projection::refresh(conn, st, &case, &events, calendar, write)?;
+        if write {
+            // A moved deadline re-arms its reminders (its due date is in their keys).
+            super::reminders::plan_for_case(conn, st, &case, st.now())?;
+        }
         let here: Vec<Moved> = outcome
             .moved()
             .map(|c| Moved {

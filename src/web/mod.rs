@@ -4,6 +4,7 @@ pub mod api;
 pub mod assets;
 pub mod error_pages;
 pub mod extract;
+pub mod feeds;
 pub mod filters;
 pub mod forms;
 pub mod headers;
@@ -23,8 +24,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(extract::json_config())
         .configure(health::routes)
         .configure(assets::routes)
+        .configure(feeds::routes)
         .configure(api::register)
         .service(web::scope("/api").default_service(web::to(api::no_route)));
+}
+
+/// The access log: the request line (a calendar feed's secret token redacted), status, time.
+fn access_log() -> middleware::Logger {
+    middleware::Logger::new("%{request}xi %s %Dms")
+        .custom_request_replace("request", |req| {
+            let uri = req.uri();
+            feeds::redacted_request_line(
+                req.method().as_str(),
+                uri.path_and_query().map_or(uri.path(), |p| p.as_str()),
+                &format!("{:?}", req.version()),
+            )
+        })
+        .exclude("/healthz")
 }
 
 /// A bound, not yet awaited server.
@@ -52,7 +68,7 @@ pub fn bind(state: AppState, bind: &str) -> std::io::Result<Running> {
         App::new()
             .app_data(data.clone())
             .wrap(headers::security_headers(https))
-            .wrap(middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
+            .wrap(access_log())
             .configure(routes)
             .default_service(web::to(error_pages::not_found))
     })

@@ -259,6 +259,7 @@ pub fn create(
             let calendar = st.calendars.current(c)?;
             let (_, events) = load_events(c, &case.id)?;
             let outcome = projection::refresh(c, st, &case, &events, &calendar, true)?;
+            crate::app::reminders::plan_for_case(c, st, &case, now)?;
             audit::append(
                 c,
                 now,
@@ -333,7 +334,9 @@ pub fn record_system_event(
     insert_event(conn, &case.id, sequence, on, &data, actor, st.now())?;
     let (_, events) = load_events(conn, &case.id)?;
     let calendar = st.calendars.current(conn)?;
-    projection::refresh(conn, st, case, &events, &calendar, true)
+    let refreshed = projection::refresh(conn, st, case, &events, &calendar, true)?;
+    crate::app::reminders::plan_for_case(conn, st, case, st.now())?;
+    Ok(refreshed)
 }
 
 /// Writes the audit entry of a refused attempt in its own transaction (the attempt itself
@@ -466,6 +469,7 @@ pub fn record_event(
         }
         let (_, events) = load_events(c, &case.id)?;
         let outcome = projection::refresh(c, st, &case, &events, &calendar, true)?;
+        crate::app::reminders::plan_for_case(c, st, &case, now)?;
         let mut data = serde_json::to_value(&input.data).map_err(AppError::internal)?;
         if let Some(m) = data.as_object_mut() {
             m.remove("type");

@@ -1,10 +1,12 @@
 //! The JSON API under /api/v1. Routes are declared once, in [`api!`]: the same list registers
 //! the handlers and generates the OpenAPI document, so the two cannot drift apart.
 
+mod admin;
 mod auth;
 mod calendar;
 pub mod cases;
 pub mod documents;
+mod me;
 mod users;
 
 use actix_web::{web, HttpResponse};
@@ -182,6 +184,49 @@ api! {
         ],
         "responses": with_errors(ok(200, "The date", schema_ref("WorkingDays")), &[400, 401]),
     };
+    get "/api/v1/me/reminders" => me::get_reminders, {
+        "summary": "How the signed-in user receives deadline reminders, and whether they have a calendar feed",
+        "tags": ["me"],
+        "responses": with_errors(ok(200, "The mode", schema_ref("ReminderSettings")), &[401]),
+    };
+    put "/api/v1/me/reminders" => me::put_reminders, {
+        "summary": "Choose an email for each reminder (immediate) or one daily digest; statutory reminders cannot be switched off",
+        "tags": ["me"],
+        "requestBody": body("ReminderMode"),
+        "responses": with_errors(ok(200, "The mode now", schema_ref("ReminderMode")), &[400, 401, 422]),
+    };
+    post "/api/v1/me/feed" => me::create_feed, {
+        "summary": "Make a new secret iCalendar feed URL of the user's deadlines (revokes any earlier one)",
+        "tags": ["me"],
+        "responses": with_errors(ok(201, "The feed URL; shown once", schema_ref("FeedUrl")), &[401]),
+    };
+    delete "/api/v1/me/feed" => me::delete_feed, {
+        "summary": "Revoke the user's calendar feed URL",
+        "tags": ["me"],
+        "responses": with_errors(json!({ "204": { "description": "Revoked (or there was none)" } }), &[401]),
+    };
+    get "/api/v1/admin/outbox" => admin::outbox_list, {
+        "summary": "The outbox, newest first, with counts per status (administrators)",
+        "tags": ["admin"],
+        "parameters": [query("status", "queued, sent or failed"), query("limit", "1 to 1000, default 200")],
+        "responses": with_errors(ok(200, "Messages without their bodies", schema_ref("Outbox")), &[400, 401, 403]),
+    };
+    get "/api/v1/admin/outbox/{id}" => admin::outbox_get, {
+        "summary": "One outbox message with its bodies (administrators)",
+        "tags": ["admin"], "parameters": id_param(),
+        "responses": with_errors(ok(200, "The message", schema_ref("OutboxMessage")), &[401, 403, 404]),
+    };
+    post "/api/v1/admin/outbox/{id}/retry" => admin::outbox_retry, {
+        "summary": "Queue a failed or waiting message again, now (administrators); a sent message is not sent twice",
+        "tags": ["admin"], "parameters": id_param(),
+        "responses": with_errors(ok(200, "The message", schema_ref("OutboxMessage")), &[401, 403, 404, 409]),
+    };
+    post "/api/v1/admin/test-email" => admin::test_email, {
+        "summary": "Queue a test email to an address (administrators)",
+        "tags": ["admin"],
+        "requestBody": body("TestEmail"),
+        "responses": with_errors(ok(202, "Queued", schema_ref("OutboxMessage")), &[400, 401, 403, 422]),
+    };
     get "/api/v1/openapi.json" => openapi, {
         "summary": "This document", "tags": ["meta"], "security": [],
         "responses": { "200": { "description": "OpenAPI 3 document" } },
@@ -216,6 +261,23 @@ fn schemas() -> Value {
             "deadlines": { "type": "array", "items": schema_ref("Deadline") } } },
         "CasePage": { "type": "object", "properties": { "cases": { "type": "array", "items": { "type": "object" } }, "total": { "type": "integer" }, "page": { "type": "integer" }, "per_page": { "type": "integer" } } },
         "WorkingDays": { "type": "object", "required": ["date", "explanation"], "properties": { "date": date, "explanation": { "type": "object" } } },
+        "ReminderMode": { "type": "object", "required": ["mode"], "properties": { "mode": { "type": "string", "enum": ["immediate", "daily"] } } },
+        "ReminderSettings": { "type": "object", "required": ["mode", "feed"], "properties": { "mode": { "type": "string", "enum": ["immediate", "daily"] }, "feed": { "type": "boolean", "description": "A calendar feed URL exists" } } },
+        "FeedUrl": { "type": "object", "required": ["url"], "properties": { "url": { "type": "string", "format": "uri", "description": "GET it without authentication: text/calendar" } } },
+        "TestEmail": { "type": "object", "required": ["to"], "properties": { "to": { "type": "string", "format": "email" } } },
+        "OutboxMessage": { "type": "object", "required": ["id", "kind", "status", "subject", "attempts"], "properties": {
+            "id": { "type": "string" }, "kind": { "type": "string", "enum": ["reminder", "digest", "test"] },
+            "status": { "type": "string", "enum": ["queued", "sent", "failed"] }, "recipient_id": { "type": ["string", "null"] },
+            "recipient_name": { "type": ["string", "null"] }, "to_address": { "type": "string" }, "subject": { "type": "string" },
+            "case_id": { "type": ["string", "null"] }, "case_reference": { "type": ["string", "null"] }, "deadline_id": { "type": ["string", "null"] },
+            "attempts": { "type": "integer" }, "next_attempt_at": { "type": "string", "format": "date-time" },
+            "last_error": { "type": ["string", "null"] }, "created_at": { "type": "string", "format": "date-time" },
+            "sent_at": { "type": ["string", "null"], "format": "date-time" },
+            "body_text": { "type": "string", "description": "Only from GET /api/v1/admin/outbox/{id}" },
+            "body_html": { "type": "string", "description": "Only from GET /api/v1/admin/outbox/{id}" } } },
+        "Outbox": { "type": "object", "required": ["counts", "messages"], "properties": {
+            "counts": { "type": "object", "additionalProperties": { "type": "integer" } },
+            "messages": { "type": "array", "items": schema_ref("OutboxMessage") } } },
     })
 }
 

@@ -4,6 +4,8 @@
 
 pub mod api;
 pub mod db;
+pub mod mail;
+pub mod smtp;
 
 use std::sync::Arc;
 

@@ -1,0 +1,700 @@
+//! Deadline reminders: which step of each pending deadline's schedule is current, who receives
+//! it, and the outbox rows that carry it; the daily digests; each user's reminder mode.
+//!
+//! Each reminder row's key is `reminder:{deadline_id}:{due_on}:{step}:{user_id}`: a moved
+//! deadline (new `due_on`) re-arms its reminders, a met or waived one is no longer pending and
+//! sends nothing more, and no reminder is ever written twice. A digest's key is
+//! `digest:{user_id}:{date}`: one a day.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{NaiveDate, NaiveDateTime, Timelike};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::audit::{self, Entry};
+use super::outbox::{self, NewMessage, OutboxKind};
+use super::Actor;
+use crate::clock::uk_local;
+use crate::db::models::{CaseRow, DeadlineRow};
+use crate::db::schema::{case_people, cases, deadlines, users};
+use crate::db::{write_tx, DbConnection};
+use crate::domain::calendar::{Calendar, Division};
+use crate::domain::case::Stage;
+use crate::domain::deadlines::DeadlineStatus;
+use crate::domain::reminders::{self, Candidate, CurrentStep, Reason, ReminderMode};
+use crate::domain::roles::Role;
+use crate::domain::rules::Rule;
+use crate::error::AppError;
+use crate::mail::templates::{self, Template};
+use crate::state::AppState;
+
+/// Someone a reminder goes to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recipient {
+    pub user_id: String,
+    pub name: String,
+    #[serde(skip)]
+    pub email: String,
+    pub mode: ReminderMode,
+    pub reason: &'static str,
+}
+
+/// The current reminder step of one pending deadline, with its recipients.
+#[derive(Debug, Clone, Serialize)]
+pub struct Planned {
+    pub deadline_id: String,
+    pub case_id: String,
+    pub reference: String,
+    pub rule_id: String,
+    pub label: String,
+    pub statutory: bool,
+    pub due_on: NaiveDate,
+    pub step: String,
+    pub step_on: NaiveDate,
+    pub escalated: bool,
+    pub working_days_left: i64,
+    #[serde(skip)]
+    pub today: NaiveDate,
+    pub recipients: Vec<Recipient>,
+}
+
+impl Planned {
+    /// The outbox key of this step for one recipient.
+    pub fn key(&self, user_id: &str) -> String {
+        format!(
+            "reminder:{}:{}:{}:{}",
+            self.deadline_id, self.due_on, self.step, user_id
+        )
+    }
+}
+
+/// A message written (or, in a dry run, that would be written).
+#[derive(Debug, Clone, Serialize)]
+pub struct Outgoing {
+    /// The outbox row's id; `None` in a dry run.
+    pub id: Option<String>,
+    pub key: String,
+    pub kind: OutboxKind,
+    pub user_id: String,
+    pub user_name: String,
+    pub subject: String,
+}
+
+/// An active user, for planning.
+#[derive(Debug, Clone)]
+struct Person {
+    id: String,
+    name: String,
+    email: String,
+    role: Role,
+    mode: ReminderMode,
+}
+
+fn active_people(conn: &mut DbConnection) -> Result<Vec<Person>, AppError> {
+    let rows: Vec<(String, String, String, String, String)> = users::table
+        .filter(users::active.eq(true))
+        .order(users::name.asc())
+        .select((
+            users::id,
+            users::name,
+            users::email,
+            users::role,
+            users::reminder_mode,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, name, email, role, mode)| {
+            Some(Person {
+                role: role.parse().ok()?,
+                mode: mode.parse().unwrap_or(ReminderMode::Immediate),
+                id,
+                name,
+                email,
+            })
+        })
+        .collect())
+}
+
+/// (appointed, conflicted) user ids of a case.
+fn relations(
+    conn: &mut DbConnection,
+    case_id: &str,
+) -> QueryResult<(HashSet<String>, HashSet<String>)> {
+    let rows: Vec<(String, String)> = case_people::table
+        .filter(case_people::case_id.eq(case_id))
+        .select((case_people::user_id, case_people::relation))
+        .load(conn)?;
+    let pick = |rel: &str| {
+        rows.iter()
+            .filter(|(_, r)| r == rel)
+            .map(|(u, _)| u.clone())
+            .collect::<HashSet<_>>()
+    };
+    Ok((pick("lead_reviewer"), pick("conflict")))
+}
+
+/// The rule version a deadline was computed with (the latest one if it is gone).
+fn rule_of<'a>(st: &'a AppState, d: &DeadlineRow) -> Option<&'a Rule> {
+    let versions = st.rules.versions(&d.rule_id);
+    versions
+        .iter()
+        .find(|r| r.version == d.rule_version)
+        .or(versions.last())
+        .copied()
+}
+
+fn pending_deadlines(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<DeadlineRow>> {
+    deadlines::table
+        .filter(deadlines::case_id.eq(case_id))
+        .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+        .order((deadlines::due_on.asc(), deadlines::rule_id.asc()))
+        .select(DeadlineRow::as_select())
+        .load(conn)
+}
+
+fn case_stage(conn: &mut DbConnection, case_id: &str) -> QueryResult<String> {
+    cases::table.find(case_id).select(cases::stage).first(conn)
+}
+
+/// The current reminder of each pending deadline of a case, as of `now`, with its
+/// recipients (all of them, whatever their mode). Reads only.
+pub fn plan_case(
+    conn: &mut DbConnection,
+    st: &AppState,
+    case: &CaseRow,
+    now: NaiveDateTime,
+) -> Result<Vec<Planned>, AppError> {
+    // The caller's row may predate the event that withdrew the case.
+    if case_stage(conn, &case.id)? == Stage::Withdrawn.as_str() {
+        return Ok(vec![]);
+    }
+    let pending = pending_deadlines(conn, &case.id)?;
+    if pending.is_empty() {
+        return Ok(vec![]);
+    }
+    let today = uk_local(now).date();
+    let calendar = st.calendars.current(conn)?;
+    let division: Division = case.division.parse().map_err(AppError::internal)?;
+    let people = active_people(conn)?;
+    let (appointed, conflicted) = relations(conn, &case.id)?;
+    let candidates: Vec<Candidate> = people
+        .iter()
+        .map(|p| Candidate {
+            role: p.role,
+            appointed: appointed.contains(&p.id),
+            conflicted: conflicted.contains(&p.id),
+        })
+        .collect();
+    let mut out = vec![];
+    for d in pending {
+        let Some(rule) = rule_of(st, &d) else {
+            tracing::warn!(deadline_id = %d.id, rule = %d.rule_id, "no rule for a pending deadline; no reminder");
+            continue;
+        };
+        let Some(current) =
+            reminders::current_step(&rule.reminders, d.due_on, today, &calendar, division)
+        else {
+            continue;
+        };
+        let recipients = reminders::recipients(rule, current.escalated, &candidates)
+            .into_iter()
+            .map(|(i, reason)| Recipient {
+                user_id: people[i].id.clone(),
+                name: people[i].name.clone(),
+                email: people[i].email.clone(),
+                mode: people[i].mode,
+                reason: reason.as_str(),
+            })
+            .collect();
+        out.push(planned(case, &d, rule, current, today, recipients));
+    }
+    Ok(out)
+}
+
+fn planned(
+    case: &CaseRow,
+    d: &DeadlineRow,
+    rule: &Rule,
+    current: CurrentStep,
+    today: NaiveDate,
+    recipients: Vec<Recipient>,
+) -> Planned {
+    Planned {
+        deadline_id: d.id.clone(),
+        case_id: case.id.clone(),
+        reference: case.reference.clone(),
+        rule_id: d.rule_id.clone(),
+        label: d.label.clone(),
+        statutory: rule.statutory,
+        due_on: d.due_on,
+        step: current.step.to_string(),
+        step_on: current.on,
+        escalated: current.escalated,
+        working_days_left: current.working_days_left,
+        today,
+        recipients,
+    }
+}
+
+/// Plans a case's reminders and writes the outbox rows of those not yet written, for users
+/// who receive each reminder at once (digest users get theirs from the sweep). Called at the
+/// end of the transaction of every event, so a case opened late gets its current reminder at
+/// once; and by the sweep.
+pub fn plan_for_case(
+    conn: &mut DbConnection,
+    st: &AppState,
+    case: &CaseRow,
+    now: NaiveDateTime,
+) -> Result<Vec<Outgoing>, AppError> {
+    let planned = plan_case(conn, st, case, now)?;
+    queue_reminders(conn, st, &planned, now, true)
+}
+
+/// Writes (or with `write` false, only lists) the reminder rows `planned` calls for that do
+/// not exist yet.
+pub fn queue_reminders(
+    conn: &mut DbConnection,
+    st: &AppState,
+    planned: &[Planned],
+    now: NaiveDateTime,
+    write: bool,
+) -> Result<Vec<Outgoing>, AppError> {
+    let keys: Vec<String> = planned
+        .iter()
+        .flat_map(|p| {
+            p.recipients
+                .iter()
+                .filter(|r| r.mode == ReminderMode::Immediate)
+                .map(|r| p.key(&r.user_id))
+        })
+        .collect();
+    if keys.is_empty() {
+        return Ok(vec![]);
+    }
+    let existing = outbox::existing_keys(conn, &keys)?;
+    let mut out = vec![];
+    for p in planned {
+        for r in p
+            .recipients
+            .iter()
+            .filter(|r| r.mode == ReminderMode::Immediate)
+        {
+            let key = p.key(&r.user_id);
+            if existing.contains(&key) {
+                continue;
+            }
+            let rendered = templates::render(Template::Reminder, &reminder_context(st, p, r))
+                .map_err(AppError::internal)?;
+            let subject = rendered.subject.clone();
+            let id = if write {
+                let id = outbox::insert_if_absent(
+                    conn,
+                    NewMessage {
+                        dedupe_key: key.clone(),
+                        kind: OutboxKind::Reminder,
+                        recipient_id: Some(r.user_id.clone()),
+                        to_address: r.email.clone(),
+                        rendered,
+                        case_id: Some(p.case_id.clone()),
+                        deadline_id: Some(p.deadline_id.clone()),
+                    },
+                    now,
+                )?;
+                if id.is_none() {
+                    continue;
+                }
+                id
+            } else {
+                None
+            };
+            out.push(Outgoing {
+                id,
+                key,
+                kind: OutboxKind::Reminder,
+                user_id: r.user_id.clone(),
+                user_name: r.name.clone(),
+                subject,
+            });
+        }
+    }
+    if write && !out.is_empty() {
+        tracing::info!(
+            queued = out.len(),
+            case_id = %planned[0].case_id,
+            "reminders queued"
+        );
+    }
+    Ok(out)
+}
+
+pub fn case_url(st: &AppState, case_id: &str) -> String {
+    format!(
+        "{}/cases/{case_id}",
+        st.settings.service.base_url.trim_end_matches('/')
+    )
+}
+
+fn long_date(d: NaiveDate) -> String {
+    d.format("%A %-d %B %Y").to_string()
+}
+
+fn plural(n: i64, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// (short status for subjects and digests, value for "Working days left").
+fn phrases(p: &Planned) -> (String, String) {
+    let left = p.working_days_left;
+    if p.today < p.due_on {
+        if left > 0 {
+            (
+                format!("due in {}", plural(left, "working day")),
+                left.to_string(),
+            )
+        } else {
+            (format!("due {}", long_date(p.due_on)), "0".into())
+        }
+    } else if p.today == p.due_on {
+        ("due today".into(), "0 (due today)".into())
+    } else if left < 0 {
+        let late = plural(-left, "working day");
+        (
+            format!("overdue by {late}"),
+            format!("none: overdue by {late}"),
+        )
+    } else {
+        ("overdue".into(), "none: overdue".into())
+    }
+}
+
+#[derive(Serialize)]
+struct ReminderContext<'a> {
+    reference: &'a str,
+    label: &'a str,
+    statutory: bool,
+    due_date: String,
+    status_short: String,
+    days_left_text: String,
+    escalated: bool,
+    case_url: String,
+    reason: &'static str,
+    service_name: &'a str,
+    partnership_name: &'a str,
+}
+
+fn reason_text(code: &str) -> &'static str {
+    [
+        Reason::Owner,
+        Reason::Reviewer,
+        Reason::ProgrammeManager,
+        Reason::Escalation,
+    ]
+    .into_iter()
+    .find(|r| r.as_str() == code)
+    .map_or("you are a recipient of this deadline's reminders", |r| {
+        r.describe()
+    })
+}
+
+/// What a reminder email may say: the case reference, what is due, the date, the working days
+/// left and a link. Never the child's name, pseudonym or any other case detail.
+fn reminder_context<'a>(st: &'a AppState, p: &'a Planned, r: &Recipient) -> ReminderContext<'a> {
+    let (status_short, days_left_text) = phrases(p);
+    ReminderContext {
+        reference: &p.reference,
+        label: &p.label,
+        statutory: p.statutory,
+        due_date: long_date(p.due_on),
+        status_short,
+        days_left_text,
+        escalated: p.escalated,
+        case_url: case_url(st, &p.case_id),
+        reason: reason_text(r.reason),
+        service_name: &st.settings.service.name,
+        partnership_name: &st.settings.partnership.name,
+    }
+}
+
+#[derive(Serialize)]
+struct DigestItem<'a> {
+    label: &'a str,
+    statutory: bool,
+    due_date: String,
+    days_left_text: String,
+    escalated: bool,
+}
+
+#[derive(Serialize)]
+struct DigestCase<'a> {
+    reference: &'a str,
+    case_url: String,
+    items: Vec<DigestItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct DigestContext<'a> {
+    date: String,
+    count: usize,
+    escalated_count: usize,
+    cases: Vec<DigestCase<'a>>,
+    service_name: &'a str,
+    partnership_name: &'a str,
+}
+
+/// Digests are written on working days from `jobs.digest_hour` (UK time).
+pub fn digest_due(st: &AppState, calendar: &Calendar, now: NaiveDateTime) -> bool {
+    let local = uk_local(now);
+    calendar.is_working_day(st.division, local.date())
+        && local.hour() >= st.settings.jobs.digest_hour
+}
+
+/// Writes (or lists) today's digest for each digest user who has something due or overdue in
+/// `planned` (every case's plan) and no digest yet today.
+pub fn queue_digests(
+    conn: &mut DbConnection,
+    st: &AppState,
+    planned: &[Planned],
+    now: NaiveDateTime,
+    write: bool,
+) -> Result<Vec<Outgoing>, AppError> {
+    let calendar = st.calendars.current(conn)?;
+    if !digest_due(st, &calendar, now) {
+        return Ok(vec![]);
+    }
+    let today = uk_local(now).date();
+    // user id → (recipient, items)
+    let mut per_user: BTreeMap<String, (&Recipient, Vec<&Planned>)> = BTreeMap::new();
+    for p in planned {
+        for r in p
+            .recipients
+            .iter()
+            .filter(|r| r.mode == ReminderMode::Daily)
+        {
+            per_user
+                .entry(r.user_id.clone())
+                .or_insert_with(|| (r, vec![]))
+                .1
+                .push(p);
+        }
+    }
+    let keys: Vec<String> = per_user
+        .keys()
+        .map(|u| format!("digest:{u}:{today}"))
+        .collect();
+    let existing = outbox::existing_keys(conn, &keys)?;
+    let mut out = vec![];
+    for (user_id, (recipient, mut items)) in per_user {
+        let key = format!("digest:{user_id}:{today}");
+        if existing.contains(&key) {
+            continue;
+        }
+        items.sort_by(|a, b| {
+            (&a.reference, a.due_on, &a.label).cmp(&(&b.reference, b.due_on, &b.label))
+        });
+        let mut cases: Vec<DigestCase> = vec![];
+        for p in &items {
+            let item = DigestItem {
+                label: &p.label,
+                statutory: p.statutory,
+                due_date: long_date(p.due_on),
+                days_left_text: phrases(p).0,
+                escalated: p.escalated,
+            };
+            match cases.last_mut() {
+                Some(c) if c.reference == p.reference => c.items.push(item),
+                _ => cases.push(DigestCase {
+                    reference: &p.reference,
+                    case_url: case_url(st, &p.case_id),
+                    items: vec![item],
+                }),
+            }
+        }
+        let context = DigestContext {
+            date: long_date(today),
+            count: items.len(),
+            escalated_count: items.iter().filter(|p| p.escalated).count(),
+            cases,
+            service_name: &st.settings.service.name,
+            partnership_name: &st.settings.partnership.name,
+        };
+        let rendered = templates::render(Template::Digest, &context).map_err(AppError::internal)?;
+        let subject = rendered.subject.clone();
+        let id = if write {
+            let id = outbox::insert_if_absent(
+                conn,
+                NewMessage {
+                    dedupe_key: key.clone(),
+                    kind: OutboxKind::Digest,
+                    recipient_id: Some(user_id.clone()),
+                    to_address: recipient.email.clone(),
+                    rendered,
+                    case_id: None,
+                    deadline_id: None,
+                },
+                now,
+            )?;
+            if id.is_none() {
+                continue;
+            }
+            id
+        } else {
+            None
+        };
+        out.push(Outgoing {
+            id,
+            key,
+            kind: OutboxKind::Digest,
+            user_id,
+            user_name: recipient.name.clone(),
+            subject,
+        });
+    }
+    Ok(out)
+}
+
+/// Cases the sweep plans: any with a pending deadline, except withdrawn ones. A closed case
+/// keeps only the deadlines that survive closure (website retention) pending.
+pub fn cases_to_sweep(conn: &mut DbConnection) -> QueryResult<Vec<CaseRow>> {
+    cases::table
+        .filter(cases::stage.ne(Stage::Withdrawn.as_str()))
+        .filter(
+            cases::id.eq_any(
+                deadlines::table
+                    .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+                    .select(deadlines::case_id),
+            ),
+        )
+        .order(cases::reference.asc())
+        .select(CaseRow::as_select())
+        .load(conn)
+}
+
+/// A deadline in a user's calendar feed.
+#[derive(Debug, Clone)]
+pub struct FeedDeadline {
+    pub deadline_id: String,
+    pub case_id: String,
+    pub reference: String,
+    pub label: String,
+    pub due_on: NaiveDate,
+}
+
+/// The pending deadlines whose reminders `user_id` receives (or would, once their first step
+/// comes), escalations included once escalated, soonest first.
+pub fn deadlines_for_user(
+    conn: &mut DbConnection,
+    st: &AppState,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<FeedDeadline>, AppError> {
+    let Some(role) = users::table
+        .find(user_id)
+        .filter(users::active.eq(true))
+        .select(users::role)
+        .first::<String>(conn)
+        .optional()?
+    else {
+        return Ok(vec![]);
+    };
+    let role: Role = role
+        .parse()
+        .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+    let mine: Vec<(String, String)> = case_people::table
+        .filter(case_people::user_id.eq(user_id))
+        .select((case_people::case_id, case_people::relation))
+        .load(conn)?;
+    let today = uk_local(now).date();
+    let calendar = st.calendars.current(conn)?;
+    let mut out = vec![];
+    let mut divisions: HashMap<String, Division> = HashMap::new();
+    for case in cases_to_sweep(conn)? {
+        let me = Candidate {
+            role,
+            appointed: mine
+                .iter()
+                .any(|(c, r)| c == &case.id && r == "lead_reviewer"),
+            conflicted: mine.iter().any(|(c, r)| c == &case.id && r == "conflict"),
+        };
+        if !role.may_see_case(me.appointed, me.conflicted) {
+            continue;
+        }
+        let division = *divisions
+            .entry(case.division.clone())
+            .or_insert_with(|| case.division.parse().unwrap_or_default());
+        for d in pending_deadlines(conn, &case.id)? {
+            let Some(rule) = rule_of(st, &d) else {
+                continue;
+            };
+            let escalated =
+                reminders::current_step(&rule.reminders, d.due_on, today, &calendar, division)
+                    .is_some_and(|c| c.escalated);
+            if reminders::recipients(rule, escalated, &[me]).is_empty() {
+                continue;
+            }
+            out.push(FeedDeadline {
+                deadline_id: d.id,
+                case_id: case.id.clone(),
+                reference: case.reference.clone(),
+                label: d.label,
+                due_on: d.due_on,
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.due_on, &a.reference).cmp(&(b.due_on, &b.reference)));
+    Ok(out)
+}
+
+/// The user's reminder mode.
+pub fn mode(conn: &mut DbConnection, actor: &Actor) -> Result<ReminderMode, AppError> {
+    let mode: String = users::table
+        .find(&actor.user_id)
+        .select(users::reminder_mode)
+        .first(conn)?;
+    Ok(mode.parse().unwrap_or(ReminderMode::Immediate))
+}
+
+/// Sets the user's own reminder mode.
+pub fn set_mode(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    now: NaiveDateTime,
+    new: ReminderMode,
+) -> Result<ReminderMode, AppError> {
+    write_tx(conn, |c| {
+        let before = mode(c, actor)?;
+        if before != new {
+            diesel::update(users::table.find(&actor.user_id))
+                .set(users::reminder_mode.eq(new.as_str()))
+                .execute(c)?;
+            audit::append(
+                c,
+                now,
+                Entry::ok(Some(actor), "reminder_mode_changed")
+                    .subject(actor.user_id.clone())
+                    .detail(serde_json::json!({ "before": before, "after": new })),
+            )?;
+        }
+        Ok(new)
+    })
+}
+
+/// Parses a mode from a request, explaining that reminders cannot be turned off.
+pub fn parse_mode(value: Option<&str>) -> Result<ReminderMode, AppError> {
+    match value {
+        Some("off" | "none" | "never") => Err(AppError::invalid(
+            "mode",
+            "reminders of statutory deadlines cannot be switched off; choose \"immediate\" or \"daily\"",
+        )),
+        Some(v) => v.parse().map_err(|m: String| AppError::invalid("mode", m)),
+        None => Err(AppError::invalid(
+            "mode",
+            "give \"immediate\" or \"daily\"",
+        )),
+    }
+}

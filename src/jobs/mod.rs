@@ -1,0 +1,128 @@
+//! Background jobs: the reminder sweep and the outbox delivery loop. Both run inside `serve`
+//! every `jobs.sweep_interval_secs` / `jobs.delivery_interval_secs` when `jobs.enabled`;
+//! `lcspr-tracker reminders run` runs them once. On PostgreSQL several instances may run them
+//! at once (rows are written once and claimed with `FOR UPDATE SKIP LOCKED`); on SQLite one
+//! process runs them.
+
+pub mod delivery;
+pub mod sweep;
+
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::db::models::OutboxRow;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub use delivery::{deliver_due, DeliveryReport};
+pub use sweep::{sweep, SweepReport};
+
+/// The running loops; [`JobsHandle::stop`] ends them after the pass in progress.
+pub struct JobsHandle {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl JobsHandle {
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        tracing::info!("background jobs stopped");
+    }
+}
+
+/// Starts both loops on the current actix/tokio runtime.
+pub fn spawn(state: AppState) -> JobsHandle {
+    let (stop, rx) = watch::channel(false);
+    let sweep_every = Duration::from_secs(state.settings.jobs.sweep_interval_secs);
+    let deliver_every = Duration::from_secs(state.settings.jobs.delivery_interval_secs);
+    let st = state.clone();
+    let sweep_task = actix_web::rt::spawn(every(sweep_every, rx.clone(), move || {
+        let st = st.clone();
+        async move {
+            let result = st.db(|c, st| sweep::sweep(c, st, st.now(), true)).await;
+            if let Err(e) = result {
+                tracing::error!(error = ?e, "reminder sweep failed");
+            }
+        }
+    }));
+    let st = state;
+    let delivery_task = actix_web::rt::spawn(every(deliver_every, rx, move || {
+        let st = st.clone();
+        async move {
+            if let Err(e) = delivery::deliver_due(&st).await {
+                tracing::error!(error = ?e, "outbox delivery failed");
+            }
+        }
+    }));
+    tracing::info!(
+        sweep_secs = sweep_every.as_secs(),
+        delivery_secs = deliver_every.as_secs(),
+        "background jobs started"
+    );
+    JobsHandle {
+        stop,
+        tasks: vec![sweep_task, delivery_task],
+    }
+}
+
+/// Runs `f` now and then every `period` until told to stop (a pass in progress finishes).
+async fn every<F, Fut>(period: Duration, mut stop: watch::Receiver<bool>, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        f().await;
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// What `reminders run` did, or would do.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub at: NaiveDateTime,
+    pub dry_run: bool,
+    pub sweep: SweepReport,
+    /// Messages already queued and due, that a real run would send (dry run only).
+    #[serde(skip)]
+    pub would_send: Vec<OutboxRow>,
+    pub delivery: DeliveryReport,
+}
+
+/// One sweep as of the state's clock, then delivery of everything due; with `dry_run`,
+/// nothing is written or sent and the report says what would be.
+pub async fn run_once(st: &AppState, dry_run: bool) -> Result<RunReport, AppError> {
+    let at = st.now();
+    let sweep = st
+        .db(move |c, st| sweep::sweep(c, st, at, !dry_run))
+        .await?;
+    let (would_send, delivery) = if dry_run {
+        let due = st
+            .db(move |c, _| crate::app::outbox::due_now(c, at))
+            .await?;
+        (due, DeliveryReport::default())
+    } else {
+        (vec![], delivery::deliver_due(st).await?)
+    };
+    Ok(RunReport {
+        at,
+        dry_run,
+        sweep,
+        would_send,
+        delivery,
+    })
+}

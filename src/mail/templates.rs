@@ -1,0 +1,125 @@
+//! Email templates, `templates/email/<name>/{subject.txt,body.txt,body.html}`, compiled into
+//! the binary so it runs from any folder. HTML is escaped (without Tera's `/` → `&#x2F;`,
+//! which breaks links in some mail clients); text is not.
+
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use tera::{Context, Tera};
+
+macro_rules! email_templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(
+            (concat!($name, "/subject.txt"), include_str!(concat!("../../templates/email/", $name, "/subject.txt"))),
+            (concat!($name, "/body.txt"), include_str!(concat!("../../templates/email/", $name, "/body.txt"))),
+            (concat!($name, "/body.html"), include_str!(concat!("../../templates/email/", $name, "/body.html"))),
+        )*]
+    };
+}
+
+/// Every email template: (name, source).
+const TEMPLATES: &[(&str, &str)] = email_templates!("reminder", "digest", "test");
+
+/// The emails there are templates for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    /// One reminder of one deadline.
+    Reminder,
+    /// A user's daily digest.
+    Digest,
+    /// An administrator's test email.
+    Test,
+}
+
+impl Template {
+    pub fn name(self) -> &'static str {
+        match self {
+            Template::Reminder => "reminder",
+            Template::Digest => "digest",
+            Template::Test => "test",
+        }
+    }
+}
+
+/// A rendered email, not yet addressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+fn tera() -> &'static Tera {
+    static TERA: OnceLock<Tera> = OnceLock::new();
+    TERA.get_or_init(|| {
+        let mut t = Tera::default();
+        t.autoescape_on(vec![".html"]);
+        t.set_escape_fn(escape_html);
+        t.add_raw_templates(TEMPLATES.iter().copied())
+            .expect("the email templates compile (tested)");
+        t
+    })
+}
+
+/// Escapes text for HTML content and quoted attribute values.
+fn escape_html(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for c in input.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Renders an email from a serialisable context.
+pub fn render(template: Template, context: &impl Serialize) -> Result<Rendered, tera::Error> {
+    let ctx = Context::from_serialize(context)?;
+    let name = template.name();
+    let part = |file: &str| tera().render(&format!("{name}/{file}"), &ctx);
+    let subject = part("subject.txt")?;
+    Ok(Rendered {
+        // One line, whatever the template's whitespace.
+        subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
+        text: part("body.txt")?,
+        html: part("body.html")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_compiles() {
+        assert_eq!(TEMPLATES.len(), 9);
+        let names: Vec<&str> = tera().get_template_names().collect();
+        assert_eq!(names.len(), 9);
+    }
+
+    #[test]
+    fn html_is_escaped_and_text_is_not() {
+        let r = render(
+            Template::Test,
+            &serde_json::json!({
+                "service_name": "A & B <Tracker>", "base_url": "http://x/a?b=1&c=\"",
+                "queued_at": "now",
+                "partnership_name": "P",
+            }),
+        )
+        .unwrap();
+        assert_eq!(r.subject, "Test email from A & B <Tracker>");
+        assert!(r.text.contains("A & B <Tracker>"));
+        assert!(r.html.contains("A &amp; B &lt;Tracker&gt;"), "{}", r.html);
+        assert!(
+            r.html.contains(r#"href="http://x/a?b=1&amp;c=&quot;""#),
+            "{}",
+            r.html
+        );
+    }
+}

@@ -1,0 +1,90 @@
+//! Administration: the outbox (queued, sent, failed with the last error), retrying a message,
+//! sending a test email. Administrators only.
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+
+use crate::app::outbox::{self, OutboxStatus};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::extract::{object, ApiUser};
+
+/// `?status=queued|sent|failed&limit=N` (newest first; default 200).
+pub async fn outbox_list(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    q: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let status = match q.get("status").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            s.parse::<OutboxStatus>()
+                .map_err(|m| AppError::bad_request("status", m))?,
+        ),
+        None => None,
+    };
+    let limit = match q.get("limit").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        Some(s) => s
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| {
+                AppError::bad_request("limit", "must be a whole number from 1 to 1000")
+            })?,
+        None => 200,
+    };
+    let (counts, messages) = state
+        .db(move |c, _| {
+            Ok((
+                outbox::counts(c, &user.actor)?,
+                outbox::list(c, &user.actor, status, limit)?,
+            ))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "counts": counts, "messages": messages })))
+}
+
+/// One message with its bodies.
+pub async fn outbox_get(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let m = state
+        .db(move |c, _| outbox::get(c, &user.actor, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(m))
+}
+
+/// Queues a failed (or waiting) message again, now.
+pub async fn outbox_retry(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let entry = state
+        .db(move |c, st| outbox::retry(c, &user.actor, st.now(), &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(entry))
+}
+
+/// `{"to": "name@example.org"}`: queues a test email.
+pub async fn test_email(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, AppError> {
+    let body = object(body)?;
+    let to = body
+        .get("to")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let entry = state
+        .db(move |c, st| outbox::queue_test_email(c, st, &user.actor, &to))
+        .await?;
+    Ok(HttpResponse::Accepted().json(entry))
+}
