@@ -41,9 +41,13 @@ fn not_found() -> HttpResponse {
 
 /// The request line for the access log, with a feed token replaced by `[token]`.
 pub fn redacted_request_line(method: &str, path_and_query: &str, version: &str) -> String {
-    let path = match path_and_query.strip_prefix("/feeds/") {
-        Some(_) => "/feeds/[token].ics",
-        None => path_and_query,
+    // Secrets that live in paths: calendar feed tokens and the first-run setup token.
+    let path = if path_and_query.starts_with("/feeds/") {
+        "/feeds/[token].ics"
+    } else if path_and_query.starts_with("/setup/") {
+        "/setup/[token]"
+    } else {
+        path_and_query
     };
     format!("{method} {path} {version}")
 }
@@ -58,6 +62,8 @@ mod tests {
         let line = redacted_request_line("GET", &format!("/feeds/{token}.ics?x=1"), "HTTP/1.1");
         assert_eq!(line, "GET /feeds/[token].ics HTTP/1.1");
         assert!(!line.contains(&token));
+        let line = redacted_request_line("POST", &format!("/setup/{token}"), "HTTP/1.1");
+        assert_eq!(line, "POST /setup/[token] HTTP/1.1");
         assert_eq!(
             redacted_request_line("GET", "/api/v1/cases?page=2", "HTTP/1.1"),
             "GET /api/v1/cases?page=2 HTTP/1.1"
