@@ -135,6 +135,27 @@ pub fn visible_case(
     Ok((case, access))
 }
 
+/// As [`visible_case`], and a refused attempt is audited under `action`.
+pub fn visible_or_refuse(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: &str,
+    action: &str,
+) -> Result<(CaseRow, Access), AppError> {
+    visible_case(conn, actor, case_id).or_else(|e| {
+        refuse(
+            conn,
+            st,
+            actor,
+            None,
+            action,
+            "case not found or not visible",
+        )?;
+        Err(e)
+    })
+}
+
 /// A case's events, oldest first, as stored and as the domain sees them.
 pub fn load_events(
     conn: &mut DbConnection,

@@ -258,20 +258,7 @@ pub fn read(
     actor: &Actor,
     case_id: &str,
 ) -> Result<CaseView, AppError> {
-    let (case, access) = match super::visible_case(conn, actor, case_id) {
-        Ok(v) => v,
-        Err(e) => {
-            super::refuse(
-                conn,
-                st,
-                actor,
-                None,
-                "case_viewed",
-                "case not found or not visible",
-            )?;
-            return Err(e);
-        }
-    };
+    let (case, access) = super::visible_or_refuse(conn, st, actor, case_id, "case_viewed")?;
     let view = build(conn, st, actor, &case, access)?;
     crate::db::write_tx(conn, |c| {
         crate::app::audit::append(

@@ -385,17 +385,7 @@ pub fn open_version(
         .first(conn)
         .optional()?
         .ok_or(AppError::NotFound)?;
-    if cases::visible_case(conn, actor, &doc.case_id).is_err() {
-        cases::refuse(
-            conn,
-            st,
-            actor,
-            None,
-            "document_downloaded",
-            "document not found or not visible",
-        )?;
-        return Err(AppError::NotFound);
-    }
+    cases::visible_or_refuse(conn, st, actor, &doc.case_id, "document_downloaded")?;
     let version: VersionRow = document_versions::table
         .filter(document_versions::document_id.eq(&doc.id))
         .filter(document_versions::number.eq(number))

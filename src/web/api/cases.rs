@@ -143,20 +143,7 @@ pub async fn case_deadlines(
     let id = path.into_inner();
     let deadlines = state
         .db(move |c, st| {
-            let (case, _) = match cases::visible_case(c, &user.actor, &id) {
-                Ok(v) => v,
-                Err(e) => {
-                    cases::refuse(
-                        c,
-                        st,
-                        &user.actor,
-                        None,
-                        "deadlines_viewed",
-                        "case not found or not visible",
-                    )?;
-                    return Err(e);
-                }
-            };
+            let (case, _) = cases::visible_or_refuse(c, st, &user.actor, &id, "deadlines_viewed")?;
             let list = view::case_deadlines(c, st, &case)?;
             crate::db::write_tx(c, |c| {
                 audit::append(
@@ -178,7 +165,7 @@ pub fn case_audit_entries(
     actor: &Actor,
     id: &str,
 ) -> Result<Vec<Value>, AppError> {
-    let (case, _) = cases::visible_case(c, actor, id)?;
+    let (case, _) = cases::visible_or_refuse(c, st, actor, id, "audit_viewed")?;
     if !actor.role.may_read_audit() {
         cases::refuse(
             c,
