@@ -258,3 +258,13 @@ pub fn count_by_stage(
     counts.retain(|(_, n)| *n > 0);
     Ok(counts)
 }
+
+/// The financial years of the visible cases, latest first (for the list's filter).
+pub fn years(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<String>, AppError> {
+    let mut years: Vec<String> = visible(cases::table.into_boxed(), actor)
+        .select(cases::financial_year)
+        .distinct()
+        .load(conn)?;
+    years.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(years)
+}
