@@ -8,6 +8,7 @@ pub mod filters;
 pub mod forms;
 pub mod headers;
 mod health;
+pub mod html;
 pub mod session;
 pub mod templates;
 
@@ -24,7 +25,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(health::routes)
         .configure(assets::routes)
         .configure(api::register)
-        .service(web::scope("/api").default_service(web::to(api::no_route)));
+        .service(web::scope("/api").default_service(web::to(api::no_route)))
+        .configure(html::routes);
 }
 
 /// A bound, not yet awaited server.

@@ -22,7 +22,7 @@ use crate::state::AppState;
 pub struct CopyView {
     pub rule: String,
     pub recipient: String,
-    /// "the Child Safeguarding Practice Review Panel", "Ofsted", "the Secretary of State".
+    /// "The Child Safeguarding Practice Review Panel", "Ofsted", "The Secretary of State".
     pub recipient_label: String,
     pub latest_send: NaiveDate,
     /// How the latest day was counted back, in one line.
@@ -121,7 +121,7 @@ pub fn planning(
             too_late: c.too_late(today),
             rule: c.rule_id,
             recipient: c.recipient.as_str().into(),
-            recipient_label: c.recipient.label().into(),
+            recipient_label: capitalised(c.recipient.label()),
             latest_send: c.latest_send,
             explanation: c.reckoning.describe(),
             sent_on: c.sent_on,
@@ -151,4 +151,12 @@ pub fn planning(
         may_plan: workflow::may_record(actor.role, EventType::PublicationPlanned)
             && state.check_stage(EventType::PublicationPlanned).is_ok(),
     })
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }

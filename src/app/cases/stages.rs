@@ -50,16 +50,12 @@ pub fn tasks(events: &[Event]) -> Vec<StageTask> {
         .iter()
         .rposition(|s| visited.contains(s))
         .unwrap_or(0);
-    // A national review replaces the local review and its publication.
-    let national = visited.contains(&Stage::NationalReview);
-    let local_review = Stage::PATH
-        .iter()
-        .position(|s| *s == Stage::Commissioning)
-        .unwrap_or(0)
-        ..=Stage::PATH
-            .iter()
-            .position(|s| *s == Stage::Published)
-            .unwrap_or(0);
+    // The local review and its publication, which a case passes over when the rapid review or
+    // the Panel decides against it (or the Panel reviews nationally).
+    let index = |stage: Stage| Stage::PATH.iter().position(|s| *s == stage).unwrap_or(0);
+    let local_review = index(Stage::Commissioning)..=index(Stage::Published);
+    let passed_over = !visited.contains(&Stage::Commissioning)
+        && (furthest > index(Stage::PanelResponse) || visited.contains(&Stage::NationalReview));
     let mut out = vec![];
     for (i, stage) in Stage::PATH.iter().copied().enumerate() {
         let progress = if stage == current {
@@ -70,7 +66,12 @@ pub fn tasks(events: &[Event]) -> Vec<StageTask> {
             }
         } else if visited.contains(&stage) {
             Progress::Completed
-        } else if i < furthest || finished || (national && local_review.contains(&i)) {
+        } else if passed_over && local_review.contains(&i) {
+            Progress::NotNeeded
+        } else if i < furthest {
+            // Gone through without stopping (quality assurance approved during the review).
+            Progress::Completed
+        } else if finished {
             Progress::NotNeeded
         } else {
             Progress::NotStarted
@@ -220,6 +221,32 @@ mod tests {
         let p = progress(&t);
         assert!(p.contains(&(Stage::Commissioning, Progress::NotNeeded)));
         assert!(p.contains(&(Stage::Learning, Progress::NotStarted)));
+    }
+
+    #[test]
+    fn a_stage_gone_through_without_stopping_is_completed() {
+        let mut e = start();
+        e.push(ev(3, rapid(Decision::Lcspr)));
+        e.push(ev(
+            4,
+            EventData::PanelResponse {
+                outcome: PanelOutcome::Agrees,
+                note: None,
+            },
+        ));
+        e.push(ev(5, EventData::LcsprDecided { note: None }));
+        e.push(ev(
+            6,
+            EventData::ReviewerAppointed {
+                reviewer_id: "r".into(),
+                conflict_declaration: "none".into(),
+            },
+        ));
+        e.push(ev(7, EventData::QaApproved { note: None }));
+        let p = progress(&tasks(&e));
+        assert!(p.contains(&(Stage::QualityAssurance, Progress::Completed)));
+        assert!(p.contains(&(Stage::Ratification, Progress::InProgress)));
+        assert!(p.contains(&(Stage::PublicationPlanning, Progress::NotStarted)));
     }
 
     #[test]
