@@ -12,3 +12,4 @@ mod cli;
 mod health;
 mod migrations;
 mod ui_foundation;
+mod ui_pages;
