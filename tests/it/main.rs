@@ -13,3 +13,4 @@ mod health;
 mod migrations;
 mod ui_foundation;
 mod ui_pages;
+mod ui_snapshots;

@@ -195,7 +195,12 @@ pub fn list(
     let pending: Vec<DeadlineRow> = deadlines::table
         .filter(deadlines::case_id.eq_any(&ids))
         .filter(deadlines::status.eq("pending"))
-        .order(deadlines::due_on.asc())
+        // Ties broken the same way on every backend.
+        .order((
+            deadlines::due_on.asc(),
+            deadlines::rule_id.asc(),
+            deadlines::instance.asc(),
+        ))
         .select(DeadlineRow::as_select())
         .load(conn)?;
     let mut by_case: HashMap<&str, Vec<&DeadlineRow>> = HashMap::new();
