@@ -3,6 +3,10 @@
 //! binary serves and renders, so it runs from any folder:
 //! - `$OUT_DIR/embedded_assets.rs`: GOV.UK Frontend and MOJ Frontend compiled CSS, JS and assets,
 //!   and everything under `static/`;
+//!
+//! The GDS Transport font is licensed only for services on gov.uk, which this is not: its files
+//! are not embedded, and the `@font-face` rules are stripped from the GOV.UK stylesheet, whose
+//! own font stacks then fall back to Arial (or the system's sans-serif).
 //! - `$OUT_DIR/embedded_templates.rs`: everything under `templates/`.
 //!
 //! It also makes Cargo rebuild when the migrations change (they are embedded by diesel).
@@ -56,13 +60,20 @@ fn main() {
 
     let mut assets = BTreeMap::new();
     for (url, file) in VENDOR_FILES {
-        add_asset(&mut assets, url.to_string(), npm_dir.join(file));
+        let path = npm_dir.join(file);
+        let path = if url.ends_with(".css") {
+            without_font_faces(&path, &out.join("css"))
+        } else {
+            path
+        };
+        add_asset(&mut assets, url.to_string(), path);
     }
-    // The GOV.UK CSS asks for its fonts and images under /assets; so does MOJ's for its icons.
+    // The GOV.UK CSS asks for its images under /assets; so does MOJ's for its icons. The fonts
+    // are left out (see the module comment).
     for dist in [GOVUK_DIST, MOJ_DIST] {
         let root = npm_dir.join(dist).join("assets");
         for (rel, path) in files_under(&root) {
-            if rel.ends_with(".map") {
+            if rel.ends_with(".map") || rel.starts_with("fonts/") {
                 continue;
             }
             add_asset(&mut assets, format!("/assets/{rel}"), path);
@@ -128,6 +139,33 @@ fn fetch_packages(manifest: &Path, npm_dir: &Path) {
             ));
         }
     }
+}
+
+/// A copy of the stylesheet at `path`, in `dir`, without its `@font-face` rules.
+fn without_font_faces(path: &Path, dir: &Path) -> PathBuf {
+    let css = String::from_utf8(read(path))
+        .unwrap_or_else(|e| fail(&format!("{}: not UTF-8: {e}", path.display())));
+    let stripped = strip_font_faces(&css);
+    fs::create_dir_all(dir).unwrap_or_else(|e| fail(&format!("{}: {e}", dir.display())));
+    let name = path.file_name().expect("a file name");
+    let to = dir.join(name);
+    write_if_changed(&to, &stripped);
+    to
+}
+
+/// Removes every `@font-face { … }` rule (they hold no nested braces).
+fn strip_font_faces(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(at) = rest.find("@font-face") {
+        out.push_str(&rest[..at]);
+        match rest[at..].find('}') {
+            Some(end) => rest = &rest[at + end + 1..],
+            None => fail("an @font-face rule in a stylesheet is not closed"),
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Every file under `root`, keyed by its path relative to `root` with `/` separators, sorted.

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod cases;
+pub mod dashboard;
 pub mod documents;
 pub mod feeds;
 pub mod outbox;

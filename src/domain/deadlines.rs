@@ -454,5 +454,102 @@ pub fn prepub_latest_send(
     Ok(out)
 }
 
+/// One pre-publication copy for a planned publication date: to whom, the latest day it may be
+/// sent, and when it was sent (if it was, since the current report version).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrepubCopy {
+    pub rule_id: String,
+    pub recipient: Recipient,
+    pub label: String,
+    /// Working days before publication.
+    pub days: i32,
+    pub latest_send: NaiveDate,
+    pub reckoning: Reckoning,
+    pub sent_on: Option<NaiveDate>,
+}
+
+impl PrepubCopy {
+    /// Publication on the date these copies were worked out for is too soon: the copy was sent
+    /// after its latest day, or was not sent and its latest day is before `today`.
+    pub fn too_late(&self, today: NaiveDate) -> bool {
+        match self.sent_on {
+            Some(sent) => sent > self.latest_send,
+            None => self.latest_send < today,
+        }
+    }
+}
+
+/// The pre-publication copies that publishing on `publication_on` needs (none when the plan
+/// is not to publish), with what the case's events say about each. Defined, like
+/// [`check_publication`], by the rules triggered by `publication_planned` with a
+/// `working_days_before` offset.
+pub fn prepub_copies(
+    case: &CaseInput<'_>,
+    rules: &RuleSet,
+    calendar: &Calendar,
+    publication_on: NaiveDate,
+    format: super::events::PublicationFormat,
+) -> Result<Vec<PrepubCopy>, CalendarError> {
+    let synthetic = Event {
+        sequence: case.events.iter().map(|e| e.sequence).max().unwrap_or(0) + 1,
+        occurred_on: publication_on,
+        data: EventData::PublicationPlanned {
+            publication_on,
+            format,
+            justification: None,
+        },
+    };
+    let mut out = vec![];
+    for id in rules.ids() {
+        let Some(rule) = rules.effective(id, publication_on) else {
+            continue;
+        };
+        if rule.trigger != EventType::PublicationPlanned
+            || !matches!(rule.offset, Offset::WorkingDaysBefore { .. })
+            || !rule.applies(&case.facts, &synthetic.data)
+        {
+            continue;
+        }
+        let recipient = rule
+            .met_by
+            .pattern
+            .fields
+            .get("recipient")
+            .and_then(|v| v.first())
+            .and_then(|r| r.parse::<Recipient>().ok())
+            .unwrap_or(Recipient::Panel);
+        let days = offset_days(rule);
+        let reckoning = calendar.add_working_days(case.division, publication_on, -days)?;
+        out.push(PrepubCopy {
+            rule_id: rule.id.clone(),
+            recipient,
+            label: rule.label.clone(),
+            days,
+            latest_send: reckoning.date,
+            reckoning,
+            sent_on: met_on(case.events, rule, &synthetic),
+        });
+    }
+    Ok(out)
+}
+
+/// The earliest permissible publication date given the copies: each copy already sent allows
+/// publication its number of working days after it was sent; one not yet sent could go today
+/// at the earliest. `None` when no copy is needed.
+pub fn earliest_publication(
+    copies: &[PrepubCopy],
+    calendar: &Calendar,
+    division: Division,
+    today: NaiveDate,
+) -> Result<Option<NaiveDate>, CalendarError> {
+    let mut earliest: Option<NaiveDate> = None;
+    for c in copies {
+        let from = c.sent_on.unwrap_or(today);
+        let date = calendar.add_working_days(division, from, c.days)?.date;
+        earliest = Some(earliest.map_or(date, |e| e.max(date)));
+    }
+    Ok(earliest)
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
-//! The front-end assets compiled into the binary (build.rs): GOV.UK Frontend's fonts and
-//! images under `/assets/` (where its stylesheet looks for them), and the compiled GOV.UK and
+//! The front-end assets compiled into the binary (build.rs): GOV.UK Frontend's images (not its
+//! fonts: GDS Transport is licensed only for gov.uk services) under `/assets/` (where its stylesheet looks for them), and the compiled GOV.UK and
 //! MOJ Frontend CSS and JS with our own `static/` files under `/static/`.
 
 use std::collections::HashMap;
@@ -69,7 +69,13 @@ mod tests {
             let (_, bytes) = find(path).unwrap_or_else(|| panic!("{path} missing"));
             assert!(!bytes.is_empty(), "{path} empty");
         }
-        assert!(paths().any(|p| p.starts_with("/assets/fonts/") && p.ends_with(".woff2")));
+        assert!(paths().any(|p| p.starts_with("/assets/images/")));
+        // GDS Transport is licensed only for services on gov.uk: neither the files nor the
+        // rules that load them are served.
+        assert!(!paths().any(|p| p.starts_with("/assets/fonts/")));
+        let css = std::str::from_utf8(find("/static/govuk-frontend.min.css").unwrap().1).unwrap();
+        assert!(!css.contains("@font-face"));
+        assert!(css.contains("arial,sans-serif"));
         assert!(!paths().any(|p| p.ends_with(".map")));
     }
 

@@ -9,6 +9,7 @@ pub mod filters;
 pub mod forms;
 pub mod headers;
 mod health;
+pub mod html;
 pub mod session;
 pub mod templates;
 
@@ -26,7 +27,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(assets::routes)
         .configure(feeds::routes)
         .configure(api::register)
-        .service(web::scope("/api").default_service(web::to(api::no_route)));
+        .service(web::scope("/api").default_service(web::to(api::no_route)))
+        .configure(html::routes);
 }
 
 /// The access log: the request line (a calendar feed's secret token redacted), status, time.

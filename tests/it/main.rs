@@ -16,3 +16,5 @@ mod mail_delivery;
 mod migrations;
 mod reminders;
 mod ui_foundation;
+mod ui_pages;
+mod ui_snapshots;

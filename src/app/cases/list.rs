@@ -195,7 +195,12 @@ pub fn list(
     let pending: Vec<DeadlineRow> = deadlines::table
         .filter(deadlines::case_id.eq_any(&ids))
         .filter(deadlines::status.eq("pending"))
-        .order(deadlines::due_on.asc())
+        // Ties broken the same way on every backend.
+        .order((
+            deadlines::due_on.asc(),
+            deadlines::rule_id.asc(),
+            deadlines::instance.asc(),
+        ))
         .select(DeadlineRow::as_select())
         .load(conn)?;
     let mut by_case: HashMap<&str, Vec<&DeadlineRow>> = HashMap::new();
@@ -257,4 +262,14 @@ pub fn count_by_stage(
         .collect();
     counts.retain(|(_, n)| *n > 0);
     Ok(counts)
+}
+
+/// The financial years of the visible cases, latest first (for the list's filter).
+pub fn years(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<String>, AppError> {
+    let mut years: Vec<String> = visible(cases::table.into_boxed(), actor)
+        .select(cases::financial_year)
+        .distinct()
+        .load(conn)?;
+    years.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(years)
 }

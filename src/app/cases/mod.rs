@@ -3,6 +3,8 @@
 
 pub mod list;
 pub mod projection;
+pub mod publication;
+pub mod stages;
 pub mod view;
 
 use chrono::NaiveDate;

@@ -397,3 +397,57 @@ fn latest_send_dates_for_planning() {
     assert_eq!(v.len(), 3);
     assert!(v.iter().all(|(_, date, _)| *date == d("2025-12-23")));
 }
+
+#[test]
+fn prepub_copies_say_what_was_sent_and_the_earliest_permissible_date() {
+    let mut case = Case::new("2025-06-02", Harm::Death, false);
+    case.add("2025-12-01", plan("2026-01-06"));
+    case.add("2025-12-22", copy(Recipient::Panel));
+    let input = CaseInput {
+        facts: case.facts,
+        division: Division::EnglandAndWales,
+        stage: Stage::PublicationPlanning,
+        events: &case.events,
+    };
+    let (rules, cal) = (RuleSet::shipped(), Calendar::shipped());
+    let copies = prepub_copies(
+        &input,
+        &rules,
+        &cal,
+        d("2026-01-06"),
+        PublicationFormat::Full,
+    )
+    .unwrap();
+    let recipients: Vec<Recipient> = copies.iter().map(|c| c.recipient).collect();
+    assert_eq!(
+        recipients,
+        vec![
+            Recipient::Panel,
+            Recipient::Ofsted,
+            Recipient::SecretaryOfState
+        ]
+    );
+    assert!(copies.iter().all(|c| c.latest_send == d("2025-12-23")));
+    assert_eq!(copies[0].sent_on, Some(d("2025-12-22")));
+    assert_eq!(copies[1].sent_on, None);
+    // On Mon 22 Dec 2025 every copy can still go in time; on Wed 24 Dec two cannot.
+    assert!(copies.iter().all(|c| !c.too_late(d("2025-12-22"))));
+    assert!(!copies[0].too_late(d("2025-12-24")));
+    assert!(copies[1].too_late(d("2025-12-24")));
+    // Sent today at the earliest: 7 working days after Wed 24 Dec 2025, skipping Christmas,
+    // Boxing Day and New Year's Day.
+    assert_eq!(
+        earliest_publication(&copies, &cal, Division::EnglandAndWales, d("2025-12-24")).unwrap(),
+        Some(d("2026-01-07"))
+    );
+    // Not published: no copies are needed.
+    let none = prepub_copies(
+        &input,
+        &rules,
+        &cal,
+        d("2026-01-06"),
+        PublicationFormat::None,
+    )
+    .unwrap();
+    assert!(none.is_empty());
+}

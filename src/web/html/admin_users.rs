@@ -1,0 +1,242 @@
+//! Users (`/admin/users`, system administrators only): the list, adding a user with a password,
+//! changing a role, deactivating (which signs the user out everywhere) and reactivating.
+//! Lead reviewers are appointed to cases on the case page ("Lead reviewer appointed").
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest};
+use serde_json::json;
+
+use super::form::{claim, for_page, humanise, settle, Claim};
+use super::{see_other, FormData, HtmlError, Page, PageResult};
+use crate::app::auth;
+use crate::app::users::{self, NewUserInput, UserView};
+use crate::domain::input::FieldError;
+use crate::domain::roles::Role;
+use crate::error::AppError;
+use crate::web::session::new_form_id;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/users", web::get().to(list))
+        .route("/admin/users/new", web::get().to(new_form))
+        .route("/admin/users/new", web::post().to(add))
+        .route("/admin/users/{id}", web::post().to(update));
+}
+
+fn admin_only(page: &Page) -> Result<(), HtmlError> {
+    page.require(
+        page.actor().role.may_manage_users(),
+        "only system administrators manage users",
+    )
+}
+
+fn roles() -> Vec<serde_json::Value> {
+    Role::ALL
+        .iter()
+        .rev()
+        .map(|r| json!({ "value": r.as_str(), "text": r.label() }))
+        .collect()
+}
+
+async fn render_list(
+    page: &Page,
+    status: StatusCode,
+    banner: Option<String>,
+    errors: &[FieldError],
+) -> PageResult {
+    let all: Vec<UserView> = page.db(|c, _, _| users::list(c, None, true)).await?;
+    let rows: Vec<_> = all
+        .iter()
+        .map(|u| {
+            json!({
+                "id": u.id, "name": u.name, "email": u.email, "role": u.role,
+                "role_label": u.role.label(), "agency": u.agency, "active": u.active,
+                "is_me": u.id == page.actor().user_id,
+                "form": { "role": u.role.as_str() },
+            })
+        })
+        .collect();
+    let mut ctx = page.context("Users", "users");
+    ctx.insert("users", &rows);
+    ctx.insert("roles", &roles());
+    ctx.insert("banner", &banner);
+    ctx.insert("errors", errors);
+    page.render_status(status, "pages/admin/users.html", &ctx)
+}
+
+async fn list(page: Page, q: web::Query<HashMap<String, String>>) -> PageResult {
+    admin_only(&page)?;
+    let banner = if q.contains_key("welcome") {
+        Some(
+            "Your administrator account has been created. Add the partnership’s users next.".into(),
+        )
+    } else if let Some(id) = q.get("updated").or(q.get("added")) {
+        let id = id.clone();
+        let name = page
+            .db(move |c, _, _| users::get(c, &id))
+            .await?
+            .map(|u| u.name);
+        name.map(|n| {
+            if q.contains_key("added") {
+                format!("{n} has been added")
+            } else {
+                format!("{n}’s account has been updated")
+            }
+        })
+    } else {
+        None
+    };
+    render_list(&page, StatusCode::OK, banner, &[]).await
+}
+
+fn render_new(
+    page: &Page,
+    status: StatusCode,
+    form: &FormData,
+    errors: &[FieldError],
+    form_id: &str,
+) -> PageResult {
+    let mut ctx = page.context("Add a user", "users");
+    ctx.insert("form", &form.values(&[]));
+    ctx.insert("errors", errors);
+    ctx.insert("roles", &roles());
+    ctx.insert("form_id", form_id);
+    ctx.insert("min_chars", &auth::MIN_PASSWORD_CHARS);
+    page.render_status(status, "pages/admin/user_new.html", &ctx)
+}
+
+async fn new_form(page: Page) -> PageResult {
+    admin_only(&page)?;
+    render_new(
+        &page,
+        StatusCode::OK,
+        &FormData::default(),
+        &[],
+        &new_form_id(),
+    )
+}
+
+async fn add(req: HttpRequest, page: Page, form: web::Form<Vec<(String, String)>>) -> PageResult {
+    admin_only(&page)?;
+    let form = FormData::from(form.into_inner());
+    page.check_form(&req, &form)?;
+    if let Claim::Done(resp) = claim(&page, &form, "/admin/users").await? {
+        return Ok(resp);
+    }
+    let (email, name) = (form.get("email").to_string(), form.get("name").to_string());
+    let password = form.get("password").to_string();
+    let mut errors = match users::validate_new_user(&email, &name, &password) {
+        Ok(()) => vec![],
+        Err(e) => humanise(e.field_errors(), |f| {
+            (f == "password").then(|| "The password".to_string())
+        }),
+    };
+    let role = form.get("role").parse::<Role>().ok();
+    if role.is_none() {
+        errors.push(FieldError::new("role", "Select the user’s role"));
+    }
+    if errors.iter().all(|e| e.field != "password") && password != form.get("confirm_password") {
+        errors.push(FieldError::new(
+            "confirm_password",
+            "Enter the same password twice",
+        ));
+    }
+    if let (true, Some(role)) = (errors.is_empty(), role) {
+        let agency = Some(form.get("agency").to_string()).filter(|a| !a.trim().is_empty());
+        let added = page
+            .state
+            .db({
+                let actor = page.actor().clone();
+                move |c, st| {
+                    let password_hash =
+                        auth::hash_password(&password).map_err(AppError::Internal)?;
+                    users::add(
+                        c,
+                        Some(&actor),
+                        st.now(),
+                        NewUserInput {
+                            email,
+                            name,
+                            role,
+                            agency,
+                            password_hash,
+                        },
+                    )
+                }
+            })
+            .await;
+        match added {
+            Ok(user) => {
+                let to = format!("/admin/users?added={}", user.id);
+                settle(&page, &form, Some(&to)).await?;
+                return Ok(see_other(&to));
+            }
+            Err(AppError::Invalid(found)) => errors = humanise(found, |_| None),
+            Err(e) => {
+                settle(&page, &form, None).await?;
+                return Err(page.fail(e));
+            }
+        }
+    }
+    settle(&page, &form, None).await?;
+    let known: Vec<String> = [
+        "name",
+        "email",
+        "role",
+        "agency",
+        "password",
+        "confirm_password",
+    ]
+    .map(String::from)
+    .to_vec();
+    render_new(
+        &page,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &form,
+        &for_page(errors, &known),
+        form.get("form_id"),
+    )
+}
+
+async fn update(
+    req: HttpRequest,
+    page: Page,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult {
+    admin_only(&page)?;
+    let form = FormData::from(form.into_inner());
+    page.check_form(&req, &form)?;
+    let id = path.into_inner();
+    let (role, active) = match form.get("action") {
+        "role" => match form.get("role").parse::<Role>() {
+            Ok(r) => (Some(r), None),
+            Err(m) => return Err(page.fail(AppError::bad_request("role", m))),
+        },
+        "deactivate" => (None, Some(false)),
+        "reactivate" => (None, Some(true)),
+        _ => {
+            return Err(page.fail(AppError::bad_request(
+                "action",
+                "choose to change the role, deactivate or reactivate",
+            )))
+        }
+    };
+    let target = id.clone();
+    let updated = page
+        .state
+        .db({
+            let actor = page.actor().clone();
+            move |c, st| users::update(c, &actor, st.now(), &target, role, active)
+        })
+        .await;
+    match updated {
+        Ok(_) => Ok(see_other(&format!("/admin/users?updated={id}"))),
+        Err(AppError::Invalid(found)) => {
+            let errors = for_page(humanise(found, |_| None), &[]);
+            render_list(&page, StatusCode::UNPROCESSABLE_ENTITY, None, &errors).await
+        }
+        Err(e) => Err(page.fail(e)),
+    }
+}

@@ -1,0 +1,317 @@
+//! The case page (`GET /cases/{id}`): the summary (the child's identity only for the roles
+//! allowed), the stages as a task list, the deadlines with the explanation of each date, the
+//! event timeline, and links to the forms of exactly the events this user may record now.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Page, PageResult};
+use crate::app::cases::stages;
+use crate::app::cases::view::{self, CaseView, DeadlineView, EventView};
+use crate::domain::case::{Harm, Stage};
+use crate::domain::events::{
+    Criterion, Decision, EventType, PanelOutcome, PublicationFormat, Recipient,
+};
+use crate::domain::roles::Role;
+
+#[derive(Serialize)]
+struct Row {
+    key: String,
+    value: Value,
+}
+
+fn row(key: &str, value: impl Into<Value>) -> Row {
+    Row {
+        key: key.into(),
+        value: value.into(),
+    }
+}
+
+fn date(d: chrono::NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+fn summary(case: &CaseView) -> Vec<Row> {
+    let mut rows = vec![
+        row("Reference", case.reference.clone()),
+        row("Pseudonym", case.child_pseudonym.clone()),
+    ];
+    if case.identity_visible {
+        rows.push(row(
+            "Child’s name",
+            case.child_name
+                .clone()
+                .unwrap_or_else(|| "Not recorded".into()),
+        ));
+        rows.push(row(
+            "Date of birth",
+            case.child_dob.map_or("Not recorded".into(), date),
+        ));
+    }
+    rows.push(row("Stage", case.stage_label.clone()));
+    rows.push(row("Local authority aware", date(case.aware_on)));
+    rows.push(row("Date of incident", date(case.incident_on)));
+    rows.push(row(
+        "Harm",
+        case.harm
+            .parse::<Harm>()
+            .map_or(case.harm.clone(), |h| h.label().to_string()),
+    ));
+    rows.push(row(
+        "Looked-after child",
+        if case.looked_after { "Yes" } else { "No" },
+    ));
+    rows.push(row("Summary", case.summary.clone()));
+    if !case.reviewers.is_empty() {
+        rows.push(row(
+            "Lead reviewer",
+            case.reviewers
+                .iter()
+                .map(|r| Value::String(r.name.clone()))
+                .collect::<Vec<_>>(),
+        ));
+    }
+    rows.push(row("Financial year", case.financial_year.clone()));
+    rows
+}
+
+#[derive(Serialize)]
+struct Skipped {
+    date: String,
+    title: String,
+}
+
+/// A deadline as the table shows it.
+#[derive(Serialize)]
+struct DeadlineRow<'a> {
+    #[serde(flatten)]
+    d: &'a DeadlineView,
+    /// Pending and past its date (not yet met).
+    overdue: bool,
+    role_label: &'static str,
+    text: String,
+    source: String,
+    trigger: String,
+    skipped: Vec<Skipped>,
+}
+
+fn deadline_rows(case: &CaseView) -> Vec<DeadlineRow<'_>> {
+    case.deadlines
+        .iter()
+        .map(|d| {
+            let e = &d.explanation;
+            let s = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let skipped = e
+                .pointer("/reckoning/skipped")
+                .and_then(Value::as_array)
+                .map(|days| {
+                    days.iter()
+                        .map(|day| Skipped {
+                            date: day
+                                .get("date")
+                                .and_then(Value::as_str)
+                                .and_then(|t| t.parse::<chrono::NaiveDate>().ok())
+                                .map_or(String::new(), |d| d.format("%a %-d %b %Y").to_string()),
+                            title: day
+                                .get("title")
+                                .and_then(Value::as_str)
+                                .unwrap_or("")
+                                .to_string(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let trigger = s("trigger_event")
+                .parse::<EventType>()
+                .map_or(String::new(), |k| k.label().to_string());
+            DeadlineRow {
+                overdue: d.met_on.is_none() && d.status.as_str() == "missed",
+                role_label: d.role.parse::<Role>().map_or("", |r| r.label()),
+                text: s("text"),
+                source: s("source"),
+                trigger,
+                skipped,
+                d,
+            }
+        })
+        .collect()
+}
+
+/// One event in the timeline.
+#[derive(Serialize)]
+struct TimelineItem<'a> {
+    #[serde(flatten)]
+    e: &'a EventView,
+    lines: Vec<Row>,
+}
+
+fn label_of<T: std::str::FromStr + Copy>(v: &str, label: impl Fn(T) -> &'static str) -> String {
+    v.parse::<T>()
+        .map_or(v.to_string(), |x| label(x).to_string())
+}
+
+/// An event's fields, each with a label and its value in words.
+fn event_lines(e: &EventView, case: &CaseView, names: &HashMap<String, String>) -> Vec<Row> {
+    let Some(fields) = e.fields.as_object() else {
+        return vec![];
+    };
+    let mut lines = vec![];
+    for (k, v) in fields {
+        let text = match v {
+            Value::Null => continue,
+            Value::String(s) => s.clone(),
+            Value::Bool(b) => (if *b { "Yes" } else { "No" }).to_string(),
+            other => other.to_string(),
+        };
+        let (key, value): (&str, Value) = match k.as_str() {
+            "incident_on" => ("Date of incident", fmt_date(&text).into()),
+            "harm" => ("Harm", label_of::<Harm>(&text, Harm::label).into()),
+            "looked_after" => ("Looked-after child", text.into()),
+            "ofsted_reference" => ("Ofsted reference", text.into()),
+            "note" => ("Notes", text.into()),
+            "decision" => (
+                "Recommendation",
+                label_of::<Decision>(&text, Decision::label).into(),
+            ),
+            "rationale" => ("Rationale", text.into()),
+            "criteria" => {
+                let items: Vec<Value> = v
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(|c| {
+                                Value::String(format!(
+                                    "({c}) {}",
+                                    label_of::<Criterion>(c, Criterion::label)
+                                ))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if items.is_empty() {
+                    continue;
+                }
+                ("Regulation 11 criteria", Value::Array(items))
+            }
+            "outcome" => (
+                "Panel’s response",
+                label_of::<PanelOutcome>(&text, PanelOutcome::label).into(),
+            ),
+            "reviewer_id" => (
+                "Lead reviewer",
+                names
+                    .get(&text)
+                    .cloned()
+                    .unwrap_or_else(|| "(unknown)".into())
+                    .into(),
+            ),
+            "conflict_declaration" => ("Conflict of interest declaration", text.into()),
+            "publication_on" => ("Publication date", fmt_date(&text).into()),
+            "format" => (
+                "Format",
+                label_of::<PublicationFormat>(&text, PublicationFormat::label).into(),
+            ),
+            "justification" => ("Justification", text.into()),
+            "reason" => ("Reason", text.into()),
+            "recipient" => (
+                "Sent to",
+                super::sentence(&label_of::<Recipient>(&text, Recipient::label)).into(),
+            ),
+            "url" => ("Web address", text.into()),
+            "description" => ("Action", text.into()),
+            "owner_agency" => ("Owner", text.into()),
+            "due_on" => ("Due", fmt_date(&text).into()),
+            "action_id" if e.kind == EventType::ActionDone => (
+                "Action",
+                case.actions
+                    .iter()
+                    .find(|a| a.id == text)
+                    .map_or(text.clone(), |a| a.description.clone())
+                    .into(),
+            ),
+            "action_id" | "document_id" => continue,
+            "rule" => (
+                "Deadline",
+                case.deadlines
+                    .iter()
+                    .find(|d| d.rule == text)
+                    .map_or(text.clone(), |d| d.label.clone())
+                    .into(),
+            ),
+            "kind" => ("Document", text.into()),
+            "version" => ("Version", text.into()),
+            _ => continue,
+        };
+        lines.push(row(key, value));
+    }
+    lines
+}
+
+fn fmt_date(s: &str) -> String {
+    s.parse::<chrono::NaiveDate>().map_or(s.to_string(), date)
+}
+
+#[derive(Serialize)]
+struct RecordLink {
+    href: String,
+    text: &'static str,
+}
+
+pub async fn show(
+    page: Page,
+    path: actix_web::web::Path<String>,
+    q: actix_web::web::Query<HashMap<String, String>>,
+) -> PageResult {
+    let id = path.into_inner();
+    let case = page
+        .db(move |c, st, actor| view::read(c, st, actor, &id))
+        .await?;
+    let tasks = stages::tasks(&stages::events_of(&case));
+    let names: HashMap<String, String> = case
+        .reviewers
+        .iter()
+        .map(|r| (r.id.clone(), r.name.clone()))
+        .collect();
+    let timeline: Vec<TimelineItem<'_>> = case
+        .events
+        .iter()
+        .rev()
+        .map(|e| TimelineItem {
+            lines: event_lines(e, &case, &names),
+            e,
+        })
+        .collect();
+    let record: Vec<RecordLink> = case
+        .may_record
+        .iter()
+        .map(|k| RecordLink {
+            href: format!("/cases/{}/events/{}", case.id, k.as_str()),
+            text: k.label(),
+        })
+        .collect();
+    let recorded = q
+        .get("recorded")
+        .and_then(|k| k.parse::<EventType>().ok())
+        .map(|k| k.label());
+    let mut ctx = page.context(
+        &format!("{} – {}", case.reference, case.child_pseudonym),
+        "cases",
+    );
+    ctx.insert("summary", &summary(&case));
+    ctx.insert("tasks", &tasks);
+    ctx.insert("deadlines", &deadline_rows(&case));
+    ctx.insert("timeline", &timeline);
+    ctx.insert("record", &record);
+    ctx.insert("recorded", &recorded);
+    ctx.insert("opened", &q.contains_key("opened"));
+    ctx.insert("may_read_audit", &page.actor().role.may_read_audit());
+    ctx.insert(
+        "show_planning",
+        &(case.stage == Stage::PublicationPlanning.as_str()),
+    );
+    ctx.insert("case", &case);
+    page.render("pages/cases/show.html", &ctx)
+}

@@ -1,0 +1,432 @@
+//! The form of each event type: which fields, how they are asked, and how a submitted form
+//! becomes the JSON body `app::cases::record_event` takes (field names are the same).
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use super::form::FormData;
+use crate::domain::events::{
+    Criterion, Decision, EventType, PanelOutcome, PublicationFormat, Recipient,
+};
+use crate::domain::input::FieldError;
+
+/// Where a select's options come from (filled in from the case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    LeadReviewers,
+    OpenActions,
+    PendingRules,
+}
+
+/// One field of an event form, as the template renders it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Field {
+    /// `date`, `radios`, `checkboxes`, `select`, `text`, `textarea`.
+    pub kind: &'static str,
+    pub name: &'static str,
+    pub label: String,
+    pub hint: String,
+    pub required: bool,
+    pub items: Vec<Item>,
+    #[serde(skip)]
+    pub source: Option<Source>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub value: String,
+    pub text: String,
+}
+
+impl Item {
+    pub fn new(value: impl Into<String>, text: impl Into<String>) -> Item {
+        Item {
+            value: value.into(),
+            text: text.into(),
+        }
+    }
+}
+
+fn field(kind: &'static str, name: &'static str, label: &str, required: bool) -> Field {
+    Field {
+        kind,
+        name,
+        label: label.into(),
+        hint: String::new(),
+        required,
+        items: vec![],
+        source: None,
+    }
+}
+
+fn date(name: &'static str, label: &str) -> Field {
+    field("date", name, label, true)
+}
+
+fn text(name: &'static str, label: &str, required: bool) -> Field {
+    field("text", name, label, required)
+}
+
+fn textarea(name: &'static str, label: &str, required: bool) -> Field {
+    field("textarea", name, label, required)
+}
+
+fn note() -> Field {
+    textarea("note", "Notes (optional)", false)
+}
+
+fn hint(mut f: Field, hint: &str) -> Field {
+    f.hint = hint.into();
+    f
+}
+
+fn radios(name: &'static str, label: &str, items: Vec<Item>) -> Field {
+    Field {
+        items,
+        ..field("radios", name, label, true)
+    }
+}
+
+fn select(name: &'static str, label: &str, source: Source) -> Field {
+    Field {
+        source: Some(source),
+        ..field("select", name, label, true)
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    super::sentence(s)
+}
+
+/// The event types a person records through a form (the service records `aware` and
+/// report uploads itself).
+pub fn has_form(kind: EventType) -> bool {
+    !matches!(kind, EventType::Aware | EventType::ReportVersionUploaded)
+}
+
+/// The fields of an event type's form; the first is always the date it happened.
+pub fn fields(kind: EventType) -> Vec<Field> {
+    use EventType as E;
+    let when = |label: &str| date("occurred_on", label);
+    match kind {
+        E::Aware | E::ReportVersionUploaded => vec![],
+        E::SinSubmitted => vec![
+            when("Date the notification was submitted"),
+            hint(
+                text("ofsted_reference", "Ofsted reference (optional)", false),
+                "The reference Ofsted’s notification system gave",
+            ),
+        ],
+        E::PartnersInformed => vec![
+            when("Date the safeguarding partners were informed"),
+            note(),
+        ],
+        E::LacDeathNotified => vec![
+            when("Date the Secretary of State and Ofsted were notified"),
+            note(),
+        ],
+        E::RapidReviewSent => vec![
+            when("Date the rapid review was sent to the Panel"),
+            radios(
+                "decision",
+                "What did the rapid review recommend?",
+                Decision::ALL
+                    .iter()
+                    .map(|d| Item::new(d.as_str(), d.label()))
+                    .collect(),
+            ),
+            Field {
+                hint: "Select all that apply. A local review needs at least one.".into(),
+                items: Criterion::ALL
+                    .iter()
+                    .map(|c| Item::new(c.as_str(), format!("({}) {}", c.as_str(), c.label())))
+                    .collect(),
+                ..field(
+                    "checkboxes",
+                    "criteria",
+                    "Which regulation 11 criteria does the case meet?",
+                    false,
+                )
+            },
+            textarea("rationale", "Rationale for the recommendation", true),
+        ],
+        E::PanelResponse => vec![
+            when("Date of the Panel’s response"),
+            radios(
+                "outcome",
+                "What did the Panel say?",
+                PanelOutcome::ALL
+                    .iter()
+                    .map(|o| Item::new(o.as_str(), o.label()))
+                    .collect(),
+            ),
+            note(),
+        ],
+        E::LcsprDecided => vec![when("Date of the decision"), note()],
+        E::ReviewerAppointed => vec![
+            when("Date of the appointment"),
+            select("reviewer_id", "Lead reviewer", Source::LeadReviewers),
+            hint(
+                textarea(
+                    "conflict_declaration",
+                    "Conflict of interest declaration",
+                    true,
+                ),
+                "What the reviewer declared about their links with the agencies involved",
+            ),
+        ],
+        E::ReviewMeeting => vec![when("Date of the meeting"), note()],
+        E::LearningWorkshop => vec![when("Date of the workshop"), note()],
+        E::FamilyEngagement => vec![when("Date of the engagement"), note()],
+        E::PractitionerEngagement => vec![when("Date of the engagement"), note()],
+        E::ProgressCheck => vec![
+            when("Date of the check"),
+            textarea(
+                "note",
+                "What did the check find about time and quality?",
+                true,
+            ),
+        ],
+        E::FinalReportSubmitted => vec![when("Date the final report was submitted"), note()],
+        E::QaApproved => vec![when("Date the Sub-Group approved the report"), note()],
+        E::Ratified => vec![when("Date the Executive Board agreed the report"), note()],
+        E::PublicationPlanned => vec![
+            when("Date of the publication planning meeting"),
+            date("publication_on", "Planned publication date"),
+            radios(
+                "format",
+                "How will the report be published?",
+                PublicationFormat::ALL
+                    .iter()
+                    .map(|f| Item::new(f.as_str(), f.label()))
+                    .collect(),
+            ),
+            hint(
+                textarea(
+                    "justification",
+                    "Why will the full report not be published? (if it will not)",
+                    false,
+                ),
+                "Needed for a summary only or for not publishing: it goes to the Panel and the Secretary of State",
+            ),
+        ],
+        E::PublicationDelayed => vec![
+            when("Date of the decision to delay"),
+            hint(
+                textarea("reason", "Reason for the delay", true),
+                "For example, criminal proceedings or an inquest",
+            ),
+        ],
+        E::PrepubCopySent => vec![
+            when("Date the copy was sent"),
+            radios(
+                "recipient",
+                "Who was the copy sent to?",
+                Recipient::ALL
+                    .iter()
+                    .map(|r| Item::new(r.as_str(), capitalised(r.label())))
+                    .collect(),
+            ),
+        ],
+        E::Published => vec![
+            when("Date of publication"),
+            hint(
+                text("url", "Web address where it is published", true),
+                "Starting https://",
+            ),
+        ],
+        E::NspccSent => vec![when("Date it was sent to the NSPCC repository"), note()],
+        E::BriefingPublished => vec![
+            when("Date the briefing was published"),
+            text("url", "Web address of the briefing (optional)", false),
+        ],
+        E::WebinarHeld => vec![when("Date of the webinar"), note()],
+        E::ActionAdded => vec![
+            when("Date the action was agreed"),
+            textarea("description", "What is the action?", true),
+            text("owner_agency", "Agency that owns the action", true),
+            date("due_on", "Date the action is due"),
+        ],
+        E::ActionDone => vec![
+            when("Date the action was completed"),
+            select("action_id", "Which action was completed?", Source::OpenActions),
+            note(),
+        ],
+        E::Archived => vec![when("Date the report was archived"), note()],
+        E::DeadlineWaived => vec![
+            when("Date of the decision"),
+            select("rule", "Which deadline is waived?", Source::PendingRules),
+            textarea("reason", "Why is the deadline waived?", true),
+        ],
+        E::Withdrawn => vec![
+            when("Date of the decision to withdraw"),
+            textarea("reason", "Why is the notification withdrawn?", true),
+        ],
+        E::Closed => vec![when("Date the case was closed"), note()],
+    }
+}
+
+/// The label of a field, to start a message that does not name it.
+pub fn label_of(fields: &[Field], name: &str) -> Option<String> {
+    let base = name
+        .trim_end_matches("-day")
+        .trim_end_matches("-month")
+        .trim_end_matches("-year");
+    fields
+        .iter()
+        .find(|f| f.name == base)
+        .map(|f| match f.kind {
+            "date" => format!(
+                "The {}",
+                lower_first(f.label.trim_end_matches(" (optional)"))
+            ),
+            _ => "The answer".to_string(),
+        })
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// The body for `record_event`, and the problems found reading the form itself (dates that are
+/// not real, choices not made). `kind` is the event type.
+pub fn body(
+    kind: EventType,
+    fields: &[Field],
+    form: &FormData,
+) -> (Map<String, Value>, Vec<FieldError>) {
+    let mut body = Map::new();
+    let mut errors = vec![];
+    body.insert("type".into(), json!(kind.as_str()));
+    for f in fields {
+        match f.kind {
+            "date" => {
+                let what = lower_first(&f.label);
+                match form.date(f.name, &capitalised(&what)) {
+                    Ok(Some(d)) => {
+                        body.insert(f.name.into(), json!(d.to_string()));
+                    }
+                    Ok(None) if f.required => {
+                        errors.push(FieldError::new(f.name, format!("Enter the {what}")));
+                    }
+                    Ok(None) => {}
+                    Err(e) => errors.push(e),
+                }
+            }
+            "checkboxes" => {
+                body.insert(f.name.into(), json!(form.all(f.name)));
+            }
+            "radios" | "select" => {
+                let v = form.get(f.name).trim();
+                if v.is_empty() {
+                    if f.required {
+                        let what = lower_first(f.label.trim_end_matches('?'));
+                        errors.push(FieldError::new(
+                            f.name,
+                            format!("Select {}", choice_phrase(&what)),
+                        ));
+                    }
+                } else {
+                    body.insert(f.name.into(), json!(v));
+                }
+            }
+            _ => {
+                let v = form.get(f.name).trim();
+                if !v.is_empty() {
+                    body.insert(f.name.into(), json!(v));
+                }
+            }
+        }
+    }
+    (body, errors)
+}
+
+/// "who was the copy sent to" → "who the copy was sent to"; otherwise the label as asked.
+fn choice_phrase(question: &str) -> String {
+    match question.to_lowercase().as_str() {
+        "what did the rapid review recommend" => "what the rapid review recommended".into(),
+        "what did the panel say" => "what the Panel said".into(),
+        "how will the report be published" => "how the report will be published".into(),
+        "who was the copy sent to" => "who the copy was sent to".into(),
+        "which action was completed" => "the action that was completed".into(),
+        "which deadline is waived" => "the deadline that is waived".into(),
+        "lead reviewer" => "the lead reviewer".into(),
+        _ => question.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> FormData {
+        FormData::from(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn every_recordable_type_has_a_form_starting_with_its_date() {
+        for kind in EventType::ALL.iter().copied().filter(|k| has_form(*k)) {
+            let f = fields(kind);
+            assert_eq!(f[0].name, "occurred_on", "{kind}");
+            assert_eq!(f[0].kind, "date", "{kind}");
+        }
+    }
+
+    #[test]
+    fn a_rapid_review_form_becomes_the_api_body() {
+        let kind = EventType::RapidReviewSent;
+        let (body, errors) = body(
+            kind,
+            &fields(kind),
+            &form(&[
+                ("occurred_on-day", "20"),
+                ("occurred_on-month", "1"),
+                ("occurred_on-year", "2026"),
+                ("decision", "lcspr"),
+                ("criteria", "a"),
+                ("criteria", "c"),
+                ("rationale", " Agencies did not share information "),
+            ]),
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            Value::Object(body),
+            json!({"type": "rapid_review_sent", "occurred_on": "2026-01-20", "decision": "lcspr",
+                   "criteria": ["a", "c"], "rationale": "Agencies did not share information"})
+        );
+    }
+
+    #[test]
+    fn a_date_that_is_not_real_and_a_missing_choice_are_named() {
+        let kind = EventType::PanelResponse;
+        let (_, errors) = body(
+            kind,
+            &fields(kind),
+            &form(&[
+                ("occurred_on-day", "30"),
+                ("occurred_on-month", "2"),
+                ("occurred_on-year", "2026"),
+            ]),
+        );
+        assert_eq!(
+            errors,
+            vec![
+                FieldError::new(
+                    "occurred_on",
+                    "Date of the Panel’s response must be a real date"
+                ),
+                FieldError::new("outcome", "Select what the Panel said"),
+            ]
+        );
+    }
+}

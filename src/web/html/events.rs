@@ -1,0 +1,237 @@
+//! Recording an event through its form (`GET/POST /cases/{id}/events/{type}`). The form is the
+//! JSON API's body in HTML: the same use case checks the role, the stage, the fields and the
+//! dates, and its field errors come back onto the form. A one-time form id makes a double
+//! submit record nothing twice.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest};
+
+use super::event_forms::{self, Field, Item, Source};
+use super::form::{claim, for_page, humanise, settle, Claim};
+use super::{see_other, FormData, Page, PageResult};
+use crate::app::cases::{self, view, CaseView};
+use crate::app::users;
+use crate::db::DbConnection;
+use crate::domain::events::{EventInput, EventType};
+use crate::domain::input::FieldError;
+use crate::domain::roles::Role;
+use crate::domain::workflow;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::session::new_form_id;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/cases/{id}/events/{type}", web::get().to(show))
+        .route("/cases/{id}/events/{type}", web::post().to(record));
+}
+
+/// The event type named in the path, if it has a form.
+fn kind_of(page: &Page, code: &str) -> Result<EventType, super::HtmlError> {
+    code.parse::<EventType>()
+        .ok()
+        .filter(|k| event_forms::has_form(*k))
+        .ok_or_else(|| page.fail(AppError::NotFound))
+}
+
+/// The case for the form, when this user may record `kind` on it now: 403 when the role never
+/// may, 404 when the case is not visible, and a message when the stage does not allow it.
+fn case_for_form(
+    c: &mut DbConnection,
+    st: &AppState,
+    actor: &crate::app::Actor,
+    id: &str,
+    kind: EventType,
+    audited: bool,
+) -> Result<(CaseView, Vec<Field>), AppError> {
+    let view = if audited {
+        view::read(c, st, actor, id)?
+    } else {
+        let (case, access) = cases::visible_case(c, actor, id)?;
+        view::build(c, st, actor, &case, access)?
+    };
+    if !workflow::may_record(actor.role, kind) {
+        return Err(AppError::Forbidden(format!(
+            "your role ({}) may not record \"{}\"",
+            actor.role.label(),
+            kind.label()
+        )));
+    }
+    if !view.may_record.contains(&kind) {
+        return Err(AppError::Conflict(format!(
+            "\"{}\" cannot be recorded on {} now: the case is at the {} stage",
+            kind.label(),
+            view.reference,
+            view.stage_label.to_lowercase()
+        )));
+    }
+    let mut fields = event_forms::fields(kind);
+    for f in &mut fields {
+        f.items = match f.source {
+            Some(Source::LeadReviewers) => users::list(c, Some(Role::LeadReviewer), false)?
+                .into_iter()
+                .map(|u| {
+                    let text = match &u.agency {
+                        Some(a) => format!("{} ({a})", u.name),
+                        None => u.name.clone(),
+                    };
+                    Item::new(u.id, text)
+                })
+                .collect(),
+            Some(Source::OpenActions) => view
+                .actions
+                .iter()
+                .filter(|a| a.done_on.is_none())
+                .map(|a| {
+                    Item::new(
+                        a.id.clone(),
+                        format!(
+                            "{} ({}, due {})",
+                            a.description,
+                            a.owner_agency,
+                            a.due_on.format("%-d %B %Y")
+                        ),
+                    )
+                })
+                .collect(),
+            Some(Source::PendingRules) => {
+                let mut items: Vec<Item> = vec![];
+                for d in view.deadlines.iter().filter(|d| {
+                    d.met_on.is_none() && matches!(d.status.as_str(), "pending" | "missed")
+                }) {
+                    if !items.iter().any(|i| i.value == d.rule) {
+                        items.push(Item::new(
+                            d.rule.clone(),
+                            format!("{} (due {})", d.label, d.due_on.format("%-d %B %Y")),
+                        ));
+                    }
+                }
+                items
+            }
+            None => std::mem::take(&mut f.items),
+        };
+    }
+    Ok((view, fields))
+}
+
+/// The form of `kind` on a case, with its choices filled in.
+struct EventForm {
+    view: CaseView,
+    kind: EventType,
+    fields: Vec<Field>,
+}
+
+fn render_form(
+    page: &Page,
+    status: StatusCode,
+    shown: &EventForm,
+    form: &FormData,
+    errors: &[FieldError],
+    form_id: &str,
+) -> PageResult {
+    let EventForm { view, kind, fields } = shown;
+    let kind = *kind;
+    let mut ctx = page.context(kind.label(), "cases");
+    ctx.insert("case", view);
+    ctx.insert("kind", kind.as_str());
+    ctx.insert("kind_label", kind.label());
+    ctx.insert("fields", fields);
+    ctx.insert("form", &form.values(&["criteria"]));
+    ctx.insert("errors", errors);
+    ctx.insert("form_id", form_id);
+    page.render_status(status, "pages/events/form.html", &ctx)
+}
+
+async fn show(
+    page: Page,
+    path: web::Path<(String, String)>,
+    q: web::Query<Vec<(String, String)>>,
+) -> PageResult {
+    let (id, code) = path.into_inner();
+    let kind = kind_of(&page, &code)?;
+    let (view, fields) = page
+        .db(move |c, st, actor| case_for_form(c, st, actor, &id, kind, true))
+        .await?;
+    // A form may be started with values (publication planning passes its date).
+    let mut form = FormData::from(q.into_inner());
+    if form.get("occurred_on-day").is_empty() {
+        form.set_date("occurred_on", page.state.today());
+    }
+    let shown = EventForm { view, kind, fields };
+    render_form(&page, StatusCode::OK, &shown, &form, &[], &new_form_id())
+}
+
+async fn record(
+    req: HttpRequest,
+    page: Page,
+    path: web::Path<(String, String)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let (id, code) = path.into_inner();
+    let kind = kind_of(&page, &code)?;
+    let form = FormData::from(form.into_inner());
+    page.check_form(&req, &form)?;
+    let case_url = format!("/cases/{id}");
+    if let Claim::Done(resp) = claim(&page, &form, &case_url).await? {
+        return Ok(resp);
+    }
+    let fields = event_forms::fields(kind);
+    let (body, mut errors) = event_forms::body(kind, &fields, &form);
+    let outcome = if errors.is_empty() {
+        let case_id = id.clone();
+        let recorded = page
+            .state
+            .db({
+                let actor = page.actor().clone();
+                move |c, st| cases::record_event(c, st, &actor, &case_id, &body).map(|_| ())
+            })
+            .await;
+        match recorded {
+            Ok(()) => {
+                let to = format!("/cases/{id}?recorded={}", kind.as_str());
+                settle(&page, &form, Some(&to)).await?;
+                return Ok(see_other(&to));
+            }
+            Err(AppError::Invalid(found)) => {
+                errors = found;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    } else {
+        // Show every problem at once: what the service would say about the other fields.
+        if let Err(more) = EventInput::parse(&body, String::new) {
+            let covered: Vec<String> = errors.iter().map(|e| base(&e.field)).collect();
+            errors.extend(
+                more.into_iter()
+                    .filter(|e| !covered.contains(&base(&e.field))),
+            );
+        }
+        Ok(())
+    };
+    settle(&page, &form, None).await?;
+    outcome.map_err(|e| page.fail(e))?;
+    let errors = humanise(errors, |f| event_forms::label_of(&fields, f));
+    let known: Vec<String> = fields.iter().map(|f| f.name.to_string()).collect();
+    let errors = for_page(errors, &known);
+    let (view, fields) = page
+        .db(move |c, st, actor| case_for_form(c, st, actor, &id, kind, false))
+        .await?;
+    let shown = EventForm { view, kind, fields };
+    render_form(
+        &page,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &shown,
+        &form,
+        &errors,
+        form.get("form_id"),
+    )
+}
+
+/// A date's part names its date field.
+fn base(field: &str) -> String {
+    field
+        .trim_end_matches("-day")
+        .trim_end_matches("-month")
+        .trim_end_matches("-year")
+        .to_string()
+}

@@ -1,0 +1,267 @@
+// Accessibility test in Debian's headless Chromium (driven by playwright-core, checked with
+// axe-core): the built debug binary is started on a temporary SQLite database with the demo
+// partnership; the programme manager signs in; axe checks the sign-in page, My work, the case
+// list, a case page, an event form showing a validation error and publication planning against
+// WCAG 2.0, 2.1 and 2.2 A and AA, and the run fails on any violation. Then one flow is done with
+// the keyboard alone: sign in and record an event.
+//
+// It builds nothing: run `cargo build` (or `cargo test`) first, then `tests/browser/run.sh`,
+// which also installs what this needs. Environment: LCSPR_BIN (the binary, default
+// target/debug/lcspr-tracker), CHROMIUM (default /usr/bin/chromium).
+
+import { spawn, execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import { chromium } from 'playwright-core'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+const bin = process.env.LCSPR_BIN || path.join(root, 'target', 'debug', 'lcspr-tracker')
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium'
+const axeSource = fs.readFileSync(path.join(root, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8')
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa']
+const PM = { email: 'pm@demo.example', password: 'demo-password-2026' }
+
+const problems = []
+const log = (...args) => console.log(...args)
+
+function freePort () {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+async function waitReady (base, server, output) {
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) {
+      throw new Error(`the server exited (${server.exitCode}):\n${output.join('')}`)
+    }
+    try {
+      const r = await fetch(`${base}/readyz`)
+      if (r.ok) return
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  throw new Error(`the server did not become ready:\n${output.join('')}`)
+}
+
+/** Runs axe on the page; records every violation. */
+async function check (page, name) {
+  await page.evaluate(axeSource)
+  const result = await page.evaluate(async (tags) => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] })
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`)
+    }))
+  }, TAGS)
+  if (result.length === 0) {
+    log(`ok    ${name} (${page.url()}): no axe violations`)
+  } else {
+    log(`FAIL  ${name} (${page.url()}): ${result.length} axe violation(s)`)
+    for (const v of result) {
+      log(`      [${v.impact}] ${v.id}: ${v.help}`)
+      for (const n of v.nodes) log(`        ${n.replace(/\n/g, ' ')}`)
+    }
+    problems.push(`${name}: ${result.map((v) => v.id).join(', ')}`)
+  }
+}
+
+function expect (condition, message) {
+  if (!condition) throw new Error(message)
+}
+
+/** Presses Tab until `test(activeElement)` holds; fails after `max` presses. */
+async function tabTo (page, what, test, max = 120) {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab')
+    const found = await page.evaluate(test)
+    if (found) return
+  }
+  throw new Error(`keyboard: could not reach ${what} with Tab on ${page.url()}`)
+}
+
+async function signInWithMouse (page, base) {
+  await page.goto(`${base}/sign-in`)
+  await page.fill('#email', PM.email)
+  await page.fill('#password', PM.password)
+  await Promise.all([page.waitForURL(`${base}/`), page.click('button:has-text("Sign in")')])
+}
+
+/** The first case in a filtered list. */
+async function firstCase (page, base, stage) {
+  await page.goto(`${base}/cases?stage=${stage}`)
+  const href = await page.getAttribute('table.govuk-table tbody a.govuk-link', 'href')
+  expect(href, `no case at the ${stage} stage`)
+  return href
+}
+
+/** axe must find a planted violation, or a clean report means nothing. */
+async function axeWorks (context) {
+  const page = await context.newPage()
+  await page.setContent('<!DOCTYPE html><html><head><title>t</title></head><body><main><img src="data:,"></main></body></html>')
+  await page.evaluate(axeSource)
+  // eslint-disable-next-line no-undef
+  const ids = await page.evaluate(async () => (await axe.run(document)).violations.map((v) => v.id))
+  expect(ids.includes('image-alt') && ids.includes('html-has-lang'), `axe did not find the planted violations: ${ids}`)
+  await page.close()
+}
+
+async function pages (context, base) {
+  const page = await context.newPage()
+  const consoleErrors = []
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`) })
+  page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`))
+  // A stylesheet, script or image the pages ask for and do not get.
+  page.on('response', (r) => {
+    if (r.status() >= 400 && r.request().resourceType() !== 'document') {
+      problems.push(`${r.url()} answered ${r.status()} (asked for by ${page.url()})`)
+    }
+  })
+
+  await page.goto(`${base}/sign-in`)
+  await check(page, 'sign-in page')
+  await signInWithMouse(page, base)
+  await check(page, 'My work')
+  await page.goto(`${base}/cases`)
+  await check(page, 'case list')
+
+  const planned = await firstCase(page, base, 'publication_planning')
+  await page.goto(`${base}${planned}`)
+  expect(await page.isVisible('h2#stages'), 'the case page has no stages')
+  await check(page, 'case page')
+  await page.goto(`${base}${planned}/publication`)
+  expect(await page.isVisible('text=Copies for publication on'), 'publication planning shows no copies')
+  await check(page, 'publication planning')
+
+  // Beyond the pages the issue names: the audit trail and the new case form (with errors).
+  await page.goto(`${base}${planned}/audit`)
+  await check(page, 'audit trail')
+  await page.goto(`${base}/cases/new`)
+  await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("Open case")')])
+  expect(await page.isVisible('.govuk-error-summary'), 'the empty new case form showed no errors')
+  await check(page, 'new case form with errors')
+
+  const notified = await firstCase(page, base, 'notification')
+  await page.goto(`${base}${notified}/events/sin_submitted`)
+  await page.fill('#occurred_on', '30')
+  await page.fill('#occurred_on-month', '2')
+  await page.fill('#occurred_on-year', String(new Date().getFullYear()))
+  await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("Record event")')])
+  expect(await page.isVisible('.govuk-error-summary'), 'the bad date showed no error summary')
+  expect(await page.isVisible('#occurred_on-error'), 'the bad date showed no inline error')
+  await check(page, 'event form with a validation error')
+
+  const csp = consoleErrors.filter((e) => /Content Security Policy|Refused to/i.test(e))
+  for (const e of csp) problems.push(`CSP: ${e}`)
+  for (const e of consoleErrors.filter((e) => !/Failed to load resource/.test(e))) {
+    problems.push(`console: ${e}`)
+  }
+  await page.close()
+}
+
+async function keyboardFlow (context, base) {
+  const page = await context.newPage()
+  await page.goto(`${base}/sign-in`)
+  await tabTo(page, 'the email field', () => document.activeElement?.id === 'email')
+  await page.keyboard.type(PM.email)
+  await tabTo(page, 'the password field', () => document.activeElement?.id === 'password')
+  await page.keyboard.type(PM.password)
+  await Promise.all([page.waitForURL(`${base}/`), page.keyboard.press('Enter')])
+
+  // To a case at the notification stage, through the navigation and the list.
+  await tabTo(page, 'the Cases link', () => document.activeElement?.getAttribute('href') === '/cases')
+  await Promise.all([page.waitForURL(`${base}/cases`), page.keyboard.press('Enter')])
+  await tabTo(page, 'the stage filter', () => document.activeElement?.id === 'stage')
+  await page.keyboard.type('Notification') // a select takes typed text as its choice
+  await tabTo(page, 'Apply filters', () => document.activeElement?.textContent?.trim() === 'Apply filters')
+  await Promise.all([page.waitForURL(/stage=notification/), page.keyboard.press('Space')])
+  await tabTo(page, 'a case', () => /^\/cases\/[0-9a-f]{32}$/.test(document.activeElement?.getAttribute('href') || ''))
+  await Promise.all([page.waitForURL(/\/cases\/[0-9a-f]{32}$/), page.keyboard.press('Enter')])
+  await tabTo(page, 'the partners informed form', () => (document.activeElement?.getAttribute('href') || '').endsWith('/events/partners_informed'))
+  await Promise.all([page.waitForURL(/partners_informed$/), page.keyboard.press('Enter')])
+
+  // The date is today already; a note, then the button with Space.
+  await tabTo(page, 'the notes', () => document.activeElement?.id === 'note')
+  await page.keyboard.type('Recorded with the keyboard alone.')
+  await tabTo(page, 'Record event', () => document.activeElement?.textContent?.trim() === 'Record event')
+  await Promise.all([page.waitForURL(/recorded=partners_informed/), page.keyboard.press('Space')])
+  expect(await page.isVisible('text=Event recorded: Safeguarding partners informed'), 'no success banner after the keyboard flow')
+  expect(await page.isVisible('text=Recorded with the keyboard alone.'), 'the note is not in the timeline')
+  log('ok    keyboard alone: signed in and recorded an event')
+  await page.close()
+}
+
+async function main () {
+  expect(fs.existsSync(bin), `${bin} not found: build it first (cargo build)`)
+  expect(fs.existsSync(chromiumPath), `${chromiumPath} not found (apt-get install chromium)`)
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lcspr-a11y-'))
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const db = path.join(tmp, 'lcspr.db')
+  fs.writeFileSync(db, '')
+  const env = {
+    ...process.env,
+    DATABASE_URL: `sqlite://${db}`,
+    LCSPR_CONFIG_DIR: path.join(tmp, 'config'),
+    LCSPR__SERVICE__BASE_URL: base,
+    LCSPR__JOBS__ENABLED: 'false',
+    LCSPR__MAIL__OUTBOX_DIR: path.join(tmp, 'outbox'),
+    LCSPR__DOCUMENTS__DIR: path.join(tmp, 'documents'),
+    RUST_LOG: 'warn'
+  }
+  let server = null
+  let context = null
+  try {
+    execFileSync(bin, ['demo'], { env, cwd: tmp, stdio: ['ignore', 'ignore', 'inherit'] })
+    const output = []
+    server = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`], { env, cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] })
+    server.stdout.on('data', (d) => output.push(String(d)))
+    server.stderr.on('data', (d) => output.push(String(d)))
+    await waitReady(base, server, output)
+    log(`server ready at ${base}`)
+
+    context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
+    })
+    await axeWorks(context)
+    await pages(context, base)
+    await context.clearCookies()
+    await keyboardFlow(context, base)
+  } finally {
+    if (context) await context.close().catch(() => {})
+    if (server && server.exitCode === null) {
+      server.kill('SIGTERM')
+      await new Promise((resolve) => {
+        const t = setTimeout(() => { server.kill('SIGKILL'); resolve() }, 10_000)
+        server.on('exit', () => { clearTimeout(t); resolve() })
+      })
+    }
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+  if (problems.length) {
+    console.error(`\n${problems.length} problem(s):\n  ${problems.join('\n  ')}`)
+    process.exit(1)
+  }
+  log('\nall accessibility checks passed')
+}
+
+main().catch((e) => {
+  console.error(`FAIL: ${e.stack || e}`)
+  process.exit(1)
+})
