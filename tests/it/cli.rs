@@ -371,3 +371,66 @@ async fn demo_loads_every_stage_once() {
     let (code, out, _) = bin(&app, &["audit", "verify"], None);
     assert_eq!(code, 0, "{out}");
 }
+
+#[actix_web::test]
+async fn a_malformed_rules_file_or_setting_stops_start_up_naming_it() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let rules = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/rules.toml"))
+        .unwrap()
+        .replacen(
+            "offset = { working_days = 15 }",
+            "offset = { working_days = \"fifteen\" }",
+            1,
+        );
+    std::fs::write(dir.path().join("rules.toml"), rules).unwrap();
+    let run = |envs: Vec<(&str, String)>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lcspr-tracker"));
+        cmd.args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .current_dir(dir.path())
+            .env("DATABASE_URL", &app.db.url)
+            .env("LCSPR_CONFIG_DIR", dir.path().join("none"))
+            .env("RUST_LOG", "warn");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        // It must stop by itself; a server that starts anyway is killed and fails the test.
+        let mut child = cmd.spawn().unwrap();
+        let started = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if started.elapsed() > std::time::Duration::from_secs(20) {
+                child.kill().unwrap();
+                panic!("the service started despite the bad configuration");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(vec![(
+        "LCSPR__RULES__FILE",
+        dir.path().join("rules.toml").display().to_string(),
+    )]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("rule `rapid_review`") && err.contains("offset.working_days"),
+        "{err}"
+    );
+    let (code, err) = run(vec![("LCSPR__JOBS__SWEEP_INTERVAL", "5".into())]);
+    assert_eq!(code, 2);
+    assert!(err.contains("jobs.sweep_interval"), "{err}");
+    let (code, err) = run(vec![(
+        "DATABASE_URL",
+        format!("sqlite://{}/missing/x.db", dir.path().display()),
+    )]);
+    assert_eq!(code, 1);
+    assert!(err.contains("does not exist"), "{err}");
+    let (code, err) = run(vec![("DATABASE_URL", "data/lcspr.db".into())]);
+    assert_eq!(code, 1);
+    assert!(err.contains("sqlite:// or postgres://"), "{err}");
+}
