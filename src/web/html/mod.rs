@@ -13,6 +13,7 @@ mod event_forms;
 mod events;
 mod form;
 mod publication;
+mod your_account;
 
 use std::fmt;
 use std::future::Future;
@@ -37,6 +38,7 @@ use crate::state::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(form::config())
         .configure(account::routes)
+        .configure(your_account::routes)
         .route("/", web::get().to(dashboard::show))
         .configure(cases::routes)
         .configure(audit::routes)
