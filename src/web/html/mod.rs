@@ -4,6 +4,7 @@
 
 mod account;
 mod admin_calendar;
+mod admin_outbox;
 mod admin_users;
 mod audit;
 mod case_page;
@@ -45,7 +46,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(events::routes)
         .configure(publication::routes)
         .configure(admin_users::routes)
-        .configure(admin_calendar::routes);
+        .configure(admin_calendar::routes)
+        .configure(admin_outbox::routes);
 }
 
 /// What a page handler answers.
