@@ -10,6 +10,7 @@ mod audit;
 mod case_page;
 mod cases;
 mod dashboard;
+mod documents;
 mod event_forms;
 mod events;
 mod form;
@@ -42,6 +43,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(your_account::routes)
         .route("/", web::get().to(dashboard::show))
         .configure(cases::routes)
+        .configure(documents::routes)
         .configure(audit::routes)
         .configure(events::routes)
         .configure(publication::routes)
