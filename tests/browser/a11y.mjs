@@ -1,9 +1,11 @@
 // Accessibility test in Debian's headless Chromium (driven by playwright-core, checked with
 // axe-core): the built debug binary is started on a temporary SQLite database with the demo
 // partnership; the programme manager signs in; axe checks the sign-in page, My work, the case
-// list, a case page, an event form showing a validation error and publication planning against
-// WCAG 2.0, 2.1 and 2.2 A and AA, and the run fails on any violation. Then one flow is done with
-// the keyboard alone: sign in and record an event.
+// list, a case page, an event form showing a validation error, publication planning, Your
+// account, the upload form showing a validation error and a case page with documents; then the
+// administrator signs in and axe checks the outbox and one message. All against WCAG 2.0, 2.1
+// and 2.2 A and AA; the run fails on any violation. Then one flow is done with the keyboard
+// alone: sign in and record an event.
 //
 // It builds nothing: run `cargo build` (or `cargo test`) first, then `tests/browser/run.sh`,
 // which also installs what this needs. Environment: LCSPR_BIN (the binary, default
@@ -24,6 +26,7 @@ const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium'
 const axeSource = fs.readFileSync(path.join(root, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8')
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa']
 const PM = { email: 'pm@demo.example', password: 'demo-password-2026' }
+const ADMIN = { email: 'admin@demo.example', password: 'demo-password-2026' }
 
 const problems = []
 const log = (...args) => console.log(...args)
@@ -94,10 +97,10 @@ async function tabTo (page, what, test, max = 120) {
   throw new Error(`keyboard: could not reach ${what} with Tab on ${page.url()}`)
 }
 
-async function signInWithMouse (page, base) {
+async function signInWithMouse (page, base, user = PM) {
   await page.goto(`${base}/sign-in`)
-  await page.fill('#email', PM.email)
-  await page.fill('#password', PM.password)
+  await page.fill('#email', user.email)
+  await page.fill('#password', user.password)
   await Promise.all([page.waitForURL(`${base}/`), page.click('button:has-text("Sign in")')])
 }
 
@@ -164,6 +167,33 @@ async function pages (context, base) {
   expect(await page.isVisible('.govuk-error-summary'), 'the bad date showed no error summary')
   expect(await page.isVisible('#occurred_on-error'), 'the bad date showed no inline error')
   await check(page, 'event form with a validation error')
+
+  // Your account, and review documents.
+  await page.goto(`${base}/account`)
+  expect(await page.isVisible('text=Reminders of statutory deadlines cannot be switched off'), 'Your account does not say reminders cannot be switched off')
+  await check(page, 'Your account')
+  await page.goto(`${base}${planned}/documents/new`)
+  await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("Upload document")')])
+  expect(await page.isVisible('.govuk-error-summary'), 'the empty upload form showed no error summary')
+  expect(await page.isVisible('#file-error'), 'the empty upload form showed no error on the file')
+  await check(page, 'upload form with a validation error')
+  await page.selectOption('#kind', 'press_statement')
+  await page.fill('#title', 'Press statement')
+  await page.setInputFiles('#file', { name: 'statement.txt', mimeType: 'text/plain', buffer: Buffer.from('Statement on the publication of the review.\n') })
+  await Promise.all([page.waitForURL(/\?uploaded=/), page.click('button:has-text("Upload document")')])
+  expect(await page.isVisible('text=Version 1 of “Press statement” uploaded'), 'no banner after the upload')
+  await page.click('#documents ~ table summary')
+  await check(page, 'case page with documents')
+
+  // The administrator's outbox.
+  await context.clearCookies()
+  await signInWithMouse(page, base, ADMIN)
+  await page.goto(`${base}/admin/outbox`)
+  expect(await page.isVisible('h1:has-text("Outbox")'), 'the outbox page has no heading')
+  await check(page, 'outbox')
+  await Promise.all([page.waitForLoadState('load'), page.click('table.govuk-table tbody a.govuk-link >> nth=0')])
+  expect(await page.isVisible('text=The message'), 'the outbox message page shows no message')
+  await check(page, 'outbox message')
 
   const csp = consoleErrors.filter((e) => /Content Security Policy|Refused to/i.test(e))
   for (const e of csp) problems.push(`CSP: ${e}`)

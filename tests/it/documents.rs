@@ -7,28 +7,8 @@ use sha2::{Digest, Sha256};
 use lcspr_tracker::domain::roles::Role;
 
 use crate::support::api::User;
+use crate::support::documents::{appointed_case, executable, multipart, pdf, BOUNDARY};
 use crate::support::TestApp;
-
-const BOUNDARY: &str = "----lcspr-test-boundary";
-
-fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend_from_slice(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    if let Some((name, bytes)) = file {
-        body.extend_from_slice(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
 
 impl TestApp {
     async fn upload(
@@ -77,54 +57,6 @@ impl TestApp {
         let body = resp.body().limit(10_000_000).await.unwrap();
         (resp.status().as_u16(), body.to_vec(), cd, nosniff)
     }
-
-    /// Files in the store (excluding the temporary folder) and in the temporary folder.
-    fn stored_files(&self) -> (usize, usize) {
-        let dir = std::path::PathBuf::from(&self.state.settings.documents.dir);
-        let count = |p: &std::path::Path| std::fs::read_dir(p).map(|d| d.count()).unwrap_or(0);
-        let mut stored = 0;
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            for e in entries.flatten() {
-                if e.file_name() != "tmp" {
-                    stored += count(&e.path());
-                }
-            }
-        }
-        (stored, count(&dir.join("tmp")))
-    }
-}
-
-fn pdf(n: u8) -> Vec<u8> {
-    let mut v = b"%PDF-1.7\n".to_vec();
-    v.extend(std::iter::repeat_n(b'a' + n, 20_000));
-    v.extend_from_slice(b"\n%%EOF\n");
-    v
-}
-
-async fn appointed_case(app: &TestApp, pm: &User, chair: &User, reviewer: &User) -> String {
-    let case = app.open_case(pm, "2026-01-05", "Child D").await;
-    let id = case["id"].as_str().unwrap().to_string();
-    app.ok_event(
-        pm,
-        &id,
-        json!({"type": "sin_submitted", "occurred_on": "2026-01-06"}),
-    )
-    .await;
-    app.ok_event(chair, &id, json!({"type": "rapid_review_sent", "occurred_on": "2026-01-20", "decision": "lcspr", "rationale": "r", "criteria": ["a"]})).await;
-    app.ok_event(
-        pm,
-        &id,
-        json!({"type": "panel_response", "occurred_on": "2026-01-26", "outcome": "agrees"}),
-    )
-    .await;
-    app.ok_event(
-        chair,
-        &id,
-        json!({"type": "lcspr_decided", "occurred_on": "2026-01-27"}),
-    )
-    .await;
-    app.ok_event(pm, &id, json!({"type": "reviewer_appointed", "occurred_on": "2026-01-28", "reviewer_id": reviewer.id, "conflict_declaration": "none"})).await;
-    id
 }
 
 #[actix_web::test]
@@ -257,8 +189,7 @@ async fn refused_uploads_leave_nothing_behind() {
     let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
     let case = app.open_case(&pm, "2026-02-02", "Child F").await;
     let id = case["id"].as_str().unwrap();
-    let mut exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff".to_vec();
-    exe.extend(std::iter::repeat_n(0u8, 2000));
+    let exe = executable();
     let (status, err) = app
         .upload(
             &pm,

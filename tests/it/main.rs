@@ -15,6 +15,8 @@ mod health;
 mod mail_delivery;
 mod migrations;
 mod reminders;
+mod ui_account;
+mod ui_documents;
 mod ui_foundation;
 mod ui_pages;
 mod ui_snapshots;

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use lcspr_tracker::demo::{self, DEMO_PASSWORD};
 
 use crate::support::browser::{Answer, Browser};
+use crate::support::documents::pdf;
 use crate::support::TestApp;
 
 /// Replaces every 32- and 64-digit lowercase hex word (ids, form ids, CSRF tokens) with a
@@ -165,4 +166,33 @@ async fn the_main_pages_with_the_demo_partnership() {
     let audit = bm.get(&format!("/cases/{child_l}/audit")).await;
     assert_eq!(audit.status, 200);
     insta::assert_snapshot!("audit_trail", main_of(&audit));
+
+    let account = pm.get("/account").await;
+    assert_eq!(account.status, 200);
+    insta::assert_snapshot!("your_account", main_of(&account));
+
+    let admin = signed_in(&app, "admin@demo.example").await;
+    let outbox = admin.get("/admin/outbox").await;
+    assert_eq!(outbox.status, 200);
+    insta::assert_snapshot!("outbox", main_of(&outbox));
+
+    // Child L's reports, uploaded through the page on the fixed day: two versions of the final
+    // report (copies were sent before, so the banner says to send them again) and a statement.
+    let final_report = [("kind", "final_report"), ("title", "Final report")];
+    let statement = b"Statement on the publication of the review.\n".to_vec();
+    for (fields, name, bytes) in [
+        (&final_report, "Child L final report.pdf", pdf(1)),
+        (&final_report, "Child L final report v2.pdf", pdf(2)),
+        (
+            &[("kind", "press_statement"), ("title", "Press statement")],
+            "statement.txt",
+            statement,
+        ),
+    ] {
+        let a = pm.upload(&child_l, fields, Some((name, &bytes))).await;
+        assert_eq!(a.status, 303, "{}", a.main());
+    }
+    let case = pm.get(&format!("/cases/{child_l}")).await;
+    assert_eq!(case.status, 200);
+    insta::assert_snapshot!("case_page_with_documents", main_of(&case));
 }

@@ -121,8 +121,35 @@ pub struct Uploaded {
     pub warnings: Vec<String>,
 }
 
-/// The case, if this user may upload to it: programme manager and co-chairs on any case, a
-/// lead reviewer on the cases they are appointed to. 404 when the case is not visible.
+/// Who may upload to a case: the programme manager and the co-chairs on any case, a lead
+/// reviewer on the cases they are appointed to. Everyone who sees the case reads.
+pub fn may_upload(role: Role, appointed: bool) -> bool {
+    match role {
+        Role::CoChair | Role::ProgrammeManager => true,
+        Role::LeadReviewer => appointed,
+        _ => false,
+    }
+}
+
+/// Who may delete a version: the programme manager and the co-chairs.
+pub fn may_delete(role: Role) -> bool {
+    matches!(role, Role::CoChair | Role::ProgrammeManager)
+}
+
+/// The warning after a new final or summary report version when copies of an earlier one
+/// were already sent.
+pub const RESEND_WARNING: &str = "Copies of an earlier version were sent to the Panel, Ofsted or the Secretary of State. Send this version to each of them again, at least 7 working days before publication.";
+
+/// Why a version that was sent cannot be deleted.
+pub fn locked_message(number: i32, locked_at: NaiveDateTime) -> String {
+    format!(
+        "version {number} was sent before publication on {} and is locked; it cannot be deleted",
+        locked_at.format("%-d %B %Y")
+    )
+}
+
+/// The case, if this user may upload to it ([`may_upload`]). 404 when the case is not
+/// visible.
 pub fn check_upload(
     conn: &mut DbConnection,
     st: &AppState,
@@ -130,12 +157,7 @@ pub fn check_upload(
     case_id: &str,
 ) -> Result<CaseRow, AppError> {
     let (case, access) = cases::visible_case(conn, actor, case_id)?;
-    let allowed = match actor.role {
-        Role::CoChair | Role::ProgrammeManager => true,
-        Role::LeadReviewer => access.appointed,
-        _ => false,
-    };
-    if !allowed {
+    if !may_upload(actor.role, access.appointed) {
         cases::refuse(
             conn,
             st,
@@ -261,10 +283,7 @@ pub fn commit(
                 .iter()
                 .any(|e| e.kind() == EventType::PrepubCopySent && e.sequence > last_reset)
             {
-                warnings.push(
-                    "Copies of an earlier version were sent to the Panel, Ofsted or the Secretary of State. Send this version to each of them again, at least 7 working days before publication."
-                        .to_string(),
-                );
+                warnings.push(RESEND_WARNING.to_string());
             }
         }
         if kind.is_report() {
@@ -368,6 +387,13 @@ pub fn list(
             out.push(v);
         }
     }
+    // Documents made at the same moment in the same order on every backend.
+    out.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| a.title.cmp(&b.title))
+            .then_with(|| a.id.cmp(&b.id))
+    });
     Ok(out)
 }
 
@@ -427,7 +453,7 @@ pub fn delete_version(
             .optional()?
             .ok_or(AppError::NotFound)?;
         cases::visible_case(c, actor, &doc.case_id)?;
-        if !matches!(actor.role, Role::CoChair | Role::ProgrammeManager) {
+        if !may_delete(actor.role) {
             return Err(AppError::Forbidden(
                 "only the programme manager and the co-chairs delete documents".into(),
             ));
@@ -447,10 +473,7 @@ pub fn delete_version(
             .optional()?
             .ok_or(AppError::NotFound)?;
         if let Some(at) = version.locked_at {
-            return Err(AppError::Conflict(format!(
-                "version {number} was sent before publication on {} and is locked; it cannot be deleted",
-                at.format("%-d %B %Y")
-            )));
+            return Err(AppError::Conflict(locked_message(number, at)));
         }
         diesel::update(document_versions::table.find(&version.id))
             .set((

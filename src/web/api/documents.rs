@@ -9,7 +9,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-use crate::app::documents::{self, store::Store, store::WriteError, UploadMeta};
+use crate::app::documents::store::{Received, Store, WriteError};
+use crate::app::documents::{self, UploadMeta};
 use crate::app::Actor;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -25,6 +26,24 @@ fn too_large(max: u64) -> AppError {
     ))
 }
 
+/// A multipart upload as read: its text fields, the file's own name, and the file in the
+/// store's temporary folder (not kept yet).
+#[derive(Debug, Default)]
+pub struct Upload {
+    pub fields: HashMap<String, String>,
+    pub file_name: Option<String>,
+    pub file: Option<Received>,
+}
+
+impl Upload {
+    /// Removes the temporary file of an upload that will not be stored.
+    pub fn discard(&mut self) {
+        if let Some(file) = self.file.take() {
+            file.discard();
+        }
+    }
+}
+
 /// Receives a multipart upload: text fields `kind`, `title`, optional `document_id`, and the
 /// `file`, which goes to disk chunk by chunk and is refused as soon as it passes the limit.
 pub async fn receive(
@@ -32,8 +51,25 @@ pub async fn receive(
     state: &web::Data<AppState>,
     actor: &Actor,
     case_id: &str,
-    mut payload: Multipart,
+    payload: Multipart,
 ) -> Result<documents::Uploaded, AppError> {
+    let mut upload = Upload::default();
+    read_upload(req, state, actor, case_id, payload, &mut upload).await?;
+    store_upload(state, actor, case_id, upload).await
+}
+
+/// The first half of [`receive`]: checks that the user may upload to the case, then reads the
+/// text fields and streams the file to a temporary file, refusing it (413) once it passes
+/// `documents.max_bytes`. On an error nothing is left on disk, and `upload.fields` holds the
+/// text fields read before it (a form shows them again).
+pub async fn read_upload(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    actor: &Actor,
+    case_id: &str,
+    payload: Multipart,
+    upload: &mut Upload,
+) -> Result<(), AppError> {
     let max = state.settings.documents.max_bytes;
     let declared = req
         .headers()
@@ -47,21 +83,30 @@ pub async fn receive(
     state
         .db(move |c, st| documents::check_upload(c, st, &a, &id).map(|_| ()))
         .await?;
+    let read = read_parts(state, payload, upload).await;
+    if read.is_err() {
+        upload.discard();
+    }
+    read
+}
 
+async fn read_parts(
+    state: &web::Data<AppState>,
+    mut payload: Multipart,
+    upload: &mut Upload,
+) -> Result<(), AppError> {
+    let max = state.settings.documents.max_bytes;
     let store = Store::new(&state.settings.documents.dir);
-    let mut fields: HashMap<String, String> = HashMap::new();
-    let mut file_name: Option<String> = None;
-    let mut received = None;
     while let Some(field) = payload.next().await {
         let mut field = field.map_err(|e| {
             AppError::bad_request("body", format!("the upload could not be read: {e}"))
         })?;
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
-            if received.is_some() {
+            if upload.file_name.is_some() {
                 return Err(AppError::bad_request("file", "send one file per upload"));
             }
-            file_name = Some(
+            upload.file_name = Some(
                 field
                     .content_disposition()
                     .and_then(|cd| cd.get_filename())
@@ -79,7 +124,7 @@ pub async fn receive(
                     Err(WriteError::Io(e)) => return Err(AppError::internal(e)),
                 }
             }
-            received = Some(incoming.finish().await.map_err(AppError::internal)?);
+            upload.file = Some(incoming.finish().await.map_err(AppError::internal)?);
         } else {
             let mut value = Vec::new();
             while let Some(chunk) = field.next().await {
@@ -90,19 +135,34 @@ pub async fn receive(
                     return Err(AppError::bad_request(&name, "is too long"));
                 }
             }
-            fields.insert(name, String::from_utf8_lossy(&value).into_owned());
+            upload
+                .fields
+                .insert(name, String::from_utf8_lossy(&value).into_owned());
         }
     }
-    let meta = match UploadMeta::parse(&fields, file_name.as_deref()) {
+    Ok(())
+}
+
+/// The second half of [`receive`]: checks the description and the file's type (by content),
+/// then keeps the file under its hash and writes the version (`app::documents::commit`). A
+/// refused upload leaves no file behind.
+pub async fn store_upload(
+    state: &web::Data<AppState>,
+    actor: &Actor,
+    case_id: &str,
+    mut upload: Upload,
+) -> Result<documents::Uploaded, AppError> {
+    let meta = match UploadMeta::parse(&upload.fields, upload.file_name.as_deref()) {
         Ok(m) => m,
         Err(e) => {
-            if let Some(r) = &received {
-                r.discard();
-            }
+            upload.discard();
             return Err(e);
         }
     };
-    let received = received.expect("parse checks the file is there");
+    let received = upload
+        .file
+        .take()
+        .ok_or_else(|| AppError::invalid("file", "choose a file to upload"))?;
     let (a, id) = (actor.clone(), case_id.to_string());
     state
         .db(move |c, st| documents::commit(c, st, &a, &id, meta, received))

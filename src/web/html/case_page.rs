@@ -1,15 +1,17 @@
 //! The case page (`GET /cases/{id}`): the summary (the child's identity only for the roles
 //! allowed), the stages as a task list, the deadlines with the explanation of each date, the
-//! event timeline, and links to the forms of exactly the events this user may record now.
+//! event timeline, links to the forms of exactly the events this user may record now, and the
+//! review documents with their versions (upload and delete links for the roles allowed).
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Page, PageResult};
+use super::{documents, Page, PageResult};
 use crate::app::cases::stages;
 use crate::app::cases::view::{self, CaseView, DeadlineView, EventView};
+use crate::app::documents as app_documents;
 use crate::domain::case::{Harm, Stage};
 use crate::domain::events::{
     Criterion, Decision, EventType, PanelOutcome, PublicationFormat, Recipient,
@@ -266,8 +268,12 @@ pub async fn show(
     q: actix_web::web::Query<HashMap<String, String>>,
 ) -> PageResult {
     let id = path.into_inner();
-    let case = page
-        .db(move |c, st, actor| view::read(c, st, actor, &id))
+    let (case, docs) = page
+        .db(move |c, st, actor| {
+            let case = view::read(c, st, actor, &id)?;
+            let docs = app_documents::list(c, actor, &case.id)?;
+            Ok((case, docs))
+        })
         .await?;
     let tasks = stages::tasks(&stages::events_of(&case));
     let names: HashMap<String, String> = case
@@ -308,6 +314,16 @@ pub async fn show(
     ctx.insert("recorded", &recorded);
     ctx.insert("opened", &q.contains_key("opened"));
     ctx.insert("may_read_audit", &page.actor().role.may_read_audit());
+    let actor = page.actor();
+    let appointed = case.reviewers.iter().any(|r| r.id == actor.user_id);
+    ctx.insert(
+        "may_upload",
+        &(app_documents::may_upload(actor.role, appointed)
+            && case.stage != Stage::Withdrawn.as_str()),
+    );
+    ctx.insert("may_delete", &app_documents::may_delete(actor.role));
+    ctx.insert("documents", &documents::listing(&case.id, &docs));
+    ctx.insert("documents_banner", &documents::banner(&q, &docs));
     ctx.insert(
         "show_planning",
         &(case.stage == Stage::PublicationPlanning.as_str()),

@@ -17,18 +17,25 @@ pub enum Source {
     LeadReviewers,
     OpenActions,
     PendingRules,
+    /// The case's final and summary report versions (`document_id:number`).
+    ReportVersions,
 }
 
 /// One field of an event form, as the template renders it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Field {
-    /// `date`, `radios`, `checkboxes`, `select`, `text`, `textarea`.
+    /// `date`, `radios`, `checkboxes`, `select`, `text`, `textarea`; `version` is a select of
+    /// document versions whose value (`document_id:number`) becomes `document_id` and `version`.
     pub kind: &'static str,
     pub name: &'static str,
     pub label: String,
     pub hint: String,
     pub required: bool,
     pub items: Vec<Item>,
+    /// A select's first option, with no value.
+    pub empty: &'static str,
+    /// Said instead of a select that has nothing to choose from.
+    pub when_empty: String,
     #[serde(skip)]
     pub source: Option<Source>,
 }
@@ -56,6 +63,8 @@ fn field(kind: &'static str, name: &'static str, label: &str, required: bool) ->
         hint: String::new(),
         required,
         items: vec![],
+        empty: "Choose",
+        when_empty: format!("There is nothing to choose from for “{label}”."),
         source: None,
     }
 }
@@ -228,6 +237,13 @@ pub fn fields(kind: EventType) -> Vec<Field> {
                     .map(|r| Item::new(r.as_str(), capitalised(r.label())))
                     .collect(),
             ),
+            Field {
+                hint: "Leave this empty to record the newest version of the final or summary report. The version sent is locked: it cannot be deleted.".into(),
+                empty: "The newest version",
+                when_empty: "No final or summary report has been uploaded to this case, so no version will be recorded.".into(),
+                source: Some(Source::ReportVersions),
+                ..field("version", "sent_version", "Which version of the report was sent? (optional)", false)
+            },
         ],
         E::Published => vec![
             when("Date of publication"),
@@ -264,6 +280,15 @@ pub fn fields(kind: EventType) -> Vec<Field> {
             textarea("reason", "Why is the notification withdrawn?", true),
         ],
         E::Closed => vec![when("Date the case was closed"), note()],
+    }
+}
+
+/// The form field showing a field of the event's API body (`document_id` and `version` are
+/// one select).
+pub fn form_field(api_field: &str) -> &str {
+    match api_field {
+        "document_id" | "version" => "sent_version",
+        other => other,
     }
 }
 
@@ -320,6 +345,20 @@ pub fn body(
             }
             "checkboxes" => {
                 body.insert(f.name.into(), json!(form.all(f.name)));
+            }
+            "version" => {
+                let v = form.get(f.name).trim();
+                match v.rsplit_once(':').map(|(d, n)| (d, n.parse::<i32>())) {
+                    _ if v.is_empty() => {}
+                    Some((doc, Ok(n))) if !doc.is_empty() => {
+                        body.insert("document_id".into(), json!(doc));
+                        body.insert("version".into(), json!(n));
+                    }
+                    _ => errors.push(FieldError::new(
+                        f.name,
+                        "Select the version of the report that was sent",
+                    )),
+                }
             }
             "radios" | "select" => {
                 let v = form.get(f.name).trim();
@@ -404,6 +443,34 @@ mod tests {
             json!({"type": "rapid_review_sent", "occurred_on": "2026-01-20", "decision": "lcspr",
                    "criteria": ["a", "c"], "rationale": "Agencies did not share information"})
         );
+    }
+
+    #[test]
+    fn the_version_sent_becomes_the_document_and_its_number() {
+        let kind = EventType::PrepubCopySent;
+        let date = [
+            ("occurred_on-day", "1"),
+            ("occurred_on-month", "4"),
+            ("occurred_on-year", "2026"),
+            ("recipient", "panel"),
+        ];
+        let mut chosen = date.to_vec();
+        chosen.push(("sent_version", "0123abcd:2"));
+        let (body, errors) = body(kind, &fields(kind), &form(&chosen));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(body["document_id"], "0123abcd");
+        assert_eq!(body["version"], 2);
+        let (body, errors) = body_of(kind, &date);
+        assert!(errors.is_empty() && !body.contains_key("document_id"));
+        let mut bad = date.to_vec();
+        bad.push(("sent_version", "nonsense"));
+        let (_, errors) = body_of(kind, &bad);
+        assert_eq!(errors[0].field, "sent_version");
+        assert_eq!(form_field("version"), "sent_version");
+    }
+
+    fn body_of(kind: EventType, pairs: &[(&str, &str)]) -> (Map<String, Value>, Vec<FieldError>) {
+        body(kind, &fields(kind), &form(pairs))
     }
 
     #[test]

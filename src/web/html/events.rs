@@ -10,7 +10,7 @@ use super::event_forms::{self, Field, Item, Source};
 use super::form::{claim, for_page, humanise, settle, Claim};
 use super::{see_other, FormData, Page, PageResult};
 use crate::app::cases::{self, view, CaseView};
-use crate::app::users;
+use crate::app::{documents, users};
 use crate::db::DbConnection;
 use crate::domain::events::{EventInput, EventType};
 use crate::domain::input::FieldError;
@@ -107,6 +107,29 @@ fn case_for_form(
                 }
                 items
             }
+            Some(Source::ReportVersions) => documents::list(c, actor, &view.id)?
+                .into_iter()
+                .filter(|d| d.kind.is_publishable_report())
+                .flat_map(|d| {
+                    d.versions
+                        .into_iter()
+                        .map(|v| {
+                            let sent = if v.locked { ", sent" } else { "" };
+                            Item::new(
+                                format!("{}:{}", d.id, v.number),
+                                format!(
+                                    "{}: {}, version {} ({}, uploaded {}{sent})",
+                                    d.kind_label,
+                                    d.title,
+                                    v.number,
+                                    v.file_name,
+                                    v.uploaded_at.format("%-d %B %Y")
+                                ),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect(),
             None => std::mem::take(&mut f.items),
         };
     }
@@ -192,7 +215,13 @@ async fn record(
                 return Ok(see_other(&to));
             }
             Err(AppError::Invalid(found)) => {
-                errors = found;
+                errors = found
+                    .into_iter()
+                    .map(|e| {
+                        let field = event_forms::form_field(&e.field).to_string();
+                        FieldError::new(field, e.message)
+                    })
+                    .collect();
                 Ok(())
             }
             Err(e) => Err(e),

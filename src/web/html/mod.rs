@@ -4,15 +4,18 @@
 
 mod account;
 mod admin_calendar;
+mod admin_outbox;
 mod admin_users;
 mod audit;
 mod case_page;
 mod cases;
 mod dashboard;
+mod documents;
 mod event_forms;
 mod events;
 mod form;
 mod publication;
+mod your_account;
 
 use std::fmt;
 use std::future::Future;
@@ -37,13 +40,16 @@ use crate::state::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(form::config())
         .configure(account::routes)
+        .configure(your_account::routes)
         .route("/", web::get().to(dashboard::show))
         .configure(cases::routes)
+        .configure(documents::routes)
         .configure(audit::routes)
         .configure(events::routes)
         .configure(publication::routes)
         .configure(admin_users::routes)
-        .configure(admin_calendar::routes);
+        .configure(admin_calendar::routes)
+        .configure(admin_outbox::routes);
 }
 
 /// What a page handler answers.

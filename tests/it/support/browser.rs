@@ -154,6 +154,75 @@ impl<'a> Browser<'a> {
         }
     }
 
+    /// Posts a `multipart/form-data` form: the text fields in order, then the file (as the
+    /// browser sends a form whose file input comes last).
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &[u8])>,
+    ) -> Answer {
+        use super::documents::{multipart, BOUNDARY};
+        let mut req = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .insert_header(("cookie", self.cookie_header()))
+            .insert_header((
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            ));
+        if let Some(origin) = &self.origin {
+            req = req.insert_header(("origin", origin.as_str()));
+        }
+        let mut resp = req
+            .send_body(multipart(fields, file))
+            .await
+            .expect("request");
+        let body = resp.body().limit(50_000_000).await.expect("body");
+        let headers = resp.headers().clone();
+        self.keep(&headers);
+        Answer {
+            status: resp.status().as_u16(),
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    /// Fills in a case's upload form, freshly fetched, and sends it with `file`.
+    pub async fn upload(
+        &self,
+        case_id: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &[u8])>,
+    ) -> Answer {
+        let path = format!("/cases/{case_id}/documents/new");
+        let form = self.get(&path).await;
+        assert_eq!(form.status, 200, "{}", form.main());
+        let (csrf, form_id) = (form.hidden("csrf_token"), form.hidden("form_id"));
+        let mut all = vec![("csrf_token", csrf.as_str()), ("form_id", form_id.as_str())];
+        all.extend_from_slice(fields);
+        self.post_multipart(&path, &all, file).await
+    }
+
+    /// Gets a file: the status, the headers and the bytes as sent.
+    pub async fn get_bytes(&self, path: &str) -> (u16, HeaderMap, Vec<u8>) {
+        let mut resp = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .insert_header(("cookie", self.cookie_header()))
+            .send()
+            .await
+            .expect("request");
+        let body = resp.body().limit(50_000_000).await.expect("body");
+        (
+            resp.status().as_u16(),
+            resp.headers().clone(),
+            body.to_vec(),
+        )
+    }
+
     /// Signs in through the page with `password`; returns the answer to the POST.
     pub async fn sign_in_with(&self, email: &str, password: &str, next: &str) -> Answer {
         let form = self.get("/sign-in").await;

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod browser;
 pub mod db;
+pub mod documents;
 pub mod mail;
 pub mod smtp;
 

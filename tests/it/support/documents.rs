@@ -1,0 +1,88 @@
+//! Helpers for review documents: multipart bodies, test files, the store on disk, and a case
+//! with a lead reviewer appointed.
+
+use serde_json::json;
+
+use super::api::User;
+use super::TestApp;
+
+pub const BOUNDARY: &str = "----lcspr-test-boundary";
+
+/// A multipart body: the text fields in order, then the file (if any) as the `file` field.
+pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some((name, bytes)) = file {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// A small PDF whose content depends on `n`.
+pub fn pdf(n: u8) -> Vec<u8> {
+    let mut v = b"%PDF-1.7\n".to_vec();
+    v.extend(std::iter::repeat_n(b'a' + n, 20_000));
+    v.extend_from_slice(b"\n%%EOF\n");
+    v
+}
+
+/// The start of a Windows executable, padded.
+pub fn executable() -> Vec<u8> {
+    let mut exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff".to_vec();
+    exe.extend(std::iter::repeat_n(0u8, 2000));
+    exe
+}
+
+impl TestApp {
+    /// Files in the store (excluding the temporary folder) and in the temporary folder.
+    pub fn stored_files(&self) -> (usize, usize) {
+        let dir = std::path::PathBuf::from(&self.state.settings.documents.dir);
+        let count = |p: &std::path::Path| std::fs::read_dir(p).map(|d| d.count()).unwrap_or(0);
+        let mut stored = 0;
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                if e.file_name() != "tmp" {
+                    stored += count(&e.path());
+                }
+            }
+        }
+        (stored, count(&dir.join("tmp")))
+    }
+}
+
+/// A case in review with `reviewer` appointed to it (events from 5 to 28 January 2026).
+pub async fn appointed_case(app: &TestApp, pm: &User, chair: &User, reviewer: &User) -> String {
+    let case = app.open_case(pm, "2026-01-05", "Child D").await;
+    let id = case["id"].as_str().unwrap().to_string();
+    app.ok_event(
+        pm,
+        &id,
+        json!({"type": "sin_submitted", "occurred_on": "2026-01-06"}),
+    )
+    .await;
+    app.ok_event(chair, &id, json!({"type": "rapid_review_sent", "occurred_on": "2026-01-20", "decision": "lcspr", "rationale": "r", "criteria": ["a"]})).await;
+    app.ok_event(
+        pm,
+        &id,
+        json!({"type": "panel_response", "occurred_on": "2026-01-26", "outcome": "agrees"}),
+    )
+    .await;
+    app.ok_event(
+        chair,
+        &id,
+        json!({"type": "lcspr_decided", "occurred_on": "2026-01-27"}),
+    )
+    .await;
+    app.ok_event(pm, &id, json!({"type": "reviewer_appointed", "occurred_on": "2026-01-28", "reviewer_id": reviewer.id, "conflict_declaration": "none"})).await;
+    id
+}
