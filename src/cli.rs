@@ -209,7 +209,9 @@ fn serve(settings: Settings, bind: Option<String>) -> Result<(), CliError> {
         match crate::app::documents::sweep_orphans(&mut conn, &state.settings.documents.dir) {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "removed files of interrupted uploads"),
-            Err(e) => tracing::warn!(error = %e, "could not sweep interrupted uploads"),
+            Err(e) => {
+                tracing::warn!(error = %crate::telemetry::redact(&e.to_string()), "could not sweep interrupted uploads")
+            }
         }
     }
     actix_web::rt::System::new().block_on(async move {
@@ -329,6 +331,8 @@ async fn first_run_link(state: &crate::state::AppState, addr: std::net::SocketAd
             tracing::info!("no users yet: the first-run setup link was printed on the terminal");
         }
         Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, "could not issue a first-run setup link"),
+        Err(e) => {
+            tracing::warn!(error = %crate::telemetry::redact(&e.to_string()), "could not issue a first-run setup link")
+        }
     }
 }

@@ -154,7 +154,7 @@ impl ResponseError for AppError {
         let message = match self {
             AppError::Internal(e) => {
                 let error_id = uuid::Uuid::new_v4().simple().to_string();
-                tracing::error!(error_id = %error_id, error = ?e, "internal error");
+                tracing::error!(error_id = %error_id, error = %crate::telemetry::redact_debug(&e), "internal error");
                 id = Some(error_id);
                 "something went wrong on our side; the error has been logged".to_string()
             }

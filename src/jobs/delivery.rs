@@ -86,10 +86,10 @@ pub async fn deliver_batch_with(
                     .db(move |c, _| outbox::mark_failed(c, &id, done, &err, max_attempts))
                     .await?;
                 if status == OutboxStatus::Failed {
-                    tracing::error!(outbox_id = %m.id, attempts = m.attempts + 1, error = %e, "email failed for good");
+                    tracing::error!(outbox_id = %m.id, attempts = m.attempts + 1, error = %crate::telemetry::redact(&e.to_string()), "email failed for good");
                     report.failed += 1;
                 } else {
-                    tracing::warn!(outbox_id = %m.id, attempts = m.attempts + 1, error = %e, "email not sent; will retry");
+                    tracing::warn!(outbox_id = %m.id, attempts = m.attempts + 1, error = %crate::telemetry::redact(&e.to_string()), "email not sent; will retry");
                     report.retrying += 1;
                 }
             }

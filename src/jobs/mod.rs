@@ -49,7 +49,7 @@ pub fn spawn(state: AppState) -> JobsHandle {
         async move {
             let result = st.db(|c, st| sweep::sweep(c, st, st.now(), true)).await;
             if let Err(e) = result {
-                tracing::error!(error = ?e, "reminder sweep failed");
+                tracing::error!(error = %crate::telemetry::redact_debug(&e), "reminder sweep failed");
             }
         }
     }));
@@ -58,7 +58,7 @@ pub fn spawn(state: AppState) -> JobsHandle {
         let st = st.clone();
         async move {
             if let Err(e) = delivery::deliver_due(&st).await {
-                tracing::error!(error = ?e, "outbox delivery failed");
+                tracing::error!(error = %crate::telemetry::redact_debug(&e), "outbox delivery failed");
             }
         }
     }));

@@ -46,7 +46,7 @@ pub fn sweep(
             Err(e) => {
                 // One broken case must not stop the reminders of the others.
                 report.failed_cases += 1;
-                tracing::error!(case_id = %case.id, error = ?e, "reminder planning failed for a case");
+                tracing::error!(case_id = %case.id, error = %crate::telemetry::redact_debug(&e), "reminder planning failed for a case");
             }
         }
     }

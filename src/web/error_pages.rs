@@ -51,7 +51,7 @@ pub fn error_page(state: &AppState, status: StatusCode, extra: &Context) -> Http
         "Sorry, there is a problem"
     };
     let body = state.templates.render(template, &ctx).unwrap_or_else(|e| {
-        tracing::error!(error = ?e, template, "error page did not render");
+        tracing::error!(error = %crate::telemetry::redact_debug(&e), template, "error page did not render");
         format!("<!DOCTYPE html><html lang=\"en-GB\"><title>{title}</title><h1>{title}</h1></html>")
     });
     HttpResponse::build(status)

@@ -116,7 +116,7 @@ impl ResponseError for HtmlError {
         match error {
             AppError::Internal(e) => {
                 let error_id = uuid::Uuid::new_v4().simple().to_string();
-                tracing::error!(error_id = %error_id, error = ?e, "internal error on a page");
+                tracing::error!(error_id = %error_id, error = %crate::telemetry::redact_debug(&e), "internal error on a page");
                 ctx.insert("error_id", &error_id);
                 error_page(state, StatusCode::INTERNAL_SERVER_ERROR, &ctx)
             }
