@@ -114,15 +114,27 @@ impl<'a> Browser<'a> {
         }
     }
 
-    pub async fn get(&self, path: &str) -> Answer {
-        let mut resp = self
+    /// A POST carrying the session's cookies and, unless a test removed it, our Origin.
+    fn post_request(&self, path: &str) -> awc::ClientRequest {
+        let mut req = self
             .app
             .client
-            .get(self.app.url(path))
-            .insert_header(("cookie", self.cookie_header()))
-            .send()
-            .await
-            .expect("request");
+            .post(self.app.url(path))
+            .insert_header(("cookie", self.cookie_header()));
+        if let Some(origin) = &self.origin {
+            req = req.insert_header(("origin", origin.as_str()));
+        }
+        req
+    }
+
+    /// Reads a response, keeping the cookies it sets.
+    async fn answer(
+        &self,
+        mut resp: awc::ClientResponse<
+            impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+                + Unpin,
+        >,
+    ) -> Answer {
         let body = resp.body().limit(50_000_000).await.expect("body");
         let headers = resp.headers().clone();
         self.keep(&headers);
@@ -133,25 +145,23 @@ impl<'a> Browser<'a> {
         }
     }
 
-    /// Posts a form (`application/x-www-form-urlencoded`), names repeated as given.
-    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
-        let mut req = self
+    pub async fn get(&self, path: &str) -> Answer {
+        let resp = self
             .app
             .client
-            .post(self.app.url(path))
-            .insert_header(("cookie", self.cookie_header()));
-        if let Some(origin) = &self.origin {
-            req = req.insert_header(("origin", origin.as_str()));
-        }
-        let mut resp = req.send_form(&fields).await.expect("request");
-        let body = resp.body().limit(50_000_000).await.expect("body");
-        let headers = resp.headers().clone();
-        self.keep(&headers);
-        Answer {
-            status: resp.status().as_u16(),
-            headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        }
+            .get(self.app.url(path))
+            .insert_header(("cookie", self.cookie_header()))
+            .send()
+            .await
+            .expect("request");
+        self.answer(resp).await
+    }
+
+    /// Posts a form (`application/x-www-form-urlencoded`), names repeated as given.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let req = self.post_request(path);
+        let resp = req.send_form(&fields).await.expect("request");
+        self.answer(resp).await
     }
 
     /// Posts a `multipart/form-data` form: the text fields in order, then the file (as the
@@ -163,30 +173,15 @@ impl<'a> Browser<'a> {
         file: Option<(&str, &[u8])>,
     ) -> Answer {
         use super::documents::{multipart, BOUNDARY};
-        let mut req = self
-            .app
-            .client
-            .post(self.app.url(path))
-            .insert_header(("cookie", self.cookie_header()))
-            .insert_header((
-                "content-type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
-            ));
-        if let Some(origin) = &self.origin {
-            req = req.insert_header(("origin", origin.as_str()));
-        }
-        let mut resp = req
+        let req = self.post_request(path).insert_header((
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        ));
+        let resp = req
             .send_body(multipart(fields, file))
             .await
             .expect("request");
-        let body = resp.body().limit(50_000_000).await.expect("body");
-        let headers = resp.headers().clone();
-        self.keep(&headers);
-        Answer {
-            status: resp.status().as_u16(),
-            headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        }
+        self.answer(resp).await
     }
 
     /// Fills in a case's upload form, freshly fetched, and sends it with `file`.
