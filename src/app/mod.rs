@@ -1,6 +1,7 @@
 //! Use cases. Each takes the acting user and its input, checks permission, and writes the
 //! event, the derived projections, the audit entry and any outbox rows in one transaction.
 
+pub mod agencies;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
@@ -8,6 +9,7 @@ pub mod cases;
 pub mod dashboard;
 pub mod documents;
 pub mod feeds;
+pub mod governance;
 pub mod outbox;
 pub mod recalc;
 pub mod reminders;

@@ -38,6 +38,7 @@ text_enum! {
         Reminder = ("reminder", "Deadline reminder"),
         Digest = ("digest", "Daily digest"),
         Test = ("test", "Test email"),
+        MeetingNotice = ("meeting_notice", "Meeting notice"),
     }
 }
 

@@ -351,6 +351,7 @@ pub fn check_publication(
                 .and_then(|f| f.parse().ok())
                 .unwrap_or(super::events::PublicationFormat::Full),
             justification: None,
+            decision_id: None,
         },
     };
     let mut refusals = vec![];
@@ -497,6 +498,7 @@ pub fn prepub_copies(
             publication_on,
             format,
             justification: None,
+            decision_id: None,
         },
     };
     let mut out = vec![];

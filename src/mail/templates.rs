@@ -18,7 +18,7 @@ macro_rules! email_templates {
 }
 
 /// Every email template: (name, source).
-const TEMPLATES: &[(&str, &str)] = email_templates!("reminder", "digest", "test");
+const TEMPLATES: &[(&str, &str)] = email_templates!("reminder", "digest", "test", "meeting_notice");
 
 /// The emails there are templates for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +29,8 @@ pub enum Template {
     Digest,
     /// An administrator's test email.
     Test,
+    /// The notice of a meeting, with its agenda's case references.
+    MeetingNotice,
 }
 
 impl Template {
@@ -37,6 +39,7 @@ impl Template {
             Template::Reminder => "reminder",
             Template::Digest => "digest",
             Template::Test => "test",
+            Template::MeetingNotice => "meeting_notice",
         }
     }
 }
@@ -97,9 +100,9 @@ mod tests {
 
     #[test]
     fn every_template_compiles() {
-        assert_eq!(TEMPLATES.len(), 9);
+        assert_eq!(TEMPLATES.len(), 12);
         let names: Vec<&str> = tera().get_template_names().collect();
-        assert_eq!(names.len(), 9);
+        assert_eq!(names.len(), 12);
     }
 
     #[test]

@@ -523,8 +523,9 @@ pub fn record_event(
     view::build(conn, st, actor, &case, access)
 }
 
-/// Checks that need more than the event itself: the reviewer exists, the action is open, the
-/// waived deadline is pending, and the seven-working-day rule for publication.
+/// Checks that need more than the event itself: the meeting decision an event records, the
+/// reviewer exists, the action is open, the waived deadline is pending, and the
+/// seven-working-day rule for publication.
 fn check_across_events(
     conn: &mut DbConnection,
     st: &AppState,
@@ -534,6 +535,7 @@ fn check_across_events(
     input: &EventInput,
     calendar: &crate::domain::calendar::Calendar,
 ) -> Result<(), AppError> {
+    crate::app::governance::check_event_decision(conn, st, case, input)?;
     match &input.data {
         EventData::ReviewerAppointed { reviewer_id, .. } => {
             let reviewer: Option<UserRow> = users::table

@@ -321,13 +321,17 @@ pub fn commit(
     result
 }
 
-/// Is a stored file still used by some version?
+/// Is a stored file still used by some version (or meeting paper)?
 pub fn is_referenced(conn: &mut DbConnection, sha256: &str) -> QueryResult<bool> {
     let n: i64 = document_versions::table
         .filter(document_versions::sha256.eq(sha256))
         .count()
         .get_result(conn)?;
-    Ok(n > 0)
+    let papers: i64 = crate::db::schema::meeting_papers::table
+        .filter(crate::db::schema::meeting_papers::sha256.eq(sha256))
+        .count()
+        .get_result(conn)?;
+    Ok(n + papers > 0)
 }
 
 fn view_of(conn: &mut DbConnection, doc: &DocumentRow) -> Result<DocumentView, AppError> {
@@ -556,11 +560,17 @@ pub fn lock_version(
 
 /// Removes interrupted uploads and unreferenced files older than an hour.
 pub fn sweep_orphans(conn: &mut DbConnection, dir: &str) -> Result<usize, AppError> {
-    let known: std::collections::HashSet<String> = document_versions::table
+    let mut known: std::collections::HashSet<String> = document_versions::table
         .select(document_versions::sha256)
         .load::<String>(conn)?
         .into_iter()
         .collect();
+    // Meeting papers share the store.
+    known.extend(
+        crate::db::schema::meeting_papers::table
+            .select(crate::db::schema::meeting_papers::sha256)
+            .load::<String>(conn)?,
+    );
     store::Store::new(dir)
         .sweep(std::time::Duration::from_secs(3600), |sha| {
             known.contains(sha)

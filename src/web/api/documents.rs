@@ -90,7 +90,7 @@ pub async fn read_upload(
     read
 }
 
-async fn read_parts(
+pub async fn read_parts(
     state: &web::Data<AppState>,
     mut payload: Multipart,
     upload: &mut Upload,
@@ -202,10 +202,27 @@ pub async fn download_response(
     let (version, path) = state
         .db(move |c, st| documents::open_version(c, st, &actor, &document_id, number))
         .await?;
-    let file = tokio::fs::File::open(&path)
+    attachment(
+        &path,
+        version.size_bytes as u64,
+        &version.content_type,
+        &version.file_name,
+        &version.sha256,
+    )
+    .await
+}
+
+/// A stored file streamed as an attachment (`nosniff`, not cached, its SHA-256 in a header).
+pub async fn attachment(
+    path: &std::path::Path,
+    size: u64,
+    content_type: &str,
+    file_name: &str,
+    sha256: &str,
+) -> Result<HttpResponse, AppError> {
+    let file = tokio::fs::File::open(path)
         .await
         .map_err(AppError::internal)?;
-    let size = version.size_bytes as u64;
     let stream = futures_util::stream::unfold(file, |mut file| async move {
         use tokio::io::AsyncReadExt;
         let mut buf = vec![0u8; 64 * 1024];
@@ -219,17 +236,14 @@ pub async fn download_response(
         }
     });
     Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, version.content_type.clone()))
+        .insert_header((header::CONTENT_TYPE, content_type.to_string()))
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"{}\"",
-                version.file_name.replace('"', "_")
-            ),
+            format!("attachment; filename=\"{}\"", file_name.replace('"', "_")),
         ))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header(("X-Content-SHA256", version.sha256.clone()))
+        .insert_header(("X-Content-SHA256", sha256.to_string()))
         .body(SizedStream::new(size, stream)))
 }
 
