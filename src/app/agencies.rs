@@ -45,9 +45,7 @@ fn same(a: &str, b: &str) -> bool {
 
 /// Every agency, by name, with its number of active users.
 pub fn list(conn: &mut DbConnection) -> Result<Vec<AgencyView>, AppError> {
-    let rows: Vec<AgencyRow> = agencies::table
-        .select(AgencyRow::as_select())
-        .load(conn)?;
+    let rows: Vec<AgencyRow> = agencies::table.select(AgencyRow::as_select()).load(conn)?;
     let counts: Vec<(Option<String>, i64)> = users::table
         .filter(users::active.eq(true))
         .filter(users::agency_id.is_not_null())
@@ -73,9 +71,7 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<AgencyView>, AppError> {
 /// The agency named `text` (its id, or its name in any case).
 pub fn resolve(conn: &mut DbConnection, text: &str) -> Result<Option<AgencyRow>, AppError> {
     let text = text.trim();
-    let all: Vec<AgencyRow> = agencies::table
-        .select(AgencyRow::as_select())
-        .load(conn)?;
+    let all: Vec<AgencyRow> = agencies::table.select(AgencyRow::as_select()).load(conn)?;
     Ok(all
         .into_iter()
         .find(|a| a.id == text || same(&a.name, text)))

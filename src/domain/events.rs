@@ -569,8 +569,10 @@ mod tests {
 
     #[test]
     fn a_decision_is_cited_and_old_records_without_one_still_read() {
-        let e = parse(json!({"type": "lcspr_decided", "occurred_on": "2026-01-26", "decision_id": "d1"}))
-            .unwrap();
+        let e = parse(
+            json!({"type": "lcspr_decided", "occurred_on": "2026-01-26", "decision_id": "d1"}),
+        )
+        .unwrap();
         assert_eq!(e.data.field("decision_id").as_deref(), Some("d1"));
         let old: EventData = serde_json::from_str(r#"{"type":"ratified","note":null}"#).unwrap();
         assert_eq!(

@@ -33,12 +33,14 @@ async fn lead_reviewers_see_only_their_cases_and_identity_is_restricted() {
         body["occurred_on"] = json!(on);
         app.ok_event(&pm, mine, body).await;
     }
-    app.ok_event(
-        &chair,
-        mine,
-        json!({"type": "lcspr_decided", "occurred_on": "2026-01-27"}),
-    )
-    .await;
+    let decided = app
+        .cite(
+            &pm,
+            mine,
+            json!({"type": "lcspr_decided", "occurred_on": "2026-01-27"}),
+        )
+        .await;
+    app.ok_event(&chair, mine, decided).await;
     app.ok_event(&pm, mine, json!({"type": "reviewer_appointed", "occurred_on": "2026-01-28", "reviewer_id": rev.id, "conflict_declaration": "none"})).await;
 
     let (status, list) = app.get_json("/api/v1/cases", Some(&rev.token)).await;

@@ -257,18 +257,19 @@ async fn the_version_sent_is_locked_and_a_newer_one_needs_sending_again() {
     let rev = app.user(Role::LeadReviewer, "Rae Reviewer").await;
     let id = appointed_case(&app, &pm, &chair, &rev).await;
     app.set_today("2026-04-01");
-    app.ok_event(
-        &chair,
-        &id,
-        json!({"type": "qa_approved", "occurred_on": "2026-04-01"}),
-    )
-    .await;
-    app.ok_event(
-        &board,
-        &id,
-        json!({"type": "ratified", "occurred_on": "2026-04-01"}),
-    )
-    .await;
+    for (who, body) in [
+        (
+            &chair,
+            json!({"type": "qa_approved", "occurred_on": "2026-04-01"}),
+        ),
+        (
+            &board,
+            json!({"type": "ratified", "occurred_on": "2026-04-01"}),
+        ),
+    ] {
+        let body = app.cite(&pm, &id, body).await;
+        app.ok_event(who, &id, body).await;
+    }
     app.ok_event(&pm, &id, json!({"type": "publication_planned", "occurred_on": "2026-04-01", "publication_on": "2026-05-05", "format": "full"})).await;
     let (status, up) = app
         .upload(

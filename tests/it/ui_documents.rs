@@ -291,6 +291,7 @@ async fn the_version_sent_to_the_panel_is_locked_and_its_delete_refused() {
     ] {
         let mut body = body;
         body["occurred_on"] = json!("2026-04-01");
+        let body = app.cite(&pm, &id, body).await;
         app.ok_event(who, &id, body).await;
     }
     let b = Browser::new(&app);

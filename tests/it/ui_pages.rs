@@ -307,6 +307,7 @@ async fn a_lead_reviewer_sees_only_their_own_cases() {
     ] {
         let mut body = body;
         body["occurred_on"] = json!(on);
+        let body = app.cite(&pm, mine_id, body).await;
         app.ok_event(who, mine_id, body).await;
     }
     let b = Browser::new(&app);
@@ -575,6 +576,7 @@ async fn publication_planning_gives_the_latest_send_dates_and_the_earliest_permi
     ] {
         let mut body = body;
         body["occurred_on"] = json!(on);
+        let body = app.cite(&pm, id, body).await;
         app.ok_event(who, id, body).await;
     }
     let b = Browser::new(&app);

@@ -51,7 +51,10 @@ impl Held {
                 Ok(d) if d > today => {
                     errors.push(FieldError::new(
                         "held_on",
-                        format!("cannot be in the future (today is {})", today.format("%-d %B %Y")),
+                        format!(
+                            "cannot be in the future (today is {})",
+                            today.format("%-d %B %Y")
+                        ),
                     ));
                     None
                 }
@@ -62,7 +65,10 @@ impl Held {
                 }
             },
             _ => {
-                errors.push(FieldError::new("held_on", "enter the date the meeting was held, as YYYY-MM-DD"));
+                errors.push(FieldError::new(
+                    "held_on",
+                    "enter the date the meeting was held, as YYYY-MM-DD",
+                ));
                 None
             }
         };
@@ -73,26 +79,45 @@ impl Held {
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {
                 for item in items {
-                    let get = |k: &str| item.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+                    let get = |k: &str| {
+                        item.get(k)
+                            .and_then(Value::as_str)
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                    };
                     match (get("for"), get("by")) {
                         (Some(f), Some(b)) => deputies.push((f.to_string(), b.to_string())),
                         _ => {
-                            errors.push(FieldError::new("deputies", "each deputy is {\"for\": member id, \"by\": deputy id}"));
+                            errors.push(FieldError::new(
+                                "deputies",
+                                "each deputy is {\"for\": member id, \"by\": deputy id}",
+                            ));
                             break;
                         }
                     }
                 }
             }
-            Some(_) => errors.push(FieldError::new("deputies", "must be a list of {\"for\", \"by\"}")),
+            Some(_) => errors.push(FieldError::new(
+                "deputies",
+                "must be a list of {\"for\", \"by\"}",
+            )),
         }
         let mut guests = vec![];
         match input.get("guests") {
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {
                 for item in items {
-                    let get = |k: &str| item.get(k).and_then(Value::as_str).map(str::trim).unwrap_or("");
+                    let get = |k: &str| {
+                        item.get(k)
+                            .and_then(Value::as_str)
+                            .map(str::trim)
+                            .unwrap_or("")
+                    };
                     let (name, org) = (get("name"), get("organisation"));
-                    if name.is_empty() || name.chars().count() > SHORT_MAX || org.chars().count() > SHORT_MAX {
+                    if name.is_empty()
+                        || name.chars().count() > SHORT_MAX
+                        || org.chars().count() > SHORT_MAX
+                    {
                         errors.push(FieldError::new(
                             "guests",
                             format!("each guest needs a name, and name and organisation of at most {SHORT_MAX} characters"),
@@ -102,10 +127,19 @@ impl Held {
                     guests.push((name.to_string(), org.to_string()));
                 }
             }
-            Some(_) => errors.push(FieldError::new("guests", "must be a list of {\"name\", \"organisation\"}")),
+            Some(_) => errors.push(FieldError::new(
+                "guests",
+                "must be a list of {\"name\", \"organisation\"}",
+            )),
         }
         if errors.is_empty() {
-            Ok(Held { held_on, present, apologies, deputies, guests })
+            Ok(Held {
+                held_on,
+                present,
+                apologies,
+                deputies,
+                guests,
+            })
         } else {
             Err(errors)
         }
@@ -120,10 +154,18 @@ pub fn record(
     meeting_id: &str,
     input: &Map<String, Value>,
 ) -> Result<MeetingView, AppError> {
-    audited(conn, st, actor, "meeting_held", Some(meeting_id), None, |conn| {
-        let held = Held::parse(input, st.today()).map_err(AppError::Invalid)?;
-        write(conn, st, actor, meeting_id, &held)
-    })?;
+    audited(
+        conn,
+        st,
+        actor,
+        "meeting_held",
+        Some(meeting_id),
+        None,
+        |conn| {
+            let held = Held::parse(input, st.today()).map_err(AppError::Invalid)?;
+            write(conn, st, actor, meeting_id, &held)
+        },
+    )?;
     let (m, _, sight, standing) = access::visible_meeting(conn, actor, meeting_id)?;
     meetings::build(conn, st, actor, &m, &sight, &standing)
 }
@@ -153,19 +195,33 @@ fn write(
         let members = super::bodies::rows(c, body)?;
         let mut ids: Vec<&str> = held.present.iter().map(String::as_str).collect();
         ids.extend(held.apologies.iter().map(String::as_str));
-        ids.extend(held.deputies.iter().flat_map(|(f, b)| [f.as_str(), b.as_str()]));
+        ids.extend(
+            held.deputies
+                .iter()
+                .flat_map(|(f, b)| [f.as_str(), b.as_str()]),
+        );
         let found = people(c, &ids)?;
         let mut errors = vec![];
         let deputy_ids: BTreeSet<&str> = held.deputies.iter().map(|(_, b)| b.as_str()).collect();
         // A deputy listed as present too is recorded once, as the deputy.
-        let present: Vec<&String> = held.present.iter().filter(|p| !deputy_ids.contains(p.as_str())).collect();
-        for (field, list) in [("present", &present), ("apologies", &held.apologies.iter().collect())] {
+        let present: Vec<&String> = held
+            .present
+            .iter()
+            .filter(|p| !deputy_ids.contains(p.as_str()))
+            .collect();
+        for (field, list) in [
+            ("present", &present),
+            ("apologies", &held.apologies.iter().collect()),
+        ] {
             for id in list.iter() {
                 match found.get(id.as_str()) {
                     None => errors.push(FieldError::new(field, format!("no user has the id {id}"))),
                     Some((u, _)) if u.role == Role::Admin.as_str() => errors.push(FieldError::new(
                         field,
-                        format!("{} is a system administrator and is not recorded at meetings", u.name),
+                        format!(
+                            "{} is a system administrator and is not recorded at meetings",
+                            u.name
+                        ),
                     )),
                     Some(_) => {}
                 }
@@ -174,30 +230,49 @@ fn write(
         for id in &held.apologies {
             if present.contains(&id) || deputy_ids.contains(id.as_str()) {
                 let name = found.get(id).map_or(id.as_str(), |(u, _)| u.name.as_str());
-                errors.push(FieldError::new("apologies", format!("{name} is recorded as present")));
+                errors.push(FieldError::new(
+                    "apologies",
+                    format!("{name} is recorded as present"),
+                ));
             }
         }
         let mut stood_for = BTreeSet::new();
         let mut deputised = BTreeSet::new();
         for (for_id, by_id) in &held.deputies {
-            let name = found.get(for_id).map_or(for_id.as_str(), |(u, _)| u.name.as_str());
+            let name = found
+                .get(for_id)
+                .map_or(for_id.as_str(), |(u, _)| u.name.as_str());
             if !members.iter().any(|r| &r.user_id == for_id) {
                 errors.push(FieldError::new(
                     "deputies",
-                    format!("{name} is not a core member of the {}", body.membership().label()),
+                    format!(
+                        "{name} is not a core member of the {}",
+                        body.membership().label()
+                    ),
                 ));
                 continue;
             }
             if present.contains(&for_id) {
-                errors.push(FieldError::new("deputies", format!("{name} was present: a deputy stands in for an absent member")));
+                errors.push(FieldError::new(
+                    "deputies",
+                    format!("{name} was present: a deputy stands in for an absent member"),
+                ));
             }
             if !stood_for.insert(for_id.as_str()) {
-                errors.push(FieldError::new("deputies", format!("{name} has two deputies: one deputy per member")));
+                errors.push(FieldError::new(
+                    "deputies",
+                    format!("{name} has two deputies: one deputy per member"),
+                ));
             }
             if !deputised.insert(by_id.as_str()) {
-                errors.push(FieldError::new("deputies", "one person deputises for one member"));
+                errors.push(FieldError::new(
+                    "deputies",
+                    "one person deputises for one member",
+                ));
             }
-            if let Err(AppError::Invalid(e)) = check_deputy(&found, &members, for_id, by_id, "deputies") {
+            if let Err(AppError::Invalid(e)) =
+                check_deputy(&found, &members, for_id, by_id, "deputies")
+            {
                 errors.extend(e);
             }
         }
@@ -209,12 +284,21 @@ fn write(
             return Err(AppError::Invalid(errors));
         }
         let first = m.held_on.is_none();
-        diesel::delete(meeting_attendance::table.filter(meeting_attendance::meeting_id.eq(&m.id))).execute(c)?;
-        diesel::delete(meeting_guests::table.filter(meeting_guests::meeting_id.eq(&m.id))).execute(c)?;
+        diesel::delete(meeting_attendance::table.filter(meeting_attendance::meeting_id.eq(&m.id)))
+            .execute(c)?;
+        diesel::delete(meeting_guests::table.filter(meeting_guests::meeting_id.eq(&m.id)))
+            .execute(c)?;
         let member = |id: &str| members.iter().find(|r| r.user_id == id);
-        let agency = |id: &str| found.get(id).and_then(|(_, a)| a.as_ref().map(|a| a.id.clone()));
+        let agency = |id: &str| {
+            found
+                .get(id)
+                .and_then(|(_, a)| a.as_ref().map(|a| a.id.clone()))
+        };
         let mut rows: Vec<AttendanceRow> = vec![];
-        for (kind, list) in [(AttendanceKind::Present, present.clone()), (AttendanceKind::Apologies, held.apologies.iter().collect())] {
+        for (kind, list) in [
+            (AttendanceKind::Present, present.clone()),
+            (AttendanceKind::Apologies, held.apologies.iter().collect()),
+        ] {
             for id in list {
                 rows.push(AttendanceRow {
                     meeting_id: m.id.clone(),
@@ -239,7 +323,9 @@ fn write(
             });
         }
         for row in &rows {
-            diesel::insert_into(meeting_attendance::table).values(row).execute(c)?;
+            diesel::insert_into(meeting_attendance::table)
+                .values(row)
+                .execute(c)?;
         }
         let guests: Vec<GuestRow> = held
             .guests
@@ -254,7 +340,9 @@ fn write(
             })
             .collect();
         for g in &guests {
-            diesel::insert_into(meeting_guests::table).values(g).execute(c)?;
+            diesel::insert_into(meeting_guests::table)
+                .values(g)
+                .execute(c)?;
         }
         let needed = quorum_needed(&st.settings, body);
         diesel::update(schema::meetings::table.find(&m.id))

@@ -137,7 +137,11 @@ pub fn get(conn: &mut DbConnection, body: Body) -> Result<Membership, AppError> 
     })
 }
 
-fn id_list(body: &Map<String, Value>, name: &str, required: bool) -> Result<Vec<String>, FieldError> {
+fn id_list(
+    body: &Map<String, Value>,
+    name: &str,
+    required: bool,
+) -> Result<Vec<String>, FieldError> {
     match body.get(name) {
         None | Some(Value::Null) if !required => Ok(vec![]),
         Some(Value::Array(items)) => items
@@ -166,11 +170,18 @@ pub fn set(
         ));
     }
     let mut errors = vec![];
-    for k in input.keys().filter(|k| !["members", "chairs"].contains(&k.as_str())) {
+    for k in input
+        .keys()
+        .filter(|k| !["members", "chairs"].contains(&k.as_str()))
+    {
         errors.push(FieldError::new(k.clone(), "is not a known field here"));
     }
-    let members = id_list(input, "members", true).map_err(|e| errors.push(e)).unwrap_or_default();
-    let chairs = id_list(input, "chairs", false).map_err(|e| errors.push(e)).unwrap_or_default();
+    let members = id_list(input, "members", true)
+        .map_err(|e| errors.push(e))
+        .unwrap_or_default();
+    let chairs = id_list(input, "chairs", false)
+        .map_err(|e| errors.push(e))
+        .unwrap_or_default();
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
@@ -182,18 +193,29 @@ pub fn set(
         let found = people(c, &ids)?;
         let mut errors = vec![];
         for id in &all {
-            let field = if chair_set.contains(id) && !members.contains(id) { "chairs" } else { "members" };
+            let field = if chair_set.contains(id) && !members.contains(id) {
+                "chairs"
+            } else {
+                "members"
+            };
             let Some((u, agency)) = found.get(id) else {
                 errors.push(FieldError::new(field, format!("no user has the id {id}")));
                 continue;
             };
-            let role: Role = u.role.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+            let role: Role = u
+                .role
+                .parse()
+                .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
             if !u.active {
                 errors.push(FieldError::new(field, format!("{} is deactivated", u.name)));
             } else if !may_sit(role) {
                 errors.push(FieldError::new(
                     field,
-                    format!("{} is a {}: administrators and lead reviewers are not core members", u.name, role.label().to_lowercase()),
+                    format!(
+                        "{} is a {}: administrators and lead reviewers are not core members",
+                        u.name,
+                        role.label().to_lowercase()
+                    ),
                 ));
             } else if agency.is_none() {
                 errors.push(FieldError::new(

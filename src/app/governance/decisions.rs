@@ -24,7 +24,7 @@ use crate::db::schema::{
 use crate::db::{write_tx, DbConnection};
 use crate::domain::governance::quorum::Quorum;
 use crate::domain::governance::tally::{self, Electorate, VoteCast};
-use crate::domain::governance::{CastingVote, Declared, DecisionKind, Method, Vote};
+use crate::domain::governance::{CastingVote, DecisionKind, Declared, Method, Vote};
 use crate::domain::input::{FieldError, Fields, SHORT_MAX};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -74,7 +74,10 @@ impl DecisionInput {
             Some(Value::Array(items)) => {
                 for item in items {
                     let agency = item.get("agency").and_then(Value::as_str).map(str::trim);
-                    let vote = item.get("vote").and_then(Value::as_str).map(str::parse::<Vote>);
+                    let vote = item
+                        .get("vote")
+                        .and_then(Value::as_str)
+                        .map(str::parse::<Vote>);
                     match (agency, vote) {
                         (Some(a), Some(Ok(v))) if !a.is_empty() => votes.push((a.to_string(), v)),
                         (_, Some(Err(m))) => {
@@ -192,17 +195,24 @@ fn write(
             .select(AttendanceRow::as_select())
             .load(c)?;
         let seats = meetings::seats(&attendance);
-        let needed = m.quorum_needed.map_or_else(|| quorum_needed(&st.settings, body), |n| n as u32);
+        let needed = m
+            .quorum_needed
+            .map_or_else(|| quorum_needed(&st.settings, body), |n| n as u32);
         if let Some(shortfall) = Quorum::of(needed, &seats).shortfall() {
             return Err(AppError::invalid(
                 "quorum",
-                format!("the meeting was not quorate ({shortfall}): an inquorate meeting cannot decide"),
+                format!(
+                    "the meeting was not quorate ({shortfall}): an inquorate meeting cannot decide"
+                ),
             ));
         }
         let agenda = access::agenda_ids(c, &m.id)?;
         let case_id = match (&input.case_id, input.kind.needs_case()) {
             (None, true) => {
-                return Err(AppError::invalid("case_id", "name the case the decision is about"))
+                return Err(AppError::invalid(
+                    "case_id",
+                    "name the case the decision is about",
+                ))
             }
             (None, false) => None,
             (Some(id), _) if !agenda.contains(id) => {
@@ -221,7 +231,11 @@ fn write(
         let mut ids: Vec<&str> = input.conflicts.iter().map(String::as_str).collect();
         ids.extend(attendee_ids.iter().copied());
         let found = people(c, &ids)?;
-        let name_of = |id: &str| found.get(id).map_or(id.to_string(), |(u, _)| u.name.clone());
+        let name_of = |id: &str| {
+            found
+                .get(id)
+                .map_or(id.to_string(), |(u, _)| u.name.clone())
+        };
         let mut errors = vec![];
         for u in &input.conflicts {
             if !attendee_ids.contains(u.as_str()) {
@@ -247,24 +261,44 @@ fn write(
         let mut votes = vec![];
         for (text, vote) in &input.votes {
             match agencies::resolve(c, text)? {
-                Some(a) => votes.push(VoteCast { agency_id: a.id, vote: *vote }),
-                None => errors.push(FieldError::new("votes", format!("no agency is called {text:?}"))),
+                Some(a) => votes.push(VoteCast {
+                    agency_id: a.id,
+                    vote: *vote,
+                }),
+                None => errors.push(FieldError::new(
+                    "votes",
+                    format!("no agency is called {text:?}"),
+                )),
             }
         }
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
         let electorate = Electorate::of(&seats, &conflicted);
-        let agency_name = |id: &str| agency_names.get(id).cloned().unwrap_or_else(|| id.to_string());
-        let counted = tally::count(input.method, &votes, input.casting_vote, &electorate, agency_name)
-            .map_err(AppError::Invalid)?;
+        let agency_name = |id: &str| {
+            agency_names
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| id.to_string())
+        };
+        let counted = tally::count(
+            input.method,
+            &votes,
+            input.casting_vote,
+            &electorate,
+            agency_name,
+        )
+        .map_err(AppError::Invalid)?;
         let casting_by = if counted.split {
             match &input.casting_by {
                 Some(by) if electorate.chairs.contains(by) => Some(by.clone()),
                 Some(_) => {
                     return Err(AppError::invalid(
                         "casting_by",
-                        format!("the casting vote is given by {} sitting without a conflict", body.chair_title()),
+                        format!(
+                            "the casting vote is given by {} sitting without a conflict",
+                            body.chair_title()
+                        ),
                     ))
                 }
                 None if electorate.chairs.contains(&actor.user_id) => Some(actor.user_id.clone()),
@@ -274,7 +308,10 @@ fn write(
         } else {
             None
         };
-        let agency_ref = |id: &str| AgencyRef { id: id.to_string(), name: agency_name(id) };
+        let agency_ref = |id: &str| AgencyRef {
+            id: id.to_string(),
+            name: agency_name(id),
+        };
         let excluded: Vec<Value> = seats
             .iter()
             .filter(|s| conflicted.contains(&s.user_id))
@@ -336,7 +373,9 @@ fn write(
             })
             .collect();
         for v in &vote_rows {
-            diesel::insert_into(decision_votes::table).values(v).execute(c)?;
+            diesel::insert_into(decision_votes::table)
+                .values(v)
+                .execute(c)?;
         }
         let conflict_rows: Vec<DecisionConflictRow> = conflicted
             .iter()
@@ -344,13 +383,19 @@ fn write(
             .map(|u| DecisionConflictRow {
                 decision_id: id.to_string(),
                 user_id: u.clone(),
-                declared: if at_meeting.contains(u) { Declared::AtMeeting } else { Declared::Earlier }
-                    .as_str()
-                    .into(),
+                declared: if at_meeting.contains(u) {
+                    Declared::AtMeeting
+                } else {
+                    Declared::Earlier
+                }
+                .as_str()
+                .into(),
             })
             .collect();
         for r in &conflict_rows {
-            diesel::insert_into(decision_conflicts::table).values(r).execute(c)?;
+            diesel::insert_into(decision_conflicts::table)
+                .values(r)
+                .execute(c)?;
         }
         // A conflict declared at the meeting is a conflict on the case from then on.
         if let Some(cid) = &case_id {

@@ -277,7 +277,10 @@ fn agenda_of(
     Ok(meeting_agenda::table
         .inner_join(cases::table)
         .filter(meeting_agenda::meeting_id.eq_any(meeting_ids))
-        .order((meeting_agenda::meeting_id.asc(), meeting_agenda::position.asc()))
+        .order((
+            meeting_agenda::meeting_id.asc(),
+            meeting_agenda::position.asc(),
+        ))
         .select((
             meeting_agenda::meeting_id,
             cases::id,
@@ -316,14 +319,23 @@ pub fn decision_views(
     rows.into_iter()
         .map(|d| {
             Ok(DecisionView {
-                reference: d.case_id.as_ref().and_then(|c| reference_of.get(c).cloned()),
-                kind: d.kind.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?,
-                kind_label: d
+                reference: d
+                    .case_id
+                    .as_ref()
+                    .and_then(|c| reference_of.get(c).cloned()),
+                kind: d
                     .kind
-                    .parse::<DecisionKind>()
-                    .map_or("", |k| k.label()),
-                method: d.method.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?,
-                outcome: d.outcome.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?,
+                    .parse()
+                    .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?,
+                kind_label: d.kind.parse::<DecisionKind>().map_or("", |k| k.label()),
+                method: d
+                    .method
+                    .parse()
+                    .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?,
+                outcome: d
+                    .outcome
+                    .parse()
+                    .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?,
                 tally: serde_json::from_str(&d.tally).unwrap_or(Value::Null),
                 recorded_by: person_of(&found, &d.recorded_by),
                 id: d.id,
@@ -378,12 +390,19 @@ pub fn build(
     let paper_rows: Vec<PaperRow> = meeting_papers::table
         .filter(meeting_papers::meeting_id.eq(&m.id))
         .filter(meeting_papers::deleted_at.is_null())
-        .order((meeting_papers::uploaded_at.asc(), meeting_papers::title.asc()))
+        .order((
+            meeting_papers::uploaded_at.asc(),
+            meeting_papers::title.asc(),
+        ))
         .select(PaperRow::as_select())
         .load(conn)?;
     let mut ids: Vec<&str> = attendance.iter().map(|r| r.user_id.as_str()).collect();
     ids.extend(attendance.iter().filter_map(|r| r.for_member.as_deref()));
-    ids.extend(named.iter().flat_map(|n| [n.member_id.as_str(), n.deputy_id.as_str()]));
+    ids.extend(
+        named
+            .iter()
+            .flat_map(|n| [n.member_id.as_str(), n.deputy_id.as_str()]),
+    );
     ids.extend(minutes_rows.iter().map(|r| r.written_by.as_str()));
     ids.extend(paper_rows.iter().map(|r| r.uploaded_by.as_str()));
     ids.extend(m.signed_off_by.as_deref());
@@ -556,7 +575,15 @@ pub fn read(
     let (m, _, sight, standing) = match access::visible_meeting(conn, actor, id) {
         Ok(found) => found,
         Err(e) => {
-            super::refuse(conn, st, actor, "meeting_viewed", None, None, "meeting not found or not visible")?;
+            super::refuse(
+                conn,
+                st,
+                actor,
+                "meeting_viewed",
+                None,
+                None,
+                "meeting not found or not visible",
+            )?;
             return Err(e);
         }
     };
@@ -592,7 +619,10 @@ impl Filter {
         };
         Ok(Filter {
             body: get("body")
-                .map(|b| b.parse::<Body>().map_err(|m| AppError::bad_request("body", m)))
+                .map(|b| {
+                    b.parse::<Body>()
+                        .map_err(|m| AppError::bad_request("body", m))
+                })
                 .transpose()?,
             from: date("from")?,
             to: date("to")?,
@@ -654,8 +684,7 @@ pub fn list(
             body,
             body_label: body.label(),
             title: m.title.clone(),
-            scheduled_for: Scheduled::from_stored(m.scheduled_on, m.start_time.as_deref())
-                .to_api(),
+            scheduled_for: Scheduled::from_stored(m.scheduled_on, m.start_time.as_deref()).to_api(),
             start_time: m.start_time.clone(),
             date: date_of(m),
             status: status(m),
@@ -694,7 +723,10 @@ impl NewMeeting {
     pub fn parse(input: &Map<String, Value>) -> Result<NewMeeting, AppError> {
         let mut f = Fields::new(input, &["scheduled_for"]);
         let body = f.choice::<Body>("body");
-        let title = f.short_text("title", "the meeting's title, e.g. Serious Cases Sub-Group, December");
+        let title = f.short_text(
+            "title",
+            "the meeting's title, e.g. Serious Cases Sub-Group, December",
+        );
         let scheduled = match input.get("scheduled_for") {
             Some(Value::String(s)) => Scheduled::parse(s)
                 .map_err(|m| f.fail("scheduled_for", m))
@@ -745,7 +777,9 @@ pub fn schedule(
                 created_at: stored(now),
                 updated_at: stored(now),
             };
-            diesel::insert_into(meetings::table).values(&row).execute(c)?;
+            diesel::insert_into(meetings::table)
+                .values(&row)
+                .execute(c)?;
             audit::append(
                 c,
                 now,
@@ -786,63 +820,71 @@ pub fn add_to_agenda(
 ) -> Result<AgendaItem, AppError> {
     let mut f = Fields::new(input, &[]);
     let case_id = f.short_text("case_id", "the case to put on the agenda");
-    audited(conn, st, actor, "agenda_case_added", Some(meeting_id), None, |conn| {
-        f.finish().map_err(AppError::Invalid)?;
-        let now = st.now();
-        write_tx(conn, |c| {
-            let (m, body, standing) = access::organised_meeting(c, actor, meeting_id)?;
-            lock_meeting(c, &m.id)?;
-            check_open(&m)?;
-            let case: Option<(String, String, String)> = cases::table
-                .find(&case_id)
-                .select((cases::id, cases::reference, cases::child_pseudonym))
-                .first(c)
-                .optional()?;
-            let Some((case_id, reference, pseudonym)) = case else {
-                return Err(AppError::invalid("case_id", "no case has that id"));
-            };
-            if !standing.may_see_case(actor.role, &case_id) {
-                return Err(AppError::invalid("case_id", "no case has that id"));
-            }
-            let agenda = agenda_ids(c, &m.id)?;
-            if agenda.contains(&case_id) {
-                return Err(AppError::invalid(
-                    "case_id",
-                    format!("{reference} is already on the agenda"),
-                ));
-            }
-            if body.one_case_per_meeting() && !agenda.is_empty() {
-                return Err(AppError::invalid(
-                    "case_id",
-                    "a Gold Group is convened for one case, and this one already has its case",
-                ));
-            }
-            diesel::insert_into(meeting_agenda::table)
-                .values(&AgendaRow {
-                    meeting_id: m.id.clone(),
-                    case_id: case_id.clone(),
-                    position: agenda.len() as i32 + 1,
-                    added_by: actor.user_id.clone(),
-                    added_at: stored(now),
+    audited(
+        conn,
+        st,
+        actor,
+        "agenda_case_added",
+        Some(meeting_id),
+        None,
+        |conn| {
+            f.finish().map_err(AppError::Invalid)?;
+            let now = st.now();
+            write_tx(conn, |c| {
+                let (m, body, standing) = access::organised_meeting(c, actor, meeting_id)?;
+                lock_meeting(c, &m.id)?;
+                check_open(&m)?;
+                let case: Option<(String, String, String)> = cases::table
+                    .find(&case_id)
+                    .select((cases::id, cases::reference, cases::child_pseudonym))
+                    .first(c)
+                    .optional()?;
+                let Some((case_id, reference, pseudonym)) = case else {
+                    return Err(AppError::invalid("case_id", "no case has that id"));
+                };
+                if !standing.may_see_case(actor.role, &case_id) {
+                    return Err(AppError::invalid("case_id", "no case has that id"));
+                }
+                let agenda = agenda_ids(c, &m.id)?;
+                if agenda.contains(&case_id) {
+                    return Err(AppError::invalid(
+                        "case_id",
+                        format!("{reference} is already on the agenda"),
+                    ));
+                }
+                if body.one_case_per_meeting() && !agenda.is_empty() {
+                    return Err(AppError::invalid(
+                        "case_id",
+                        "a Gold Group is convened for one case, and this one already has its case",
+                    ));
+                }
+                diesel::insert_into(meeting_agenda::table)
+                    .values(&AgendaRow {
+                        meeting_id: m.id.clone(),
+                        case_id: case_id.clone(),
+                        position: agenda.len() as i32 + 1,
+                        added_by: actor.user_id.clone(),
+                        added_at: stored(now),
+                    })
+                    .execute(c)?;
+                touch(c, &m.id, now)?;
+                audit::append(
+                    c,
+                    now,
+                    Entry::ok(Some(actor), "agenda_case_added")
+                        .case(&case_id)
+                        .subject(m.id.clone())
+                        .detail(serde_json::json!({ "meeting": m.id, "reference": reference })),
+                )?;
+                Ok(AgendaItem {
+                    case_id,
+                    reference,
+                    pseudonym,
+                    case_visible: true,
                 })
-                .execute(c)?;
-            touch(c, &m.id, now)?;
-            audit::append(
-                c,
-                now,
-                Entry::ok(Some(actor), "agenda_case_added")
-                    .case(&case_id)
-                    .subject(m.id.clone())
-                    .detail(serde_json::json!({ "meeting": m.id, "reference": reference })),
-            )?;
-            Ok(AgendaItem {
-                case_id,
-                reference,
-                pseudonym,
-                case_visible: true,
             })
-        })
-    })
+        },
+    )
 }
 
 /// Takes a case off the agenda, while nothing was decided or minuted about it.
@@ -853,49 +895,57 @@ pub fn remove_from_agenda(
     meeting_id: &str,
     case_id: &str,
 ) -> Result<(), AppError> {
-    audited(conn, st, actor, "agenda_case_removed", Some(meeting_id), None, |conn| {
-        let now = st.now();
-        write_tx(conn, |c| {
-            let (m, _, _) = access::organised_meeting(c, actor, meeting_id)?;
-            lock_meeting(c, &m.id)?;
-            check_open(&m)?;
-            if !agenda_ids(c, &m.id)?.iter().any(|id| id == case_id) {
-                return Err(AppError::NotFound);
-            }
-            let decided: i64 = decisions::table
-                .filter(decisions::meeting_id.eq(&m.id))
-                .filter(decisions::case_id.eq(case_id))
-                .count()
-                .get_result(c)?;
-            let minuted: i64 = meeting_minutes::table
-                .filter(meeting_minutes::meeting_id.eq(&m.id))
-                .filter(meeting_minutes::case_id.eq(case_id))
-                .count()
-                .get_result(c)?;
-            if decided + minuted > 0 {
-                return Err(AppError::invalid(
+    audited(
+        conn,
+        st,
+        actor,
+        "agenda_case_removed",
+        Some(meeting_id),
+        None,
+        |conn| {
+            let now = st.now();
+            write_tx(conn, |c| {
+                let (m, _, _) = access::organised_meeting(c, actor, meeting_id)?;
+                lock_meeting(c, &m.id)?;
+                check_open(&m)?;
+                if !agenda_ids(c, &m.id)?.iter().any(|id| id == case_id) {
+                    return Err(AppError::NotFound);
+                }
+                let decided: i64 = decisions::table
+                    .filter(decisions::meeting_id.eq(&m.id))
+                    .filter(decisions::case_id.eq(case_id))
+                    .count()
+                    .get_result(c)?;
+                let minuted: i64 = meeting_minutes::table
+                    .filter(meeting_minutes::meeting_id.eq(&m.id))
+                    .filter(meeting_minutes::case_id.eq(case_id))
+                    .count()
+                    .get_result(c)?;
+                if decided + minuted > 0 {
+                    return Err(AppError::invalid(
                     "case_id",
                     "the meeting has decisions or minutes about this case; it stays on the agenda",
                 ));
-            }
-            diesel::delete(
-                meeting_agenda::table
-                    .filter(meeting_agenda::meeting_id.eq(&m.id))
-                    .filter(meeting_agenda::case_id.eq(case_id)),
-            )
-            .execute(c)?;
-            touch(c, &m.id, now)?;
-            audit::append(
-                c,
-                now,
-                Entry::ok(Some(actor), "agenda_case_removed")
-                    .case(case_id)
-                    .subject(m.id.clone())
-                    .detail(serde_json::json!({ "meeting": m.id })),
-            )?;
-            Ok(())
-        })
-    })
+                }
+                diesel::delete(
+                    meeting_agenda::table
+                        .filter(meeting_agenda::meeting_id.eq(&m.id))
+                        .filter(meeting_agenda::case_id.eq(case_id)),
+                )
+                .execute(c)?;
+                touch(c, &m.id, now)?;
+                audit::append(
+                    c,
+                    now,
+                    Entry::ok(Some(actor), "agenda_case_removed")
+                        .case(case_id)
+                        .subject(m.id.clone())
+                        .detail(serde_json::json!({ "meeting": m.id })),
+                )?;
+                Ok(())
+            })
+        },
+    )
 }
 
 /// Marks a meeting changed.
@@ -917,105 +967,119 @@ pub fn name_deputy(
     meeting_id: &str,
     input: &Map<String, Value>,
 ) -> Result<Vec<DeputyView>, AppError> {
-    audited(conn, st, actor, "deputy_named", Some(meeting_id), None, |conn| {
-        let mut f = Fields::new(input, &["deputy_id"]);
-        let member_id = f
-            .opt_text_max("member_id", SHORT_MAX)
-            .unwrap_or_else(|| actor.user_id.clone());
-        let deputy_id = match input.get("deputy_id") {
-            None => {
-                f.fail("deputy_id", "name the deputy (a user id), or null to withdraw the deputy");
-                None
-            }
-            Some(Value::Null) => None,
-            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-            Some(_) => {
-                f.fail("deputy_id", "must be a user id, or null");
-                None
-            }
-        };
-        f.finish().map_err(AppError::Invalid)?;
-        let now = st.now();
-        write_tx(conn, |c| {
-            let (m, body, _, _) = access::visible_meeting(c, actor, meeting_id)?;
-            lock_meeting(c, &m.id)?;
-            if m.held_on.is_some() {
-                return Err(AppError::invalid(
-                    "deputy_id",
-                    "the meeting has been held: record deputies with its attendance",
-                ));
-            }
-            let organiser = may_organise(actor.role, body);
-            if member_id != actor.user_id && !organiser {
-                return Err(AppError::Forbidden(
-                    "you may name a deputy only for yourself".into(),
-                ));
-            }
-            let members = super::bodies::rows(c, body)?;
-            if !members.iter().any(|r| r.user_id == member_id) {
-                return Err(if member_id == actor.user_id && !organiser {
-                    AppError::Forbidden(format!(
-                        "only a core member of the {} names a deputy for its meetings",
-                        body.membership().label()
-                    ))
-                } else {
-                    AppError::invalid(
-                        "member_id",
-                        format!("that person is not a core member of the {}", body.membership().label()),
-                    )
-                });
-            }
-            let ids: Vec<&str> = [Some(member_id.as_str()), deputy_id.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect();
-            let found = people(c, &ids)?;
-            if let Some(d) = &deputy_id {
-                check_deputy(&found, &members, &member_id, d, "deputy_id")?;
-            }
-            diesel::delete(
-                meeting_deputies::table
-                    .filter(meeting_deputies::meeting_id.eq(&m.id))
-                    .filter(meeting_deputies::member_id.eq(&member_id)),
-            )
-            .execute(c)?;
-            if let Some(d) = &deputy_id {
-                diesel::insert_into(meeting_deputies::table)
-                    .values(&NamedDeputyRow {
-                        meeting_id: m.id.clone(),
-                        member_id: member_id.clone(),
-                        deputy_id: d.clone(),
-                        named_by: actor.user_id.clone(),
-                        named_at: stored(now),
-                    })
-                    .execute(c)?;
-            }
-            touch(c, &m.id, now)?;
-            audit::append(
+    audited(
+        conn,
+        st,
+        actor,
+        "deputy_named",
+        Some(meeting_id),
+        None,
+        |conn| {
+            let mut f = Fields::new(input, &["deputy_id"]);
+            let member_id = f
+                .opt_text_max("member_id", SHORT_MAX)
+                .unwrap_or_else(|| actor.user_id.clone());
+            let deputy_id = match input.get("deputy_id") {
+                None => {
+                    f.fail(
+                        "deputy_id",
+                        "name the deputy (a user id), or null to withdraw the deputy",
+                    );
+                    None
+                }
+                Some(Value::Null) => None,
+                Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+                Some(_) => {
+                    f.fail("deputy_id", "must be a user id, or null");
+                    None
+                }
+            };
+            f.finish().map_err(AppError::Invalid)?;
+            let now = st.now();
+            write_tx(conn, |c| {
+                let (m, body, _, _) = access::visible_meeting(c, actor, meeting_id)?;
+                lock_meeting(c, &m.id)?;
+                if m.held_on.is_some() {
+                    return Err(AppError::invalid(
+                        "deputy_id",
+                        "the meeting has been held: record deputies with its attendance",
+                    ));
+                }
+                let organiser = may_organise(actor.role, body);
+                if member_id != actor.user_id && !organiser {
+                    return Err(AppError::Forbidden(
+                        "you may name a deputy only for yourself".into(),
+                    ));
+                }
+                let members = super::bodies::rows(c, body)?;
+                if !members.iter().any(|r| r.user_id == member_id) {
+                    return Err(if member_id == actor.user_id && !organiser {
+                        AppError::Forbidden(format!(
+                            "only a core member of the {} names a deputy for its meetings",
+                            body.membership().label()
+                        ))
+                    } else {
+                        AppError::invalid(
+                            "member_id",
+                            format!(
+                                "that person is not a core member of the {}",
+                                body.membership().label()
+                            ),
+                        )
+                    });
+                }
+                let ids: Vec<&str> = [Some(member_id.as_str()), deputy_id.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                let found = people(c, &ids)?;
+                if let Some(d) = &deputy_id {
+                    check_deputy(&found, &members, &member_id, d, "deputy_id")?;
+                }
+                diesel::delete(
+                    meeting_deputies::table
+                        .filter(meeting_deputies::meeting_id.eq(&m.id))
+                        .filter(meeting_deputies::member_id.eq(&member_id)),
+                )
+                .execute(c)?;
+                if let Some(d) = &deputy_id {
+                    diesel::insert_into(meeting_deputies::table)
+                        .values(&NamedDeputyRow {
+                            meeting_id: m.id.clone(),
+                            member_id: member_id.clone(),
+                            deputy_id: d.clone(),
+                            named_by: actor.user_id.clone(),
+                            named_at: stored(now),
+                        })
+                        .execute(c)?;
+                }
+                touch(c, &m.id, now)?;
+                audit::append(
                 c,
                 now,
                 Entry::ok(Some(actor), "deputy_named")
                     .subject(m.id.clone())
                     .detail(serde_json::json!({ "meeting": m.id, "member": member_id, "deputy": deputy_id })),
             )?;
-            let named: Vec<NamedDeputyRow> = meeting_deputies::table
-                .filter(meeting_deputies::meeting_id.eq(&m.id))
-                .select(NamedDeputyRow::as_select())
-                .load(c)?;
-            let ids: Vec<&str> = named
-                .iter()
-                .flat_map(|n| [n.member_id.as_str(), n.deputy_id.as_str()])
-                .collect();
-            let found = people(c, &ids)?;
-            Ok(named
-                .iter()
-                .map(|n| DeputyView {
-                    for_member: person_of(&found, &n.member_id),
-                    by: person_of(&found, &n.deputy_id),
-                })
-                .collect())
-        })
-    })
+                let named: Vec<NamedDeputyRow> = meeting_deputies::table
+                    .filter(meeting_deputies::meeting_id.eq(&m.id))
+                    .select(NamedDeputyRow::as_select())
+                    .load(c)?;
+                let ids: Vec<&str> = named
+                    .iter()
+                    .flat_map(|n| [n.member_id.as_str(), n.deputy_id.as_str()])
+                    .collect();
+                let found = people(c, &ids)?;
+                Ok(named
+                    .iter()
+                    .map(|n| DeputyView {
+                        for_member: person_of(&found, &n.member_id),
+                        by: person_of(&found, &n.deputy_id),
+                    })
+                    .collect())
+            })
+        },
+    )
 }
 
 /// A deputy must be an active user from the member's agency who may sit, and not a core member
@@ -1028,13 +1092,22 @@ pub fn check_deputy(
     field: &str,
 ) -> Result<(), AppError> {
     let Some((deputy, deputy_agency)) = found.get(deputy_id) else {
-        return Err(AppError::invalid(field, format!("no user has the id {deputy_id}")));
+        return Err(AppError::invalid(
+            field,
+            format!("no user has the id {deputy_id}"),
+        ));
     };
     let member = found.get(member_id);
     let member_name = member.map_or("the member", |(u, _)| u.name.as_str());
-    let role = deputy.role.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+    let role = deputy
+        .role
+        .parse()
+        .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
     if deputy_id == member_id {
-        return Err(AppError::invalid(field, "a member cannot deputise for themselves"));
+        return Err(AppError::invalid(
+            field,
+            "a member cannot deputise for themselves",
+        ));
     }
     if !deputy.active || !may_sit(role) {
         return Err(AppError::invalid(
@@ -1088,13 +1161,19 @@ pub fn for_case(
         .select(cases::reference)
         .first(conn)
         .optional()?;
-    let reference_of: HashMap<String, String> =
-        reference.into_iter().map(|r| (case_id.to_string(), r)).collect();
+    let reference_of: HashMap<String, String> = reference
+        .into_iter()
+        .map(|r| (case_id.to_string(), r))
+        .collect();
     let views = decision_views(conn, rows, &reference_of)?;
     Ok(mine
         .into_iter()
         .map(|m| {
-            let here = views.iter().filter(|d| d.meeting_id == m.id).cloned().collect();
+            let here = views
+                .iter()
+                .filter(|d| d.meeting_id == m.id)
+                .cloned()
+                .collect();
             (m, here)
         })
         .collect())

@@ -29,83 +29,95 @@ pub fn write(
     meeting_id: &str,
     input: &Map<String, Value>,
 ) -> Result<MeetingView, AppError> {
-    audited(conn, st, actor, "minutes_written", Some(meeting_id), None, |conn| {
-        let mut f = Fields::new(input, &[]);
-        let case_id = f.opt_text_max("case_id", SHORT_MAX);
-        let text = f.opt_text_max("text", MINUTES_MAX);
-        let reason = f.opt_text("reason");
-        if text.is_none() && !f.has_errors() {
-            f.fail("text", "enter the key points or minutes");
-        }
-        f.finish().map_err(AppError::Invalid)?;
-        let text = text.expect("checked");
-        let now = st.now();
-        write_tx(conn, |c| {
-            let (m, body, _, standing) = access::visible_meeting(c, actor, meeting_id)?;
-            let organiser = crate::domain::governance::may_organise(actor.role, body);
-            let chair = standing.is_chair(body);
-            let signed_off = m.signed_off_at.is_some();
-            if !(organiser || (signed_off && chair)) {
-                return Err(AppError::Forbidden(access::organiser_message(body)));
+    audited(
+        conn,
+        st,
+        actor,
+        "minutes_written",
+        Some(meeting_id),
+        None,
+        |conn| {
+            let mut f = Fields::new(input, &[]);
+            let case_id = f.opt_text_max("case_id", SHORT_MAX);
+            let text = f.opt_text_max("text", MINUTES_MAX);
+            let reason = f.opt_text("reason");
+            if text.is_none() && !f.has_errors() {
+                f.fail("text", "enter the key points or minutes");
             }
-            lock_meeting(c, &m.id)?;
-            if m.held_on.is_none() {
-                return Err(AppError::invalid(
-                    "meeting",
-                    "record the meeting's attendance first: minutes are of a held meeting",
-                ));
-            }
-            if let Some(case) = &case_id {
-                if !access::agenda_ids(c, &m.id)?.contains(case) {
+            f.finish().map_err(AppError::Invalid)?;
+            let text = text.expect("checked");
+            let now = st.now();
+            write_tx(conn, |c| {
+                let (m, body, _, standing) = access::visible_meeting(c, actor, meeting_id)?;
+                let organiser = crate::domain::governance::may_organise(actor.role, body);
+                let chair = standing.is_chair(body);
+                let signed_off = m.signed_off_at.is_some();
+                if !(organiser || (signed_off && chair)) {
+                    return Err(AppError::Forbidden(access::organiser_message(body)));
+                }
+                lock_meeting(c, &m.id)?;
+                if m.held_on.is_none() {
                     return Err(AppError::invalid(
-                        "case_id",
-                        "that case is not on this meeting's agenda",
+                        "meeting",
+                        "record the meeting's attendance first: minutes are of a held meeting",
                     ));
                 }
-            }
-            let correction_reason = match (signed_off, &reason) {
-                (true, None) => {
-                    return Err(AppError::invalid(
-                        "reason",
-                        "the minutes were signed off: give the reason for this correction",
-                    ))
+                if let Some(case) = &case_id {
+                    if !access::agenda_ids(c, &m.id)?.contains(case) {
+                        return Err(AppError::invalid(
+                            "case_id",
+                            "that case is not on this meeting's agenda",
+                        ));
+                    }
                 }
-                (true, Some(r)) => Some(r.clone()),
-                (false, _) => None,
-            };
-            let revision = meeting_minutes::table
-                .filter(meeting_minutes::meeting_id.eq(&m.id))
-                .select(diesel::dsl::max(meeting_minutes::revision))
-                .first::<Option<i32>>(c)?
-                .unwrap_or(0)
-                + 1;
-            diesel::insert_into(meeting_minutes::table)
-                .values(&MinutesRow {
-                    id: new_id(),
-                    meeting_id: m.id.clone(),
-                    case_id: case_id.clone(),
-                    revision,
-                    text: text.clone(),
-                    correction_reason: correction_reason.clone(),
-                    written_by: actor.user_id.clone(),
-                    written_at: stored(now),
-                })
-                .execute(c)?;
-            meetings::touch(c, &m.id, now)?;
-            let action = if signed_off { "minutes_corrected" } else { "minutes_written" };
-            let mut entry = Entry::ok(Some(actor), action)
-                .subject(m.id.clone())
-                .detail(serde_json::json!({
-                    "meeting": m.id, "revision": revision, "chars": text.chars().count(),
-                    "reason": correction_reason,
-                }));
-            if let Some(case) = &case_id {
-                entry = entry.case(case);
-            }
-            audit::append(c, now, entry)?;
-            Ok(())
-        })
-    })?;
+                let correction_reason = match (signed_off, &reason) {
+                    (true, None) => {
+                        return Err(AppError::invalid(
+                            "reason",
+                            "the minutes were signed off: give the reason for this correction",
+                        ))
+                    }
+                    (true, Some(r)) => Some(r.clone()),
+                    (false, _) => None,
+                };
+                let revision = meeting_minutes::table
+                    .filter(meeting_minutes::meeting_id.eq(&m.id))
+                    .select(diesel::dsl::max(meeting_minutes::revision))
+                    .first::<Option<i32>>(c)?
+                    .unwrap_or(0)
+                    + 1;
+                diesel::insert_into(meeting_minutes::table)
+                    .values(&MinutesRow {
+                        id: new_id(),
+                        meeting_id: m.id.clone(),
+                        case_id: case_id.clone(),
+                        revision,
+                        text: text.clone(),
+                        correction_reason: correction_reason.clone(),
+                        written_by: actor.user_id.clone(),
+                        written_at: stored(now),
+                    })
+                    .execute(c)?;
+                meetings::touch(c, &m.id, now)?;
+                let action = if signed_off {
+                    "minutes_corrected"
+                } else {
+                    "minutes_written"
+                };
+                let mut entry = Entry::ok(Some(actor), action).subject(m.id.clone()).detail(
+                    serde_json::json!({
+                        "meeting": m.id, "revision": revision, "chars": text.chars().count(),
+                        "reason": correction_reason,
+                    }),
+                );
+                if let Some(case) = &case_id {
+                    entry = entry.case(case);
+                }
+                audit::append(c, now, entry)?;
+                Ok(())
+            })
+        },
+    )?;
     let (m, _, sight, standing) = access::visible_meeting(conn, actor, meeting_id)?;
     meetings::build(conn, st, actor, &m, &sight, &standing)
 }
@@ -117,42 +129,50 @@ pub fn sign_off(
     actor: &Actor,
     meeting_id: &str,
 ) -> Result<MeetingView, AppError> {
-    audited(conn, st, actor, "minutes_signed_off", Some(meeting_id), None, |conn| {
-        let now = st.now();
-        write_tx(conn, |c| {
-            let (m, body, _, standing) = access::visible_meeting(c, actor, meeting_id)?;
-            if !standing.is_chair(body) {
-                return Err(AppError::Forbidden(format!(
-                    "the record of a {} meeting is signed off by {}",
-                    body.short_label(),
-                    body.chair_title()
-                )));
-            }
-            lock_meeting(c, &m.id)?;
-            if m.held_on.is_none() {
-                return Err(AppError::invalid(
-                    "meeting",
-                    "the meeting has not been held: record its attendance first",
-                ));
-            }
-            meetings::check_open(&m)?;
-            diesel::update(schema::meetings::table.find(&m.id))
-                .set((
-                    schema::meetings::signed_off_at.eq(Some(stored(now))),
-                    schema::meetings::signed_off_by.eq(Some(&actor.user_id)),
-                    schema::meetings::updated_at.eq(stored(now)),
-                ))
-                .execute(c)?;
-            audit::append(
-                c,
-                now,
-                Entry::ok(Some(actor), "minutes_signed_off")
-                    .subject(m.id.clone())
-                    .detail(serde_json::json!({ "meeting": m.id })),
-            )?;
-            Ok(())
-        })
-    })?;
+    audited(
+        conn,
+        st,
+        actor,
+        "minutes_signed_off",
+        Some(meeting_id),
+        None,
+        |conn| {
+            let now = st.now();
+            write_tx(conn, |c| {
+                let (m, body, _, standing) = access::visible_meeting(c, actor, meeting_id)?;
+                if !standing.is_chair(body) {
+                    return Err(AppError::Forbidden(format!(
+                        "the record of a {} meeting is signed off by {}",
+                        body.short_label(),
+                        body.chair_title()
+                    )));
+                }
+                lock_meeting(c, &m.id)?;
+                if m.held_on.is_none() {
+                    return Err(AppError::invalid(
+                        "meeting",
+                        "the meeting has not been held: record its attendance first",
+                    ));
+                }
+                meetings::check_open(&m)?;
+                diesel::update(schema::meetings::table.find(&m.id))
+                    .set((
+                        schema::meetings::signed_off_at.eq(Some(stored(now))),
+                        schema::meetings::signed_off_by.eq(Some(&actor.user_id)),
+                        schema::meetings::updated_at.eq(stored(now)),
+                    ))
+                    .execute(c)?;
+                audit::append(
+                    c,
+                    now,
+                    Entry::ok(Some(actor), "minutes_signed_off")
+                        .subject(m.id.clone())
+                        .detail(serde_json::json!({ "meeting": m.id })),
+                )?;
+                Ok(())
+            })
+        },
+    )?;
     let (m, _, sight, standing) = access::visible_meeting(conn, actor, meeting_id)?;
     meetings::build(conn, st, actor, &m, &sight, &standing)
 }

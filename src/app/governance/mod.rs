@@ -100,7 +100,15 @@ pub fn audited<T>(
         Ok(v) => Ok(v),
         Err(AppError::Internal(e)) => Err(AppError::Internal(e)),
         Err(AppError::NotFound) => {
-            refuse(conn, st, actor, action, None, None, "meeting or case not found or not visible")?;
+            refuse(
+                conn,
+                st,
+                actor,
+                action,
+                None,
+                None,
+                "meeting or case not found or not visible",
+            )?;
             Err(AppError::NotFound)
         }
         Err(e) => {

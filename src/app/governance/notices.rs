@@ -263,7 +263,8 @@ pub fn feed_meetings(
         if !bodies.iter().any(|b| b == body.membership().as_str()) && !attended.contains(&m.id) {
             continue;
         }
-        let when = Scheduled::from_stored(m.held_on.unwrap_or(m.scheduled_on), m.start_time.as_deref());
+        let when =
+            Scheduled::from_stored(m.held_on.unwrap_or(m.scheduled_on), m.start_time.as_deref());
         out.push(FeedMeeting {
             summary: format!("{} meeting", body.label()),
             on: when.on,

@@ -49,7 +49,10 @@ pub fn commit(
         Err(e)
     };
     if title.is_empty() || title.chars().count() > 200 {
-        return refused(AppError::invalid("title", "give the paper a title (at most 200 characters)"));
+        return refused(AppError::invalid(
+            "title",
+            "give the paper a title (at most 200 characters)",
+        ));
     }
     if received.size == 0 {
         return refused(AppError::invalid("file", "the file is empty"));
@@ -63,27 +66,36 @@ pub fn commit(
     store.keep(&received).map_err(AppError::internal)?;
     let id = new_id();
     let now = st.now();
-    let result = audited(conn, st, actor, "paper_uploaded", Some(meeting_id), None, |conn| {
-        write_tx(conn, |c| {
-            let (m, _, _) = access::organised_meeting(c, actor, meeting_id)?;
-            lock_meeting(c, &m.id)?;
-            check_open(&m)?;
-            let row = PaperRow {
-                id: id.clone(),
-                meeting_id: m.id.clone(),
-                title: title.clone(),
-                sha256: received.sha256.clone(),
-                size_bytes: received.size as i64,
-                content_type: file_type.as_str().into(),
-                file_name: sanitise_file_name(file_name, file_type.extension()),
-                uploaded_by: actor.user_id.clone(),
-                uploaded_at: stored(now),
-                deleted_at: None,
-                deleted_by: None,
-                delete_reason: None,
-            };
-            diesel::insert_into(meeting_papers::table).values(&row).execute(c)?;
-            audit::append(
+    let result = audited(
+        conn,
+        st,
+        actor,
+        "paper_uploaded",
+        Some(meeting_id),
+        None,
+        |conn| {
+            write_tx(conn, |c| {
+                let (m, _, _) = access::organised_meeting(c, actor, meeting_id)?;
+                lock_meeting(c, &m.id)?;
+                check_open(&m)?;
+                let row = PaperRow {
+                    id: id.clone(),
+                    meeting_id: m.id.clone(),
+                    title: title.clone(),
+                    sha256: received.sha256.clone(),
+                    size_bytes: received.size as i64,
+                    content_type: file_type.as_str().into(),
+                    file_name: sanitise_file_name(file_name, file_type.extension()),
+                    uploaded_by: actor.user_id.clone(),
+                    uploaded_at: stored(now),
+                    deleted_at: None,
+                    deleted_by: None,
+                    delete_reason: None,
+                };
+                diesel::insert_into(meeting_papers::table)
+                    .values(&row)
+                    .execute(c)?;
+                audit::append(
                 c,
                 now,
                 Entry::ok(Some(actor), "paper_uploaded")
@@ -93,9 +105,10 @@ pub fn commit(
                         "size_bytes": row.size_bytes, "content_type": row.content_type,
                     })),
             )?;
-            Ok(row)
-        })
-    });
+                Ok(row)
+            })
+        },
+    );
     match result {
         Ok(row) => {
             let found = people(conn, &[row.uploaded_by.as_str()])?;
@@ -136,20 +149,28 @@ pub fn open(
     meeting_id: &str,
     paper_id: &str,
 ) -> Result<(PaperRow, PathBuf), AppError> {
-    let paper = audited(conn, st, actor, "paper_downloaded", Some(meeting_id), None, |c| {
-        let (m, _, sight, _) = access::visible_meeting(c, actor, meeting_id)?;
-        if !sight.is_whole() {
-            return Err(AppError::NotFound);
-        }
-        meeting_papers::table
-            .find(paper_id)
-            .filter(meeting_papers::meeting_id.eq(&m.id))
-            .filter(meeting_papers::deleted_at.is_null())
-            .select(PaperRow::as_select())
-            .first(c)
-            .optional()?
-            .ok_or(AppError::NotFound)
-    })?;
+    let paper = audited(
+        conn,
+        st,
+        actor,
+        "paper_downloaded",
+        Some(meeting_id),
+        None,
+        |c| {
+            let (m, _, sight, _) = access::visible_meeting(c, actor, meeting_id)?;
+            if !sight.is_whole() {
+                return Err(AppError::NotFound);
+            }
+            meeting_papers::table
+                .find(paper_id)
+                .filter(meeting_papers::meeting_id.eq(&m.id))
+                .filter(meeting_papers::deleted_at.is_null())
+                .select(PaperRow::as_select())
+                .first(c)
+                .optional()?
+                .ok_or(AppError::NotFound)
+        },
+    )?;
     write_tx(conn, |c| {
         audit::append(
             c,
@@ -173,38 +194,49 @@ pub fn delete(
     reason: &str,
 ) -> Result<(), AppError> {
     let reason = reason.trim().to_string();
-    audited(conn, st, actor, "paper_deleted", Some(meeting_id), None, |conn| {
-        let now = st.now();
-        write_tx(conn, |c| {
-            let (m, _, _) = access::organised_meeting(c, actor, meeting_id)?;
-            lock_meeting(c, &m.id)?;
-            check_open(&m)?;
-            if reason.is_empty() || reason.chars().count() > 2000 {
-                return Err(AppError::invalid("reason", "give the reason for removing this paper"));
-            }
-            let n = diesel::update(
-                meeting_papers::table
-                    .find(paper_id)
-                    .filter(meeting_papers::meeting_id.eq(&m.id))
-                    .filter(meeting_papers::deleted_at.is_null()),
-            )
-            .set((
-                meeting_papers::deleted_at.eq(Some(stored(now))),
-                meeting_papers::deleted_by.eq(Some(&actor.user_id)),
-                meeting_papers::delete_reason.eq(Some(&reason)),
-            ))
-            .execute(c)?;
-            if n == 0 {
-                return Err(AppError::NotFound);
-            }
-            audit::append(
+    audited(
+        conn,
+        st,
+        actor,
+        "paper_deleted",
+        Some(meeting_id),
+        None,
+        |conn| {
+            let now = st.now();
+            write_tx(conn, |c| {
+                let (m, _, _) = access::organised_meeting(c, actor, meeting_id)?;
+                lock_meeting(c, &m.id)?;
+                check_open(&m)?;
+                if reason.is_empty() || reason.chars().count() > 2000 {
+                    return Err(AppError::invalid(
+                        "reason",
+                        "give the reason for removing this paper",
+                    ));
+                }
+                let n = diesel::update(
+                    meeting_papers::table
+                        .find(paper_id)
+                        .filter(meeting_papers::meeting_id.eq(&m.id))
+                        .filter(meeting_papers::deleted_at.is_null()),
+                )
+                .set((
+                    meeting_papers::deleted_at.eq(Some(stored(now))),
+                    meeting_papers::deleted_by.eq(Some(&actor.user_id)),
+                    meeting_papers::delete_reason.eq(Some(&reason)),
+                ))
+                .execute(c)?;
+                if n == 0 {
+                    return Err(AppError::NotFound);
+                }
+                audit::append(
                 c,
                 now,
                 Entry::ok(Some(actor), "paper_deleted")
                     .subject(m.id.clone())
                     .detail(serde_json::json!({ "meeting": m.id, "paper": paper_id, "reason": reason })),
             )?;
-            Ok(())
-        })
-    })
+                Ok(())
+            })
+        },
+    )
 }

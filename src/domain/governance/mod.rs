@@ -192,9 +192,8 @@ impl Scheduled {
     /// accepted): the time is UK local time.
     pub fn parse(s: &str) -> Result<Scheduled, String> {
         let s = s.trim();
-        let bad = || {
-            format!("{s:?} is not a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM)")
-        };
+        let bad =
+            || format!("{s:?} is not a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM)");
         let (day, time) = match s.split_once(['T', ' ']) {
             Some((d, t)) => (d, Some(t)),
             None => (s, None),
@@ -249,7 +248,10 @@ mod tests {
         ] {
             assert_eq!(k.body(), Body::Subgroup, "{k}");
         }
-        assert_eq!(DecisionKind::made_by(Body::Board), vec![DecisionKind::Ratify]);
+        assert_eq!(
+            DecisionKind::made_by(Body::Board),
+            vec![DecisionKind::Ratify]
+        );
         assert_eq!(Body::GoldGroup.membership(), Body::Subgroup);
         assert!(!Body::GoldGroup.has_standing_members());
     }
@@ -300,10 +302,7 @@ mod tests {
         let t = Scheduled::parse("2026-12-10T09:30").unwrap();
         assert_eq!(t.to_api(), "2026-12-10T09:30");
         assert_eq!(Scheduled::parse("2026-12-10 09:30:00").unwrap(), t);
-        assert_eq!(
-            Scheduled::from_stored(t.on, t.time_text().as_deref()),
-            t
-        );
+        assert_eq!(Scheduled::from_stored(t.on, t.time_text().as_deref()), t);
         let err = Scheduled::parse("10/12/2026").unwrap_err();
         assert!(err.contains("YYYY-MM-DD"), "{err}");
         assert!(Scheduled::parse("2026-12-10T25:00").is_err());

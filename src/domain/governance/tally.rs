@@ -39,7 +39,10 @@ impl Electorate {
         Electorate {
             present: seats.iter().map(|s| s.agency_id.clone()).collect(),
             eligible: free.clone().map(|s| s.agency_id.clone()).collect(),
-            chairs: free.filter(|s| s.chair).map(|s| s.user_id.clone()).collect(),
+            chairs: free
+                .filter(|s| s.chair)
+                .map(|s| s.user_id.clone())
+                .collect(),
         }
     }
 }
@@ -156,7 +159,9 @@ pub fn count(
         (true, None) => {
             return Err(vec![FieldError::new(
                 "casting_vote",
-                format!("the vote is split ({counted}): give the chair's casting vote (for or against)"),
+                format!(
+                    "the vote is split ({counted}): give the chair's casting vote (for or against)"
+                ),
             )]);
         }
         (true, Some(_)) if electorate.chairs.is_empty() => {
@@ -286,7 +291,9 @@ mod tests {
             upper,
         )
         .unwrap_err();
-        assert!(errs[0].message.starts_with("PROBATION cannot vote: no core member"));
+        assert!(errs[0]
+            .message
+            .starts_with("PROBATION cannot vote: no core member"));
     }
 
     #[test]
@@ -294,7 +301,11 @@ mod tests {
         // The ICB's doctor has a conflict: the nurse still votes for the ICB.
         let e = Electorate::of(&seats(), &conflicted(&["doctor"]));
         assert!(e.eligible.contains("icb"));
-        assert_eq!(e.chairs, vec!["dci".to_string()], "the conflicted co-chair cannot cast");
+        assert_eq!(
+            e.chairs,
+            vec!["dci".to_string()],
+            "the conflicted co-chair cannot cast"
+        );
         // The NSPCC's only member has a conflict: the NSPCC cannot vote.
         let e = Electorate::of(&seats(), &conflicted(&["psw"]));
         assert!(!e.eligible.contains("nspcc") && e.present.contains("nspcc"));
@@ -327,7 +338,11 @@ mod tests {
         let e = Electorate::of(&seats(), &none());
         let errs = count(
             Method::Vote,
-            &[cast("icb", Vote::For), cast("police", Vote::For), cast("trust", Vote::Against)],
+            &[
+                cast("icb", Vote::For),
+                cast("police", Vote::For),
+                cast("trust", Vote::Against),
+            ],
             Some(CastingVote::For),
             &e,
             upper,
@@ -344,7 +359,10 @@ mod tests {
             upper,
         )
         .unwrap_err();
-        assert!(errs[0].message.contains("no chair without a conflict"), "{errs:?}");
+        assert!(
+            errs[0].message.contains("no chair without a conflict"),
+            "{errs:?}"
+        );
     }
 
     #[test]

@@ -8,9 +8,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
 use super::documents::{attachment, read_parts, Upload};
-use crate::app::governance::{
-    attendance, bodies, decisions, meetings, minutes, papers,
-};
+use crate::app::governance::{attendance, bodies, decisions, meetings, minutes, papers};
 use crate::app::{agencies, users};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -283,7 +281,14 @@ pub async fn paper_response(
     let (row, path) = state
         .db(move |c, st| papers::open(c, st, &actor, &meeting_id, &paper_id))
         .await?;
-    attachment(&path, row.size_bytes as u64, &row.content_type, &row.file_name, &row.sha256).await
+    attachment(
+        &path,
+        row.size_bytes as u64,
+        &row.content_type,
+        &row.file_name,
+        &row.sha256,
+    )
+    .await
 }
 
 pub async fn delete_paper(
@@ -309,7 +314,13 @@ pub async fn case_meetings(
     let id = path.into_inner();
     let list = state
         .db(move |c, st| {
-            let (case, _) = crate::app::cases::visible_or_refuse(c, st, &user.actor, &id, "case_meetings_viewed")?;
+            let (case, _) = crate::app::cases::visible_or_refuse(
+                c,
+                st,
+                &user.actor,
+                &id,
+                "case_meetings_viewed",
+            )?;
             meetings::for_case(c, st, &user.actor, &case.id)
         })
         .await?;

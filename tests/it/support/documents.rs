@@ -77,12 +77,14 @@ pub async fn appointed_case(app: &TestApp, pm: &User, chair: &User, reviewer: &U
         json!({"type": "panel_response", "occurred_on": "2026-01-26", "outcome": "agrees"}),
     )
     .await;
-    app.ok_event(
-        chair,
-        &id,
-        json!({"type": "lcspr_decided", "occurred_on": "2026-01-27"}),
-    )
-    .await;
+    let decided = app
+        .cite(
+            pm,
+            &id,
+            json!({"type": "lcspr_decided", "occurred_on": "2026-01-27"}),
+        )
+        .await;
+    app.ok_event(chair, &id, decided).await;
     app.ok_event(pm, &id, json!({"type": "reviewer_appointed", "occurred_on": "2026-01-28", "reviewer_id": reviewer.id, "conflict_declaration": "none"})).await;
     id
 }
