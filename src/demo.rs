@@ -1,6 +1,9 @@
 //! `lcspr-tracker demo`: a realistic partnership with a user for every role and cases at every
 //! stage (one with a missed deadline, one over Christmas), recorded through the same use cases
-//! as the service, dated relative to today so the dashboard has work due.
+//! as the service, dated relative to today so the dashboard has work due. The decisions the
+//! cases record were made at meetings of the Sub-Group and the Board (`meetings.rs`).
+
+mod meetings;
 
 use std::sync::Arc;
 
@@ -21,7 +24,7 @@ use crate::state::AppState;
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
 
 /// The demo users: (email, name, role, agency).
-pub const DEMO_USERS: [(&str, &str, Role, &str); 9] = [
+pub const DEMO_USERS: [(&str, &str, Role, &str); 17] = [
     (
         "admin@demo.example",
         "Alex Admin",
@@ -76,6 +79,55 @@ pub const DEMO_USERS: [(&str, &str, Role, &str); 9] = [
         Role::BoardMember,
         "Independent Scrutineer",
     ),
+    // The rest of the Sub-Group (the ICB has two members: one vote) and of the Board.
+    (
+        "nurse@demo.example",
+        "Sarah Okafor",
+        Role::SubgroupMember,
+        "NHS Birmingham and Solihull ICB",
+    ),
+    (
+        "trust@demo.example",
+        "Ben Adeyemi",
+        Role::SubgroupMember,
+        "Birmingham Children's Trust",
+    ),
+    (
+        "nspcc@demo.example",
+        "Grace Lewis",
+        Role::SubgroupMember,
+        "NSPCC",
+    ),
+    (
+        "bchc@demo.example",
+        "Imran Hussain",
+        Role::SubgroupMember,
+        "Birmingham Community Healthcare NHS Trust",
+    ),
+    (
+        "deputy@demo.example",
+        "Kate Morgan",
+        Role::SubgroupMember,
+        "Birmingham Community Healthcare NHS Trust",
+    ),
+    (
+        "board.police@demo.example",
+        "Ch Supt Dawn Reid",
+        Role::BoardMember,
+        "West Midlands Police",
+    ),
+    (
+        "board.trust@demo.example",
+        "Andy Cole",
+        Role::BoardMember,
+        "Birmingham Children's Trust",
+    ),
+    (
+        "board.council@demo.example",
+        "Helen Marsh",
+        Role::BoardMember,
+        "Birmingham City Council",
+    ),
 ];
 
 struct Demo<'a> {
@@ -84,6 +136,8 @@ struct Demo<'a> {
     clock: FixedClock,
     today: NaiveDate,
     actors: Vec<Actor>,
+    /// The meeting held by each body on each day (the decisions of one day share it).
+    meetings: std::collections::HashMap<(crate::domain::governance::Body, NaiveDate), String>,
 }
 
 impl Demo<'_> {
@@ -142,6 +196,10 @@ impl Demo<'_> {
         self.clock.set_day(on);
         let mut body: Map<String, Value> = event.as_object().cloned().unwrap_or_default();
         body.insert("occurred_on".into(), json!(on.to_string()));
+        // A decision the event records was made at a meeting that day.
+        if let Some(id) = self.decision_for(case_id, &body, on)? {
+            body.insert("decision_id".into(), json!(id));
+        }
         cases::record_event(self.conn, &self.st, by, case_id, &body).map(|_| ())
     }
 
@@ -216,7 +274,9 @@ pub fn load(st: &AppState, conn: &mut DbConnection) -> Result<bool, AppError> {
         clock,
         today,
         actors,
+        meetings: Default::default(),
     };
+    d.set_up_bodies()?;
     let reviewer = d.actor(Role::LeadReviewer, 0).user_id;
     let reviewer2 = d.actor(Role::LeadReviewer, 1).user_id;
     let appoint = |id: &str| json!({"type": "reviewer_appointed", "reviewer_id": id, "conflict_declaration": "No conflict of interest with any agency involved."});
@@ -395,8 +455,10 @@ pub fn load(st: &AppState, conn: &mut DbConnection) -> Result<bool, AppError> {
         Role::ProgrammeManager,
         json!({"type": "panel_response", "outcome": "agrees"}),
     ));
-    steps.push((19, Role::CoChair, json!({"type": "lcspr_decided"})));
     d.path(&c, &steps)?;
+    // Commissioned by a vote, with a declared conflict and the chair's casting vote.
+    d.commissioning_vote(&c, d.ago(19))?;
+    d.path(&c, &[(19, Role::CoChair, json!({"type": "lcspr_decided"}))])?;
     // 7. In review, with a progress check due.
     let g = d.open(
         "Child G",
@@ -465,6 +527,9 @@ pub fn load(st: &AppState, conn: &mut DbConnection) -> Result<bool, AppError> {
         json!({"type": "final_report_submitted"}),
     ));
     d.path(&c, &steps)?;
+    // The Sub-Group could not quality-assure it: not quorate.
+    d.inquorate_meeting(&c, d.ago(3))?;
+    let awaiting_qa = c;
     // 9. Ratification.
     let c = d.open(
         "Child J",
@@ -498,6 +563,7 @@ pub fn load(st: &AppState, conn: &mut DbConnection) -> Result<bool, AppError> {
     ));
     steps.push((4, Role::CoChair, json!({"type": "qa_approved"})));
     d.path(&c, &steps)?;
+    let awaiting_ratification = c;
     // 10. Publication planning: copies due soon, one sent.
     let c = d.open(
         "Child L",
@@ -532,6 +598,8 @@ pub fn load(st: &AppState, conn: &mut DbConnection) -> Result<bool, AppError> {
     steps.push((15, Role::CoChair, json!({"type": "qa_approved"})));
     steps.push((10, Role::BoardMember, json!({"type": "ratified"})));
     d.path(&c, &steps)?;
+    d.sign_off_board(d.ago(10))?;
+    // Planned at a Gold Group (publication and media planning) meeting.
     let plan_on = d.ago(2);
     let publication = crate::domain::calendar::Calendar::shipped()
         .add_working_days(d.st.division, d.today, 12)
@@ -644,5 +712,6 @@ pub fn load(st: &AppState, conn: &mut DbConnection) -> Result<bool, AppError> {
         "Injury later found to be accidental.",
     )?;
     d.path(&withdrawn, &[(18, Role::CoChair, json!({"type": "withdrawn", "reason": "Medical evidence shows the injury was accidental; criteria not met."}))])?;
+    d.meetings_to_come(&awaiting_qa, &awaiting_ratification)?;
     Ok(true)
 }
