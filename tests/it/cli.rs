@@ -242,6 +242,29 @@ async fn user_add_reads_the_password_from_stdin_and_audit_verify_reports() {
         .post_json("/api/v1/auth/token", None, serde_json::json!({"email": "new.person@example.org", "password": "a long enough password"}))
         .await;
     assert_eq!(status, 200, "{body}");
+    // The agency named for the first time was created; named again (in any case), it is reused.
+    let token = body["token"].as_str().unwrap().to_string();
+    let (code, _, err) = bin(
+        &app,
+        &[
+            "user",
+            "add",
+            "--email",
+            "second@example.org",
+            "--name",
+            "Second",
+            "--role",
+            "subgroup_member",
+            "--agency",
+            " police ",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (_, agencies) = app.get_json("/api/v1/agencies", Some(&token)).await;
+    assert_eq!(agencies.as_array().unwrap().len(), 1, "{agencies}");
+    assert_eq!(agencies[0]["name"], "Police");
+    assert_eq!(agencies[0]["users"], 2);
     let (code, _, err) = bin(
         &app,
         &[

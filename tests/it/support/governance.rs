@@ -16,6 +16,19 @@ use super::TestApp;
 pub const AGENCIES: [&str; 4] = ["Agency A", "Agency B", "Agency C", "Agency D"];
 
 impl TestApp {
+    pub async fn put_json(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        let mut req = self.client.put(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let mut resp = req.send_json(&body).await.expect("request");
+        let bytes = resp.body().limit(50_000_000).await.expect("body");
+        (
+            resp.status().as_u16(),
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
     /// Adds a user in `agency` (created when new) and signs them in.
     pub async fn user_in(&self, role: Role, name: &str, agency: &str) -> User {
         let user = self.user(role, name).await;
