@@ -21,5 +21,6 @@ mod reminders;
 mod ui_account;
 mod ui_documents;
 mod ui_foundation;
+mod ui_meetings;
 mod ui_pages;
 mod ui_snapshots;

@@ -203,6 +203,8 @@ pub struct Permissions {
     pub organise: bool,
     pub sign_off: bool,
     pub name_deputy: bool,
+    /// Write the minutes (organisers), or correct them after the sign-off (organisers, chairs).
+    pub write_minutes: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -561,6 +563,8 @@ pub fn build(
             organise,
             sign_off: standing.is_chair(body) && m.held_on.is_some() && m.signed_off_at.is_none(),
             name_deputy: m.held_on.is_none() && (organise || member),
+            write_minutes: m.held_on.is_some()
+                && (organise || (m.signed_off_at.is_some() && standing.is_chair(body))),
         },
     })
 }

@@ -19,6 +19,8 @@ pub enum Source {
     PendingRules,
     /// The case's final and summary report versions (`document_id:number`).
     ReportVersions,
+    /// The carried meeting decisions about the case that the event may cite.
+    Decisions,
 }
 
 /// One field of an event form, as the template renders it.
@@ -104,6 +106,18 @@ fn select(name: &'static str, label: &str, source: Source) -> Field {
     }
 }
 
+/// The meeting decision an event records (`decision_id`): required by the use case when
+/// `governance.require_meeting_decision` is on, so optional here.
+fn decision(label: &str, empty: &'static str, when_empty: &str) -> Field {
+    Field {
+        source: Some(Source::Decisions),
+        empty,
+        when_empty: when_empty.into(),
+        hint: "Carried at a meeting with this case on its agenda; the event is dated the day of that meeting".into(),
+        ..field("select", "decision_id", label, false)
+    }
+}
+
 fn capitalised(s: &str) -> String {
     super::sentence(s)
 }
@@ -172,7 +186,15 @@ pub fn fields(kind: EventType) -> Vec<Field> {
             ),
             note(),
         ],
-        E::LcsprDecided => vec![when("Date of the decision"), note()],
+        E::LcsprDecided => vec![
+            when("Date of the decision"),
+            decision(
+                "The Sub-Group's decision to commission",
+                "Choose the decision",
+                "No carried decision of the Sub-Group to commission a review of this case is recorded. Record it at a quorate meeting with the case on its agenda first.",
+            ),
+            note(),
+        ],
         E::ReviewerAppointed => vec![
             when("Date of the appointment"),
             select("reviewer_id", "Lead reviewer", Source::LeadReviewers),
@@ -198,8 +220,24 @@ pub fn fields(kind: EventType) -> Vec<Field> {
             ),
         ],
         E::FinalReportSubmitted => vec![when("Date the final report was submitted"), note()],
-        E::QaApproved => vec![when("Date the Sub-Group approved the report"), note()],
-        E::Ratified => vec![when("Date the Executive Board agreed the report"), note()],
+        E::QaApproved => vec![
+            when("Date the Sub-Group approved the report"),
+            decision(
+                "The Sub-Group's quality assurance decision",
+                "Choose the decision",
+                "No carried quality assurance decision of the Sub-Group is recorded for this case. Record it at a quorate meeting with the case on its agenda first.",
+            ),
+            note(),
+        ],
+        E::Ratified => vec![
+            when("Date the Executive Board agreed the report"),
+            decision(
+                "The Executive Board's decision to ratify",
+                "Choose the decision",
+                "No carried ratification by the Executive Board is recorded for this case. Record it at a quorate Board meeting with the case on its agenda first.",
+            ),
+            note(),
+        ],
         E::PublicationPlanned => vec![
             when("Date of the publication planning meeting"),
             date("publication_on", "Planned publication date"),
@@ -218,6 +256,11 @@ pub fn fields(kind: EventType) -> Vec<Field> {
                     false,
                 ),
                 "Needed for a summary only or for not publishing: it goes to the Panel and the Secretary of State",
+            ),
+            decision(
+                "The Gold Group's decision (optional)",
+                "None",
+                "No Gold Group decision on publication is recorded for this case (citing one is optional).",
             ),
         ],
         E::PublicationDelayed => vec![
@@ -395,6 +438,7 @@ fn choice_phrase(question: &str) -> String {
         "which action was completed" => "the action that was completed".into(),
         "which deadline is waived" => "the deadline that is waived".into(),
         "lead reviewer" => "the lead reviewer".into(),
+        q if q.starts_with("the ") && q.contains("decision") => q.into(),
         _ => question.into(),
     }
 }

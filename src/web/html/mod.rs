@@ -4,6 +4,7 @@
 
 mod account;
 mod admin_calendar;
+mod admin_governance;
 mod admin_outbox;
 mod admin_users;
 mod audit;
@@ -14,6 +15,8 @@ mod documents;
 mod event_forms;
 mod events;
 mod form;
+mod meeting_forms;
+mod meetings;
 mod publication;
 mod your_account;
 
@@ -49,7 +52,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(publication::routes)
         .configure(admin_users::routes)
         .configure(admin_calendar::routes)
-        .configure(admin_outbox::routes);
+        .configure(admin_outbox::routes)
+        .configure(admin_governance::routes)
+        .configure(meetings::routes)
+        .configure(meeting_forms::routes);
 }
 
 /// What a page handler answers.
@@ -158,6 +164,7 @@ pub fn layout_user(actor: &Actor) -> LayoutUser {
     LayoutUser {
         name: actor.name.clone(),
         is_admin: actor.role.may_manage_users(),
+        meetings: actor.role != crate::domain::roles::Role::Admin,
     }
 }
 
