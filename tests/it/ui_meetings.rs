@@ -11,6 +11,7 @@ use lcspr_tracker::domain::roles::Role;
 
 use crate::support::api::User;
 use crate::support::browser::Browser;
+use crate::support::documents::{executable, pdf};
 use crate::support::TestApp;
 
 /// The id at the end of a `/meetings/<id>?…` redirect.
@@ -395,6 +396,49 @@ async fn a_meeting_through_the_pages_from_the_agenda_to_the_signed_off_minutes()
     );
     assert!(main.contains(&reference));
 
+    // A paper, through the page; a program is refused on the file field and leaves nothing.
+    let page = b.get(&format!("/meetings/{id}")).await;
+    let csrf = page.hidden("csrf_token");
+    let paper_path = format!("/meetings/{id}/papers");
+    let r = b
+        .post_multipart(
+            &paper_path,
+            &[("csrf_token", &csrf), ("title", "Program")],
+            Some(("x.exe", &executable())),
+        )
+        .await;
+    assert_eq!(r.status, 415, "{}", r.main());
+    assert!(r.main().contains("id=\"file-error\""), "{}", r.main());
+    let r = b
+        .post_multipart(
+            &paper_path,
+            &[("title", "No token")],
+            Some(("a.pdf", &pdf(3))),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = b
+        .post_multipart(
+            &paper_path,
+            &[("csrf_token", &csrf), ("title", "Rapid review summary")],
+            Some(("summary.pdf", &pdf(3))),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location()),
+        (303, format!("/meetings/{id}?paper=1#papers").as_str()),
+        "{}",
+        r.main()
+    );
+    assert_eq!(app.stored_files(), (1, 0));
+    let page = b.get(&format!("/meetings/{id}?paper=1")).await;
+    assert!(page.main().contains("Paper added") && page.main().contains("Rapid review summary"));
+    let at = page.body.find(&format!("/meetings/{id}/papers/")).unwrap();
+    let href = page.body[at..at + page.body[at..].find('"').unwrap()].to_string();
+    let m = signed_in(&app, &trust).await;
+    let (status, _, bytes) = m.get_bytes(&href).await;
+    assert_eq!((status, bytes), (200, pdf(3)));
+
     // Minutes, signed off by a co-chair, then corrected with a reason.
     let form = b
         .get(&format!("/meetings/{id}/minutes?case={case_id}"))
@@ -472,7 +516,6 @@ async fn a_meeting_through_the_pages_from_the_agenda_to_the_signed_off_minutes()
         list.main()
     );
     // A member reads the meeting but has no forms; an administrator does not see it.
-    let m = signed_in(&app, &trust).await;
     assert_eq!(m.get(&format!("/meetings/{id}")).await.status, 200);
     assert_eq!(
         m.get(&format!("/meetings/{id}/attendance")).await.status,

@@ -37,6 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/meetings/{id}/deputy", web::post().to(name_deputy))
         .route("/meetings/{id}/sign-off", web::post().to(sign_off))
+        .route("/meetings/{id}/papers", web::post().to(upload_paper))
         .route("/meetings/{id}/papers/{paper}", web::get().to(paper));
 }
 
@@ -389,6 +390,7 @@ async fn render_show(
         ("minutes", "Minutes saved"),
         ("deputy", "Deputy named"),
         ("signed", "The record has been signed off"),
+        ("paper", "Paper added"),
     ]
     .into_iter()
     .find(|(k, _)| q.contains_key(*k))
@@ -606,6 +608,123 @@ async fn sign_off(
         minutes::sign_off(c, st, actor, &m).map(|_| ())
     })
     .await
+}
+
+/// Attaches a paper (multipart: its CSRF token in the body, the origin checked before the body
+/// is read); a refused file is shown on the form and leaves nothing on disk.
+async fn upload_paper(
+    req: HttpRequest,
+    page: Page,
+    path: web::Path<String>,
+    payload: actix_multipart::Multipart,
+) -> PageResult {
+    use crate::app::governance::papers;
+    use crate::web::api::documents::{read_parts, Upload};
+    let id = path.into_inner();
+    crate::web::session::check_origin(&req, &page.state.settings).map_err(|e| page.fail(e))?;
+    let m = id.clone();
+    page.db(move |c, _, actor| papers::check_upload(c, actor, &m))
+        .await?;
+    let mut upload = Upload::default();
+    let read = read_parts(&page.state, payload, &mut upload).await;
+    let form = FormData::from(upload.fields.clone().into_iter().collect::<Vec<_>>());
+    let refuse = |page: Page, id: String, status: StatusCode, errors: Vec<FieldError>| async move {
+        let errors = for_page(errors, &["title".to_string(), "file".to_string()]);
+        let view = page
+            .db(move |c, st, actor| {
+                let (m, _, sight, standing) =
+                    crate::app::governance::access::visible_meeting(c, actor, &id)?;
+                app_meetings::build(c, st, actor, &m, &sight, &standing)
+            })
+            .await?;
+        render_show(&page, status, &view, &HashMap::new(), &errors).await
+    };
+    let max = page.state.settings.documents.max_bytes;
+    let on_file = |e: AppError| -> Result<(StatusCode, Vec<FieldError>), AppError> {
+        Ok(match e {
+            AppError::TooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                vec![FieldError::new(
+                    "file",
+                    format!(
+                        "The selected file must be smaller than {} MB",
+                        max / 1_048_576
+                    ),
+                )],
+            ),
+            AppError::UnsupportedType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                vec![FieldError::new(
+                    "file",
+                    format!(
+                        "The selected file must be a {}",
+                        crate::domain::documents::FileType::accepted_list()
+                    ),
+                )],
+            ),
+            AppError::BadRequest(_) => (
+                StatusCode::BAD_REQUEST,
+                vec![FieldError::new(
+                    "file",
+                    "The selected file could not be uploaded – try again",
+                )],
+            ),
+            AppError::Invalid(found) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, humanise(found, |_| None))
+            }
+            other => return Err(other),
+        })
+    };
+    if let Err(e) = read {
+        upload.discard();
+        let (status, errors) = on_file(e).map_err(|e| page.fail(e))?;
+        return refuse(page_clone(&page), id, status, errors).await;
+    }
+    if let Err(e) = page.check_form(&req, &form) {
+        upload.discard();
+        return Err(e);
+    }
+    let title = form.get("title").trim().to_string();
+    let mut errors = vec![];
+    if title.is_empty() {
+        errors.push(FieldError::new("title", "Enter the title of the paper"));
+    }
+    let file = upload
+        .file
+        .take()
+        .filter(|f| f.size > 0 || upload.file_name.as_deref().is_some_and(|n| !n.is_empty()));
+    let Some(file) = file else {
+        errors.push(FieldError::new("file", "Select a file"));
+        return refuse(
+            page_clone(&page),
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+        )
+        .await;
+    };
+    if !errors.is_empty() {
+        file.discard();
+        return refuse(
+            page_clone(&page),
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+        )
+        .await;
+    }
+    let name = upload.file_name.clone().unwrap_or_default();
+    let m = id.clone();
+    match page
+        .db(move |c, st, actor| papers::commit(c, st, actor, &m, &title, &name, file))
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/meetings/{id}?paper=1#papers"))),
+        Err(e) => {
+            let (status, errors) = on_file(e.into_error()).map_err(|e| page.fail(e))?;
+            refuse(page_clone(&page), id, status, errors).await
+        }
+    }
 }
 
 /// A paper's bytes, for those who see the whole meeting (audited).
