@@ -469,7 +469,11 @@ pub fn build(
             None => whole,
         })
         .collect();
-    let decisions = decision_views(conn, decisions, &reference_of)?;
+    let mut decisions = decision_views(conn, decisions, &reference_of)?;
+    // Decisions made at the same moment in the order of their cases, on every backend.
+    decisions.sort_by(|a, b| {
+        (a.recorded_at, &a.reference, &a.id).cmp(&(b.recorded_at, &b.reference, &b.id))
+    });
     // Minutes: the latest revision of each topic; the meeting's own only for the whole view,
     // a case's only for someone who may see the case.
     let mut topics: BTreeMap<Option<String>, Vec<&MinutesRow>> = BTreeMap::new();
@@ -707,8 +711,17 @@ pub fn list(
                 .count(),
         });
     }
+    // Meetings alike in date, time and title (two Gold Groups on one day) in the order of
+    // their cases, the same on every backend.
+    let first = |m: &MeetingSummary| m.agenda.first().map(|a| a.reference.clone());
     out.sort_by(|a, b| {
-        (a.date, &a.start_time, &a.title, &a.id).cmp(&(b.date, &b.start_time, &b.title, &b.id))
+        (a.date, &a.start_time, &a.title, first(a), &a.id).cmp(&(
+            b.date,
+            &b.start_time,
+            &b.title,
+            first(b),
+            &b.id,
+        ))
     });
     Ok(out)
 }
