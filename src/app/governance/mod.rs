@@ -5,6 +5,7 @@
 //! `domain::governance`.
 
 pub mod access;
+pub mod agenda;
 pub mod attendance;
 pub mod bodies;
 pub mod decisions;
@@ -12,6 +13,7 @@ pub mod meetings;
 pub mod minutes;
 pub mod notices;
 pub mod papers;
+pub mod view;
 
 use diesel::prelude::*;
 

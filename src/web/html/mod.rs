@@ -11,10 +11,12 @@ mod audit;
 mod case_page;
 mod cases;
 mod dashboard;
+mod decision_form;
 mod documents;
 mod event_forms;
 mod events;
 mod form;
+mod meeting_actions;
 mod meeting_forms;
 mod meetings;
 mod publication;
@@ -55,7 +57,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(admin_outbox::routes)
         .configure(admin_governance::routes)
         .configure(meetings::routes)
-        .configure(meeting_forms::routes);
+        .configure(meeting_actions::routes)
+        .configure(meeting_forms::routes)
+        .configure(decision_form::routes);
 }
 
 /// What a page handler answers.
