@@ -98,7 +98,10 @@ fn load(st: &AppState, pm: &Actor) -> (String, Vec<String>) {
                             outcome: lcspr_tracker::domain::events::PanelOutcome::Agrees,
                             note: None,
                         });
-                        events.push(EventData::LcsprDecided { note: None });
+                        events.push(EventData::LcsprDecided {
+                            note: None,
+                            decision_id: None,
+                        });
                     }
                     for (k, data) in events.iter().enumerate() {
                         diesel::insert_into(case_events::table)

@@ -64,7 +64,7 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<AgencyView>, AppError> {
             name: a.name,
         })
         .collect();
-    out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    out.sort_by_key(|a| a.name.to_lowercase());
     Ok(out)
 }
 

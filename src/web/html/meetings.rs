@@ -317,7 +317,8 @@ async fn extras(page: &Page, view: &MeetingView) -> Result<Extras, HtmlError> {
     let name_deputy = view.may.name_deputy;
     let body = view.body;
     page.db(move |c, st, actor| {
-        let cases = if organise && !(body.one_case_per_meeting() && !on_agenda.is_empty()) {
+        let room = !body.one_case_per_meeting() || on_agenda.is_empty();
+        let cases = if organise && room {
             let filter = case_list::Filter {
                 per_page: 500,
                 sort: case_list::Sort::Reference,
