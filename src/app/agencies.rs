@@ -68,13 +68,20 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<AgencyView>, AppError> {
     Ok(out)
 }
 
+/// Every agency.
+pub fn all(conn: &mut DbConnection) -> Result<Vec<AgencyRow>, AppError> {
+    Ok(agencies::table.select(AgencyRow::as_select()).load(conn)?)
+}
+
+/// The agency `text` names among `all`: its id, or its name in any case.
+pub fn find<'a>(all: &'a [AgencyRow], text: &str) -> Option<&'a AgencyRow> {
+    let text = text.trim();
+    all.iter().find(|a| a.id == text || same(&a.name, text))
+}
+
 /// The agency named `text` (its id, or its name in any case).
 pub fn resolve(conn: &mut DbConnection, text: &str) -> Result<Option<AgencyRow>, AppError> {
-    let text = text.trim();
-    let all: Vec<AgencyRow> = agencies::table.select(AgencyRow::as_select()).load(conn)?;
-    Ok(all
-        .into_iter()
-        .find(|a| a.id == text || same(&a.name, text)))
+    Ok(find(&all(conn)?, text).cloned())
 }
 
 /// Names of agencies by id.

@@ -137,25 +137,6 @@ pub fn get(conn: &mut DbConnection, body: Body) -> Result<Membership, AppError> 
     })
 }
 
-fn id_list(
-    body: &Map<String, Value>,
-    name: &str,
-    required: bool,
-) -> Result<Vec<String>, FieldError> {
-    match body.get(name) {
-        None | Some(Value::Null) if !required => Ok(vec![]),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(|s| s.trim().to_string())
-                    .ok_or_else(|| FieldError::new(name, "must be a list of user ids"))
-            })
-            .collect(),
-        _ => Err(FieldError::new(name, "must be a list of user ids")),
-    }
-}
-
 /// Sets a body's core members and chairs (administrators): `{"members": [ids], "chairs": [ids]}`.
 pub fn set(
     conn: &mut DbConnection,
@@ -176,12 +157,11 @@ pub fn set(
     {
         errors.push(FieldError::new(k.clone(), "is not a known field here"));
     }
-    let members = id_list(input, "members", true)
-        .map_err(|e| errors.push(e))
-        .unwrap_or_default();
-    let chairs = id_list(input, "chairs", false)
-        .map_err(|e| errors.push(e))
-        .unwrap_or_default();
+    if !matches!(input.get("members"), Some(Value::Array(_))) {
+        errors.push(FieldError::new("members", "must be a list of user ids"));
+    }
+    let members = super::meetings::id_list(input, "members", &mut errors);
+    let chairs = super::meetings::id_list(input, "chairs", &mut errors);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }

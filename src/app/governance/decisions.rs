@@ -258,11 +258,12 @@ fn write(
         let at_meeting: BTreeSet<String> = input.conflicts.iter().cloned().collect();
         let conflicted: BTreeSet<String> = at_meeting.union(&earlier).cloned().collect();
         let agency_names = agencies::names(c)?;
+        let known = agencies::all(c)?;
         let mut votes = vec![];
         for (text, vote) in &input.votes {
-            match agencies::resolve(c, text)? {
+            match agencies::find(&known, text) {
                 Some(a) => votes.push(VoteCast {
-                    agency_id: a.id,
+                    agency_id: a.id.clone(),
                     vote: *vote,
                 }),
                 None => errors.push(FieldError::new(

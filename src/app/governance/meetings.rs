@@ -63,6 +63,8 @@ pub struct Filter {
     pub body: Option<Body>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// Only these meetings (the meetings a case was on).
+    pub ids: Option<Vec<String>>,
 }
 
 impl Filter {
@@ -83,6 +85,7 @@ impl Filter {
                 .transpose()?,
             from: date("from")?,
             to: date("to")?,
+            ids: None,
         })
     }
 }
@@ -100,6 +103,9 @@ pub fn list(
     let mut q = meetings::table.select(MeetingRow::as_select()).into_boxed();
     if let Some(b) = filter.body {
         q = q.filter(meetings::body.eq(b.as_str()));
+    }
+    if let Some(ids) = &filter.ids {
+        q = q.filter(meetings::id.eq_any(ids));
     }
     let rows: Vec<MeetingRow> = q.load(conn)?;
     let date_of = |m: &MeetingRow| m.held_on.unwrap_or(m.scheduled_on);
@@ -298,8 +304,11 @@ pub fn for_case(
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    let all = list(conn, st, actor, &Filter::default())?;
-    let mine: Vec<MeetingSummary> = all.into_iter().filter(|m| ids.contains(&m.id)).collect();
+    let filter = Filter {
+        ids: Some(ids),
+        ..Filter::default()
+    };
+    let mine = list(conn, st, actor, &filter)?;
     let rows: Vec<DecisionRow> = decisions::table
         .filter(decisions::case_id.eq(case_id))
         .order((decisions::recorded_at.asc(), decisions::id.asc()))
