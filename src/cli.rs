@@ -163,7 +163,7 @@ pub fn main() -> ExitCode {
 
 fn load_settings() -> Result<Settings, CliError> {
     let settings = Settings::load(&Sources::from_process()).map_err(|e| CliError::new(2, e))?;
-    crate::telemetry::init(&settings.log.filter);
+    crate::telemetry::init(&settings.log.filter, settings.log.format);
     Ok(settings)
 }
 
@@ -204,30 +204,68 @@ fn serve(settings: Settings, bind: Option<String>) -> Result<(), CliError> {
         .map(|u| u.backend_name())
         .unwrap_or("?");
     let state = build_state(settings, Arc::new(SystemClock)).map_err(|e| CliError::new(1, e))?;
-    // Interrupted uploads from before a crash or restart leave nothing behind.
-    if let Ok(mut conn) = state.pool.get() {
-        match crate::app::documents::sweep_orphans(&mut conn, &state.settings.documents.dir) {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(removed = n, "removed files of interrupted uploads"),
-            Err(e) => {
-                tracing::warn!(error = %crate::telemetry::redact(&e.to_string()), "could not sweep interrupted uploads")
-            }
-        }
-    }
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(state, &bind).map_err(|e| CliError::new(1, e))?;
         let addr = app.running.addr;
-        tracing::info!(address = %addr, backend, "listening on http://{addr}");
+        tracing::info!(address = %addr, backend, store = %app.state.documents.describe(), "listening on http://{addr}");
         first_run_link(&app.state, addr).await;
-        let served = app.running.server.await;
-        // The jobs finish the pass in progress (a message being sent is marked).
-        if let Some(jobs) = app.jobs {
-            jobs.stop().await;
+        let shutdown = std::time::Duration::from_secs(app.state.settings.server.shutdown_timeout_secs);
+        let handle = app.running.handle();
+        let mut server = actix_web::rt::spawn(app.running.server);
+        let served = tokio::select! {
+            served = &mut server => served,
+            signal = stop_signal() => {
+                // Stop claiming outbox messages at once; finish what is in flight, all within
+                // server.shutdown_timeout_secs.
+                deadline_left(shutdown);
+                tracing::info!(signal, "stopping: in-flight requests and the message being sent may finish");
+                if let Some(jobs) = &app.jobs {
+                    jobs.signal();
+                }
+                handle.stop(true).await;
+                server.await
+            }
+        };
+        for m in &app.monitors {
+            m.abort();
         }
-        served.map_err(|e| CliError::new(1, format!("server stopped: {e}")))?;
+        if let Some(jobs) = app.jobs {
+            let left = deadline_left(shutdown);
+            if tokio::time::timeout(left, jobs.stop()).await.is_err() {
+                tracing::warn!("the message being sent did not finish in time; it stays claimed and is retried when its claim runs out");
+            }
+        }
+        served
+            .map_err(|e| CliError::new(1, format!("server stopped: {e}")))?
+            .map_err(|e| CliError::new(1, format!("server stopped: {e}")))?;
         tracing::info!("stopped cleanly");
         Ok(())
     })
+}
+
+/// Time left of the shutdown budget, counted from the first call (the signal).
+fn deadline_left(budget: std::time::Duration) -> std::time::Duration {
+    static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let started = *STARTED.get_or_init(std::time::Instant::now);
+    budget.saturating_sub(started.elapsed())
+}
+
+/// SIGTERM (containers, systemd) or Ctrl-C.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
 }
 
 /// A dependency-free HTTP GET: the runtime image has no curl.

@@ -27,6 +27,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub documents: DocumentSettings,
     pub log: LogSettings,
+    pub metrics: MetricsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -126,12 +127,88 @@ pub enum MailTransportKind {
 pub struct DocumentSettings {
     pub max_bytes: u64,
     pub dir: String,
+    pub store: DocumentStoreKind,
+    pub orphan_grace_minutes: u64,
+    pub cleanup_interval_secs: u64,
+    pub s3: S3Settings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocumentStoreKind {
+    Local,
+    S3,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Settings {
+    pub bucket: String,
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub secret_access_key_file: String,
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogSettings {
     pub filter: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    pub allowed_addresses: Vec<String>,
+    pub token: String,
+    pub token_file: String,
+}
+
+impl std::fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsSettings")
+            .field("allowed_addresses", &self.allowed_addresses)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MetricsSettings {
+    /// The bearer token that opens `/metrics` from any address (`token`, else the first line
+    /// of `token_file`); None when neither is set.
+    pub fn bearer_token(&self) -> Result<Option<String>, ConfigError> {
+        if !self.token.is_empty() {
+            return Ok(Some(self.token.clone()));
+        }
+        if self.token_file.is_empty() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&self.token_file).map_err(|e| {
+            ConfigError(format!(
+                "key `metrics.token_file`: cannot read {}: {e}",
+                self.token_file
+            ))
+        })?;
+        Ok(Some(text.trim().to_string()).filter(|t| !t.is_empty()))
+    }
 }
 
 /// A configuration problem, worded for the operator who has to fix it.
@@ -253,6 +330,24 @@ impl Settings {
                 "key `jobs.digest_hour`: must be an hour from 0 to 23".into(),
             ));
         }
+        if self.documents.store == DocumentStoreKind::S3 && self.documents.s3.bucket.is_empty() {
+            return Err(ConfigError(
+                "key `documents.s3.bucket`: required when documents.store is \"s3\"".into(),
+            ));
+        }
+        if self.documents.cleanup_interval_secs == 0 {
+            return Err(ConfigError(
+                "key `documents.cleanup_interval_secs`: must be at least 1".into(),
+            ));
+        }
+        for a in &self.metrics.allowed_addresses {
+            if a.parse::<std::net::IpAddr>().is_err() {
+                return Err(ConfigError(format!(
+                    "key `metrics.allowed_addresses`: {a:?} is not an IP address"
+                )));
+            }
+        }
+        self.metrics.bearer_token()?;
         if self.documents.max_bytes == 0 {
             return Err(ConfigError(
                 "key `documents.max_bytes`: must be at least 1".into(),
@@ -325,49 +420,57 @@ fn apply_env(
     merged: &mut Table,
     vars: &[(String, String)],
 ) -> Result<(), ConfigError> {
-    let mut overrides: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    // Keyed by the setting's path: ["database", "url"], ["documents", "s3", "bucket"].
+    let mut overrides: BTreeMap<Vec<String>, (String, String)> = BTreeMap::new();
+    let db_url = vec!["database".to_string(), "url".to_string()];
     for (name, value) in vars {
         if name == "DATABASE_URL" {
-            overrides.insert(
-                ("database".into(), "url".into()),
-                (name.clone(), value.clone()),
-            );
+            overrides.insert(db_url.clone(), (name.clone(), value.clone()));
             continue;
         }
         let Some(rest) = name.strip_prefix("LCSPR__") else {
             continue;
         };
         let parts: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
-        let [section, key] = parts.as_slice() else {
+        if parts.len() < 2 || parts.iter().any(String::is_empty) {
             return Err(ConfigError(format!(
-                "environment variable {name}: expected LCSPR__SECTION__KEY"
+                "environment variable {name}: expected LCSPR__SECTION__KEY (nested keys join with __)"
             )));
-        };
+        }
         // DATABASE_URL wins over LCSPR__DATABASE__URL.
-        let slot = (section.clone(), key.clone());
-        if section == "database" && key == "url" && overrides.contains_key(&slot) {
+        if parts == db_url && overrides.contains_key(&parts) {
             continue;
         }
-        overrides.insert(slot, (name.clone(), value.clone()));
+        overrides.insert(parts, (name.clone(), value.clone()));
     }
-    for ((section, key), (name, raw)) in overrides {
-        let Some(default) = defaults
-            .get(&section)
-            .and_then(Value::as_table)
-            .and_then(|t| t.get(&key))
-        else {
+    for (path, (name, raw)) in overrides {
+        let dotted = path.join(".");
+        let (key, sections) = path.split_last().expect("at least two parts");
+        let mut default_table = Some(defaults);
+        for s in sections {
+            default_table = default_table
+                .and_then(|t| t.get(s))
+                .and_then(Value::as_table);
+        }
+        let Some(default) = default_table.and_then(|t| t.get(key)) else {
             return Err(ConfigError(format!(
-                "environment variable {name}: unknown key `{section}.{key}`"
+                "environment variable {name}: unknown key `{dotted}`"
             )));
         };
         let value = typed_like(default, &raw).ok_or_else(|| {
             ConfigError(format!(
-                "environment variable {name}: key `{section}.{key}` expects {}, got {raw:?}",
+                "environment variable {name}: key `{dotted}` expects {}, got {raw:?}",
                 default.type_str()
             ))
         })?;
-        if let Some(Value::Table(t)) = merged.get_mut(&section) {
-            t.insert(key, value);
+        let mut table = Some(&mut *merged);
+        for s in sections {
+            table = table
+                .and_then(|t| t.get_mut(s))
+                .and_then(Value::as_table_mut);
+        }
+        if let Some(t) = table {
+            t.insert(key.clone(), value);
         }
     }
     Ok(())
@@ -430,6 +533,28 @@ mod tests {
         assert_eq!(s.database.pool_size, 3);
         assert_eq!(s.server.trusted_proxies, vec!["10.0.0.1".to_string()]);
         assert_eq!(s.database.url, "postgres://x@y/z");
+    }
+
+    #[test]
+    fn nested_keys_join_with_double_underscores() {
+        let s = with_vars(&[
+            ("LCSPR__DOCUMENTS__STORE", "s3"),
+            ("LCSPR__DOCUMENTS__S3__BUCKET", "lcspr-docs"),
+            ("LCSPR__DOCUMENTS__S3__ENDPOINT", "http://127.0.0.1:9000"),
+            ("LCSPR__LOG__FORMAT", "json"),
+        ])
+        .unwrap();
+        assert_eq!(s.documents.store, DocumentStoreKind::S3);
+        assert_eq!(s.documents.s3.bucket, "lcspr-docs");
+        assert_eq!(s.documents.s3.endpoint, "http://127.0.0.1:9000");
+        assert_eq!(s.log.format, LogFormat::Json);
+        let err = with_vars(&[("LCSPR__DOCUMENTS__S3__BUCKIT", "x")]).unwrap_err();
+        assert!(err.0.contains("documents.s3.buckit"), "{}", err.0);
+        let err = with_vars(&[("LCSPR__DOCUMENTS__STORE", "s3")]).unwrap_err();
+        assert!(err.0.contains("documents.s3.bucket"), "{}", err.0);
+        let err =
+            with_vars(&[("LCSPR__METRICS__ALLOWED_ADDRESSES", "[\"localhost\"]")]).unwrap_err();
+        assert!(err.0.contains("metrics.allowed_addresses"), "{}", err.0);
     }
 
     #[test]

@@ -36,13 +36,22 @@ pub enum AppError {
     /// Throttled (429), with seconds to wait.
     #[error("too many attempts: try again in {0} seconds")]
     TooManyRequests(u64),
-    /// A dependency is down (503).
+    /// A dependency is down (503), with seconds after which to try again.
     #[error("{0}")]
     Unavailable(String),
+    /// The document store has no space left (507); nothing was saved.
+    #[error("{STORAGE_FULL}")]
+    StorageFull,
     /// Anything else (500): logged with an id, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
+
+/// What a full document store answers, on the page and in the API.
+pub const STORAGE_FULL: &str = "the document store is full; nothing was saved";
+
+/// Seconds a client is told to wait (`Retry-After`) while the database is unavailable.
+pub const RETRY_AFTER_SECS: u64 = 5;
 
 fn first_message(errors: &[FieldError]) -> String {
     errors
@@ -87,6 +96,7 @@ impl AppError {
             AppError::UnsupportedType(_) => "unsupported_type",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
+            AppError::StorageFull => "storage_full",
             AppError::Internal(_) => "internal",
         }
     }
@@ -94,16 +104,34 @@ impl AppError {
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
+        if crate::db::is_unavailable(&e) {
+            return AppError::Unavailable(DB_UNAVAILABLE.into());
+        }
         AppError::Internal(e.into())
+    }
+}
+
+const DB_UNAVAILABLE: &str = "the database is not answering; try again shortly";
+
+impl From<crate::store::StoreError> for AppError {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::Full(cause) => {
+                tracing::error!(cause = %crate::telemetry::redact(&cause), "the document store is full");
+                AppError::StorageFull
+            }
+            other => AppError::Internal(other.into()),
+        }
     }
 }
 
 impl From<crate::db::DbError> for AppError {
     fn from(e: crate::db::DbError) -> Self {
         match e {
-            crate::db::DbError::Pool(_) => {
-                AppError::Unavailable("the database is not answering; try again shortly".into())
+            crate::db::DbError::Pool(_) | crate::db::DbError::Down => {
+                AppError::Unavailable(DB_UNAVAILABLE.into())
             }
+            crate::db::DbError::Query(q) => q.into(),
             other => AppError::Internal(other.into()),
         }
     }
@@ -145,6 +173,7 @@ impl ResponseError for AppError {
             AppError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -153,7 +182,8 @@ impl ResponseError for AppError {
         let mut id = None;
         let message = match self {
             AppError::Internal(e) => {
-                let error_id = uuid::Uuid::new_v4().simple().to_string();
+                let error_id = crate::web::request_id::current()
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
                 tracing::error!(error_id = %error_id, error = %crate::telemetry::redact_debug(&e), "internal error");
                 id = Some(error_id);
                 "something went wrong on our side; the error has been logged".to_string()
@@ -168,6 +198,9 @@ impl ResponseError for AppError {
         let mut builder = HttpResponse::build(self.status_code());
         if let AppError::TooManyRequests(secs) = self {
             builder.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if let AppError::Unavailable(_) = self {
+            builder.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()));
         }
         if let AppError::Unauthorized = self {
             builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

@@ -18,6 +18,8 @@ pub struct Application {
     pub state: AppState,
     pub running: Running,
     pub jobs: Option<crate::jobs::JobsHandle>,
+    /// The database monitor and the document store cleanup (they end with the process).
+    pub monitors: Vec<tokio::task::JoinHandle<()>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +28,8 @@ pub enum StartError {
     Db(#[from] db::DbError),
     #[error("{0}")]
     Config(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     #[error("cannot listen on {bind}: {source}")]
     Bind {
         bind: String,
@@ -56,7 +60,11 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         .map_err(|e| StartError::Config(format!("key `partnership.division`: {e}")))?;
     let calendars = CalendarStore::from_settings(&settings).map_err(StartError::Config)?;
     let mailer = crate::mail::from_settings(&settings.mail).map_err(StartError::Config)?;
+    let documents = crate::store::from_settings(&settings.documents)?;
     let pool = db::connect(&settings.database, settings.database_is_default())?;
+    let db_health = Arc::new(db::health::DbHealth::new(db::ConnectionManager::new(
+        &settings.database,
+    )?));
     let mut conn = pool.get().map_err(db::DbError::Pool)?;
     let keys =
         JwtKeys::load(&settings.auth, &mut conn).map_err(|e| StartError::Config(e.to_string()))?;
@@ -73,6 +81,9 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         division,
         templates: Arc::new(templates),
         mailer,
+        documents,
+        metrics: Arc::new(crate::metrics::Metrics::new()),
+        db_health,
     })
 }
 
@@ -89,10 +100,15 @@ impl Application {
             .jobs
             .enabled
             .then(|| crate::jobs::spawn(state.clone()));
+        let monitors = vec![
+            state.db_health.spawn_monitor(),
+            crate::jobs::spawn_cleanup(state.clone()),
+        ];
         Ok(Application {
             state,
             running,
             jobs,
+            monitors,
         })
     }
 }

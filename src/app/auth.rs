@@ -177,17 +177,19 @@ pub fn issue(
     let now = stored(now);
     let expires_at = now + chrono::Duration::minutes(ttl_minutes);
     let jti = new_id();
-    diesel::insert_into(auth_tokens::table)
-        .values(&TokenRow {
-            id: jti.clone(),
-            user_id: user_id.to_string(),
-            kind: kind.as_str().to_string(),
-            created_at: now,
-            expires_at,
-            last_seen_at: now,
-            revoked_at: None,
-        })
-        .execute(conn)?;
+    crate::db::write_tx(conn, |c| {
+        diesel::insert_into(auth_tokens::table)
+            .values(&TokenRow {
+                id: jti.clone(),
+                user_id: user_id.to_string(),
+                kind: kind.as_str().to_string(),
+                created_at: now,
+                expires_at,
+                last_seen_at: now,
+                revoked_at: None,
+            })
+            .execute(c)
+    })?;
     let claims = Claims {
         sub: user_id.to_string(),
         jti: jti.clone(),
@@ -240,9 +242,11 @@ pub fn authenticate(
             return Err(AppError::Unauthorized);
         }
         if now - tok.last_seen_at > chrono::Duration::seconds(30) {
-            diesel::update(auth_tokens::table.find(&tok.id))
-                .set(auth_tokens::last_seen_at.eq(stored(now)))
-                .execute(conn)?;
+            crate::db::write_tx(conn, |c| {
+                diesel::update(auth_tokens::table.find(&tok.id))
+                    .set(auth_tokens::last_seen_at.eq(stored(now)))
+                    .execute(c)
+            })?;
         }
     }
     let role = user
@@ -260,10 +264,12 @@ pub fn authenticate(
 }
 
 pub fn revoke(conn: &mut DbConnection, token_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(auth_tokens::table.find(token_id))
-        .filter(auth_tokens::revoked_at.is_null())
-        .set(auth_tokens::revoked_at.eq(stored(now)))
-        .execute(conn)
+    crate::db::write_tx(conn, |c| {
+        diesel::update(auth_tokens::table.find(token_id))
+            .filter(auth_tokens::revoked_at.is_null())
+            .set(auth_tokens::revoked_at.eq(stored(now)))
+            .execute(c)
+    })
 }
 
 /// Revokes every token of a user (deactivation, password change), except `keep`.
@@ -273,14 +279,16 @@ pub fn revoke_all(
     keep: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(
-        auth_tokens::table
-            .filter(auth_tokens::user_id.eq(user_id))
-            .filter(auth_tokens::revoked_at.is_null())
-            .filter(auth_tokens::id.ne(keep.unwrap_or(""))),
-    )
-    .set(auth_tokens::revoked_at.eq(stored(now)))
-    .execute(conn)
+    crate::db::write_tx(conn, |c| {
+        diesel::update(
+            auth_tokens::table
+                .filter(auth_tokens::user_id.eq(user_id))
+                .filter(auth_tokens::revoked_at.is_null())
+                .filter(auth_tokens::id.ne(keep.unwrap_or(""))),
+        )
+        .set(auth_tokens::revoked_at.eq(stored(now)))
+        .execute(c)
+    })
 }
 
 /// What a sign-in attempt came to. `delay` is served before answering (never on a worker

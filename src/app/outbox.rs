@@ -412,19 +412,21 @@ pub fn claim(
 
 /// Marks a claimed message sent (the server accepted it).
 pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<(), AppError> {
-    diesel::update(
-        outbox::table
-            .find(id)
-            .filter(outbox::status.eq(OutboxStatus::Queued.as_str())),
-    )
-    .set((
-        outbox::status.eq(OutboxStatus::Sent.as_str()),
-        outbox::sent_at.eq(Some(stored(now))),
-        outbox::attempts.eq(outbox::attempts + 1),
-        outbox::claimed_until.eq(None::<NaiveDateTime>),
-        outbox::last_error.eq(None::<String>),
-    ))
-    .execute(conn)?;
+    write_tx(conn, |c| {
+        diesel::update(
+            outbox::table
+                .find(id)
+                .filter(outbox::status.eq(OutboxStatus::Queued.as_str())),
+        )
+        .set((
+            outbox::status.eq(OutboxStatus::Sent.as_str()),
+            outbox::sent_at.eq(Some(stored(now))),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::claimed_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(c)
+    })?;
     Ok(())
 }
 

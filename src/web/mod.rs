@@ -10,6 +10,8 @@ pub mod forms;
 pub mod headers;
 mod health;
 pub mod html;
+mod metrics;
+pub mod request_id;
 pub mod session;
 pub mod templates;
 
@@ -24,25 +26,12 @@ use crate::state::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(extract::json_config())
         .configure(health::routes)
+        .configure(metrics::routes)
         .configure(assets::routes)
         .configure(feeds::routes)
         .configure(api::register)
         .service(web::scope("/api").default_service(web::to(api::no_route)))
         .configure(html::routes);
-}
-
-/// The access log: the request line (a calendar feed's secret token redacted), status, time.
-fn access_log() -> middleware::Logger {
-    middleware::Logger::new("%{request}xi %s %Dms")
-        .custom_request_replace("request", |req| {
-            let uri = req.uri();
-            feeds::redacted_request_line(
-                req.method().as_str(),
-                uri.path_and_query().map_or(uri.path(), |p| p.as_str()),
-                &format!("{:?}", req.version()),
-            )
-        })
-        .exclude("/healthz")
 }
 
 /// A bound, not yet awaited server.
@@ -70,12 +59,14 @@ pub fn bind(state: AppState, bind: &str) -> std::io::Result<Running> {
         App::new()
             .app_data(data.clone())
             .wrap(headers::security_headers(https))
-            .wrap(access_log())
+            .wrap(middleware::from_fn(request_id::observe))
             .configure(routes)
             .default_service(web::to(error_pages::not_found))
     })
     .workers(workers)
     .shutdown_timeout(shutdown)
+    // `serve` handles SIGTERM and Ctrl-C itself, so the jobs stop claiming work at once.
+    .disable_signals()
     .bind(bind)?;
     let addr = *server
         .addrs()

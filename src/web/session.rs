@@ -288,14 +288,16 @@ pub fn claim_form(
         }
         return Ok(Some(url));
     }
-    let inserted = diesel::insert_into(form_submissions::table)
-        .values((
-            form_submissions::form_id.eq(form_id),
-            form_submissions::user_id.eq(user_id),
-            form_submissions::result_url.eq(""),
-            form_submissions::created_at.eq(stored(now)),
-        ))
-        .execute(conn);
+    let inserted = crate::db::write_tx(conn, |c| {
+        diesel::insert_into(form_submissions::table)
+            .values((
+                form_submissions::form_id.eq(form_id),
+                form_submissions::user_id.eq(user_id),
+                form_submissions::result_url.eq(""),
+                form_submissions::created_at.eq(stored(now)),
+            ))
+            .execute(c)
+    });
     match inserted {
         Ok(_) => Ok(None),
         // The same form, submitted twice at once: the other request is doing the work.
@@ -314,16 +316,12 @@ pub fn settle_form(
     form_id: &str,
     result_url: Option<&str>,
 ) -> Result<(), AppError> {
-    match result_url {
-        Some(url) => {
-            diesel::update(form_submissions::table.find(form_id))
-                .set(form_submissions::result_url.eq(url))
-                .execute(conn)?;
-        }
-        None => {
-            diesel::delete(form_submissions::table.find(form_id)).execute(conn)?;
-        }
-    }
+    crate::db::write_tx(conn, |c| match result_url {
+        Some(url) => diesel::update(form_submissions::table.find(form_id))
+            .set(form_submissions::result_url.eq(url))
+            .execute(c),
+        None => diesel::delete(form_submissions::table.find(form_id)).execute(c),
+    })?;
     Ok(())
 }
 

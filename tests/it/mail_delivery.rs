@@ -199,9 +199,9 @@ async fn a_crashed_senders_claim_runs_out_and_the_message_goes_once() {
         0,
         "claimed rows are left alone"
     );
-    app.set_now("2026-01-05 07:44");
+    app.set_now("2026-01-05 07:34");
     assert_eq!(app.deliver().await.attempted(), 0, "the lease still holds");
-    app.set_now("2026-01-05 07:46");
+    app.set_now("2026-01-05 07:36");
     assert_eq!(app.deliver().await.sent, 2, "the lease ran out");
     app.set_now("2026-01-05 09:00");
     assert_eq!(app.deliver().await.attempted(), 0);

@@ -179,32 +179,72 @@ pub fn check_upload(
     Ok(case)
 }
 
-/// Stores an upload: checks its type by content, moves the file to its hash name and writes the
-/// version row (plus, for reports, the case event) in one transaction. On any refusal or failure
-/// the file is removed again unless another version holds the same content.
-pub fn commit(
-    conn: &mut DbConnection,
+/// Stores an upload: checks its type by content, commits the object under its SHA-256 and
+/// writes the version row (plus, for reports, the case event) in one transaction. On any
+/// refusal or failure the object is removed again unless another version holds the same
+/// content; a full store is a 507 with nothing saved.
+pub async fn save(
     st: &AppState,
     actor: &Actor,
     case_id: &str,
     meta: UploadMeta,
     received: Received,
 ) -> Result<Uploaded, AppError> {
-    let store = store::Store::new(&st.settings.documents.dir);
     if received.size == 0 {
-        received.discard();
+        received.discard().await;
         return Err(AppError::invalid("file", "the file is empty"));
     }
     let Some(file_type) = detect(&received.head, &received.tail) else {
-        received.discard();
+        received.discard().await;
         return Err(AppError::UnsupportedType(format!(
             "this file type is not accepted; upload one of: {}",
             FileType::accepted_list()
         )));
     };
-    store.keep(&received).map_err(AppError::internal)?;
+    let file = StoredFile {
+        sha256: received.sha256.clone(),
+        size: received.size,
+        file_type,
+    };
+    let key = received.keep().await.map_err(AppError::from)?;
+    let (a, id, f) = (actor.clone(), case_id.to_string(), file.clone());
+    let result = st.db(move |c, st| commit(c, st, &a, &id, meta, &f)).await;
+    if result.is_err() {
+        let sha = file.sha256.clone();
+        let referenced = st
+            .db(move |c, _| Ok(is_referenced(c, &sha)?))
+            .await
+            .unwrap_or(true);
+        if !referenced {
+            if let Err(e) = st.documents.delete(&key).await {
+                tracing::warn!(error = %e, "could not remove the file of a refused upload; the orphan sweep will");
+            }
+        }
+    }
+    result
+}
+
+/// A file committed to the store, not yet recorded.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub sha256: String,
+    pub size: u64,
+    pub file_type: FileType,
+}
+
+/// Writes the version row of a stored file (and, for reports, the case event) in one
+/// transaction.
+pub fn commit(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: &str,
+    meta: UploadMeta,
+    file: &StoredFile,
+) -> Result<Uploaded, AppError> {
+    let file_type = file.file_type;
     let now = st.now();
-    let result = write_tx(conn, |c| {
+    write_tx(conn, |c| {
         let case = check_upload(c, st, actor, case_id)?;
         let existing: Option<DocumentRow> = match &meta.document_id {
             Some(id) => Some(
@@ -259,8 +299,8 @@ pub fn commit(
                 id: new_id(),
                 document_id: doc.id.clone(),
                 number,
-                sha256: received.sha256.clone(),
-                size_bytes: received.size as i64,
+                sha256: file.sha256.clone(),
+                size_bytes: file.size as i64,
                 content_type: file_type.as_str().into(),
                 file_name: file_name.clone(),
                 uploaded_by: actor.user_id.clone(),
@@ -304,7 +344,7 @@ pub fn commit(
             now,
             Entry::ok(Some(actor), "document_uploaded").case(&case.id).subject(doc.id.clone()).detail(serde_json::json!({
                 "document": doc.id, "kind": kind, "title": doc.title, "version": number,
-                "sha256": received.sha256, "size_bytes": received.size, "content_type": file_type.as_str(),
+                "sha256": file.sha256, "size_bytes": file.size, "content_type": file_type.as_str(),
                 "file_name": file_name,
             })),
         )?;
@@ -314,11 +354,7 @@ pub fn commit(
             version: number,
             warnings,
         })
-    });
-    if result.is_err() && !is_referenced(conn, &received.sha256).unwrap_or(true) {
-        let _ = std::fs::remove_file(store.path_for(&received.sha256));
-    }
-    result
+    })
 }
 
 /// Is a stored file still used by some version?
@@ -397,14 +433,15 @@ pub fn list(
     Ok(out)
 }
 
-/// A version to download, if visible; the read is audited. Returns the row and the stored path.
+/// A version to download, if visible; the read is audited. Its bytes are in the store under
+/// `store::content_key(&row.sha256)`.
 pub fn open_version(
     conn: &mut DbConnection,
     st: &AppState,
     actor: &Actor,
     document_id: &str,
     number: i32,
-) -> Result<(VersionRow, std::path::PathBuf), AppError> {
+) -> Result<VersionRow, AppError> {
     let doc: DocumentRow = documents::table
         .find(document_id)
         .select(DocumentRow::as_select())
@@ -430,8 +467,7 @@ pub fn open_version(
                 .detail(serde_json::json!({ "document": doc.id, "version": number, "sha256": version.sha256 })),
         )
     })?;
-    let path = store::Store::new(&st.settings.documents.dir).path_for(&version.sha256);
-    Ok((version, path))
+    Ok(version)
 }
 
 /// Soft-deletes a version with a reason (programme manager, co-chairs). A version sent before
@@ -554,16 +590,52 @@ pub fn lock_version(
         .execute(conn)
 }
 
-/// Removes interrupted uploads and unreferenced files older than an hour.
-pub fn sweep_orphans(conn: &mut DbConnection, dir: &str) -> Result<usize, AppError> {
-    let known: std::collections::HashSet<String> = document_versions::table
-        .select(document_versions::sha256)
-        .load::<String>(conn)?
+/// What an orphan sweep removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrphanReport {
+    /// Temporary objects of interrupted uploads.
+    pub partial: usize,
+    /// Finished files that no version refers to (a crash between the file and its row).
+    pub unreferenced: usize,
+}
+
+/// Removes interrupted uploads and unreferenced files older than `documents.orphan_grace_minutes`.
+/// Safe while other instances share the store: a file younger than that may be an upload in
+/// progress elsewhere (committing a file refreshes its age), and each file is checked against
+/// the database again just before it is removed.
+pub async fn sweep_orphans(st: &AppState) -> Result<OrphanReport, AppError> {
+    let grace = std::time::Duration::from_secs(st.settings.documents.orphan_grace_minutes * 60);
+    let objects = st.documents.list().await?;
+    let known: std::collections::HashSet<String> = st
+        .db(|c, _| {
+            Ok(document_versions::table
+                .select(document_versions::sha256)
+                .load::<String>(c)?)
+        })
+        .await?
         .into_iter()
         .collect();
-    store::Store::new(dir)
-        .sweep(std::time::Duration::from_secs(3600), |sha| {
-            known.contains(sha)
-        })
-        .map_err(AppError::internal)
+    let mut report = OrphanReport::default();
+    for o in objects.into_iter().filter(|o| o.age >= grace) {
+        if o.temporary {
+            st.documents.delete(&o.key).await?;
+            report.partial += 1;
+            continue;
+        }
+        let Some(sha) = crate::store::sha_of_key(&o.key).map(str::to_string) else {
+            continue;
+        };
+        if known.contains(&sha) {
+            continue;
+        }
+        let again = sha.clone();
+        if st.db(move |c, _| Ok(is_referenced(c, &again)?)).await? {
+            continue;
+        }
+        st.documents.delete(&o.key).await?;
+        report.unreferenced += 1;
+    }
+    st.metrics
+        .orphans_removed(report.partial, report.unreferenced);
+    Ok(report)
 }

@@ -9,7 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-use crate::app::documents::store::{Received, Store, WriteError};
+use crate::app::documents::store::{self as upload_store, Received, WriteError};
 use crate::app::documents::{self, UploadMeta};
 use crate::app::Actor;
 use crate::error::AppError;
@@ -36,11 +36,9 @@ pub struct Upload {
 }
 
 impl Upload {
-    /// Removes the temporary file of an upload that will not be stored.
+    /// Removes the temporary object of an upload that will not be stored (dropping it does).
     pub fn discard(&mut self) {
-        if let Some(file) = self.file.take() {
-            file.discard();
-        }
+        self.file.take();
     }
 }
 
@@ -96,7 +94,6 @@ async fn read_parts(
     upload: &mut Upload,
 ) -> Result<(), AppError> {
     let max = state.settings.documents.max_bytes;
-    let store = Store::new(&state.settings.documents.dir);
     while let Some(field) = payload.next().await {
         let mut field = field.map_err(|e| {
             AppError::bad_request("body", format!("the upload could not be read: {e}"))
@@ -113,18 +110,18 @@ async fn read_parts(
                     .unwrap_or("document")
                     .to_string(),
             );
-            let mut incoming = store.begin(max).await.map_err(AppError::internal)?;
+            let mut incoming = upload_store::begin(state.documents.as_ref(), max).await?;
             while let Some(chunk) = field.next().await {
                 let chunk = chunk.map_err(|e| {
                     AppError::bad_request("file", format!("the upload was interrupted: {e}"))
                 })?;
-                match incoming.write(&chunk).await {
+                match incoming.write(chunk).await {
                     Ok(()) => {}
                     Err(WriteError::TooLarge) => return Err(too_large(max)),
-                    Err(WriteError::Io(e)) => return Err(AppError::internal(e)),
+                    Err(WriteError::Store(e)) => return Err(e.into()),
                 }
             }
-            upload.file = Some(incoming.finish().await.map_err(AppError::internal)?);
+            upload.file = Some(incoming.finish());
         } else {
             let mut value = Vec::new();
             while let Some(chunk) = field.next().await {
@@ -144,7 +141,7 @@ async fn read_parts(
 }
 
 /// The second half of [`receive`]: checks the description and the file's type (by content),
-/// then keeps the file under its hash and writes the version (`app::documents::commit`). A
+/// then keeps the file under its hash and writes the version (`app::documents::save`). A
 /// refused upload leaves no file behind.
 pub async fn store_upload(
     state: &web::Data<AppState>,
@@ -163,10 +160,7 @@ pub async fn store_upload(
         .file
         .take()
         .ok_or_else(|| AppError::invalid("file", "choose a file to upload"))?;
-    let (a, id) = (actor.clone(), case_id.to_string());
-    state
-        .db(move |c, st| documents::commit(c, st, &a, &id, meta, received))
-        .await
+    documents::save(state, actor, case_id, meta, received).await
 }
 
 pub async fn upload(
@@ -199,25 +193,18 @@ pub async fn download_response(
     document_id: String,
     number: i32,
 ) -> Result<HttpResponse, AppError> {
-    let (version, path) = state
+    let version = state
         .db(move |c, st| documents::open_version(c, st, &actor, &document_id, number))
         .await?;
-    let file = tokio::fs::File::open(&path)
-        .await
-        .map_err(AppError::internal)?;
+    let key = crate::store::content_key(&version.sha256);
+    let stream = state.documents.open(&key).await.map_err(|e| {
+        AppError::internal(anyhow::anyhow!(
+            "the stored file of version {} of document {} cannot be read: {e}",
+            version.number,
+            version.document_id
+        ))
+    })?;
     let size = version.size_bytes as u64;
-    let stream = futures_util::stream::unfold(file, |mut file| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(web::Bytes::from(buf)), file))
-            }
-            Err(e) => Some((Err(e), file)),
-        }
-    });
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, version.content_type.clone()))
         .insert_header((

@@ -252,6 +252,10 @@ fn refusal(e: AppError, max_bytes: u64) -> Result<(StatusCode, Vec<FieldError>),
                 size_limit(max_bytes)
             )),
         )),
+        AppError::StorageFull => Ok((
+            StatusCode::INSUFFICIENT_STORAGE,
+            on_file(super::sentence(crate::error::STORAGE_FULL)),
+        )),
         AppError::UnsupportedType(_) => Ok((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             on_file(format!("The selected file must be {}", accepted_types())),

@@ -115,12 +115,23 @@ impl ResponseError for HtmlError {
         let status = error.status_code();
         match error {
             AppError::Internal(e) => {
-                let error_id = uuid::Uuid::new_v4().simple().to_string();
+                // The request id: the reference on the page, in the X-Request-Id header and on
+                // every log line of the request.
+                let error_id = crate::web::request_id::current()
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
                 tracing::error!(error_id = %error_id, error = %crate::telemetry::redact_debug(&e), "internal error on a page");
                 ctx.insert("error_id", &error_id);
                 error_page(state, StatusCode::INTERNAL_SERVER_ERROR, &ctx)
             }
             AppError::Unauthorized => see_other("/sign-in"),
+            AppError::Unavailable(_) => {
+                let mut resp = error_page(state, status, &ctx);
+                resp.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    header::HeaderValue::from(crate::error::RETRY_AFTER_SECS),
+                );
+                resp
+            }
             AppError::Forbidden(message) => {
                 ctx.insert("message", &format!("{}.", sentence(message)));
                 error_page(state, status, &ctx)
