@@ -1,63 +1,13 @@
 //! Review documents through the API: versions, access, refusals that leave nothing behind,
 //! and the version sent before publication locked.
 
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use lcspr_tracker::domain::roles::Role;
 
-use crate::support::api::User;
-use crate::support::documents::{appointed_case, executable, multipart, pdf, BOUNDARY};
+use crate::support::documents::{appointed_case, executable, pdf};
 use crate::support::TestApp;
-
-impl TestApp {
-    async fn upload(
-        &self,
-        user: &User,
-        case_id: &str,
-        fields: &[(&str, &str)],
-        file: Option<(&str, &[u8])>,
-    ) -> (u16, Value) {
-        let mut resp = self
-            .client
-            .post(self.url(&format!("/api/v1/cases/{case_id}/documents")))
-            .bearer_auth(&user.token)
-            .insert_header((
-                "content-type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
-            ))
-            .send_body(multipart(fields, file))
-            .await
-            .unwrap();
-        let body = resp.body().limit(10_000_000).await.unwrap();
-        (
-            resp.status().as_u16(),
-            serde_json::from_slice(&body).unwrap_or(Value::Null),
-        )
-    }
-
-    async fn download(
-        &self,
-        user: &User,
-        url: &str,
-    ) -> (u16, Vec<u8>, Option<String>, Option<String>) {
-        let mut resp = self
-            .client
-            .get(self.url(url))
-            .bearer_auth(&user.token)
-            .send()
-            .await
-            .unwrap();
-        let h = |n: &str| {
-            resp.headers()
-                .get(n)
-                .map(|v| v.to_str().unwrap().to_string())
-        };
-        let (cd, nosniff) = (h("content-disposition"), h("x-content-type-options"));
-        let body = resp.body().limit(10_000_000).await.unwrap();
-        (resp.status().as_u16(), body.to_vec(), cd, nosniff)
-    }
-}
 
 #[actix_web::test]
 async fn a_reviewer_uploads_three_drafts_that_download_byte_identical() {

@@ -46,8 +46,48 @@ impl TestDb {
         }
     }
 
+    /// A handle on a database another test handle owns (it is not dropped by this one).
+    pub fn existing(url: &str) -> TestDb {
+        TestDb {
+            url: url.to_string(),
+            pg: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database even when the tests run on SQLite, for the tests that need
+    /// PostgreSQL itself (a database outage, moving between backends): on the server in
+    /// TEST_DATABASE_URL, else on `TEST_POSTGRES_SERVER` (default postgres://postgres@127.0.0.1:5432).
+    pub fn create_postgres() -> TestDb {
+        let server = pg_server().unwrap_or_else(|| {
+            std::env::var("TEST_POSTGRES_SERVER")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432".into())
+        });
+        let name = format!("lcspr_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin =
+            PgConnection::establish(&format!("{server}/postgres")).unwrap_or_else(|e| {
+                panic!("this test needs PostgreSQL ({server}; set TEST_POSTGRES_SERVER): {e}")
+            });
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("create test database");
+        TestDb {
+            url: format!("{server}/{name}"),
+            pg: Some((server, name)),
+        }
+    }
+
+    /// A fresh SQLite database in `dir`, whatever the tests run on.
+    pub fn create_sqlite(dir: &std::path::Path) -> TestDb {
+        TestDb {
+            url: format!("sqlite://{}", dir.join("test.db").display()),
+            pg: None,
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
-        self.pg.is_some()
+        self.url.starts_with("postgres")
     }
 }
 

@@ -1,7 +1,7 @@
 //! Helpers for review documents: multipart bodies, test files, the store on disk, and a case
 //! with a lead reviewer appointed.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::api::User;
 use super::TestApp;
@@ -85,4 +85,53 @@ pub async fn appointed_case(app: &TestApp, pm: &User, chair: &User, reviewer: &U
     .await;
     app.ok_event(pm, &id, json!({"type": "reviewer_appointed", "occurred_on": "2026-01-28", "reviewer_id": reviewer.id, "conflict_declaration": "none"})).await;
     id
+}
+
+impl TestApp {
+    pub async fn upload(
+        &self,
+        user: &User,
+        case_id: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &[u8])>,
+    ) -> (u16, Value) {
+        let mut resp = self
+            .client
+            .post(self.url(&format!("/api/v1/cases/{case_id}/documents")))
+            .bearer_auth(&user.token)
+            .insert_header((
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            ))
+            .send_body(multipart(fields, file))
+            .await
+            .unwrap();
+        let body = resp.body().limit(10_000_000).await.unwrap();
+        (
+            resp.status().as_u16(),
+            serde_json::from_slice(&body).unwrap_or(Value::Null),
+        )
+    }
+
+    pub async fn download(
+        &self,
+        user: &User,
+        url: &str,
+    ) -> (u16, Vec<u8>, Option<String>, Option<String>) {
+        let mut resp = self
+            .client
+            .get(self.url(url))
+            .bearer_auth(&user.token)
+            .send()
+            .await
+            .unwrap();
+        let h = |n: &str| {
+            resp.headers()
+                .get(n)
+                .map(|v| v.to_str().unwrap().to_string())
+        };
+        let (cd, nosniff) = (h("content-disposition"), h("x-content-type-options"));
+        let body = resp.body().limit(10_000_000).await.unwrap();
+        (resp.status().as_u16(), body.to_vec(), cd, nosniff)
+    }
 }

@@ -7,6 +7,9 @@ pub mod browser;
 pub mod db;
 pub mod documents;
 pub mod mail;
+pub mod pgproxy;
+pub mod process;
+pub mod s3;
 pub mod smtp;
 
 use std::sync::Arc;
@@ -60,12 +63,32 @@ impl TestApp {
     }
 
     pub async fn spawn_with(today: NaiveDate, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::spawn_full(today, adjust, |_| {}).await
+    }
+
+    /// As [`TestApp::spawn_with`], and `inject` may replace parts of the state (a faulty
+    /// document store) before the server starts.
+    pub async fn spawn_full(
+        today: NaiveDate,
+        adjust: impl FnOnce(&mut Settings),
+        inject: impl FnOnce(&mut AppState),
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = TestDb::create(dir.path());
         let mut settings = test_settings(&db, dir.path());
         adjust(&mut settings);
-        let clock = FixedClock::on(today);
-        let state = build_state(settings, Arc::new(clock.clone())).expect("app state");
+        Self::start(FixedClock::on(today), settings, inject, dir, db).await
+    }
+
+    async fn start(
+        clock: FixedClock,
+        settings: Settings,
+        inject: impl FnOnce(&mut AppState),
+        dir: tempfile::TempDir,
+        db: TestDb,
+    ) -> TestApp {
+        let mut state = build_state(settings, Arc::new(clock.clone())).expect("app state");
+        inject(&mut state);
         let app = Application::build(state.clone(), "127.0.0.1:0").expect("bind");
         let base = format!("http://{}", app.running.addr);
         let handle = app.running.handle();
@@ -79,6 +102,18 @@ impl TestApp {
             _dir: dir,
             db,
         }
+    }
+
+    /// A second instance on the same database with the same settings (its own folder, pool,
+    /// mailer and server), after `adjust`.
+    pub async fn second_instance(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = (*self.state.settings).clone();
+        settings.mail.outbox_dir = dir.path().join("outbox").to_string_lossy().into_owned();
+        settings.documents.dir = dir.path().join("documents").to_string_lossy().into_owned();
+        adjust(&mut settings);
+        let db = TestDb::existing(&self.db.url);
+        Self::start(self.clock.clone(), settings, |_| {}, dir, db).await
     }
 
     pub fn url(&self, path: &str) -> String {
