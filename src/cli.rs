@@ -226,12 +226,13 @@ fn serve(settings: Settings, bind: Option<String>) -> Result<(), CliError> {
                 server.await
             }
         };
-        for m in &app.monitors {
+        // Everything holding the state ends inside the runtime (the mail pool needs it).
+        for m in app.monitors {
             m.abort();
+            let _ = m.await;
         }
         if let Some(jobs) = app.jobs {
-            let left = deadline_left(shutdown);
-            if tokio::time::timeout(left, jobs.stop()).await.is_err() {
+            if !jobs.stop_within(deadline_left(shutdown)).await {
                 tracing::warn!("the message being sent did not finish in time; it stays claimed and is retried when its claim runs out");
             }
         }

@@ -43,6 +43,31 @@ impl JobsHandle {
         }
         tracing::info!("background jobs stopped");
     }
+
+    /// Tells the loops to stop and waits at most `limit`; then whatever is still running is
+    /// cancelled (a message still being sent stays claimed until its claim runs out). True
+    /// when everything finished in time.
+    pub async fn stop_within(mut self, limit: Duration) -> bool {
+        self.signal();
+        let finished = tokio::time::timeout(limit, async {
+            for t in self.tasks.iter_mut() {
+                let _ = t.await;
+            }
+        })
+        .await
+        .is_ok();
+        for t in self.tasks {
+            // A task already awaited to its end must not be polled again.
+            if !t.is_finished() {
+                t.abort();
+                let _ = t.await;
+            }
+        }
+        if finished {
+            tracing::info!("background jobs stopped");
+        }
+        finished
+    }
 }
 
 /// Starts both loops on the current actix/tokio runtime.

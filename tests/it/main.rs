@@ -14,6 +14,8 @@ mod feeds;
 mod health;
 mod mail_delivery;
 mod migrations;
+mod ops_observability;
+mod ops_processes;
 mod ops_storage;
 mod reminders;
 mod ui_account;

@@ -88,14 +88,15 @@ impl ServerProcess {
         assert!(status.success(), "kill -{name}");
     }
 
-    /// Waits for the process to exit; its exit code and how long it took, or None on timeout.
-    pub fn wait_exit(&mut self, limit: Duration) -> Option<(Option<i32>, Duration)> {
+    /// Waits for the process to exit (without blocking the test's runtime, where the mail
+    /// server may be running); its exit code and how long it took, or None on timeout.
+    pub async fn wait_exit(&mut self, limit: Duration) -> Option<(Option<i32>, Duration)> {
         let started = Instant::now();
         while started.elapsed() < limit {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return Some((status.code(), started.elapsed()));
             }
-            std::thread::sleep(Duration::from_millis(20));
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         None
     }
@@ -110,4 +111,56 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs a one-off command of the binary against `db_url`; its exit code, stdout and stderr.
+pub fn run_cli(
+    db_url: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, String)],
+) -> (i32, String, String) {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lcspr-tracker"));
+    cmd.args(args)
+        .current_dir(dir.path())
+        .env("DATABASE_URL", db_url)
+        .env("LCSPR_CONFIG_DIR", dir.path())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Adds a user with the CLI; the password is `PASSWORD`.
+pub fn add_user(db_url: &str, email: &str, name: &str, role: &str) {
+    let (code, _, err) = run_cli(
+        db_url,
+        &[
+            "user", "add", "--email", email, "--name", name, "--role", role,
+        ],
+        Some(&format!("{}\n", super::api::PASSWORD)),
+        &[],
+    );
+    assert_eq!(code, 0, "user add: {err}");
 }
