@@ -53,6 +53,17 @@ enum Command {
         #[command(subcommand)]
         action: RemindersCommand,
     },
+    /// Write a consistent archive of every table and document (while the service runs).
+    Export {
+        /// The archive to write (replaced if it exists; readable by its owner only).
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Load an archive into an empty database, checking every document and the audit chain.
+    Import {
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Exit 0 when the service at URL answers /healthz with 200 (for container health checks).
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
@@ -189,6 +200,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Reminders {
             action: RemindersCommand::Run { at, dry_run },
         } => crate::cli_reminders::run(settings, at.as_deref(), dry_run),
+        Command::Export { to } => crate::cli_backup::export(settings, &to),
+        Command::Import { from } => crate::cli_backup::import(settings, &from),
         Command::Migrate => {
             let pool = open_db(&settings)?;
             drop(pool);

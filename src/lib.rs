@@ -2,8 +2,10 @@
 //! Reviews, driven against their statutory deadlines. See docs/ARCHITECTURE.md.
 
 pub mod app;
+pub mod backup;
 pub mod cli;
 mod cli_admin;
+mod cli_backup;
 mod cli_reminders;
 pub mod clock;
 pub mod config;

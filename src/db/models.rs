@@ -2,10 +2,11 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::schema::*;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = users)]
 pub struct UserRow {
     pub id: String,
@@ -36,7 +37,7 @@ pub struct NewUser<'a> {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = auth_tokens)]
 pub struct TokenRow {
     pub id: String,
@@ -48,7 +49,7 @@ pub struct TokenRow {
     pub revoked_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = login_failures)]
 pub struct LoginFailureRow {
     pub key: String,
@@ -57,7 +58,7 @@ pub struct LoginFailureRow {
     pub last_failure_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = cases)]
 pub struct CaseRow {
     pub id: String,
@@ -80,7 +81,7 @@ pub struct CaseRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = case_events)]
 pub struct EventRow {
     pub id: String,
@@ -93,7 +94,7 @@ pub struct EventRow {
     pub recorded_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = case_people)]
 pub struct CasePersonRow {
     pub case_id: String,
@@ -102,7 +103,7 @@ pub struct CasePersonRow {
     pub since: NaiveDate,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize, Deserialize)]
 #[diesel(table_name = deadlines)]
 pub struct DeadlineRow {
     pub id: String,
@@ -121,7 +122,7 @@ pub struct DeadlineRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = calendar_days)]
 pub struct CalendarDayRow {
     pub id: String,
@@ -136,7 +137,7 @@ pub struct CalendarDayRow {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = audit_log)]
 pub struct AuditRow {
     pub seq: i64,
@@ -152,7 +153,7 @@ pub struct AuditRow {
     pub hash: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = outbox)]
 pub struct OutboxRow {
     pub id: String,
@@ -174,7 +175,7 @@ pub struct OutboxRow {
     pub sent_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = documents)]
 pub struct DocumentRow {
     pub id: String,
@@ -185,7 +186,7 @@ pub struct DocumentRow {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = document_versions)]
 pub struct VersionRow {
     pub id: String,
@@ -201,4 +202,35 @@ pub struct VersionRow {
     pub deleted_at: Option<NaiveDateTime>,
     pub deleted_by: Option<String>,
     pub delete_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = settings)]
+pub struct SettingRow {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = setup_tokens)]
+pub struct SetupTokenRow {
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = case_counters)]
+pub struct CaseCounterRow {
+    pub prefix: String,
+    pub last_sequence: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = form_submissions)]
+pub struct FormSubmissionRow {
+    pub form_id: String,
+    pub user_id: String,
+    pub result_url: String,
+    pub created_at: NaiveDateTime,
 }

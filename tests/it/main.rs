@@ -14,6 +14,7 @@ mod feeds;
 mod health;
 mod mail_delivery;
 mod migrations;
+mod ops_backup;
 mod ops_observability;
 mod ops_processes;
 mod ops_storage;

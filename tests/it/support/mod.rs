@@ -104,6 +104,18 @@ impl TestApp {
         }
     }
 
+    /// An instance on a database prepared elsewhere (an import), after `adjust`.
+    pub async fn spawn_on_database(
+        today: NaiveDate,
+        db: TestDb,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = test_settings(&db, dir.path());
+        adjust(&mut settings);
+        Self::start(FixedClock::on(today), settings, |_| {}, dir, db).await
+    }
+
     /// A second instance on the same database with the same settings (its own folder, pool,
     /// mailer and server), after `adjust`.
     pub async fn second_instance(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
