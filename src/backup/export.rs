@@ -56,11 +56,15 @@ fn header(size: u64) -> tar::Header {
     h
 }
 
+/// What one snapshot read: the schema version, each table with its file, the documents.
+struct Snapshot {
+    schema_version: String,
+    tables: Vec<(TableEntry, PathBuf)>,
+    documents: Vec<DocumentEntry>,
+}
+
 /// Reads the tables in one snapshot into JSON-lines files in `work`.
-fn snapshot(
-    conn: &mut DbConnection,
-    work: &Path,
-) -> Result<(String, Vec<(TableEntry, PathBuf)>, Vec<DocumentEntry>), BackupError> {
+fn snapshot(conn: &mut DbConnection, work: &Path) -> Result<Snapshot, BackupError> {
     match conn {
         DbConnection::Sqlite(c) => c.batch_execute("BEGIN DEFERRED")?,
         DbConnection::Pg(c) => {
@@ -98,7 +102,11 @@ fn snapshot(
                 size: size as u64,
             })
             .collect();
-        Ok((version, tables, documents))
+        Ok(Snapshot {
+            schema_version: version,
+            tables,
+            documents,
+        })
     })();
     let _ = conn.batch_execute(if read.is_ok() { "COMMIT" } else { "ROLLBACK" });
     read
@@ -148,7 +156,11 @@ pub async fn export(
     let work = tempfile::Builder::new()
         .prefix(".lcspr-export-")
         .tempdir_in(folder)?;
-    let (schema_version, tables, documents) = snapshot(conn, work.path())?;
+    let Snapshot {
+        schema_version,
+        tables,
+        documents,
+    } = snapshot(conn, work.path())?;
     let manifest = Manifest {
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
