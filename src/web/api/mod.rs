@@ -46,6 +46,8 @@ fn error_responses(codes: &[u16]) -> Value {
             415 => "The file type is not accepted (decided by content); the message lists the accepted types",
             422 => "Refused: `error.fields` lists each field and the problem",
             429 => "Too many failed attempts; see Retry-After",
+            503 => "The database is not answering; try again after Retry-After seconds",
+            507 => "The document store is full; nothing was saved",
             _ => "Error",
         };
         m.insert(
@@ -154,7 +156,7 @@ api! {
             "kind": { "type": "string", "enum": crate::domain::documents::DocumentKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>() },
             "title": { "type": "string" }, "document_id": { "type": "string" },
             "file": { "type": "string", "format": "binary", "description": "PDF, DOCX, XLSX, PPTX, ODT or plain text (decided by content)" } } } } } },
-        "responses": with_errors(ok(201, "The document with its versions, and any warnings", json!({ "type": "object" })), &[400, 401, 403, 404, 413, 415, 422]),
+        "responses": with_errors(ok(201, "The document with its versions, and any warnings", json!({ "type": "object" })), &[400, 401, 403, 404, 413, 415, 422, 507]),
     };
     get "/api/v1/cases/{id}/documents" => documents::list, {
         "summary": "A case's documents, each with its versions (number, sha256, size, uploader, time)",
