@@ -105,6 +105,7 @@ impl AppError {
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         if crate::db::is_unavailable(&e) {
+            tracing::warn!(error = %crate::telemetry::redact(&e.to_string()), "database unavailable; answered 503");
             return AppError::Unavailable(DB_UNAVAILABLE.into());
         }
         AppError::Internal(e.into())
@@ -128,9 +129,11 @@ impl From<crate::store::StoreError> for AppError {
 impl From<crate::db::DbError> for AppError {
     fn from(e: crate::db::DbError) -> Self {
         match e {
-            crate::db::DbError::Pool(_) | crate::db::DbError::Down => {
+            crate::db::DbError::Pool(e) => {
+                tracing::warn!(error = %crate::telemetry::redact(&e.to_string()), "no database connection; answered 503");
                 AppError::Unavailable(DB_UNAVAILABLE.into())
             }
+            crate::db::DbError::Down => AppError::Unavailable(DB_UNAVAILABLE.into()),
             crate::db::DbError::Query(q) => q.into(),
             other => AppError::Internal(other.into()),
         }

@@ -1,7 +1,9 @@
-//! Whether the database answers. A monitor probes it every second on a connection of its own;
+//! Whether PostgreSQL answers. A monitor probes it every second on a connection of its own (on
+//! a thread of its own, so a busy blocking pool cannot delay a probe into a false alarm);
 //! while it does not answer, requests fail at once with 503 and `Retry-After` instead of each
 //! waiting for the pool's timeout, and `/readyz` says so without waiting. When the database
-//! answers again, everything carries on by itself.
+//! answers again, everything carries on by itself. A SQLite file is never "down": its problems
+//! are errors of the request that meets them.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,6 +19,8 @@ pub const PROBE_EVERY: Duration = Duration::from_secs(1);
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(900);
 
 pub struct DbHealth {
+    /// Only PostgreSQL is monitored.
+    monitored: bool,
     down: AtomicBool,
     manager: ConnectionManager,
     /// The monitor's own connection; held by a probe in progress (a probe stuck on a dead
@@ -35,6 +39,7 @@ impl std::fmt::Debug for DbHealth {
 impl DbHealth {
     pub fn new(manager: ConnectionManager) -> DbHealth {
         DbHealth {
+            monitored: manager.is_postgres(),
             down: AtomicBool::new(false),
             manager,
             conn: Mutex::new(None),
@@ -47,7 +52,7 @@ impl DbHealth {
     }
 
     pub fn mark_down(&self) {
-        if !self.down.swap(true, Ordering::Relaxed) {
+        if self.monitored && !self.down.swap(true, Ordering::Relaxed) {
             tracing::error!("the database is not answering; requests get 503 until it does");
         }
     }
@@ -98,10 +103,13 @@ impl DbHealth {
         up
     }
 
-    /// Probes every [`PROBE_EVERY`] until the returned handle is dropped or aborted.
+    /// Probes every [`PROBE_EVERY`] until the returned handle is aborted (PostgreSQL only).
     pub fn spawn_monitor(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
         let me = self.clone();
         actix_web::rt::spawn(async move {
+            if !me.monitored {
+                return;
+            }
             loop {
                 tokio::time::sleep(PROBE_EVERY).await;
                 me.probe().await;

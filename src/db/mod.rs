@@ -115,6 +115,10 @@ impl ConnectionManager {
         })
     }
 
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.url, DbUrl::Postgres(_))
+    }
+
     pub fn connect(&self) -> Result<DbConnection, DbError> {
         match &self.url {
             DbUrl::Sqlite(path) => {
@@ -247,12 +251,20 @@ where
     if in_transaction(conn) {
         return f(conn);
     }
-    match conn {
+    // On SQLite this process's writers queue here, one at a time, for the file's write lock:
+    // SQLite's busy handler polls rather than queues, so many writers of one process polling at
+    // once can starve a writer of the other process past its busy timeout.
+    let _turn = match conn {
         DbConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+            let turn = SQLITE_WRITERS.lock().unwrap_or_else(|p| p.into_inner());
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+            Some(turn)
         }
-        DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
-    }
+        DbConnection::Pg(c) => {
+            AnsiTransactionManager::begin_transaction(c)?;
+            None
+        }
+    };
     match f(conn) {
         Ok(value) => {
             <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
@@ -265,6 +277,9 @@ where
         }
     }
 }
+
+/// The queue of this process's SQLite writers (see [`write_tx`]).
+static SQLITE_WRITERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// True inside a transaction (and so, as no code opens one any other way, inside [`write_tx`]).
 pub fn in_transaction(conn: &mut DbConnection) -> bool {
