@@ -7,8 +7,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use toml::{Table, Value};
+
+use crate::domain::roles::Role;
 
 /// The defaults: the shipped `config/default.toml`, compiled in.
 pub const BUILT_IN_DEFAULTS: &str = include_str!("../config/default.toml");
@@ -65,12 +68,43 @@ pub struct PartnershipSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
-    pub jwt_secret: String,
+    /// Never printed (`Debug` shows `[REDACTED]`); `jwt_secret_file` fills it at load.
+    pub jwt_secret: SecretString,
     pub jwt_secret_file: String,
     pub token_ttl_minutes: i64,
     pub session_idle_minutes: i64,
     pub max_failed_logins: i32,
     pub failed_login_window_minutes: i64,
+    /// Email and password sign-in (off when single sign-on is the only way in).
+    pub password_enabled: bool,
+    /// Roles whose password accounts must use a second factor (TOTP).
+    pub mfa_required_roles: Vec<Role>,
+    /// How long an invitation link works.
+    pub invitation_valid_hours: i64,
+    /// How long a password reset link works.
+    pub password_reset_valid_minutes: i64,
+    pub oidc: OidcSettings,
+}
+
+/// Single sign-on with an OpenID Connect provider (off while `issuer` is empty).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSettings {
+    pub issuer: String,
+    pub client_id: String,
+    /// Never printed; `client_secret_file` fills it at load.
+    pub client_secret: SecretString,
+    pub client_secret_file: String,
+    /// The sign-in button's text.
+    pub label: String,
+    /// Email domains accepted from the provider (empty: any).
+    pub allowed_domains: Vec<String>,
+}
+
+impl OidcSettings {
+    pub fn enabled(&self) -> bool {
+        !self.issuer.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -109,6 +143,9 @@ pub struct JobsSettings {
 pub struct MailSettings {
     pub transport: MailTransportKind,
     pub smtp_url: String,
+    /// The SMTP password, kept out of the URL (the user name stays in it); never printed.
+    pub smtp_password: SecretString,
+    pub smtp_password_file: String,
     pub from: String,
     pub outbox_dir: String,
 }
@@ -198,13 +235,33 @@ impl Settings {
             merge(&mut merged, layer);
         }
         apply_env(&defaults, &mut merged, &sources.vars)?;
-        let settings: Settings =
+        let mut settings: Settings =
             serde_path_to_error::deserialize(Value::Table(merged)).map_err(|e| {
                 let path = e.path().to_string();
                 ConfigError(format!("key `{path}`: {}", e.into_inner()))
             })?;
+        settings.read_secret_files()?;
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// Fills each secret from its `*_file` setting (the file's text, without the final line
+    /// break). Setting both the secret and its file is a mistake worth stopping for.
+    fn read_secret_files(&mut self) -> Result<(), ConfigError> {
+        let auth = &mut self.auth;
+        read_secret_file(&mut auth.jwt_secret, &auth.jwt_secret_file, "auth.jwt_secret")?;
+        let oidc = &mut auth.oidc;
+        read_secret_file(
+            &mut oidc.client_secret,
+            &oidc.client_secret_file,
+            "auth.oidc.client_secret",
+        )?;
+        let mail = &mut self.mail;
+        read_secret_file(
+            &mut mail.smtp_password,
+            &mail.smtp_password_file,
+            "mail.smtp_password",
+        )
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -232,6 +289,13 @@ impl Settings {
                     .into(),
             ));
         }
+        let jwt = self.auth.jwt_secret.expose_secret();
+        if !jwt.is_empty() && jwt.chars().count() < 32 {
+            return Err(ConfigError(
+                "key `auth.jwt_secret`: the secret must be at least 32 characters".into(),
+            ));
+        }
+        self.validate_identity()?;
         if self.mail.transport == MailTransportKind::Smtp && self.mail.smtp_url.is_empty() {
             return Err(ConfigError(
                 "key `mail.smtp_url`: required when mail.transport is \"smtp\"".into(),
@@ -261,6 +325,42 @@ impl Settings {
         Ok(())
     }
 
+    fn validate_identity(&self) -> Result<(), ConfigError> {
+        let auth = &self.auth;
+        if auth.invitation_valid_hours <= 0 || auth.password_reset_valid_minutes <= 0 {
+            return Err(ConfigError(
+                "keys `auth.invitation_valid_hours` and `auth.password_reset_valid_minutes` must be positive"
+                    .into(),
+            ));
+        }
+        let oidc = &auth.oidc;
+        if oidc.enabled() {
+            if !(oidc.issuer.starts_with("https://") || oidc.issuer.starts_with("http://")) {
+                return Err(ConfigError(
+                    "key `auth.oidc.issuer`: must be the provider's https:// address".into(),
+                ));
+            }
+            if oidc.client_id.is_empty() {
+                return Err(ConfigError(
+                    "key `auth.oidc.client_id`: required when auth.oidc.issuer is set".into(),
+                ));
+            }
+            if oidc.client_secret.expose_secret().is_empty() {
+                return Err(ConfigError(
+                    "key `auth.oidc.client_secret` (or `auth.oidc.client_secret_file`): required when auth.oidc.issuer is set"
+                        .into(),
+                ));
+            }
+        }
+        if !auth.password_enabled && !oidc.enabled() {
+            return Err(ConfigError(
+                "key `auth.password_enabled`: password sign-in can only be switched off when single sign-on is configured (auth.oidc.issuer)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// True when the database URL is the built-in default (then its folder may be created).
     pub fn database_is_default(&self) -> bool {
         self.database.url == Settings::defaults().database.url
@@ -270,6 +370,25 @@ impl Settings {
     pub fn is_https(&self) -> bool {
         self.service.base_url.starts_with("https://")
     }
+}
+
+fn read_secret_file(secret: &mut SecretString, file: &str, key: &str) -> Result<(), ConfigError> {
+    if file.is_empty() {
+        return Ok(());
+    }
+    if !secret.expose_secret().is_empty() {
+        return Err(ConfigError(format!(
+            "keys `{key}` and `{key}_file`: set one or the other, not both"
+        )));
+    }
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| ConfigError(format!("key `{key}_file`: cannot read {file}: {e}")))?;
+    let text = text.trim_end_matches(['\n', '\r']);
+    if text.is_empty() {
+        return Err(ConfigError(format!("key `{key}_file`: {file} is empty")));
+    }
+    *secret = SecretString::from(text);
+    Ok(())
 }
 
 fn read_layer(path: &Path) -> Result<Table, ConfigError> {
@@ -325,50 +444,58 @@ fn apply_env(
     merged: &mut Table,
     vars: &[(String, String)],
 ) -> Result<(), ConfigError> {
-    let mut overrides: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    // Key path (section, [subsection,] key) → (variable, value).
+    let mut overrides: BTreeMap<Vec<String>, (String, String)> = BTreeMap::new();
+    let database_url = vec!["database".to_string(), "url".to_string()];
     for (name, value) in vars {
         if name == "DATABASE_URL" {
-            overrides.insert(
-                ("database".into(), "url".into()),
-                (name.clone(), value.clone()),
-            );
+            overrides.insert(database_url.clone(), (name.clone(), value.clone()));
             continue;
         }
         let Some(rest) = name.strip_prefix("LCSPR__") else {
             continue;
         };
         let parts: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
-        let [section, key] = parts.as_slice() else {
+        if parts.len() < 2 || parts.iter().any(String::is_empty) {
             return Err(ConfigError(format!(
                 "environment variable {name}: expected LCSPR__SECTION__KEY"
             )));
-        };
+        }
         // DATABASE_URL wins over LCSPR__DATABASE__URL.
-        let slot = (section.clone(), key.clone());
-        if section == "database" && key == "url" && overrides.contains_key(&slot) {
+        if parts == database_url && overrides.contains_key(&parts) {
             continue;
         }
-        overrides.insert(slot, (name.clone(), value.clone()));
+        overrides.insert(parts, (name.clone(), value.clone()));
     }
-    for ((section, key), (name, raw)) in overrides {
-        let Some(default) = defaults
-            .get(&section)
-            .and_then(Value::as_table)
-            .and_then(|t| t.get(&key))
+    for (path, (name, raw)) in overrides {
+        let dotted = path.join(".");
+        let (key, tables) = path.split_last().expect("two parts at least");
+        let mut default_table = Some(defaults);
+        for t in tables {
+            default_table = default_table.and_then(|d| d.get(t)).and_then(Value::as_table);
+        }
+        let Some(default) = default_table
+            .and_then(|t| t.get(key))
+            .filter(|v| !v.is_table())
         else {
             return Err(ConfigError(format!(
-                "environment variable {name}: unknown key `{section}.{key}`"
+                "environment variable {name}: unknown key `{dotted}`"
             )));
         };
         let value = typed_like(default, &raw).ok_or_else(|| {
             ConfigError(format!(
-                "environment variable {name}: key `{section}.{key}` expects {}, got {raw:?}",
+                "environment variable {name}: key `{dotted}` expects {}, got {raw:?}",
                 default.type_str()
             ))
         })?;
-        if let Some(Value::Table(t)) = merged.get_mut(&section) {
-            t.insert(key, value);
+        let mut table = &mut *merged;
+        for t in tables {
+            match table.get_mut(t) {
+                Some(Value::Table(inner)) => table = inner,
+                _ => unreachable!("the defaults have this section and every layer was checked"),
+            }
         }
+        table.insert(key.clone(), value);
     }
     Ok(())
 }

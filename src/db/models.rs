@@ -46,6 +46,7 @@ pub struct TokenRow {
     pub expires_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    pub method: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -201,4 +202,52 @@ pub struct VersionRow {
     pub deleted_at: Option<NaiveDateTime>,
     pub deleted_by: Option<String>,
     pub delete_reason: Option<String>,
+}
+
+#[derive(Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = user_mfa)]
+pub struct UserMfaRow {
+    pub user_id: String,
+    pub secret: Option<String>,
+    pub pending_secret: Option<String>,
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub last_step: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+impl std::fmt::Debug for UserMfaRow {
+    // The secrets stay out of logs and panics.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserMfaRow")
+            .field("user_id", &self.user_id)
+            .field("confirmed_at", &self.confirmed_at)
+            .field("last_step", &self.last_step)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = one_time_links)]
+pub struct OneTimeLinkRow {
+    pub token_hash: String,
+    pub user_id: String,
+    pub purpose: String,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sign_in_flows)]
+pub struct SignInFlowRow {
+    pub id_hash: String,
+    pub kind: String,
+    pub user_id: Option<String>,
+    pub browser_hash: String,
+    pub nonce: Option<String>,
+    pub pkce_verifier: Option<String>,
+    pub next_path: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
 }

@@ -26,6 +26,44 @@ impl FieldError {
 pub const NOTE_MAX: usize = 5000;
 pub const SHORT_MAX: usize = 200;
 
+/// Fields that hold a person's name or a child's pseudonym, where characters that reverse the
+/// direction of text could disguise what a reader sees.
+pub const NAME_FIELDS: &[&str] = &["name", "child_name", "child_pseudonym"];
+
+/// Text as people type it: no control characters other than tab and newline (a carriage return
+/// is allowed only before a newline, as browsers send line breaks). A NUL, which PostgreSQL
+/// cannot store, is one of them.
+pub fn check_text(s: &str) -> Result<(), &'static str> {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let allowed = match c {
+            '\t' | '\n' => true,
+            '\r' => chars.peek() == Some(&'\n'),
+            c => !c.is_control(),
+        };
+        if !allowed {
+            return Err("must not contain control characters (only letters, digits, punctuation, spaces, tabs and line breaks)");
+        }
+    }
+    Ok(())
+}
+
+/// Unicode's bidirectional embedding, override and isolate characters (U+202A–U+202E,
+/// U+2066–U+2069) and the directional marks (U+200E, U+200F, U+061C).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// A name or a pseudonym: text as [`check_text`] allows, without the characters that change
+/// the direction of text (a "Child Q" that displays as something else).
+pub fn check_name(s: &str) -> Result<(), &'static str> {
+    check_text(s)?;
+    if s.chars().any(is_bidi_control) {
+        return Err("must not contain characters that change the direction of text");
+    }
+    Ok(())
+}
+
 /// Reads fields from a request body, collecting every problem with the field it concerns.
 pub struct Fields<'a> {
     map: &'a Map<String, Value>,
@@ -57,7 +95,15 @@ impl<'a> Fields<'a> {
             None => None,
             Some(Value::String(s)) => {
                 let s = s.trim();
-                if s.chars().count() > max {
+                let checked = if NAME_FIELDS.contains(&name) {
+                    check_name(s)
+                } else {
+                    check_text(s)
+                };
+                if let Err(m) = checked {
+                    self.fail(name, m);
+                    None
+                } else if s.chars().count() > max {
                     self.fail(name, format!("must be at most {max} characters"));
                     None
                 } else if s.is_empty() {
@@ -256,4 +302,26 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     }
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("{s:?} is not a real date written YYYY-MM-DD"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_refused_but_tabs_and_line_breaks_kept() {
+        assert!(check_text("Child Q\tnotes\r\nline two\n").is_ok());
+        for bad in ["a\0b", "a\u{7}", "a\rb", "\u{1b}[31m", "a\u{85}b"] {
+            assert!(check_text(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn names_refuse_direction_overrides() {
+        assert!(check_name("Child Q").is_ok());
+        assert!(check_name("سارة").is_ok());
+        assert!(check_name("Child \u{202E}Q").is_err());
+        assert!(check_name("\u{2066}x\u{2069}").is_err());
+        assert!(check_text("Child \u{202E}Q").is_ok());
+    }
 }
