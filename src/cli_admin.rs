@@ -259,8 +259,18 @@ pub fn demo(settings: Settings) -> Result<(), CliError> {
             crate::demo::DEMO_PASSWORD
         );
     }
+    let mfa_roles = st.settings.auth.mfa_required_roles.clone();
     for (email, name, role, _) in crate::demo::DEMO_USERS {
-        println!("  {email:<28} {name} ({})", role.label());
+        let star = if mfa_roles.contains(&role) { " *" } else { "" };
+        println!("  {email:<28} {name} ({}){star}", role.label());
+    }
+    if !mfa_roles.is_empty() {
+        println!(
+            "* two-step verification: the code from an authenticator app given the key {} \
+             (or `oathtool --totp -b {}`)",
+            crate::demo::DEMO_TOTP_SECRET,
+            crate::demo::DEMO_TOTP_SECRET
+        );
     }
     Ok(())
 }

@@ -77,6 +77,28 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
 }
 
 impl Application {
+    /// As [`Application::build`], serving on a listener already bound.
+    pub fn build_on(
+        state: AppState,
+        listener: std::net::TcpListener,
+    ) -> Result<Application, StartError> {
+        let bind = listener
+            .local_addr()
+            .map_or_else(|_| "listener".to_string(), |a| a.to_string());
+        let running = web::listen(state.clone(), listener)
+            .map_err(|source| StartError::Bind { bind, source })?;
+        let jobs = state
+            .settings
+            .jobs
+            .enabled
+            .then(|| crate::jobs::spawn(state.clone()));
+        Ok(Application {
+            state,
+            running,
+            jobs,
+        })
+    }
+
     /// Must be called inside an actix system (the server's workers, and the background jobs when
     /// `jobs.enabled`, are spawned on it).
     pub fn build(state: AppState, bind: &str) -> Result<Application, StartError> {

@@ -433,6 +433,38 @@ pub fn reset(
     })
 }
 
+/// The code an authenticator app given `secret_b32` shows at `at` (tests, and the demo's
+/// instructions).
+pub fn code_at(secret_b32: &str, at: NaiveDateTime) -> Result<String, AppError> {
+    let step = at.and_utc().timestamp().div_euclid(STEP_SECS);
+    Ok(totp(secret_b32, "LCSPR", "code")?.generate((step * STEP_SECS).max(0) as u64))
+}
+
+/// Sets up a known secret at once, without a code (the demo partnership only: its key is
+/// published in the README).
+pub fn enrol_with_secret(
+    conn: &mut DbConnection,
+    user_id: &str,
+    secret_b32: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    Secret::Encoded(secret_b32.to_string())
+        .to_bytes()
+        .map_err(|e| AppError::internal(anyhow::anyhow!("demo TOTP secret: {e:?}")))?;
+    diesel::delete(user_mfa::table.find(user_id)).execute(conn)?;
+    diesel::insert_into(user_mfa::table)
+        .values(&UserMfaRow {
+            user_id: user_id.to_string(),
+            secret: Some(secret_b32.to_string()),
+            pending_secret: None,
+            confirmed_at: Some(stored(now)),
+            last_step: 0,
+            updated_at: stored(now),
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
 /// The QR code of an `otpauth://` address as inline SVG, labelled for screen readers.
 pub fn qr_svg(otpauth_uri: &str) -> Result<String, AppError> {
     let code = qrcode::QrCode::new(otpauth_uri.as_bytes()).map_err(AppError::internal)?;

@@ -23,6 +23,34 @@ impl FieldError {
     }
 }
 
+/// No date the service records is before this (the statutory framework is far later).
+pub const EARLIEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => panic!("a real date"),
+};
+/// No child in a case was born before this.
+pub const EARLIEST_DOB: NaiveDate = match NaiveDate::from_ymd_opt(1990, 1, 1) {
+    Some(d) => d,
+    None => panic!("a real date"),
+};
+
+/// Refuses a date before the earliest plausible one for the field (1 January 1990 for a date of
+/// birth, 1 January 2000 for anything else).
+pub fn check_plausible(field: &str, d: NaiveDate) -> Result<(), String> {
+    let earliest = if field == "child_dob" {
+        EARLIEST_DOB
+    } else {
+        EARLIEST_DATE
+    };
+    if d < earliest {
+        return Err(format!(
+            "cannot be before {}; check the year",
+            earliest.format("%-d %B %Y")
+        ));
+    }
+    Ok(())
+}
+
 pub const NOTE_MAX: usize = 5000;
 pub const SHORT_MAX: usize = 200;
 
@@ -155,15 +183,19 @@ impl<'a> Fields<'a> {
                 self.fail(name, format!("enter {what} as YYYY-MM-DD"));
                 None
             }
-            Some(Value::String(s)) => match parse_date(s) {
-                Ok(d) => Some(d),
-                Err(m) => {
-                    self.fail(name, m);
-                    None
-                }
-            },
+            Some(Value::String(s)) => self.plausible(name, parse_date(s)),
             Some(_) => {
                 self.fail(name, "must be a date written YYYY-MM-DD");
+                None
+            }
+        }
+    }
+
+    fn plausible(&mut self, name: &str, parsed: Result<NaiveDate, String>) -> Option<NaiveDate> {
+        match parsed.and_then(|d| check_plausible(name, d).map(|()| d)) {
+            Ok(d) => Some(d),
+            Err(m) => {
+                self.fail(name, m);
                 None
             }
         }
@@ -256,13 +288,7 @@ impl<'a> Fields<'a> {
         match self.raw(name) {
             None => None,
             Some(Value::String(s)) if s.trim().is_empty() => None,
-            Some(Value::String(s)) => match parse_date(s) {
-                Ok(d) => Some(d),
-                Err(m) => {
-                    self.fail(name, m);
-                    None
-                }
-            },
+            Some(Value::String(s)) => self.plausible(name, parse_date(s)),
             Some(_) => {
                 self.fail(name, "must be a date written YYYY-MM-DD");
                 None

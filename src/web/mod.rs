@@ -140,6 +140,21 @@ impl Running {
 
 /// Binds the HTTP server; SIGTERM and Ctrl-C let in-flight requests finish.
 pub fn bind(state: AppState, bind: &str) -> std::io::Result<Running> {
+    start(state, Address::Bind(bind))
+}
+
+/// Serves on a listener already bound (tests that must know the port before the settings are
+/// made: the single sign-on callback address is in them).
+pub fn listen(state: AppState, listener: std::net::TcpListener) -> std::io::Result<Running> {
+    start(state, Address::Listener(listener))
+}
+
+enum Address<'a> {
+    Bind(&'a str),
+    Listener(std::net::TcpListener),
+}
+
+fn start(state: AppState, address: Address<'_>) -> std::io::Result<Running> {
     let workers = match state.settings.server.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
@@ -157,8 +172,11 @@ pub fn bind(state: AppState, bind: &str) -> std::io::Result<Running> {
             .default_service(web::to(error_pages::not_found))
     })
     .workers(workers)
-    .shutdown_timeout(shutdown)
-    .bind(bind)?;
+    .shutdown_timeout(shutdown);
+    let server = match address {
+        Address::Bind(bind) => server.bind(bind)?,
+        Address::Listener(listener) => server.listen(listener)?,
+    };
     let addr = *server
         .addrs()
         .first()

@@ -156,7 +156,8 @@ pub fn check_upload(
     actor: &Actor,
     case_id: &str,
 ) -> Result<CaseRow, AppError> {
-    let (case, access) = cases::visible_case(conn, actor, case_id)?;
+    let (case, access) =
+        cases::visible_or_refuse(conn, st, actor, case_id, "document_uploaded")?;
     if !may_upload(actor.role, access.appointed) {
         cases::refuse(
             conn,
@@ -435,8 +436,22 @@ pub fn open_version(
 }
 
 /// Soft-deletes a version with a reason (programme manager, co-chairs). A version sent before
-/// publication is locked and cannot be deleted.
+/// publication is locked and cannot be deleted. Every refusal is audited.
 pub fn delete_version(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    document_id: &str,
+    number: i32,
+    reason: &str,
+) -> Result<(), AppError> {
+    let action = "document_version_deleted";
+    super::refusals::audited(conn, st.now(), actor, action, Some(document_id), |c| {
+        delete_checked(c, st, actor, document_id, number, reason)
+    })
+}
+
+fn delete_checked(
     conn: &mut DbConnection,
     st: &AppState,
     actor: &Actor,

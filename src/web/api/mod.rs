@@ -376,6 +376,10 @@ pub fn document() -> Value {
         let entry = paths.entry(op.path).or_insert_with(|| json!({}));
         entry[op.method] = op.doc;
     }
+    let mut all_schemas = schemas();
+    if let (Some(a), Value::Object(more)) = (all_schemas.as_object_mut(), identity_schemas()) {
+        a.extend(more);
+    }
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -387,13 +391,7 @@ pub fn document() -> Value {
         "security": [{ "bearer": [] }],
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" } },
-            "schemas": {
-                let mut all = schemas();
-                if let (Some(a), Value::Object(more)) = (all.as_object_mut(), identity_schemas()) {
-                    a.extend(more);
-                }
-                all
-            },
+            "schemas": all_schemas,
         },
         "paths": paths,
     })

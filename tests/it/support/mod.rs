@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod api;
 pub mod browser;
 pub mod db;
@@ -44,6 +45,9 @@ pub fn test_settings(db: &TestDb, dir: &std::path::Path) -> Settings {
     s.server.workers = 2;
     // Tests move the clock over months; their API tokens outlive that.
     s.auth.token_ttl_minutes = 60 * 24 * 365 * 10;
+    // Two-step verification is tested on its own (tests/it/mfa.rs, with the shipped roles);
+    // elsewhere users sign in with a password alone.
+    s.auth.mfa_required_roles = vec![];
     s.calendar.bank_holidays_file = "/nonexistent/bank-holidays.json".into();
     s.rules.file = "/nonexistent/rules.toml".into();
     s
