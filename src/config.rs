@@ -560,6 +560,60 @@ mod tests {
     }
 
     #[test]
+    fn secrets_never_print_and_come_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("jwt");
+        std::fs::write(&file, "a-jwt-secret-read-from-a-file-0123456789\n").unwrap();
+        let oidc = dir.path().join("oidc");
+        std::fs::write(&oidc, "the-oidc-client-secret").unwrap();
+        let s = with_vars(&[
+            ("LCSPR__AUTH__JWT_SECRET_FILE", file.to_str().unwrap()),
+            ("LCSPR__AUTH__OIDC__ISSUER", "https://login.example/tenant/v2.0"),
+            ("LCSPR__AUTH__OIDC__CLIENT_ID", "lcspr"),
+            ("LCSPR__AUTH__OIDC__CLIENT_SECRET_FILE", oidc.to_str().unwrap()),
+            ("LCSPR__MAIL__SMTP_PASSWORD", "the-smtp-password"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.auth.jwt_secret.expose_secret(),
+            "a-jwt-secret-read-from-a-file-0123456789"
+        );
+        assert_eq!(s.auth.oidc.client_secret.expose_secret(), "the-oidc-client-secret");
+        assert_eq!(s.auth.oidc.issuer, "https://login.example/tenant/v2.0");
+        let printed = format!("{s:?}");
+        for secret in ["a-jwt-secret", "the-oidc-client-secret", "the-smtp-password"] {
+            assert!(!printed.contains(secret), "{secret} printed");
+        }
+        let err = with_vars(&[
+            ("LCSPR__AUTH__JWT_SECRET", "an inline secret that is long enough!!"),
+            ("LCSPR__AUTH__JWT_SECRET_FILE", file.to_str().unwrap()),
+        ])
+        .unwrap_err();
+        assert!(err.0.contains("auth.jwt_secret"), "{}", err.0);
+        let err = with_vars(&[("LCSPR__AUTH__JWT_SECRET", "short")]).unwrap_err();
+        assert!(err.0.contains("32 characters"), "{}", err.0);
+    }
+
+    #[test]
+    fn identity_settings_are_checked() {
+        let s = Settings::defaults();
+        assert!(s.auth.password_enabled);
+        assert_eq!(
+            s.auth.mfa_required_roles,
+            vec![Role::CoChair, Role::ProgrammeManager, Role::LeadReviewer, Role::Admin]
+        );
+        assert!(!s.auth.oidc.enabled());
+        let err = with_vars(&[("LCSPR__AUTH__MFA_REQUIRED_ROLES", "[\"chair\"]")]).unwrap_err();
+        assert!(err.0.contains("mfa_required_roles"), "{}", err.0);
+        let err = with_vars(&[("LCSPR__AUTH__PASSWORD_ENABLED", "false")]).unwrap_err();
+        assert!(err.0.contains("auth.oidc.issuer"), "{}", err.0);
+        let err = with_vars(&[("LCSPR__AUTH__OIDC__ISSUER", "https://login.example")]).unwrap_err();
+        assert!(err.0.contains("auth.oidc.client_id"), "{}", err.0);
+        let err = with_vars(&[("LCSPR__AUTH__OIDC__ISSUR", "x")]).unwrap_err();
+        assert!(err.0.contains("auth.oidc.issur"), "{}", err.0);
+    }
+
+    #[test]
     fn unknown_env_key_is_named() {
         let err = with_vars(&[("LCSPR__JOBS__ENABLD", "false")]).unwrap_err();
         assert!(err.0.contains("jobs.enabld"), "{}", err.0);

@@ -680,3 +680,23 @@ pub fn user_row(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserRow
         .first(conn)
         .optional()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_never_print_the_password_or_the_code() {
+        let c = Credentials {
+            email: "pm@example.org",
+            password: "hunter2-but-longer",
+            otp: Some("123456"),
+            client: "127.0.0.1",
+            kind: TokenKind::Api,
+        };
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains("123456"), "{printed}");
+        assert!(printed.contains("REDACTED"));
+    }
+}

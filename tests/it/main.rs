@@ -14,6 +14,7 @@ mod feeds;
 mod health;
 mod mail_delivery;
 mod migrations;
+mod probe;
 mod reminders;
 mod ui_account;
 mod ui_documents;
