@@ -183,7 +183,7 @@ pub fn invite(
     require_admin(conn, now, actor, "user_added")?;
     users::validate_details(&input.email, &input.name)?;
     write_tx(conn, |c| {
-        let user = users::add(
+        let user = users::insert(
             c,
             actor,
             now,

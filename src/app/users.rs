@@ -106,9 +106,20 @@ pub fn add(
     now: NaiveDateTime,
     input: NewUserInput,
 ) -> Result<UserView, AppError> {
+    write_tx(conn, |c| insert(c, actor, now, input))
+}
+
+/// As [`add`], inside the caller's transaction.
+pub fn insert(
+    conn: &mut DbConnection,
+    actor: Option<&Actor>,
+    now: NaiveDateTime,
+    input: NewUserInput,
+) -> Result<UserView, AppError> {
     let email = normalise_email(&input.email);
     let id = new_id();
-    write_tx(conn, |c| {
+    let c = conn;
+    {
         let taken: i64 = users::table
             .filter(users::email.eq(&email))
             .count()
@@ -145,7 +156,7 @@ pub fn add(
                 .detail(serde_json::json!({ "after": { "role": input.role, "agency": input.agency, "active": true } })),
         )?;
         get(c, &id)?.ok_or(AppError::NotFound)
-    })
+    }
 }
 
 pub fn get(conn: &mut DbConnection, id: &str) -> Result<Option<UserView>, AppError> {

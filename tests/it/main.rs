@@ -4,6 +4,7 @@
 
 mod support;
 
+mod accounts;
 mod api_auth;
 mod api_cases;
 mod api_journey;
@@ -13,6 +14,7 @@ mod documents;
 mod feeds;
 mod health;
 mod mail_delivery;
+mod mfa;
 mod migrations;
 mod probe;
 mod reminders;
