@@ -78,6 +78,18 @@ impl From<AppError> for SsoError {
     }
 }
 
+/// An error with its causes, for the log and the audit.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
 type Client = CoreClient<
     EndpointSet,
     EndpointNotSet,
@@ -117,7 +129,7 @@ async fn discover(
         IssuerUrl::new(oidc.issuer.clone()).map_err(|e| SsoError::Provider(e.to_string()))?;
     let metadata = CoreProviderMetadata::discover_async(issuer, http)
         .await
-        .map_err(|e| SsoError::Provider(format!("discovery: {e}")))?;
+        .map_err(|e| SsoError::Provider(format!("discovery: {}", chain(&e))))?;
     let redirect =
         RedirectUrl::new(redirect_url(st)).map_err(|e| SsoError::Provider(e.to_string()))?;
     Ok(CoreClient::from_provider_metadata(
@@ -240,7 +252,7 @@ async fn finish_inner(
         .set_pkce_verifier(verifier)
         .request_async(&http)
         .await
-        .map_err(|e| SsoError::Provider(format!("token exchange: {e}")))?;
+        .map_err(|e| SsoError::Provider(format!("token exchange: {}", chain(&e))))?;
     let id_token = response
         .id_token()
         .ok_or_else(|| SsoError::TokenRejected("no ID token in the response".into()))?;

@@ -18,6 +18,7 @@ mod mfa;
 mod migrations;
 mod probe;
 mod reminders;
+mod sso;
 mod ui_account;
 mod ui_documents;
 mod ui_foundation;

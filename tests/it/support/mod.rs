@@ -8,6 +8,7 @@ pub mod browser;
 pub mod db;
 pub mod documents;
 pub mod mail;
+pub mod oidc;
 pub mod smtp;
 
 use std::sync::Arc;
@@ -64,13 +65,26 @@ impl TestApp {
     }
 
     pub async fn spawn_with(today: NaiveDate, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::spawn_full(FixedClock::on(today), None, adjust).await
+    }
+
+    /// With a given clock, and optionally on a listener already bound (when the settings must
+    /// name the app's own address).
+    pub async fn spawn_full(
+        clock: FixedClock,
+        listener: Option<std::net::TcpListener>,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = TestDb::create(dir.path());
         let mut settings = test_settings(&db, dir.path());
         adjust(&mut settings);
-        let clock = FixedClock::on(today);
         let state = build_state(settings, Arc::new(clock.clone())).expect("app state");
-        let app = Application::build(state.clone(), "127.0.0.1:0").expect("bind");
+        let app = match listener {
+            Some(l) => Application::build_on(state.clone(), l),
+            None => Application::build(state.clone(), "127.0.0.1:0"),
+        }
+        .expect("bind");
         let base = format!("http://{}", app.running.addr);
         let handle = app.running.handle();
         actix_web::rt::spawn(app.running.server);
