@@ -235,8 +235,8 @@ impl Settings {
             merge(&mut merged, layer);
         }
         apply_env(&defaults, &mut merged, &sources.vars)?;
-        let mut settings: Settings =
-            serde_path_to_error::deserialize(Value::Table(merged)).map_err(|e| {
+        let mut settings: Settings = serde_path_to_error::deserialize(Value::Table(merged))
+            .map_err(|e| {
                 let path = e.path().to_string();
                 ConfigError(format!("key `{path}`: {}", e.into_inner()))
             })?;
@@ -249,7 +249,11 @@ impl Settings {
     /// break). Setting both the secret and its file is a mistake worth stopping for.
     fn read_secret_files(&mut self) -> Result<(), ConfigError> {
         let auth = &mut self.auth;
-        read_secret_file(&mut auth.jwt_secret, &auth.jwt_secret_file, "auth.jwt_secret")?;
+        read_secret_file(
+            &mut auth.jwt_secret,
+            &auth.jwt_secret_file,
+            "auth.jwt_secret",
+        )?;
         let oidc = &mut auth.oidc;
         read_secret_file(
             &mut oidc.client_secret,
@@ -472,7 +476,9 @@ fn apply_env(
         let (key, tables) = path.split_last().expect("two parts at least");
         let mut default_table = Some(defaults);
         for t in tables {
-            default_table = default_table.and_then(|d| d.get(t)).and_then(Value::as_table);
+            default_table = default_table
+                .and_then(|d| d.get(t))
+                .and_then(Value::as_table);
         }
         let Some(default) = default_table
             .and_then(|t| t.get(key))
@@ -568,9 +574,15 @@ mod tests {
         std::fs::write(&oidc, "the-oidc-client-secret").unwrap();
         let s = with_vars(&[
             ("LCSPR__AUTH__JWT_SECRET_FILE", file.to_str().unwrap()),
-            ("LCSPR__AUTH__OIDC__ISSUER", "https://login.example/tenant/v2.0"),
+            (
+                "LCSPR__AUTH__OIDC__ISSUER",
+                "https://login.example/tenant/v2.0",
+            ),
             ("LCSPR__AUTH__OIDC__CLIENT_ID", "lcspr"),
-            ("LCSPR__AUTH__OIDC__CLIENT_SECRET_FILE", oidc.to_str().unwrap()),
+            (
+                "LCSPR__AUTH__OIDC__CLIENT_SECRET_FILE",
+                oidc.to_str().unwrap(),
+            ),
             ("LCSPR__MAIL__SMTP_PASSWORD", "the-smtp-password"),
         ])
         .unwrap();
@@ -578,14 +590,24 @@ mod tests {
             s.auth.jwt_secret.expose_secret(),
             "a-jwt-secret-read-from-a-file-0123456789"
         );
-        assert_eq!(s.auth.oidc.client_secret.expose_secret(), "the-oidc-client-secret");
+        assert_eq!(
+            s.auth.oidc.client_secret.expose_secret(),
+            "the-oidc-client-secret"
+        );
         assert_eq!(s.auth.oidc.issuer, "https://login.example/tenant/v2.0");
         let printed = format!("{s:?}");
-        for secret in ["a-jwt-secret", "the-oidc-client-secret", "the-smtp-password"] {
+        for secret in [
+            "a-jwt-secret",
+            "the-oidc-client-secret",
+            "the-smtp-password",
+        ] {
             assert!(!printed.contains(secret), "{secret} printed");
         }
         let err = with_vars(&[
-            ("LCSPR__AUTH__JWT_SECRET", "an inline secret that is long enough!!"),
+            (
+                "LCSPR__AUTH__JWT_SECRET",
+                "an inline secret that is long enough!!",
+            ),
             ("LCSPR__AUTH__JWT_SECRET_FILE", file.to_str().unwrap()),
         ])
         .unwrap_err();
@@ -600,7 +622,12 @@ mod tests {
         assert!(s.auth.password_enabled);
         assert_eq!(
             s.auth.mfa_required_roles,
-            vec![Role::CoChair, Role::ProgrammeManager, Role::LeadReviewer, Role::Admin]
+            vec![
+                Role::CoChair,
+                Role::ProgrammeManager,
+                Role::LeadReviewer,
+                Role::Admin
+            ]
         );
         assert!(!s.auth.oidc.enabled());
         let err = with_vars(&[("LCSPR__AUTH__MFA_REQUIRED_ROLES", "[\"chair\"]")]).unwrap_err();

@@ -60,7 +60,11 @@ pub fn well_formed(token: &str) -> bool {
 }
 
 fn base_url(st: &AppState) -> String {
-    st.settings.service.base_url.trim_end_matches('/').to_string()
+    st.settings
+        .service
+        .base_url
+        .trim_end_matches('/')
+        .to_string()
 }
 
 /// Makes a link for `user_id` (earlier unused links for the same purpose stop working) and
@@ -162,7 +166,14 @@ fn require_admin(
 ) -> Result<(), AppError> {
     match actor {
         Some(a) if a.role != Role::Admin => {
-            refusals::refuse(conn, now, a, action, "only administrators manage users", None)?;
+            refusals::refuse(
+                conn,
+                now,
+                a,
+                action,
+                "only administrators manage users",
+                None,
+            )?;
             Err(AppError::Forbidden(
                 "only system administrators manage users".into(),
             ))
@@ -274,9 +285,7 @@ fn state_of(
 }
 
 /// For the users page: each invited user's newest invitation expiry.
-pub fn invitations(
-    conn: &mut DbConnection,
-) -> Result<HashMap<String, NaiveDateTime>, AppError> {
+pub fn invitations(conn: &mut DbConnection) -> Result<HashMap<String, NaiveDateTime>, AppError> {
     let rows: Vec<(String, NaiveDateTime)> = one_time_links::table
         .inner_join(user_table::table)
         .filter(one_time_links::purpose.eq(LinkPurpose::Invitation.as_str()))

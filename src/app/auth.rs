@@ -541,7 +541,15 @@ pub fn complete_sign_in(
         if let Some(t) = throttle {
             t.clear(c)?;
         }
-        let issued = issue(c, keys, &user.id, kind, method, now, settings.token_ttl_minutes)?;
+        let issued = issue(
+            c,
+            keys,
+            &user.id,
+            kind,
+            method,
+            now,
+            settings.token_ttl_minutes,
+        )?;
         audit::append(
             c,
             now,

@@ -101,10 +101,7 @@ pub fn enrolled_users(conn: &mut DbConnection) -> QueryResult<std::collections::
 }
 
 /// When the second factor was confirmed, and how many recovery codes are left.
-pub fn status(
-    conn: &mut DbConnection,
-    user_id: &str,
-) -> QueryResult<Option<(NaiveDateTime, i64)>> {
+pub fn status(conn: &mut DbConnection, user_id: &str) -> QueryResult<Option<(NaiveDateTime, i64)>> {
     let Some(confirmed) = row(conn, user_id)?.and_then(|r| r.secret.and(r.confirmed_at)) else {
         return Ok(None);
     };
@@ -525,7 +522,10 @@ mod tests {
         let c = new_recovery_code();
         assert_eq!(c.len(), 11);
         assert_eq!(normalise_recovery(&c).len(), 10);
-        assert_eq!(hash_code(&c), hash_code(&c.to_uppercase().replace('-', " ")));
+        assert_eq!(
+            hash_code(&c),
+            hash_code(&c.to_uppercase().replace('-', " "))
+        );
     }
 
     #[test]

@@ -174,7 +174,15 @@ pub async fn begin(st: &AppState, next: &str) -> Result<Started, SsoError> {
     };
     let (state_id, b) = (state.secret().clone(), browser.clone());
     st.db(move |c, st| {
-        flows::create(c, FlowKind::Sso, &state_id, &b, flow, st.now(), FLOW_MINUTES)?;
+        flows::create(
+            c,
+            FlowKind::Sso,
+            &state_id,
+            &b,
+            flow,
+            st.now(),
+            FLOW_MINUTES,
+        )?;
         Ok(())
     })
     .await?;
@@ -237,7 +245,9 @@ async fn finish_inner(
         })?;
     if let Some(error) = callback.error {
         let detail = callback.error_description.unwrap_or_default();
-        return Err(SsoError::Denied(format!("{error} {detail}").trim().to_string()));
+        return Err(SsoError::Denied(
+            format!("{error} {detail}").trim().to_string(),
+        ));
     }
     let code = callback
         .code
@@ -281,7 +291,16 @@ async fn finish_inner(
     let client_addr = client_addr.to_string();
     let next = flow.next.clone();
     let signed = st
-        .db(move |c, st| Ok(bind_and_sign_in(c, st, &email, &issuer, &subject, &client_addr)))
+        .db(move |c, st| {
+            Ok(bind_and_sign_in(
+                c,
+                st,
+                &email,
+                &issuer,
+                &subject,
+                &client_addr,
+            ))
+        })
         .await??;
     Ok((signed, next))
 }

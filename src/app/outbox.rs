@@ -142,7 +142,11 @@ pub struct OutboxMessage {
 }
 
 /// Administrators only; anyone else's attempt is refused and audited.
-fn require_admin(conn: &mut DbConnection, now: NaiveDateTime, actor: &Actor) -> Result<(), AppError> {
+fn require_admin(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+) -> Result<(), AppError> {
     if actor.role == Role::Admin {
         Ok(())
     } else {

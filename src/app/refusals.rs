@@ -17,7 +17,15 @@ pub fn refuse(
     reason: &str,
     subject: Option<&str>,
 ) -> Result<(), AppError> {
-    refuse_as(conn, now, Some(actor), action, reason, subject, serde_json::Value::Null)
+    refuse_as(
+        conn,
+        now,
+        Some(actor),
+        action,
+        reason,
+        subject,
+        serde_json::Value::Null,
+    )
 }
 
 /// As [`refuse`], for an unknown or anonymous actor, with extra detail.

@@ -90,8 +90,16 @@ pub fn detect(head: &[u8], tail: &[u8]) -> Option<FileType> {
 
 /// Markup a browser would render or run: HTML, SVG, XML. Refused even as plain text.
 const MARKUP: [&[u8]; 10] = [
-    b"<html", b"<script", b"<svg", b"<?xml", b"<!doctype", b"<iframe", b"<body", b"<head",
-    b"<object", b"<embed",
+    b"<html",
+    b"<script",
+    b"<svg",
+    b"<?xml",
+    b"<!doctype",
+    b"<iframe",
+    b"<body",
+    b"<head",
+    b"<object",
+    b"<embed",
 ];
 
 fn contains_ignoring_case(haystack: &[u8], needle: &[u8]) -> bool {
@@ -132,7 +140,10 @@ fn is_pdf(head: &[u8], tail: &[u8]) -> bool {
     let offset = before_eof[sx + 9..].trim_ascii();
     let offset_ok = !offset.is_empty() && offset.iter().all(u8::is_ascii_digit);
     let start = head.get(..4096).unwrap_or(head);
-    version_ok && has_object && offset_ok && !MARKUP.iter().any(|m| contains_ignoring_case(start, m))
+    version_ok
+        && has_object
+        && offset_ok
+        && !MARKUP.iter().any(|m| contains_ignoring_case(start, m))
 }
 
 fn u16_at(b: &[u8], i: usize) -> Option<usize> {
@@ -292,7 +303,10 @@ mod tests {
     fn a_pdf_needs_its_header_and_its_trailer() {
         assert_eq!(detect_all(MINIMAL_PDF), Some(FileType::Pdf));
         // The probe's file: a PDF header, then HTML.
-        assert_eq!(detect_all(b"%PDF-1.4\n<html><script>alert(1)</script></html>"), None);
+        assert_eq!(
+            detect_all(b"%PDF-1.4\n<html><script>alert(1)</script></html>"),
+            None
+        );
         let mut polyglot = b"%PDF-1.7\n1 0 obj\n<html><script>x</script>".to_vec();
         polyglot.extend_from_slice(b"\nstartxref\n9\n%%EOF\n");
         assert_eq!(detect_all(&polyglot), None);
@@ -311,7 +325,12 @@ mod tests {
             b"Minutes\n<script>alert(1)</script>\n",
             b"Notes <IFRAME src=x>",
         ] {
-            assert_eq!(detect_all(markup), None, "{}", String::from_utf8_lossy(markup));
+            assert_eq!(
+                detect_all(markup),
+                None,
+                "{}",
+                String::from_utf8_lossy(markup)
+            );
         }
         assert_eq!(
             detect_all(b"If x < 3 and y > 2, the review meets.\n"),

@@ -95,10 +95,7 @@ mod tests {
 
     #[test]
     fn long_unrelated_words_pass() {
-        assert_eq!(
-            check("correct horse battery staple", NAME, EMAIL),
-            Ok(())
-        );
+        assert_eq!(check("correct horse battery staple", NAME, EMAIL), Ok(()));
         assert_eq!(check("plinth-otter-saucepan-42", NAME, EMAIL), Ok(()));
     }
 
@@ -115,7 +112,12 @@ mod tests {
 
     #[test]
     fn common_and_leaked_passwords_are_refused() {
-        for common in ["password1234", "qwertyuiop123", "iloveyou1234", "123456789012"] {
+        for common in [
+            "password1234",
+            "qwertyuiop123",
+            "iloveyou1234",
+            "123456789012",
+        ] {
             let err = check(common, NAME, EMAIL).unwrap_err();
             assert!(
                 err.contains("common") || err.contains("easy to guess"),
@@ -127,7 +129,12 @@ mod tests {
 
     #[test]
     fn the_persons_own_name_and_email_are_refused() {
-        for own in ["PriyaSharma2026!", "sharma-birmingham", "bscp-bscp-bscp-1", "p.sharma@bscp"] {
+        for own in [
+            "PriyaSharma2026!",
+            "sharma-birmingham",
+            "bscp-bscp-bscp-1",
+            "p.sharma@bscp",
+        ] {
             assert_eq!(
                 check(own, NAME, EMAIL).unwrap_err(),
                 "must not contain your name or email address",

@@ -100,8 +100,12 @@ impl SmtpMailer {
             full = parsed.to_string();
         }
         // Checked now so a wrong URL stops start-up rather than every delivery.
-        AsyncSmtpTransport::<Tokio1Executor>::from_url(&full)
-            .map_err(|e| format!("key `mail.smtp_url`: {}", redact_url_password(&e.to_string())))?;
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(&full).map_err(|e| {
+            format!(
+                "key `mail.smtp_url`: {}",
+                redact_url_password(&e.to_string())
+            )
+        })?;
         Ok(SmtpMailer {
             url: SecretString::from(full),
             from: parse_from(from)?,
@@ -256,7 +260,8 @@ mod tests {
         .unwrap();
         assert!(m.url.expose_secret().contains(":s3cret-smtp-password@"));
         assert!(!format!("{m:?}").contains("s3cret"));
-        let err = SmtpMailer::with_password("smtp://127.0.0.1:2525", &secret, "a@localhost").unwrap_err();
+        let err =
+            SmtpMailer::with_password("smtp://127.0.0.1:2525", &secret, "a@localhost").unwrap_err();
         assert!(err.contains("mail.smtp_password"), "{err}");
     }
 

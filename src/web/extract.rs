@@ -38,7 +38,9 @@ impl FromRequest for ApiUser {
                 return Err(AppError::Unauthorized);
             };
             let session = state
-                .db(move |c, st| auth::authenticate(c, &st.keys, &st.settings.auth, &token, st.now()))
+                .db(move |c, st| {
+                    auth::authenticate(c, &st.keys, &st.settings.auth, &token, st.now())
+                })
                 .await?;
             if session.mfa_enrolment_required && !allowed_before_enrolment(&path) {
                 let actor = session.actor.clone();
@@ -139,7 +141,8 @@ pub fn json_config() -> web::JsonConfig {
         .limit(JSON_LIMIT)
         .error_handler(|err, _| {
             let message = match &err {
-                JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+                JsonPayloadError::OverflowKnownLength { .. }
+                | JsonPayloadError::Overflow { .. } => {
                     return AppError::TooLarge(format!(
                         "the body is larger than {} KiB",
                         JSON_LIMIT / 1024

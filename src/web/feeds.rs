@@ -73,7 +73,10 @@ mod tests {
         assert_eq!(line, "POST /setup/[token] HTTP/1.1");
         for (path, shown) in [
             (format!("/invitation/{token}"), "/invitation/[token]"),
-            (format!("/reset-password/{token}"), "/reset-password/[token]"),
+            (
+                format!("/reset-password/{token}"),
+                "/reset-password/[token]",
+            ),
             (
                 format!("/sign-in/sso/callback?code={token}&state=x"),
                 "/sign-in/sso/callback?[redacted]",

@@ -306,10 +306,14 @@ impl FromRequest for WebUser {
                 .into());
             };
             match state
-                .db(move |c, st| auth::authenticate(c, &st.keys, &st.settings.auth, &token, st.now()))
+                .db(move |c, st| {
+                    auth::authenticate(c, &st.keys, &st.settings.auth, &token, st.now())
+                })
                 .await
             {
-                Ok(session) if session.mfa_enrolment_required && !allowed_before_enrolment(&path) => {
+                Ok(session)
+                    if session.mfa_enrolment_required && !allowed_before_enrolment(&path) =>
+                {
                     Err(EnrolmentRequired.into())
                 }
                 Ok(session) => Ok(WebUser {

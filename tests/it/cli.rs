@@ -223,23 +223,46 @@ async fn user_add_sends_an_invitation_and_audit_verify_reports() {
     let app = TestApp::spawn().await;
     let add = |email: &'static str, role: &'static str| {
         [
-            "user", "add", "--email", email, "--name", "New Person", "--role", role, "--agency",
+            "user",
+            "add",
+            "--email",
+            email,
+            "--name",
+            "New Person",
+            "--role",
+            role,
+            "--agency",
             "Police",
         ]
     };
     // No password is read: nothing on standard input is needed or used.
     let (code, out, err) = bin(&app, &add("New.Person@Example.org", "co_chair"), None);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("New Person") && out.contains("invitation"), "{out}");
-    assert!(!out.contains("/invitation/"), "the link is for the person only: {out}");
+    assert!(
+        out.contains("New Person") && out.contains("invitation"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("/invitation/"),
+        "the link is for the person only: {out}"
+    );
     // The account has no password until the person chooses one from the emailed link.
     let (status, _) = app
         .post_json("/api/v1/auth/token", None, serde_json::json!({"email": "new.person@example.org", "password": "a long enough password"}))
         .await;
     assert_eq!(status, 401);
-    let token = crate::support::accounts::link_in_outbox(&app, "new.person@example.org", LinkPurpose::Invitation).await;
+    let token = crate::support::accounts::link_in_outbox(
+        &app,
+        "new.person@example.org",
+        LinkPurpose::Invitation,
+    )
+    .await;
     let (status, body) = app
-        .post_json("/api/v1/auth/invitation/accept", None, serde_json::json!({"token": token, "password": "plinth otter saucepan lantern"}))
+        .post_json(
+            "/api/v1/auth/invitation/accept",
+            None,
+            serde_json::json!({"token": token, "password": "plinth otter saucepan lantern"}),
+        )
         .await;
     assert_eq!(status, 204, "{body}");
     let (status, body) = app
@@ -292,7 +315,9 @@ async fn demo_loads_every_stage_once() {
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"]["code"], "otp_required");
     assert!(out.contains(lcspr_tracker::demo::DEMO_TOTP_SECRET), "{out}");
-    let otp = lcspr_tracker::app::mfa::code_at(lcspr_tracker::demo::DEMO_TOTP_SECRET, app.state.now()).unwrap();
+    let otp =
+        lcspr_tracker::app::mfa::code_at(lcspr_tracker::demo::DEMO_TOTP_SECRET, app.state.now())
+            .unwrap();
     let (status, body) = app
         .post_json("/api/v1/auth/token", None, serde_json::json!({"email": "pm@demo.example", "password": lcspr_tracker::demo::DEMO_PASSWORD, "otp": otp}))
         .await;

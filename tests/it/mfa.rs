@@ -34,11 +34,22 @@ async fn token(app: &TestApp, email: &str, otp: Option<&str>) -> (u16, Value) {
 
 /// Enrols through the API; returns the secret and the recovery codes.
 async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
-    let (status, e) = app.post_json("/api/v1/me/mfa/totp", Some(token), json!({})).await;
+    let (status, e) = app
+        .post_json("/api/v1/me/mfa/totp", Some(token), json!({}))
+        .await;
     assert_eq!(status, 201, "{e}");
     let secret = e["secret"].as_str().unwrap().to_string();
-    assert!(e["otpauth_uri"].as_str().unwrap().starts_with("otpauth://totp/"), "{e}");
-    assert!(e["otpauth_uri"].as_str().unwrap().contains(&format!("secret={secret}")));
+    assert!(
+        e["otpauth_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/"),
+        "{e}"
+    );
+    assert!(e["otpauth_uri"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("secret={secret}")));
     let codes: Vec<String> = e["recovery_codes"]
         .as_array()
         .unwrap()
@@ -48,7 +59,11 @@ async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
     assert_eq!(codes.len(), 10);
     let code = otp(app, &secret);
     let (status, body) = app
-        .post_json("/api/v1/me/mfa/totp/confirm", Some(token), json!({ "otp": code }))
+        .post_json(
+            "/api/v1/me/mfa/totp/confirm",
+            Some(token),
+            json!({ "otp": code }),
+        )
         .await;
     assert_eq!(status, 204, "{body}");
     (secret, codes)
@@ -69,28 +84,46 @@ async fn a_role_that_needs_it_reaches_only_enrolment_until_it_is_set_up() {
     assert_eq!(status, 200);
 
     // A wrong code is refused and nothing changes.
-    let (status, e) = app.post_json("/api/v1/me/mfa/totp", Some(&pm.token), json!({})).await;
+    let (status, e) = app
+        .post_json("/api/v1/me/mfa/totp", Some(&pm.token), json!({}))
+        .await;
     assert_eq!(status, 201);
     let (status, body) = app
-        .post_json("/api/v1/me/mfa/totp/confirm", Some(&pm.token), json!({ "otp": "000000" }))
+        .post_json(
+            "/api/v1/me/mfa/totp/confirm",
+            Some(&pm.token),
+            json!({ "otp": "000000" }),
+        )
         .await;
-    assert_eq!((status, body["error"]["field"].clone()), (422, json!("otp")), "{body}");
+    assert_eq!(
+        (status, body["error"]["field"].clone()),
+        (422, json!("otp")),
+        "{body}"
+    );
     let (status, _) = app.get_json("/api/v1/cases", Some(&pm.token)).await;
     assert_eq!(status, 403);
     let secret = e["secret"].as_str().unwrap();
     let (status, _) = app
-        .post_json("/api/v1/me/mfa/totp/confirm", Some(&pm.token), json!({ "otp": otp(&app, secret) }))
+        .post_json(
+            "/api/v1/me/mfa/totp/confirm",
+            Some(&pm.token),
+            json!({ "otp": otp(&app, secret) }),
+        )
         .await;
     assert_eq!(status, 204);
     // Enrolled: the same session now reaches everything.
     let (status, _) = app.get_json("/api/v1/cases", Some(&pm.token)).await;
     assert_eq!(status, 200);
     // Enrolling again is refused: an administrator resets it first.
-    let (status, _) = app.post_json("/api/v1/me/mfa/totp", Some(&pm.token), json!({})).await;
+    let (status, _) = app
+        .post_json("/api/v1/me/mfa/totp", Some(&pm.token), json!({}))
+        .await;
     assert_eq!(status, 409);
     // Logout works before enrolment too.
     let admin = app.user(Role::Admin, "Ada Admin").await;
-    let (status, _) = app.post_json("/api/v1/auth/logout", Some(&admin.token), json!({})).await;
+    let (status, _) = app
+        .post_json("/api/v1/auth/logout", Some(&admin.token), json!({}))
+        .await;
     assert_eq!(status, 204);
 }
 
@@ -127,9 +160,16 @@ async fn once_enrolled_a_token_needs_a_code_used_only_once() {
     // A wrong password with a right code is a plain 401.
     app.clock.advance(Duration::seconds(30));
     let (status, body) = app
-        .post_json("/api/v1/auth/token", None, json!({ "email": pm.email, "password": "wrong password!", "otp": otp(&app, &secret) }))
+        .post_json(
+            "/api/v1/auth/token",
+            None,
+            json!({ "email": pm.email, "password": "wrong password!", "otp": otp(&app, &secret) }),
+        )
         .await;
-    assert_eq!((status, body["error"]["code"].clone()), (401, json!("unauthorized")));
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (401, json!("unauthorized"))
+    );
 }
 
 #[actix_web::test]
@@ -170,7 +210,10 @@ async fn an_administrator_resets_it_audited_and_the_user_is_told() {
     let (status, body) = app
         .get_json("/api/v1/cases", Some(body["token"].as_str().unwrap()))
         .await;
-    assert_eq!((status, body["error"]["code"].clone()), (403, json!("mfa_enrolment_required")));
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (403, json!("mfa_enrolment_required"))
+    );
     // Nothing to reset twice.
     let (status, _) = app.post_json(&path, Some(&admin.token), json!({})).await;
     assert_eq!(status, 409);
@@ -204,7 +247,11 @@ async fn the_pages_take_the_user_to_enrolment_then_ask_for_the_code() {
     assert_eq!((a.status, a.location()), (303, "/account/two-step"));
     let page = b.get("/account/two-step").await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains("<svg role=\"img\" aria-label=\"QR code"), "{}", page.main());
+    assert!(
+        page.body.contains("<svg role=\"img\" aria-label=\"QR code"),
+        "{}",
+        page.main()
+    );
     let secret: String = {
         let start = page.body.find("id=\"secret\">").unwrap() + "id=\"secret\">".len();
         page.body[start..]
@@ -215,14 +262,29 @@ async fn the_pages_take_the_user_to_enrolment_then_ask_for_the_code() {
     };
     assert!(secret.len() >= 32, "{secret}");
     let a = b
-        .post("/account/two-step", &[("csrf_token", &page.hidden("csrf_token")), ("otp", "000000")])
+        .post(
+            "/account/two-step",
+            &[
+                ("csrf_token", &page.hidden("csrf_token")),
+                ("otp", "000000"),
+            ],
+        )
         .await;
     assert_eq!(a.status, 422);
     assert!(a.body.contains("The code is not correct"));
     let a = b
-        .post("/account/two-step", &[("csrf_token", &page.hidden("csrf_token")), ("otp", &otp(&app, &secret))])
+        .post(
+            "/account/two-step",
+            &[
+                ("csrf_token", &page.hidden("csrf_token")),
+                ("otp", &otp(&app, &secret)),
+            ],
+        )
         .await;
-    assert_eq!((a.status, a.location()), (303, "/account/two-step/recovery-codes"));
+    assert_eq!(
+        (a.status, a.location()),
+        (303, "/account/two-step/recovery-codes")
+    );
     let codes = b.get("/account/two-step/recovery-codes").await;
     assert_eq!(codes.status, 200);
     assert!(codes.body.contains("This is the only time they are shown"));
@@ -243,14 +305,25 @@ async fn the_pages_take_the_user_to_enrolment_then_ask_for_the_code() {
     assert_eq!((a.status, a.location()), (303, "/sign-in/code"));
     assert!(b.cookie("lcspr_session").is_none());
     let form = b.get("/sign-in/code").await;
-    assert!(form.body.contains("Enter the code from your authenticator app"));
+    assert!(form
+        .body
+        .contains("Enter the code from your authenticator app"));
     let a = b
-        .post("/sign-in/code", &[("csrf_token", &form.hidden("csrf_token")), ("otp", "999999")])
+        .post(
+            "/sign-in/code",
+            &[
+                ("csrf_token", &form.hidden("csrf_token")),
+                ("otp", "999999"),
+            ],
+        )
         .await;
     assert_eq!(a.status, 401);
     assert!(a.body.contains("The code is not correct"));
     let a = b
-        .post("/sign-in/code", &[("csrf_token", &form.hidden("csrf_token")), ("otp", &first)])
+        .post(
+            "/sign-in/code",
+            &[("csrf_token", &form.hidden("csrf_token")), ("otp", &first)],
+        )
         .await;
     assert_eq!((a.status, a.location()), (303, "/cases"), "{}", a.body);
     assert!(b.cookie("lcspr_session").is_some());

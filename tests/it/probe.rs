@@ -50,7 +50,9 @@ async fn next_goes_only_to_a_local_path() {
         let kept = form.hidden("next");
         assert_eq!(kept, expected.replace('&', "&amp;"), "{next}");
     }
-    let a = b.sign_in_with(&pm.email, PASSWORD, "/\t/evil.example").await;
+    let a = b
+        .sign_in_with(&pm.email, PASSWORD, "/\t/evil.example")
+        .await;
     assert_eq!(a.status, 303, "{}", a.body);
     assert_eq!(a.location(), "/");
     // Signed in, /sign-in?next=… redirects at once: never off the site, never a 500.
@@ -95,17 +97,42 @@ async fn control_characters_are_refused_in_every_text_field() {
     assert_eq!(resp["error"]["field"], "child_pseudonym");
     // Sign-in, events, a path id and a query parameter.
     let (status, resp) = app
-        .post_json("/api/v1/auth/token", None, json!({ "email": "a\u{0}@example.org", "password": "x" }))
+        .post_json(
+            "/api/v1/auth/token",
+            None,
+            json!({ "email": "a\u{0}@example.org", "password": "x" }),
+        )
         .await;
-    assert_eq!((status, resp["error"]["field"].clone()), (422, json!("email")));
+    assert_eq!(
+        (status, resp["error"]["field"].clone()),
+        (422, json!("email"))
+    );
     let (status, resp) = app
-        .event(&pm, id, json!({ "type": "sin_submitted", "occurred_on": "2026-01-05", "note": "a\u{0}" }))
+        .event(
+            &pm,
+            id,
+            json!({ "type": "sin_submitted", "occurred_on": "2026-01-05", "note": "a\u{0}" }),
+        )
         .await;
-    assert_eq!((status, resp["error"]["field"].clone()), (422, json!("note")), "{resp}");
-    let (status, resp) = app.get_json("/api/v1/cases/abc%00def", Some(&pm.token)).await;
-    assert_eq!((status, resp["error"]["field"].clone()), (422, json!("path")));
-    let (status, resp) = app.get_json("/api/v1/cases?stage=in%00review", Some(&pm.token)).await;
-    assert_eq!((status, resp["error"]["field"].clone()), (422, json!("stage")));
+    assert_eq!(
+        (status, resp["error"]["field"].clone()),
+        (422, json!("note")),
+        "{resp}"
+    );
+    let (status, resp) = app
+        .get_json("/api/v1/cases/abc%00def", Some(&pm.token))
+        .await;
+    assert_eq!(
+        (status, resp["error"]["field"].clone()),
+        (422, json!("path"))
+    );
+    let (status, resp) = app
+        .get_json("/api/v1/cases?stage=in%00review", Some(&pm.token))
+        .await;
+    assert_eq!(
+        (status, resp["error"]["field"].clone()),
+        (422, json!("stage"))
+    );
     // The pages too: the form names the field and records nothing.
     let b = Browser::new(&app);
     b.sign_in_with(&pm.email, PASSWORD, "/").await;
@@ -124,9 +151,19 @@ async fn control_characters_are_refused_in_every_text_field() {
         )
         .await;
     assert_eq!(a.status, 422, "{}", a.body);
-    assert!(a.body.contains("Note: must not contain control characters"), "{}", a.main());
-    let (_, case) = app.get_json(&format!("/api/v1/cases/{id}"), Some(&pm.token)).await;
-    assert_eq!(case["events"].as_array().unwrap().len(), 1, "nothing was recorded");
+    assert!(
+        a.body.contains("Note: must not contain control characters"),
+        "{}",
+        a.main()
+    );
+    let (_, case) = app
+        .get_json(&format!("/api/v1/cases/{id}"), Some(&pm.token))
+        .await;
+    assert_eq!(
+        case["events"].as_array().unwrap().len(),
+        1,
+        "nothing was recorded"
+    );
 }
 
 #[actix_web::test]
@@ -141,7 +178,9 @@ async fn page_and_page_size_are_validated() {
         "per_page=501",
         "per_page=0",
     ] {
-        let (status, resp) = app.get_json(&format!("/api/v1/cases?{q}"), Some(&pm.token)).await;
+        let (status, resp) = app
+            .get_json(&format!("/api/v1/cases?{q}"), Some(&pm.token))
+            .await;
         assert_eq!(status, 422, "{q}: {resp}");
         let field = q.split('=').next().unwrap();
         assert_eq!(resp["error"]["field"], field, "{resp}");
@@ -154,10 +193,9 @@ async fn page_and_page_size_are_validated() {
 
 #[actix_web::test]
 async fn an_expired_jwt_is_refused_even_while_the_server_record_lives() {
-    let app = TestApp::spawn_with(
-        chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
-        |s| s.auth.jwt_secret = "a test secret that is long enough to use".into(),
-    )
+    let app = TestApp::spawn_with(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(), |s| {
+        s.auth.jwt_secret = "a test secret that is long enough to use".into()
+    })
     .await;
     let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
     let (status, _) = app.get_json("/api/v1/cases", Some(&pm.token)).await;
@@ -166,7 +204,9 @@ async fn an_expired_jwt_is_refused_even_while_the_server_record_lives() {
     let key = jsonwebtoken::DecodingKey::from_secret(b"a test secret that is long enough to use");
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
     v.validate_exp = false;
-    let mut claims = jsonwebtoken::decode::<Value>(&pm.token, &key, &v).unwrap().claims;
+    let mut claims = jsonwebtoken::decode::<Value>(&pm.token, &key, &v)
+        .unwrap()
+        .claims;
     let now = app.state.now().and_utc().timestamp();
     claims["exp"] = json!(now - 60);
     let forged = jsonwebtoken::encode(
@@ -224,9 +264,17 @@ async fn implausible_dates_are_refused_with_the_field_named() {
     assert_eq!(status, 201, "{resp}");
     let id = resp["id"].as_str().unwrap();
     let (status, resp) = app
-        .event(&pm, id, json!({ "type": "sin_submitted", "occurred_on": "1999-12-31" }))
+        .event(
+            &pm,
+            id,
+            json!({ "type": "sin_submitted", "occurred_on": "1999-12-31" }),
+        )
         .await;
-    assert_eq!((status, resp["error"]["field"].clone()), (422, json!("occurred_on")), "{resp}");
+    assert_eq!(
+        (status, resp["error"]["field"].clone()),
+        (422, json!("occurred_on")),
+        "{resp}"
+    );
 }
 
 async fn upload(app: &TestApp, token: &str, case_id: &str, file: &[u8]) -> (u16, Value) {
@@ -287,9 +335,13 @@ async fn every_refused_attempt_is_audited() {
 
     // Deleting a version: a role that may not, and a missing reason.
     let path = format!("/api/v1/documents/{doc_id}/versions/1/delete");
-    let (status, _) = app.post_json(&path, Some(&bm.token), json!({ "reason": "x" })).await;
+    let (status, _) = app
+        .post_json(&path, Some(&bm.token), json!({ "reason": "x" }))
+        .await;
     assert_eq!(status, 403);
-    let (status, _) = app.post_json(&path, Some(&pm.token), json!({ "reason": "" })).await;
+    let (status, _) = app
+        .post_json(&path, Some(&pm.token), json!({ "reason": "" }))
+        .await;
     assert_eq!(status, 422);
     let refused = audited(&app, "document_version_deleted", "refused").await;
     assert_eq!(refused.len(), 2, "{refused:?}");
@@ -299,20 +351,34 @@ async fn every_refused_attempt_is_audited() {
     // member on a case that does not exist.
     let chair = app.user(Role::CoChair, "Cat Chair").await;
     let (status, resp) = app
-        .post_json(&format!("/api/v1/cases/{id}/conflict"), Some(&chair.token), json!({ "note": "Knows the family" }))
+        .post_json(
+            &format!("/api/v1/cases/{id}/conflict"),
+            Some(&chair.token),
+            json!({ "note": "Knows the family" }),
+        )
         .await;
     assert_eq!(status, 403, "{resp}");
     let (status, _) = app
-        .post_json("/api/v1/cases/nonexistent/conflict", Some(&member.token), json!({ "note": "x" }))
+        .post_json(
+            "/api/v1/cases/nonexistent/conflict",
+            Some(&member.token),
+            json!({ "note": "x" }),
+        )
         .await;
     assert_eq!(status, 404);
     assert_eq!(audited(&app, "conflict_declared", "refused").await.len(), 2);
     // A member's declaration still works, and hides the case.
     let (status, _) = app
-        .post_json(&format!("/api/v1/cases/{id}/conflict"), Some(&member.token), json!({ "note": "Works with the school" }))
+        .post_json(
+            &format!("/api/v1/cases/{id}/conflict"),
+            Some(&member.token),
+            json!({ "note": "Works with the school" }),
+        )
         .await;
     assert_eq!(status, 204);
-    let (status, _) = app.get_json(&format!("/api/v1/cases/{id}"), Some(&member.token)).await;
+    let (status, _) = app
+        .get_json(&format!("/api/v1/cases/{id}"), Some(&member.token))
+        .await;
     assert_eq!(status, 404);
 
     // Uploading to a case the reviewer is not appointed to.
@@ -324,7 +390,11 @@ async fn every_refused_attempt_is_audited() {
     let (status, _) = app.get_json("/api/v1/users", Some(&bm.token)).await;
     assert_eq!(status, 403);
     let (status, _) = app
-        .post_json("/api/v1/users", Some(&pm.token), json!({ "email": "x@example.org", "name": "X", "role": "admin" }))
+        .post_json(
+            "/api/v1/users",
+            Some(&pm.token),
+            json!({ "email": "x@example.org", "name": "X", "role": "admin" }),
+        )
         .await;
     assert_eq!(status, 403);
     let (status, _) = app.get_json("/api/v1/admin/outbox", Some(&pm.token)).await;
@@ -344,7 +414,10 @@ async fn every_refused_attempt_is_audited() {
     assert_eq!(page[0]["actor"], json!(pm.id));
     assert_eq!(page[0]["detail"]["path"], "/admin/users");
     let a = b
-        .post("/account/reminders", &[("csrf_token", "wrong"), ("mode", "daily")])
+        .post(
+            "/account/reminders",
+            &[("csrf_token", "wrong"), ("mode", "daily")],
+        )
         .await;
     assert_eq!(a.status, 403);
     let mut other = Browser::new(&app);
@@ -371,7 +444,13 @@ async fn wrong_methods_are_405_with_allow_and_big_bodies_413_as_json() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 405);
-    let allow = resp.headers().get("allow").unwrap().to_str().unwrap().to_string();
+    let allow = resp
+        .headers()
+        .get("allow")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     assert_eq!(allow, "GET, POST");
     let body: Value = serde_json::from_slice(&resp.body().await.unwrap()).unwrap();
     assert_eq!(body["error"]["code"], "method_not_allowed");
@@ -385,7 +464,10 @@ async fn wrong_methods_are_405_with_allow_and_big_bodies_413_as_json() {
     assert_eq!(resp.headers().get("allow").unwrap(), "POST");
     // An unknown path is still a JSON 404.
     let (status, body) = app.get_json("/api/v1/nowhere", Some(&pm.token)).await;
-    assert_eq!((status, body["error"]["code"].clone()), (404, json!("no_route")));
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (404, json!("no_route"))
+    );
 
     let big = json!({ "child_pseudonym": "x".repeat(300 * 1024) });
     let (status, body) = app.post_json("/api/v1/cases", Some(&pm.token), big).await;
@@ -398,7 +480,8 @@ async fn wrong_methods_are_405_with_allow_and_big_bodies_413_as_json() {
 /// the independent reviewer sends it, as DESIGN.md §1 has them record events).
 #[test]
 fn the_readme_and_the_code_agree_on_who_records_the_reviews_events() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let row = |role: &str| -> String {
         readme
             .lines()
@@ -417,7 +500,11 @@ fn the_readme_and_the_code_agree_on_who_records_the_reviews_events() {
         (EventType::FinalReportSubmitted, "final report"),
         (EventType::WebinarHeld, "webinar"),
     ];
-    for role in [Role::ProgrammeManager, Role::LeadReviewer, Role::BusinessManager] {
+    for role in [
+        Role::ProgrammeManager,
+        Role::LeadReviewer,
+        Role::BusinessManager,
+    ] {
         let cell = row(role.as_str());
         for (kind, phrase) in phrases {
             assert_eq!(

@@ -15,12 +15,17 @@ use crate::support::TestApp;
 /// callback; returns the callback URL.
 async fn to_callback(app: &TestApp, agent: &Agent, next: &str) -> String {
     let start = app.url(&format!("/sign-in/sso?next={next}"));
-    let hop = agent.follow(&start, Some(&app.url("/sign-in/sso/callback"))).await;
+    let hop = agent
+        .follow(&start, Some(&app.url("/sign-in/sso/callback")))
+        .await;
     let callback = hop
         .location
         .clone()
         .unwrap_or_else(|| panic!("no callback: {hop:?}"));
-    assert!(callback.contains("code=") && callback.contains("state="), "{callback}");
+    assert!(
+        callback.contains("code=") && callback.contains("state="),
+        "{callback}"
+    );
     callback
 }
 
@@ -58,7 +63,11 @@ async fn an_invited_user_signs_in_and_the_subject_is_bound() {
     invite(&app, "sol@example.org", Role::ProgrammeManager).await;
     // The sign-in page offers the button.
     let page = Agent::default().get(&app.url("/sign-in")).await;
-    assert!(page.body.contains("Sign in with your organisation account"), "{}", page.body);
+    assert!(
+        page.body.contains("Sign in with your organisation account"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("href=\"/sign-in/sso\""));
 
     provider.login_as("sub-sol", "Sol@Example.org", true).await;
@@ -68,7 +77,10 @@ async fn an_invited_user_signs_in_and_the_subject_is_bound() {
     assert_eq!(done.location.as_deref(), Some(app.url("/cases").as_str()));
     assert!(agent.cookie(&app.base, "lcspr_session").is_some());
     let cases = agent.get(&app.url("/cases")).await;
-    assert_eq!(cases.status, 200, "signed in, and not held up by two-step set-up");
+    assert_eq!(
+        cases.status, 200,
+        "signed in, and not held up by two-step set-up"
+    );
     // The invitation is used up by the first sign-in.
     let (status, _) = app
         .post_json("/api/v1/auth/invitation/accept", None, json!({ "token": crate::support::accounts::link_in_outbox(&app, "sol@example.org", lcspr_tracker::app::accounts::LinkPurpose::Invitation).await, "password": "plinth otter saucepan lantern" }))
@@ -76,11 +88,19 @@ async fn an_invited_user_signs_in_and_the_subject_is_bound() {
     assert_eq!(status, 422);
 
     // The same email from another subject at the provider is refused.
-    provider.login_as("sub-impostor", "sol@example.org", true).await;
+    provider
+        .login_as("sub-impostor", "sol@example.org", true)
+        .await;
     let other = Agent::default();
     let refused = sign_in(&app, &other).await;
     assert_eq!(refused.status, 403);
-    assert!(refused.body.contains("This account is linked to someone else"), "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("This account is linked to someone else"),
+        "{}",
+        refused.body
+    );
     assert!(other.cookie(&app.base, "lcspr_session").is_none());
     // The bound subject signs in again.
     provider.login_as("sub-sol", "sol@example.org", true).await;
@@ -90,11 +110,18 @@ async fn an_invited_user_signs_in_and_the_subject_is_bound() {
 #[actix_web::test]
 async fn an_unknown_or_unverified_email_is_refused_with_a_clear_page() {
     let (app, provider) = oidc::spawn(|_| {}).await;
-    provider.login_as("sub-x", "stranger@example.org", true).await;
+    provider
+        .login_as("sub-x", "stranger@example.org", true)
+        .await;
     let agent = Agent::default();
     let hop = sign_in(&app, &agent).await;
     assert_eq!(hop.status, 403);
-    assert!(hop.body.contains("There is no account for you on this service"), "{}", hop.body);
+    assert!(
+        hop.body
+            .contains("There is no account for you on this service"),
+        "{}",
+        hop.body
+    );
     assert!(hop.body.contains("Signing in does not create an account"));
     assert!(agent.cookie(&app.base, "lcspr_session").is_none());
     // No account was made.
@@ -108,10 +135,16 @@ async fn an_unknown_or_unverified_email_is_refused_with_a_clear_page() {
     assert_eq!(count, 0);
 
     invite(&app, "unverified@example.org", Role::BusinessManager).await;
-    provider.login_as("sub-u", "unverified@example.org", false).await;
+    provider
+        .login_as("sub-u", "unverified@example.org", false)
+        .await;
     let hop = sign_in(&app, &Agent::default()).await;
     assert_eq!(hop.status, 403);
-    assert!(hop.body.contains("Your email address is not confirmed"), "{}", hop.body);
+    assert!(
+        hop.body.contains("Your email address is not confirmed"),
+        "{}",
+        hop.body
+    );
 }
 
 #[actix_web::test]
@@ -124,7 +157,11 @@ async fn a_wrong_audience_an_expired_token_or_another_nonce_is_refused() {
         let agent = Agent::default();
         let hop = sign_in(&app, &agent).await;
         assert_eq!(hop.status, 403, "{mode}: {}", hop.body);
-        assert!(hop.body.contains("Your sign-in could not be checked"), "{mode}: {}", hop.body);
+        assert!(
+            hop.body.contains("Your sign-in could not be checked"),
+            "{mode}: {}",
+            hop.body
+        );
         assert!(agent.cookie(&app.base, "lcspr_session").is_none(), "{mode}");
     }
     // The provider's genuine token still works.
@@ -145,7 +182,10 @@ async fn a_wrong_audience_an_expired_token_or_another_nonce_is_refused() {
         .await
         .unwrap();
     assert_eq!(reasons.len(), 3, "{reasons:?}");
-    assert!(reasons.iter().all(|r| r.contains("ID token rejected")), "{reasons:?}");
+    assert!(
+        reasons.iter().all(|r| r.contains("ID token rejected")),
+        "{reasons:?}"
+    );
 }
 
 #[actix_web::test]
@@ -159,7 +199,9 @@ async fn a_replayed_state_is_refused() {
     // The same callback again, from the same browser: the state was used.
     let again = agent.get(&callback).await;
     assert_eq!(again.status, 400, "{}", again.body);
-    assert!(again.body.contains("This sign-in has expired or has been used"));
+    assert!(again
+        .body
+        .contains("This sign-in has expired or has been used"));
     // A callback carried to another browser is refused too.
     provider.login_as("sub-sol", "sol@example.org", true).await;
     let callback = to_callback(&app, &Agent::default(), "%2F").await;
@@ -176,11 +218,19 @@ async fn password_sign_in_can_be_switched_off() {
     assert!(!page.body.contains("type=\"password\""), "{}", page.body);
     assert!(!page.body.contains("Forgotten your password?"));
     let (status, body) = app
-        .post_json("/api/v1/auth/token", None, json!({ "email": "a@example.org", "password": "whatever it is" }))
+        .post_json(
+            "/api/v1/auth/token",
+            None,
+            json!({ "email": "a@example.org", "password": "whatever it is" }),
+        )
         .await;
     assert_eq!(status, 403, "{body}");
     let (status, _) = app
-        .post_json("/api/v1/auth/password-reset/confirm", None, json!({ "token": "0".repeat(64), "password": "plinth otter saucepan lantern" }))
+        .post_json(
+            "/api/v1/auth/password-reset/confirm",
+            None,
+            json!({ "token": "0".repeat(64), "password": "plinth otter saucepan lantern" }),
+        )
         .await;
     assert_eq!(status, 403);
 }

@@ -92,7 +92,10 @@ async fn the_cookie_is_secure_when_the_service_is_https() {
     assert!(a.set_cookie("lcspr_session").is_none());
     let session = a.set_cookie("__Host-lcspr_session").unwrap();
     assert!(session.contains("Secure"), "{session}");
-    assert!(session.contains("Path=/") && !session.contains("Domain"), "{session}");
+    assert!(
+        session.contains("Path=/") && !session.contains("Domain"),
+        "{session}"
+    );
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"));
 }
 

@@ -648,15 +648,22 @@ pub fn declare_conflict(
     case_id: &str,
     note: &str,
 ) -> Result<(), AppError> {
-    super::refusals::audited(conn, st.now(), actor, "conflict_declared", Some(case_id), |c| {
-        if actor.role != crate::domain::roles::Role::SubgroupMember {
-            return Err(AppError::Forbidden(
+    super::refusals::audited(
+        conn,
+        st.now(),
+        actor,
+        "conflict_declared",
+        Some(case_id),
+        |c| {
+            if actor.role != crate::domain::roles::Role::SubgroupMember {
+                return Err(AppError::Forbidden(
                 "only Sub-Group members declare conflicts of interest here; a co-chair's or board member's conflict is recorded with the decision it concerns, and a lead reviewer's with the appointment"
                     .into(),
             ));
-        }
-        declare_conflict_checked(c, st, actor, case_id, note)
-    })
+            }
+            declare_conflict_checked(c, st, actor, case_id, note)
+        },
+    )
 }
 
 fn declare_conflict_checked(

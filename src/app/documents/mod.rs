@@ -156,8 +156,7 @@ pub fn check_upload(
     actor: &Actor,
     case_id: &str,
 ) -> Result<CaseRow, AppError> {
-    let (case, access) =
-        cases::visible_or_refuse(conn, st, actor, case_id, "document_uploaded")?;
+    let (case, access) = cases::visible_or_refuse(conn, st, actor, case_id, "document_uploaded")?;
     if !may_upload(actor.role, access.appointed) {
         cases::refuse(
             conn,

@@ -128,8 +128,7 @@ pub async fn accept_invitation(
     state: web::Data<AppState>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
-    let (token, hash) =
-        link_and_password(&state, body, accounts::LinkPurpose::Invitation).await?;
+    let (token, hash) = link_and_password(&state, body, accounts::LinkPurpose::Invitation).await?;
     state
         .db(move |c, st| accounts::accept_invitation(c, st.now(), &token, &hash))
         .await?;

@@ -20,8 +20,8 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::extract::client_addr;
 use crate::web::session::{
-    check_origin, cookie, encode_component, new_form_id, read_cookie, removal, safe_next, same_token, WebUser,
-    ANON_CSRF_COOKIE, SESSION_COOKIE,
+    check_origin, cookie, encode_component, new_form_id, read_cookie, removal, safe_next,
+    same_token, WebUser, ANON_CSRF_COOKIE, SESSION_COOKIE,
 };
 use crate::web::templates::{base_context, render_page};
 

@@ -105,7 +105,10 @@ fn link_context(
     ctx.insert("live", &user.is_some());
     ctx.insert("purpose", purpose.as_str());
     if let Some(u) = user {
-        ctx.insert("person", &serde_json::json!({ "name": u.name, "email": u.email }));
+        ctx.insert(
+            "person",
+            &serde_json::json!({ "name": u.name, "email": u.email }),
+        );
     }
     let title = match (purpose, user.is_some()) {
         (LinkPurpose::Invitation, true) => "Set up your account",
@@ -227,7 +230,13 @@ async fn accept_invitation(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> PageResult {
-    set_password(req, &state, FormData::from(form.into_inner()), LinkPurpose::Invitation).await
+    set_password(
+        req,
+        &state,
+        FormData::from(form.into_inner()),
+        LinkPurpose::Invitation,
+    )
+    .await
 }
 
 async fn reset(
@@ -261,7 +270,13 @@ async fn forgotten_form(req: HttpRequest, state: web::Data<AppState>) -> PageRes
         return Err(fail(&state, AppError::NotFound));
     }
     let ctx = forgotten_context(&state, &[], "");
-    anon_page(&req, &state, StatusCode::OK, "pages/account/forgotten.html", ctx)
+    anon_page(
+        &req,
+        &state,
+        StatusCode::OK,
+        "pages/account/forgotten.html",
+        ctx,
+    )
 }
 
 async fn forgotten(

@@ -19,7 +19,7 @@ use crate::domain::input::FieldError;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::extract::client_addr;
-use crate::web::session::{is_https, read_cookie, removal, same_token, cookie, ENROLMENT_PAGE};
+use crate::web::session::{cookie, is_https, read_cookie, removal, same_token, ENROLMENT_PAGE};
 use crate::web::templates::base_context;
 
 /// Holds the id of a sign-in waiting for its code.
@@ -91,7 +91,13 @@ async fn waiting(req: &HttpRequest, state: &AppState) -> Result<Option<(String, 
     let flow_id = id.clone();
     let flow = state
         .db(move |c, st| {
-            Ok(flows::peek(c, FlowKind::SecondFactor, &flow_id, &flow_id, st.now())?)
+            Ok(flows::peek(
+                c,
+                FlowKind::SecondFactor,
+                &flow_id,
+                &flow_id,
+                st.now(),
+            )?)
         })
         .await
         .map_err(|e| HtmlError::new(state, None, e))?;
@@ -235,7 +241,10 @@ async fn render_enrol(page: &Page, status: StatusCode, errors: &[FieldError]) ->
         ctx.insert("codes_left", &left);
     } else if let Some(p) = pending {
         ctx.insert("enrolled", &false);
-        ctx.insert("qr_svg", &mfa::qr_svg(&p.otpauth_uri).map_err(|e| page.fail(e))?);
+        ctx.insert(
+            "qr_svg",
+            &mfa::qr_svg(&p.otpauth_uri).map_err(|e| page.fail(e))?,
+        );
         ctx.insert("secret", &grouped(&p.secret));
     }
     page.render_status(status, "pages/account/two_step.html", &ctx)

@@ -28,7 +28,8 @@ fn install() {
     if *done {
         return;
     }
-    let lock = std::fs::read(dir().join("package-lock.json")).expect("tests/oidc/package-lock.json");
+    let lock =
+        std::fs::read(dir().join("package-lock.json")).expect("tests/oidc/package-lock.json");
     let stamp = dir().join("node_modules/.lcspr-installed-lock");
     if std::fs::read(&stamp).ok() != Some(lock.clone()) {
         let npm = std::env::var("NPM").unwrap_or_else(|_| "npm".into());
@@ -107,7 +108,9 @@ impl Provider {
 
 /// The app on a known address with single sign-on to a fresh provider, on a clock at the real
 /// time (the provider's tokens carry it).
-pub async fn spawn(adjust: impl FnOnce(&mut lcspr_tracker::config::Settings)) -> (TestApp, Provider) {
+pub async fn spawn(
+    adjust: impl FnOnce(&mut lcspr_tracker::config::Settings),
+) -> (TestApp, Provider) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let provider = Provider::start(&format!("{base}/sign-in/sso/callback"));
@@ -141,13 +144,22 @@ pub struct Agent {
 }
 
 fn origin(url: &url::Url) -> String {
-    format!("{}:{}", url.host_str().unwrap_or(""), url.port_or_known_default().unwrap_or(0))
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or(""),
+        url.port_or_known_default().unwrap_or(0)
+    )
 }
 
 impl Agent {
     pub fn cookie(&self, url: &str, name: &str) -> Option<String> {
         let url = url::Url::parse(url).unwrap();
-        self.jars.lock().unwrap().get(&origin(&url))?.get(name).cloned()
+        self.jars
+            .lock()
+            .unwrap()
+            .get(&origin(&url))?
+            .get(name)
+            .cloned()
     }
 
     /// One GET, keeping the cookies it sets.
@@ -173,12 +185,19 @@ impl Agent {
         }
         let mut resp = req.send().await.expect("request");
         let body = resp.body().limit(10_000_000).await.expect("body");
-        for c in resp.headers().get_all("set-cookie").filter_map(|v| v.to_str().ok()) {
+        for c in resp
+            .headers()
+            .get_all("set-cookie")
+            .filter_map(|v| v.to_str().ok())
+        {
             let pair = c.split(';').next().unwrap_or("");
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             let mut jars = self.jars.lock().unwrap();
             let jar = jars.entry(key.clone()).or_default();
-            if value.is_empty() || c.to_ascii_lowercase().contains("max-age=0") || c.contains("expires=Thu, 01 Jan 1970") {
+            if value.is_empty()
+                || c.to_ascii_lowercase().contains("max-age=0")
+                || c.contains("expires=Thu, 01 Jan 1970")
+            {
                 jar.remove(name);
             } else {
                 jar.insert(name.to_string(), value.to_string());
