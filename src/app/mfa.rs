@@ -378,7 +378,7 @@ pub fn reset(
     write_tx(conn, |c| {
         let user = auth::user_row(c, user_id)?.ok_or(AppError::NotFound)?;
         let had = row(c, user_id)?;
-        if !had.as_ref().is_some_and(|r| r.secret.is_some()) {
+        if had.as_ref().is_none_or(|r| r.secret.is_none()) {
             return Err(AppError::Conflict(
                 "this user has not set up two-step verification".into(),
             ));
