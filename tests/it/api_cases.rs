@@ -293,5 +293,8 @@ async fn case_list_filters_sorts_and_names_bad_parameters() {
     }
     // Page numbers and sizes out of range are refused as 422 (tests/it/probe.rs has more).
     let (status, err) = app.get_json("/api/v1/cases?page=0", Some(&pm.token)).await;
-    assert_eq!((status, err["error"]["field"].clone()), (422, serde_json::json!("page")));
+    assert_eq!(
+        (status, err["error"]["field"].clone()),
+        (422, serde_json::json!("page"))
+    );
 }
