@@ -319,6 +319,22 @@ async fn markup_and_pdf_shaped_html_are_refused() {
     assert_eq!(status, 201, "{resp}");
     let (status, resp) = upload(&app, &pm.token, id, b"Plain notes: x < y.\n").await;
     assert_eq!(status, 201, "{resp}");
+    // The upload's text fields, like every other.
+    let body = multipart(
+        &[("kind", "other"), ("title", "A\u{0}title")],
+        Some(("file.txt", b"notes\n")),
+    );
+    let mut resp = app
+        .client
+        .post(app.url(&format!("/api/v1/cases/{id}/documents")))
+        .bearer_auth(&pm.token)
+        .insert_header(("content-type", format!("multipart/form-data; boundary={BOUNDARY}")))
+        .send_body(body)
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 422);
+    let err: Value = serde_json::from_slice(&resp.body().await.unwrap()).unwrap();
+    assert_eq!(err["error"]["field"], "title", "{err}");
 }
 
 #[actix_web::test]

@@ -39,6 +39,16 @@ impl UploadMeta {
         file_name: Option<&str>,
     ) -> Result<UploadMeta, AppError> {
         let mut errors = vec![];
+        let mut names: Vec<&String> = fields.keys().collect();
+        names.sort();
+        for k in names {
+            if let Err(m) = crate::domain::input::check_text(&fields[k]) {
+                errors.push(crate::error::FieldError::new(k.clone(), m));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
         let get = |k: &str| fields.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
         let document_id = get("document_id").map(str::to_string);
         let kind = match get("kind") {
