@@ -374,3 +374,43 @@ async fn changing_a_password_says_why_one_is_refused() {
         assert!(a.body.contains(why), "{new}: {}", a.main());
     }
 }
+
+#[actix_web::test]
+async fn the_users_page_sends_an_invitation_again() {
+    let app = TestApp::spawn().await;
+    let admin = app.user(Role::Admin, "Ada Admin").await;
+    let (_, body) = app
+        .post_json(
+            "/api/v1/users",
+            Some(&admin.token),
+            json!({ "email": "ivy@example.org", "name": "Ivy Invited", "role": "subgroup_member" }),
+        )
+        .await;
+    let id = body["id"].as_str().unwrap().to_string();
+    let first = link_in_outbox(&app, "ivy@example.org", LinkPurpose::Invitation).await;
+    app.clock.advance(Duration::hours(73));
+    let b = Browser::new(&app);
+    b.sign_in(&admin.email).await;
+    let list = b.get("/admin/users").await;
+    assert!(list.body.contains("Invitation expired"), "{}", list.main());
+    let a = b
+        .post(
+            &format!("/admin/users/{id}"),
+            &[
+                ("csrf_token", &list.hidden("csrf_token")),
+                ("action", "invite_again"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    let list = b.get(a.location()).await;
+    assert!(
+        list.body
+            .contains("A new invitation has been sent to Ivy Invited"),
+        "{}",
+        list.main()
+    );
+    assert_eq!(emails_to(&app, "ivy@example.org", "invitation").await, 2);
+    let second = link_in_outbox(&app, "ivy@example.org", LinkPurpose::Invitation).await;
+    assert_ne!(first, second);
+}

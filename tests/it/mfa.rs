@@ -331,3 +331,40 @@ async fn the_pages_take_the_user_to_enrolment_then_ask_for_the_code() {
     let a = b.get("/sign-in/code").await;
     assert_eq!(a.status, 303);
 }
+
+#[actix_web::test]
+async fn the_users_page_resets_two_step_verification() {
+    let app = TestApp::spawn().await;
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    enrol(&app, &pm.token).await;
+    let admin = app.user(Role::Admin, "Ada Admin").await;
+    let b = Browser::new(&app);
+    b.sign_in(&admin.email).await;
+    let list = b.get("/admin/users").await;
+    assert!(
+        list.body.contains("Two-step verification on"),
+        "{}",
+        list.main()
+    );
+    assert!(list.body.contains("Reset two-step verification"));
+    let a = b
+        .post(
+            &format!("/admin/users/{}", pm.id),
+            &[
+                ("csrf_token", &list.hidden("csrf_token")),
+                ("action", "reset_two_step"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    let list = b.get(a.location()).await;
+    assert!(
+        list.body.contains("two-step verification has been reset"),
+        "{}",
+        list.main()
+    );
+    assert!(!list.body.contains("Reset two-step verification"));
+    assert_eq!(emails_to(&app, &pm.email, "mfa_reset").await, 1);
+    let (status, _) = app.get_json("/api/v1/cases", Some(&pm.token)).await;
+    assert_eq!(status, 401, "signed out everywhere");
+}

@@ -328,7 +328,10 @@ async fn markup_and_pdf_shaped_html_are_refused() {
         .client
         .post(app.url(&format!("/api/v1/cases/{id}/documents")))
         .bearer_auth(&pm.token)
-        .insert_header(("content-type", format!("multipart/form-data; boundary={BOUNDARY}")))
+        .insert_header((
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        ))
         .send_body(body)
         .await
         .unwrap();
