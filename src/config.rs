@@ -142,7 +142,8 @@ pub struct JobsSettings {
 #[serde(deny_unknown_fields)]
 pub struct MailSettings {
     pub transport: MailTransportKind,
-    pub smtp_url: String,
+    /// May carry a user name and password, so it is never printed either.
+    pub smtp_url: SecretString,
     /// The SMTP password, kept out of the URL (the user name stays in it); never printed.
     pub smtp_password: SecretString,
     pub smtp_password_file: String,
@@ -300,7 +301,9 @@ impl Settings {
             ));
         }
         self.validate_identity()?;
-        if self.mail.transport == MailTransportKind::Smtp && self.mail.smtp_url.is_empty() {
+        if self.mail.transport == MailTransportKind::Smtp
+            && self.mail.smtp_url.expose_secret().is_empty()
+        {
             return Err(ConfigError(
                 "key `mail.smtp_url`: required when mail.transport is \"smtp\"".into(),
             ));
@@ -584,6 +587,10 @@ mod tests {
                 oidc.to_str().unwrap(),
             ),
             ("LCSPR__MAIL__SMTP_PASSWORD", "the-smtp-password"),
+            (
+                "LCSPR__MAIL__SMTP_URL",
+                "smtp://user:inline-url-password@127.0.0.1:25",
+            ),
         ])
         .unwrap();
         assert_eq!(

@@ -77,7 +77,7 @@ pub trait Mailer: Send + Sync + std::fmt::Debug {
 pub fn from_settings(settings: &MailSettings) -> Result<Arc<dyn Mailer>, String> {
     Ok(match settings.transport {
         MailTransportKind::Smtp => Arc::new(SmtpMailer::with_password(
-            &settings.smtp_url,
+            secrecy::ExposeSecret::expose_secret(&settings.smtp_url),
             &settings.smtp_password,
             &settings.from,
         )?),
