@@ -329,7 +329,30 @@ async fn the_pages_take_the_user_to_enrolment_then_ask_for_the_code() {
     assert!(b.cookie("lcspr_session").is_some());
     // The waiting sign-in is used up.
     let a = b.get("/sign-in/code").await;
-    assert_eq!(a.status, 303);
+    assert_eq!((a.status, a.location()), (303, "/sign-in?code_expired=1"));
+
+    // A password waits five minutes for its code, no longer.
+    let late = Browser::new(&app);
+    let a = late.sign_in_with(&pm.email, PASSWORD, "/").await;
+    assert_eq!(a.location(), "/sign-in/code");
+    let form = late.get("/sign-in/code").await;
+    app.clock.advance(Duration::minutes(6));
+    let a = late
+        .post(
+            "/sign-in/code",
+            &[
+                ("csrf_token", &form.hidden("csrf_token")),
+                ("otp", &otp(&app, &secret)),
+            ],
+        )
+        .await;
+    assert_eq!((a.status, a.location()), (303, "/sign-in?code_expired=1"));
+    assert!(late
+        .get(a.location())
+        .await
+        .body
+        .contains("Your sign-in timed out"));
+    assert!(late.cookie("lcspr_session").is_none());
 }
 
 #[actix_web::test]

@@ -121,6 +121,7 @@ async fn sign_in_form(
     ctx.insert("signed_out", &q.contains_key("signed_out"));
     ctx.insert("reset", &q.contains_key("reset"));
     ctx.insert("throttled", &q.contains_key("throttled"));
+    ctx.insert("code_expired", &q.contains_key("code_expired"));
     anon_page(&req, &state, StatusCode::OK, "pages/sign_in.html", ctx)
 }
 

@@ -106,7 +106,7 @@ async fn waiting(req: &HttpRequest, state: &AppState) -> Result<Option<(String, 
 
 async fn code_form(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
     if waiting(&req, &state).await?.is_none() {
-        return Ok(see_other("/sign-in?expired=1"));
+        return Ok(see_other("/sign-in?code_expired=1"));
     }
     let ctx = code_context(&state, &[]);
     anon_page(&req, &state, StatusCode::OK, "pages/sign_in_code.html", ctx)
@@ -120,7 +120,7 @@ async fn code(
     let form = FormData::from(form.into_inner());
     check_anon_form(&req, &state, &form)?;
     let Some((id, flow)) = waiting(&req, &state).await? else {
-        return Ok(see_other("/sign-in?expired=1"));
+        return Ok(see_other("/sign-in?code_expired=1"));
     };
     let otp = form.get("otp").trim().to_string();
     if otp.is_empty() {
@@ -202,7 +202,7 @@ async fn code(
         }
         Ok(SignIn::CodeNeeded { .. }) | Err(AppError::Unauthorized) => {
             gone(&state, id).await?;
-            Ok(see_other("/sign-in?expired=1"))
+            Ok(see_other("/sign-in?code_expired=1"))
         }
         Err(e) => Err(HtmlError::new(&state, None, e)),
     }
