@@ -31,7 +31,7 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Users: `user add --email E --name N --role R [--agency A]` (password from stdin).
+    /// Users: `user add --email E --name N --role R [--agency A]` (sends an invitation).
     User {
         #[command(subcommand)]
         action: UserCommand,
@@ -73,7 +73,7 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum UserCommand {
-    /// Add a user; the password is the first line of standard input (at least 12 characters).
+    /// Add a user and queue their invitation email (a one-time link to set up their account).
     Add {
         #[arg(long)]
         email: String,

@@ -1,7 +1,6 @@
 //! The operator commands behind `lcspr-tracker user|calendar|audit …`. Each opens the database
 //! (applying pending migrations) and runs the same use cases as the web service.
 
-use std::io::BufRead;
 use std::sync::Arc;
 
 use crate::app::calendar::{self as cal, Change, NewDay};
@@ -48,42 +47,32 @@ fn failed(e: AppError) -> CliError {
     }
 }
 
+/// Adds a user by invitation: the invitation email (a one-time link to choose their own
+/// password or sign in with single sign-on) goes through the outbox, delivered by the running
+/// service (or `reminders run`). No password is typed or printed here.
 pub fn user(settings: Settings, cmd: UserAdd) -> Result<(), CliError> {
     let role = cmd
         .role
         .parse()
         .map_err(|m| CliError::new(2, format!("--role: {m}")))?;
-    let mut password = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut password)
-        .map_err(|e| {
-            CliError::new(
-                2,
-                format!("cannot read the password from standard input: {e}"),
-            )
-        })?;
-    let password = password.trim_end_matches(['\r', '\n']);
-    users::validate_new_user(&cmd.email, &cmd.name, password).map_err(failed)?;
-    let hash = crate::app::auth::hash_password(password).map_err(|e| CliError::new(1, e))?;
+    users::validate_details(&cmd.email, &cmd.name).map_err(failed)?;
     let st = state(settings)?;
     let mut c = conn(&st)?;
-    let user = users::add(
+    let invited = crate::app::accounts::invite(
         &mut c,
+        &st,
         None,
-        st.now(),
-        users::NewUserInput {
+        crate::app::accounts::Invite {
             email: cmd.email,
             name: cmd.name,
             role,
             agency: cmd.agency,
-            password_hash: hash,
         },
     )
     .map_err(failed)?;
     println!(
-        "added user {} ({}) with id {}",
-        user.name, user.role, user.id
+        "added user {} ({}) with id {}; the invitation email is queued (its link works until {})",
+        invited.user.name, invited.user.role, invited.user.id, invited.invitation_expires_at
     );
     Ok(())
 }
@@ -270,8 +259,18 @@ pub fn demo(settings: Settings) -> Result<(), CliError> {
             crate::demo::DEMO_PASSWORD
         );
     }
+    let mfa_roles = st.settings.auth.mfa_required_roles.clone();
     for (email, name, role, _) in crate::demo::DEMO_USERS {
-        println!("  {email:<28} {name} ({})", role.label());
+        let star = if mfa_roles.contains(&role) { " *" } else { "" };
+        println!("  {email:<28} {name} ({}){star}", role.label());
+    }
+    if !mfa_roles.is_empty() {
+        println!(
+            "* two-step verification: the code from an authenticator app given the key {} \
+             (or `oathtool --totp -b {}`)",
+            crate::demo::DEMO_TOTP_SECRET,
+            crate::demo::DEMO_TOTP_SECRET
+        );
     }
     Ok(())
 }

@@ -7,8 +7,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use toml::{Table, Value};
+
+use crate::domain::roles::Role;
 
 /// The defaults: the shipped `config/default.toml`, compiled in.
 pub const BUILT_IN_DEFAULTS: &str = include_str!("../config/default.toml");
@@ -66,12 +69,43 @@ pub struct PartnershipSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
-    pub jwt_secret: String,
+    /// Never printed (`Debug` shows `[REDACTED]`); `jwt_secret_file` fills it at load.
+    pub jwt_secret: SecretString,
     pub jwt_secret_file: String,
     pub token_ttl_minutes: i64,
     pub session_idle_minutes: i64,
     pub max_failed_logins: i32,
     pub failed_login_window_minutes: i64,
+    /// Email and password sign-in (off when single sign-on is the only way in).
+    pub password_enabled: bool,
+    /// Roles whose password accounts must use a second factor (TOTP).
+    pub mfa_required_roles: Vec<Role>,
+    /// How long an invitation link works.
+    pub invitation_valid_hours: i64,
+    /// How long a password reset link works.
+    pub password_reset_valid_minutes: i64,
+    pub oidc: OidcSettings,
+}
+
+/// Single sign-on with an OpenID Connect provider (off while `issuer` is empty).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSettings {
+    pub issuer: String,
+    pub client_id: String,
+    /// Never printed; `client_secret_file` fills it at load.
+    pub client_secret: SecretString,
+    pub client_secret_file: String,
+    /// The sign-in button's text.
+    pub label: String,
+    /// Email domains accepted from the provider (empty: any).
+    pub allowed_domains: Vec<String>,
+}
+
+impl OidcSettings {
+    pub fn enabled(&self) -> bool {
+        !self.issuer.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -109,7 +143,11 @@ pub struct JobsSettings {
 #[serde(deny_unknown_fields)]
 pub struct MailSettings {
     pub transport: MailTransportKind,
-    pub smtp_url: String,
+    /// May carry a user name and password, so it is never printed either.
+    pub smtp_url: SecretString,
+    /// The SMTP password, kept out of the URL (the user name stays in it); never printed.
+    pub smtp_password: SecretString,
+    pub smtp_password_file: String,
     pub from: String,
     pub outbox_dir: String,
 }
@@ -275,13 +313,37 @@ impl Settings {
             merge(&mut merged, layer);
         }
         apply_env(&defaults, &mut merged, &sources.vars)?;
-        let settings: Settings =
-            serde_path_to_error::deserialize(Value::Table(merged)).map_err(|e| {
+        let mut settings: Settings = serde_path_to_error::deserialize(Value::Table(merged))
+            .map_err(|e| {
                 let path = e.path().to_string();
                 ConfigError(format!("key `{path}`: {}", e.into_inner()))
             })?;
+        settings.read_secret_files()?;
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// Fills each secret from its `*_file` setting (the file's text, without the final line
+    /// break). Setting both the secret and its file is a mistake worth stopping for.
+    fn read_secret_files(&mut self) -> Result<(), ConfigError> {
+        let auth = &mut self.auth;
+        read_secret_file(
+            &mut auth.jwt_secret,
+            &auth.jwt_secret_file,
+            "auth.jwt_secret",
+        )?;
+        let oidc = &mut auth.oidc;
+        read_secret_file(
+            &mut oidc.client_secret,
+            &oidc.client_secret_file,
+            "auth.oidc.client_secret",
+        )?;
+        let mail = &mut self.mail;
+        read_secret_file(
+            &mut mail.smtp_password,
+            &mail.smtp_password_file,
+            "mail.smtp_password",
+        )
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -309,7 +371,16 @@ impl Settings {
                     .into(),
             ));
         }
-        if self.mail.transport == MailTransportKind::Smtp && self.mail.smtp_url.is_empty() {
+        let jwt = self.auth.jwt_secret.expose_secret();
+        if !jwt.is_empty() && jwt.chars().count() < 32 {
+            return Err(ConfigError(
+                "key `auth.jwt_secret`: the secret must be at least 32 characters".into(),
+            ));
+        }
+        self.validate_identity()?;
+        if self.mail.transport == MailTransportKind::Smtp
+            && self.mail.smtp_url.expose_secret().is_empty()
+        {
             return Err(ConfigError(
                 "key `mail.smtp_url`: required when mail.transport is \"smtp\"".into(),
             ));
@@ -356,6 +427,42 @@ impl Settings {
         Ok(())
     }
 
+    fn validate_identity(&self) -> Result<(), ConfigError> {
+        let auth = &self.auth;
+        if auth.invitation_valid_hours <= 0 || auth.password_reset_valid_minutes <= 0 {
+            return Err(ConfigError(
+                "keys `auth.invitation_valid_hours` and `auth.password_reset_valid_minutes` must be positive"
+                    .into(),
+            ));
+        }
+        let oidc = &auth.oidc;
+        if oidc.enabled() {
+            if !(oidc.issuer.starts_with("https://") || oidc.issuer.starts_with("http://")) {
+                return Err(ConfigError(
+                    "key `auth.oidc.issuer`: must be the provider's https:// address".into(),
+                ));
+            }
+            if oidc.client_id.is_empty() {
+                return Err(ConfigError(
+                    "key `auth.oidc.client_id`: required when auth.oidc.issuer is set".into(),
+                ));
+            }
+            if oidc.client_secret.expose_secret().is_empty() {
+                return Err(ConfigError(
+                    "key `auth.oidc.client_secret` (or `auth.oidc.client_secret_file`): required when auth.oidc.issuer is set"
+                        .into(),
+                ));
+            }
+        }
+        if !auth.password_enabled && !oidc.enabled() {
+            return Err(ConfigError(
+                "key `auth.password_enabled`: password sign-in can only be switched off when single sign-on is configured (auth.oidc.issuer)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// True when the database URL is the built-in default (then its folder may be created).
     pub fn database_is_default(&self) -> bool {
         self.database.url == Settings::defaults().database.url
@@ -365,6 +472,25 @@ impl Settings {
     pub fn is_https(&self) -> bool {
         self.service.base_url.starts_with("https://")
     }
+}
+
+fn read_secret_file(secret: &mut SecretString, file: &str, key: &str) -> Result<(), ConfigError> {
+    if file.is_empty() {
+        return Ok(());
+    }
+    if !secret.expose_secret().is_empty() {
+        return Err(ConfigError(format!(
+            "keys `{key}` and `{key}_file`: set one or the other, not both"
+        )));
+    }
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| ConfigError(format!("key `{key}_file`: cannot read {file}: {e}")))?;
+    let text = text.trim_end_matches(['\n', '\r']);
+    if text.is_empty() {
+        return Err(ConfigError(format!("key `{key}_file`: {file} is empty")));
+    }
+    *secret = SecretString::from(text);
+    Ok(())
 }
 
 fn read_layer(path: &Path) -> Result<Table, ConfigError> {
@@ -420,12 +546,12 @@ fn apply_env(
     merged: &mut Table,
     vars: &[(String, String)],
 ) -> Result<(), ConfigError> {
-    // Keyed by the setting's path: ["database", "url"], ["documents", "s3", "bucket"].
+    // Key path (section, [subsection,] key) → (variable, value).
     let mut overrides: BTreeMap<Vec<String>, (String, String)> = BTreeMap::new();
-    let db_url = vec!["database".to_string(), "url".to_string()];
+    let database_url = vec!["database".to_string(), "url".to_string()];
     for (name, value) in vars {
         if name == "DATABASE_URL" {
-            overrides.insert(db_url.clone(), (name.clone(), value.clone()));
+            overrides.insert(database_url.clone(), (name.clone(), value.clone()));
             continue;
         }
         let Some(rest) = name.strip_prefix("LCSPR__") else {
@@ -438,21 +564,24 @@ fn apply_env(
             )));
         }
         // DATABASE_URL wins over LCSPR__DATABASE__URL.
-        if parts == db_url && overrides.contains_key(&parts) {
+        if parts == database_url && overrides.contains_key(&parts) {
             continue;
         }
         overrides.insert(parts, (name.clone(), value.clone()));
     }
     for (path, (name, raw)) in overrides {
         let dotted = path.join(".");
-        let (key, sections) = path.split_last().expect("at least two parts");
+        let (key, tables) = path.split_last().expect("two parts at least");
         let mut default_table = Some(defaults);
-        for s in sections {
+        for t in tables {
             default_table = default_table
-                .and_then(|t| t.get(s))
+                .and_then(|d| d.get(t))
                 .and_then(Value::as_table);
         }
-        let Some(default) = default_table.and_then(|t| t.get(key)) else {
+        let Some(default) = default_table
+            .and_then(|t| t.get(key))
+            .filter(|v| !v.is_table())
+        else {
             return Err(ConfigError(format!(
                 "environment variable {name}: unknown key `{dotted}`"
             )));
@@ -463,15 +592,14 @@ fn apply_env(
                 default.type_str()
             ))
         })?;
-        let mut table = Some(&mut *merged);
-        for s in sections {
-            table = table
-                .and_then(|t| t.get_mut(s))
-                .and_then(Value::as_table_mut);
+        let mut table = &mut *merged;
+        for t in tables {
+            match table.get_mut(t) {
+                Some(Value::Table(inner)) => table = inner,
+                _ => unreachable!("the defaults have this section and every layer was checked"),
+            }
         }
-        if let Some(t) = table {
-            t.insert(key.clone(), value);
-        }
+        table.insert(key.clone(), value);
     }
     Ok(())
 }
@@ -555,6 +683,85 @@ mod tests {
         let err =
             with_vars(&[("LCSPR__METRICS__ALLOWED_ADDRESSES", "[\"localhost\"]")]).unwrap_err();
         assert!(err.0.contains("metrics.allowed_addresses"), "{}", err.0);
+    }
+
+    #[test]
+    fn secrets_never_print_and_come_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("jwt");
+        std::fs::write(&file, "a-jwt-secret-read-from-a-file-0123456789\n").unwrap();
+        let oidc = dir.path().join("oidc");
+        std::fs::write(&oidc, "the-oidc-client-secret").unwrap();
+        let s = with_vars(&[
+            ("LCSPR__AUTH__JWT_SECRET_FILE", file.to_str().unwrap()),
+            (
+                "LCSPR__AUTH__OIDC__ISSUER",
+                "https://login.example/tenant/v2.0",
+            ),
+            ("LCSPR__AUTH__OIDC__CLIENT_ID", "lcspr"),
+            (
+                "LCSPR__AUTH__OIDC__CLIENT_SECRET_FILE",
+                oidc.to_str().unwrap(),
+            ),
+            ("LCSPR__MAIL__SMTP_PASSWORD", "the-smtp-password"),
+            (
+                "LCSPR__MAIL__SMTP_URL",
+                "smtp://user:inline-url-password@127.0.0.1:25",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.auth.jwt_secret.expose_secret(),
+            "a-jwt-secret-read-from-a-file-0123456789"
+        );
+        assert_eq!(
+            s.auth.oidc.client_secret.expose_secret(),
+            "the-oidc-client-secret"
+        );
+        assert_eq!(s.auth.oidc.issuer, "https://login.example/tenant/v2.0");
+        let printed = format!("{s:?}");
+        for secret in [
+            "a-jwt-secret",
+            "the-oidc-client-secret",
+            "the-smtp-password",
+        ] {
+            assert!(!printed.contains(secret), "{secret} printed");
+        }
+        let err = with_vars(&[
+            (
+                "LCSPR__AUTH__JWT_SECRET",
+                "an inline secret that is long enough!!",
+            ),
+            ("LCSPR__AUTH__JWT_SECRET_FILE", file.to_str().unwrap()),
+        ])
+        .unwrap_err();
+        assert!(err.0.contains("auth.jwt_secret"), "{}", err.0);
+        let err = with_vars(&[("LCSPR__AUTH__JWT_SECRET", "short")]).unwrap_err();
+        assert!(err.0.contains("32 characters"), "{}", err.0);
+    }
+
+    #[test]
+    fn identity_settings_are_checked() {
+        let s = Settings::defaults();
+        assert!(s.auth.password_enabled);
+        assert_eq!(
+            s.auth.mfa_required_roles,
+            vec![
+                Role::CoChair,
+                Role::ProgrammeManager,
+                Role::LeadReviewer,
+                Role::Admin
+            ]
+        );
+        assert!(!s.auth.oidc.enabled());
+        let err = with_vars(&[("LCSPR__AUTH__MFA_REQUIRED_ROLES", "[\"chair\"]")]).unwrap_err();
+        assert!(err.0.contains("mfa_required_roles"), "{}", err.0);
+        let err = with_vars(&[("LCSPR__AUTH__PASSWORD_ENABLED", "false")]).unwrap_err();
+        assert!(err.0.contains("auth.oidc.issuer"), "{}", err.0);
+        let err = with_vars(&[("LCSPR__AUTH__OIDC__ISSUER", "https://login.example")]).unwrap_err();
+        assert!(err.0.contains("auth.oidc.client_id"), "{}", err.0);
+        let err = with_vars(&[("LCSPR__AUTH__OIDC__ISSUR", "x")]).unwrap_err();
+        assert!(err.0.contains("auth.oidc.issur"), "{}", err.0);
     }
 
     #[test]

@@ -20,6 +20,11 @@ use crate::state::AppState;
 /// The password of every demo user.
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
 
+/// The TOTP key (base32) of every demo user whose role must use two-step verification
+/// (`auth.mfa_required_roles`): add it to an authenticator app, or `oathtool --totp -b KEY`.
+/// Published, like the password: the demo is for looking around, never for real cases.
+pub const DEMO_TOTP_SECRET: &str = "DEMOLCSPRTRACKERDEMOLCSPRTRACKER";
+
 /// The demo users: (email, name, role, agency).
 pub const DEMO_USERS: [(&str, &str, Role, &str); 9] = [
     (
@@ -204,6 +209,9 @@ pub fn load(st: &AppState, conn: &mut DbConnection) -> Result<bool, AppError> {
                 password_hash: hash.clone(),
             },
         )?;
+        if st.settings.auth.mfa_required_roles.contains(&role) {
+            crate::app::mfa::enrol_with_secret(conn, &u.id, DEMO_TOTP_SECRET, clock.now())?;
+        }
         actors.push(Actor {
             user_id: u.id,
             role,

@@ -15,6 +15,12 @@ pub enum AppError {
     /// Not signed in, or the token is no longer valid (401).
     #[error("sign in required")]
     Unauthorized,
+    /// The password was right but the account's second-factor code is missing or wrong (401).
+    #[error("enter the code from your authenticator app, or a recovery code, as \"otp\"")]
+    OtpRequired,
+    /// The role must set up two-step verification before anything else (403).
+    #[error("set up two-step verification first: POST /api/v1/me/mfa/totp, then POST /api/v1/me/mfa/totp/confirm with a code")]
+    MfaEnrolmentRequired,
     /// Signed in but this role may never do this (403).
     #[error("{0}")]
     Forbidden(String),
@@ -88,6 +94,8 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => "bad_request",
             AppError::Unauthorized => "unauthorized",
+            AppError::OtpRequired => "otp_required",
+            AppError::MfaEnrolmentRequired => "mfa_enrolment_required",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
@@ -167,7 +175,8 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::OtpRequired => StatusCode::UNAUTHORIZED,
+            AppError::MfaEnrolmentRequired => StatusCode::FORBIDDEN,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -195,6 +204,7 @@ impl ResponseError for AppError {
         };
         let (field, fields): (Option<&str>, &[FieldError]) = match self {
             AppError::BadRequest(e) => (Some(e.field.as_str()), &[]),
+            AppError::OtpRequired => (Some("otp"), &[]),
             AppError::Invalid(v) => (v.first().map(|e| e.field.as_str()), v.as_slice()),
             _ => (None, &[]),
         };
@@ -205,7 +215,7 @@ impl ResponseError for AppError {
         if let AppError::Unavailable(_) = self {
             builder.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()));
         }
-        if let AppError::Unauthorized = self {
+        if let AppError::Unauthorized | AppError::OtpRequired = self {
             builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         builder.json(ErrorBody {

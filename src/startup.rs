@@ -88,6 +88,19 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
 }
 
 impl Application {
+    /// As [`Application::build`], serving on a listener already bound.
+    pub fn build_on(
+        state: AppState,
+        listener: std::net::TcpListener,
+    ) -> Result<Application, StartError> {
+        let bind = listener
+            .local_addr()
+            .map_or_else(|_| "listener".to_string(), |a| a.to_string());
+        let running = web::listen(state.clone(), listener)
+            .map_err(|source| StartError::Bind { bind, source })?;
+        Ok(Self::with_jobs(state, running))
+    }
+
     /// Must be called inside an actix system (the server's workers, and the background jobs when
     /// `jobs.enabled`, are spawned on it).
     pub fn build(state: AppState, bind: &str) -> Result<Application, StartError> {
@@ -95,6 +108,11 @@ impl Application {
             bind: bind.to_string(),
             source,
         })?;
+        Ok(Self::with_jobs(state, running))
+    }
+
+    /// The background jobs (when `jobs.enabled`), the database monitor and the store clean-up.
+    fn with_jobs(state: AppState, running: web::Running) -> Application {
         let jobs = state
             .settings
             .jobs
@@ -104,11 +122,11 @@ impl Application {
             state.db_health.spawn_monitor(),
             crate::jobs::spawn_cleanup(state.clone()),
         ];
-        Ok(Application {
+        Application {
             state,
             running,
             jobs,
             monitors,
-        })
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Use cases. Each takes the acting user and its input, checks permission, and writes the
 //! event, the derived projections, the audit entry and any outbox rows in one transaction.
 
+pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
@@ -8,8 +9,12 @@ pub mod cases;
 pub mod dashboard;
 pub mod documents;
 pub mod feeds;
+pub mod flows;
+pub mod mfa;
+pub mod oidc;
 pub mod outbox;
 pub mod recalc;
+pub mod refusals;
 pub mod reminders;
 pub mod setup;
 pub mod users;

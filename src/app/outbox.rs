@@ -38,6 +38,9 @@ text_enum! {
         Reminder = ("reminder", "Deadline reminder"),
         Digest = ("digest", "Daily digest"),
         Test = ("test", "Test email"),
+        Invitation = ("invitation", "Invitation"),
+        PasswordReset = ("password_reset", "Password reset"),
+        MfaReset = ("mfa_reset", "Two-step verification reset"),
     }
 }
 
@@ -138,13 +141,18 @@ pub struct OutboxMessage {
     pub body_html: String,
 }
 
-fn require_admin(actor: &Actor) -> Result<(), AppError> {
+/// Administrators only; anyone else's attempt is refused and audited.
+fn require_admin(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+) -> Result<(), AppError> {
     if actor.role == Role::Admin {
         Ok(())
     } else {
-        Err(AppError::Forbidden(
-            "only administrators see and manage the outbox".into(),
-        ))
+        let why = "only administrators see and manage the outbox";
+        super::refusals::refuse(conn, now, actor, "outbox", why, None)?;
+        Err(AppError::Forbidden(why.into()))
     }
 }
 
@@ -187,10 +195,11 @@ fn entries(conn: &mut DbConnection, rows: &[OutboxRow]) -> Result<Vec<OutboxEntr
 pub fn list(
     conn: &mut DbConnection,
     actor: &Actor,
+    now: NaiveDateTime,
     status: Option<OutboxStatus>,
     limit: i64,
 ) -> Result<Vec<OutboxEntry>, AppError> {
-    require_admin(actor)?;
+    require_admin(conn, now, actor)?;
     let mut q = outbox::table
         .select(OutboxRow::as_select())
         .order((outbox::created_at.desc(), outbox::id.asc()))
@@ -204,8 +213,12 @@ pub fn list(
 }
 
 /// How many messages are in each status (administrators).
-pub fn counts(conn: &mut DbConnection, actor: &Actor) -> Result<BTreeMap<String, i64>, AppError> {
-    require_admin(actor)?;
+pub fn counts(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<BTreeMap<String, i64>, AppError> {
+    require_admin(conn, now, actor)?;
     let mut out: BTreeMap<String, i64> = OutboxStatus::ALL
         .iter()
         .map(|s| (s.as_str().to_string(), 0))
@@ -221,8 +234,13 @@ pub fn counts(conn: &mut DbConnection, actor: &Actor) -> Result<BTreeMap<String,
 }
 
 /// One message with its bodies (administrators).
-pub fn get(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<OutboxMessage, AppError> {
-    require_admin(actor)?;
+pub fn get(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    now: NaiveDateTime,
+    id: &str,
+) -> Result<OutboxMessage, AppError> {
+    require_admin(conn, now, actor)?;
     let row: OutboxRow = outbox::table
         .find(id)
         .select(OutboxRow::as_select())
@@ -232,11 +250,12 @@ pub fn get(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<OutboxMes
     let entry = entries(conn, std::slice::from_ref(&row))?
         .pop()
         .ok_or(AppError::NotFound)?;
+    // A one-time link is for its recipient only: administrators see the message without it.
     Ok(OutboxMessage {
         entry,
         dedupe_key: row.dedupe_key,
-        body_text: row.body_text,
-        body_html: row.body_html,
+        body_text: super::accounts::hide_tokens(&row.body_text),
+        body_html: super::accounts::hide_tokens(&row.body_html),
     })
 }
 
@@ -248,7 +267,7 @@ pub fn retry(
     now: NaiveDateTime,
     id: &str,
 ) -> Result<OutboxEntry, AppError> {
-    require_admin(actor)?;
+    require_admin(conn, now, actor)?;
     write_tx(conn, |c| {
         let status: String = outbox::table
             .find(id)
@@ -290,7 +309,7 @@ pub fn queue_test_email(
     actor: &Actor,
     to: &str,
 ) -> Result<OutboxEntry, AppError> {
-    require_admin(actor)?;
+    require_admin(conn, st.now(), actor)?;
     let to = to.trim();
     if to.len() > 254 || !validator::ValidateEmail::validate_email(&to) {
         return Err(AppError::invalid(

@@ -164,6 +164,11 @@ tables! {
     form_submissions => FormSubmissionRow,
     documents => DocumentRow,
     document_versions => VersionRow,
+    user_mfa => UserMfaRow,
+    recovery_codes => RecoveryCodeRow,
+    one_time_links => OneTimeLinkRow,
+    oidc_identities => OidcIdentityRow,
+    sign_in_flows => SignInFlowRow,
 }
 
 /// The tables in the database (the migrations' bookkeeping aside), for the coverage check.

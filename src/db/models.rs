@@ -47,6 +47,7 @@ pub struct TokenRow {
     pub expires_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    pub method: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
@@ -233,4 +234,72 @@ pub struct FormSubmissionRow {
     pub user_id: String,
     pub result_url: String,
     pub created_at: NaiveDateTime,
+}
+
+#[derive(Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = user_mfa)]
+pub struct UserMfaRow {
+    pub user_id: String,
+    pub secret: Option<String>,
+    pub pending_secret: Option<String>,
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub last_step: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+impl std::fmt::Debug for UserMfaRow {
+    // The secrets stay out of logs and panics.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserMfaRow")
+            .field("user_id", &self.user_id)
+            .field("confirmed_at", &self.confirmed_at)
+            .field("last_step", &self.last_step)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = one_time_links)]
+pub struct OneTimeLinkRow {
+    pub token_hash: String,
+    pub user_id: String,
+    pub purpose: String,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = sign_in_flows)]
+pub struct SignInFlowRow {
+    pub id_hash: String,
+    pub kind: String,
+    pub user_id: Option<String>,
+    pub browser_hash: String,
+    pub nonce: Option<String>,
+    pub pkce_verifier: Option<String>,
+    pub next_path: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = recovery_codes)]
+pub struct RecoveryCodeRow {
+    pub id: String,
+    pub user_id: String,
+    pub code_hash: String,
+    pub pending: bool,
+    pub used_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = oidc_identities)]
+pub struct OidcIdentityRow {
+    pub user_id: String,
+    pub issuer: String,
+    pub subject: String,
+    pub bound_at: NaiveDateTime,
 }

@@ -8,6 +8,7 @@ pub mod documents;
 pub mod events;
 pub mod ical;
 pub mod input;
+pub mod passwords;
 pub mod reminders;
 pub mod roles;
 pub mod rules;

@@ -18,7 +18,14 @@ macro_rules! email_templates {
 }
 
 /// Every email template: (name, source).
-const TEMPLATES: &[(&str, &str)] = email_templates!("reminder", "digest", "test");
+const TEMPLATES: &[(&str, &str)] = email_templates!(
+    "reminder",
+    "digest",
+    "test",
+    "invitation",
+    "password_reset",
+    "mfa_reset"
+);
 
 /// The emails there are templates for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +36,12 @@ pub enum Template {
     Digest,
     /// An administrator's test email.
     Test,
+    /// An invitation to set up an account (carries a one-time link).
+    Invitation,
+    /// A password reset link (one-time).
+    PasswordReset,
+    /// An administrator reset the user's two-step verification.
+    MfaReset,
 }
 
 impl Template {
@@ -37,6 +50,9 @@ impl Template {
             Template::Reminder => "reminder",
             Template::Digest => "digest",
             Template::Test => "test",
+            Template::Invitation => "invitation",
+            Template::PasswordReset => "password_reset",
+            Template::MfaReset => "mfa_reset",
         }
     }
 }
@@ -97,9 +113,9 @@ mod tests {
 
     #[test]
     fn every_template_compiles() {
-        assert_eq!(TEMPLATES.len(), 9);
+        assert_eq!(TEMPLATES.len(), 18);
         let names: Vec<&str> = tera().get_template_names().collect();
-        assert_eq!(names.len(), 9);
+        assert_eq!(names.len(), 18);
     }
 
     #[test]

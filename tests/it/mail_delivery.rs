@@ -22,7 +22,7 @@ async fn smtp_app(sink: &SmtpSink) -> TestApp {
     let url = sink.url();
     TestApp::spawn_with("2026-01-05".parse().unwrap(), move |s| {
         s.mail.transport = MailTransportKind::Smtp;
-        s.mail.smtp_url = url;
+        s.mail.smtp_url = url.into();
     })
     .await
 }

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod accounts;
 mod api_auth;
 mod api_cases;
 mod api_journey;
@@ -13,12 +14,15 @@ mod documents;
 mod feeds;
 mod health;
 mod mail_delivery;
+mod mfa;
 mod migrations;
 mod ops_backup;
 mod ops_observability;
 mod ops_processes;
 mod ops_storage;
+mod probe;
 mod reminders;
+mod sso;
 mod ui_account;
 mod ui_documents;
 mod ui_foundation;

@@ -20,6 +20,7 @@ use crate::support::browser::Browser;
 use crate::support::documents::{appointed_case, executable, pdf};
 use crate::support::s3::S3Server;
 use crate::support::TestApp;
+use lcspr_tracker::clock::FixedClock;
 
 fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -27,9 +28,13 @@ fn sha256(bytes: &[u8]) -> String {
 
 /// A PDF of `len` bytes whose content depends on `seed`.
 fn big_pdf(len: usize, seed: u8) -> Vec<u8> {
-    let mut v = b"%PDF-1.7\n".to_vec();
-    v.extend((0..len - 16).map(|i| b'a' + ((i as u8).wrapping_mul(31) ^ seed) % 26));
-    v.extend_from_slice(b"\n%%EOF\n");
+    let head = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n% ";
+    let tail = b"\nxref\n0 2\ntrailer\n<< /Root 1 0 R >>\nstartxref\n9\n%%EOF\n";
+    let mut v = head.to_vec();
+    v.extend(
+        (0..len - head.len() - tail.len()).map(|i| b'a' + ((i as u8).wrapping_mul(31) ^ seed) % 26),
+    );
+    v.extend_from_slice(tail);
     v
 }
 
@@ -226,7 +231,8 @@ impl ObjectWriter for FullWriter {
 #[actix_web::test]
 async fn a_full_store_answers_507_and_keeps_nothing() {
     let app = TestApp::spawn_full(
-        "2026-02-16".parse().unwrap(),
+        FixedClock::on("2026-02-16".parse().unwrap()),
+        None,
         |_| {},
         |st| {
             st.documents = Arc::new(FullDisk {

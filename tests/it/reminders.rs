@@ -43,7 +43,7 @@ async fn smtp_app(today: &str, sink: &SmtpSink) -> TestApp {
     let url = sink.url();
     TestApp::spawn_with(today.parse().unwrap(), move |s| {
         s.mail.transport = MailTransportKind::Smtp;
-        s.mail.smtp_url = url;
+        s.mail.smtp_url = url.into();
     })
     .await
 }

@@ -87,8 +87,15 @@ async fn the_cookie_is_secure_when_the_service_is_https() {
     b.origin = Some("https://lcspr.example".into());
     let a = b.sign_in_with(&pm.email, PASSWORD, "/").await;
     assert_eq!(a.status, 303, "{}", a.body);
-    let session = a.set_cookie("lcspr_session").unwrap();
+    // With an https address the cookie carries the __Host- prefix: the browser then keeps it
+    // only with Secure, Path=/ and no Domain, so no other host can plant or replace it.
+    assert!(a.set_cookie("lcspr_session").is_none());
+    let session = a.set_cookie("__Host-lcspr_session").unwrap();
     assert!(session.contains("Secure"), "{session}");
+    assert!(
+        session.contains("Path=/") && !session.contains("Domain"),
+        "{session}"
+    );
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"));
 }
 
@@ -516,8 +523,8 @@ async fn the_first_run_link_creates_the_administrator_and_signs_them_in() {
                 ("csrf_token", &csrf),
                 ("name", "Ada Admin"),
                 ("email", "ada@example.org"),
-                ("password", "a long admin passphrase"),
-                ("confirm_password", "a long admin passphrase"),
+                ("password", "plinth otter saucepan lantern"),
+                ("confirm_password", "plinth otter saucepan lantern"),
             ],
         )
         .await;

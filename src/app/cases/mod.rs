@@ -68,7 +68,9 @@ impl NewCase {
                 extra.push(FieldError::new("aware_on", "cannot be in the future"));
             }
             if let Some(i) = incident_on {
-                if i > a {
+                if i > today {
+                    extra.push(FieldError::new("incident_on", "cannot be in the future"));
+                } else if i > a {
                     extra.push(FieldError::new(
                         "incident_on",
                         "cannot be after the date the local authority became aware",
@@ -76,7 +78,9 @@ impl NewCase {
                 }
             }
         }
-        if let (Some(dob), Some(i)) = (child_dob, incident_on) {
+        if child_dob.is_some_and(|dob| dob > today) {
+            extra.push(FieldError::new("child_dob", "cannot be in the future"));
+        } else if let (Some(dob), Some(i)) = (child_dob, incident_on) {
             if dob > i {
                 extra.push(FieldError::new("child_dob", "cannot be after the incident"));
             }
@@ -632,9 +636,37 @@ fn check_across_events(
     }
 }
 
-/// A user declares a conflict of interest on a case. A sub-group member then no longer sees
-/// it; for other roles it is recorded for the Sub-Group's information.
+/// A sub-group member declares a conflict of interest on a case, and then no longer sees it.
+/// Only sub-group members declare conflicts here: for every other role a declaration would
+/// change nothing (co-chairs, the programme manager, the business manager and board members see
+/// every case by their role; a lead reviewer declares with the appointment), so it is refused
+/// (403) rather than accepted and ignored. Every refusal is audited.
 pub fn declare_conflict(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: &str,
+    note: &str,
+) -> Result<(), AppError> {
+    super::refusals::audited(
+        conn,
+        st.now(),
+        actor,
+        "conflict_declared",
+        Some(case_id),
+        |c| {
+            if actor.role != crate::domain::roles::Role::SubgroupMember {
+                return Err(AppError::Forbidden(
+                "only Sub-Group members declare conflicts of interest here; a co-chair's or board member's conflict is recorded with the decision it concerns, and a lead reviewer's with the appointment"
+                    .into(),
+            ));
+            }
+            declare_conflict_checked(c, st, actor, case_id, note)
+        },
+    )
+}
+
+fn declare_conflict_checked(
     conn: &mut DbConnection,
     st: &AppState,
     actor: &Actor,

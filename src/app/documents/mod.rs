@@ -39,6 +39,16 @@ impl UploadMeta {
         file_name: Option<&str>,
     ) -> Result<UploadMeta, AppError> {
         let mut errors = vec![];
+        let mut names: Vec<&String> = fields.keys().collect();
+        names.sort();
+        for k in names {
+            if let Err(m) = crate::domain::input::check_text(&fields[k]) {
+                errors.push(crate::error::FieldError::new(k.clone(), m));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
         let get = |k: &str| fields.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
         let document_id = get("document_id").map(str::to_string);
         let kind = match get("kind") {
@@ -156,7 +166,7 @@ pub fn check_upload(
     actor: &Actor,
     case_id: &str,
 ) -> Result<CaseRow, AppError> {
-    let (case, access) = cases::visible_case(conn, actor, case_id)?;
+    let (case, access) = cases::visible_or_refuse(conn, st, actor, case_id, "document_uploaded")?;
     if !may_upload(actor.role, access.appointed) {
         cases::refuse(
             conn,
@@ -471,8 +481,22 @@ pub fn open_version(
 }
 
 /// Soft-deletes a version with a reason (programme manager, co-chairs). A version sent before
-/// publication is locked and cannot be deleted.
+/// publication is locked and cannot be deleted. Every refusal is audited.
 pub fn delete_version(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    document_id: &str,
+    number: i32,
+    reason: &str,
+) -> Result<(), AppError> {
+    let action = "document_version_deleted";
+    super::refusals::audited(conn, st.now(), actor, action, Some(document_id), |c| {
+        delete_checked(c, st, actor, document_id, number, reason)
+    })
+}
+
+fn delete_checked(
     conn: &mut DbConnection,
     st: &AppState,
     actor: &Actor,

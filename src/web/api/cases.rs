@@ -57,8 +57,10 @@ pub fn parse_filter(q: &HashMap<String, String>) -> Result<Filter, AppError> {
             _ => return Err(AppError::bad_request("order", "must be asc or desc")),
         };
     }
+    // Out of range is refused (422), not clamped: page × per_page must stay a small number
+    // on every backend.
     for (key, slot, max) in [
-        ("page", &mut f.page, i64::MAX),
+        ("page", &mut f.page, MAX_PAGE),
         ("per_page", &mut f.per_page, 500),
     ] {
         if let Some(v) = get(key) {
@@ -67,12 +69,15 @@ pub fn parse_filter(q: &HashMap<String, String>) -> Result<Filter, AppError> {
                 .ok()
                 .filter(|n| (1..=max).contains(n))
                 .ok_or_else(|| {
-                    AppError::bad_request(key, format!("must be a whole number from 1 to {max}"))
+                    AppError::invalid(key, format!("must be a whole number from 1 to {max}"))
                 })?;
         }
     }
     Ok(f)
 }
+
+/// The highest page number asked for (at 500 a page, far more cases than a partnership has).
+pub const MAX_PAGE: i64 = 100_000;
 
 pub async fn list_cases(
     user: ApiUser,

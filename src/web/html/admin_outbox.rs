@@ -76,10 +76,10 @@ async fn render_list(
     errors: &[FieldError],
 ) -> PageResult {
     let (counts, mut messages) = page
-        .db(move |c, _, actor| {
+        .db(move |c, st, actor| {
             Ok((
-                outbox::counts(c, actor)?,
-                outbox::list(c, actor, filter, LIMIT)?,
+                outbox::counts(c, actor, st.now())?,
+                outbox::list(c, actor, st.now(), filter, LIMIT)?,
             ))
         })
         .await?;
@@ -196,7 +196,7 @@ async fn show(
     admin_only(&page)?;
     let id = path.into_inner();
     let m = page
-        .db(move |c, _, actor| outbox::get(c, actor, &id))
+        .db(move |c, st, actor| outbox::get(c, actor, st.now(), &id))
         .await?;
     let banner = if q.contains_key("queued") {
         Some(json!({ "heading": "Test email queued",

@@ -1,5 +1,7 @@
-//! Users (`/admin/users`, system administrators only): the list, adding a user with a password,
-//! changing a role, deactivating (which signs the user out everywhere) and reactivating.
+//! Users (`/admin/users`, system administrators only): the list, inviting a user by email (they
+//! choose their own password, or sign in with single sign-on: no administrator sees it),
+//! sending an invitation again, changing a role, deactivating (which signs the user out
+//! everywhere) and reactivating, and resetting a user's two-step verification.
 //! Lead reviewers are appointed to cases on the case page ("Lead reviewer appointed").
 
 use std::collections::HashMap;
@@ -10,8 +12,9 @@ use serde_json::json;
 
 use super::form::{claim, for_page, humanise, settle, Claim};
 use super::{see_other, FormData, HtmlError, Page, PageResult};
-use crate::app::auth;
-use crate::app::users::{self, NewUserInput, UserView};
+use crate::app::accounts::{self, Invite};
+use crate::app::mfa;
+use crate::app::users::{self, UserView};
 use crate::domain::input::FieldError;
 use crate::domain::roles::Role;
 use crate::error::AppError;
@@ -45,14 +48,32 @@ async fn render_list(
     banner: Option<String>,
     errors: &[FieldError],
 ) -> PageResult {
-    let all: Vec<UserView> = page.db(|c, _, _| users::list(c, None, true)).await?;
+    let (all, invited, enrolled, now) = page
+        .db(|c, st, _| {
+            Ok((
+                users::list(c, None, true)?,
+                accounts::invitations(c)?,
+                mfa::enrolled_users(c)?,
+                st.now(),
+            ))
+        })
+        .await?;
+    let all: Vec<UserView> = all;
     let rows: Vec<_> = all
         .iter()
         .map(|u| {
+            let invitation = invited.get(&u.id).map(|expires| {
+                json!({
+                    "expired": *expires <= now,
+                    "expires": crate::clock::uk_local(*expires).format("%-d %B %Y %H:%M").to_string(),
+                })
+            });
             json!({
                 "id": u.id, "name": u.name, "email": u.email, "role": u.role,
                 "role_label": u.role.label(), "agency": u.agency, "active": u.active,
                 "is_me": u.id == page.actor().user_id,
+                "invitation": invitation,
+                "two_step": enrolled.contains(&u.id),
                 "form": { "role": u.role.as_str() },
             })
         })
@@ -71,7 +92,12 @@ async fn list(page: Page, q: web::Query<HashMap<String, String>>) -> PageResult 
         Some(
             "Your administrator account has been created. Add the partnership’s users next.".into(),
         )
-    } else if let Some(id) = q.get("updated").or(q.get("added")) {
+    } else if let Some(id) = q
+        .get("updated")
+        .or(q.get("added"))
+        .or(q.get("invited"))
+        .or(q.get("reset"))
+    {
         let id = id.clone();
         let name = page
             .db(move |c, _, _| users::get(c, &id))
@@ -79,7 +105,11 @@ async fn list(page: Page, q: web::Query<HashMap<String, String>>) -> PageResult 
             .map(|u| u.name);
         name.map(|n| {
             if q.contains_key("added") {
-                format!("{n} has been added")
+                format!("{n} has been invited: the email with their link is on its way")
+            } else if q.contains_key("invited") {
+                format!("A new invitation has been sent to {n}")
+            } else if q.contains_key("reset") {
+                format!("{n}’s two-step verification has been reset: they set it up again when they next sign in, and have been told by email")
             } else {
                 format!("{n}’s account has been updated")
             }
@@ -102,7 +132,10 @@ fn render_new(
     ctx.insert("errors", errors);
     ctx.insert("roles", &roles());
     ctx.insert("form_id", form_id);
-    ctx.insert("min_chars", &auth::MIN_PASSWORD_CHARS);
+    ctx.insert(
+        "valid_hours",
+        &page.state.settings.auth.invitation_valid_hours,
+    );
     page.render_status(status, "pages/admin/user_new.html", &ctx)
 }
 
@@ -125,22 +158,13 @@ async fn add(req: HttpRequest, page: Page, form: web::Form<Vec<(String, String)>
         return Ok(resp);
     }
     let (email, name) = (form.get("email").to_string(), form.get("name").to_string());
-    let password = form.get("password").to_string();
-    let mut errors = match users::validate_new_user(&email, &name, &password) {
+    let mut errors = match users::validate_details(&email, &name) {
         Ok(()) => vec![],
-        Err(e) => humanise(e.field_errors(), |f| {
-            (f == "password").then(|| "The password".to_string())
-        }),
+        Err(e) => humanise(e.field_errors(), |_| None),
     };
     let role = form.get("role").parse::<Role>().ok();
     if role.is_none() {
         errors.push(FieldError::new("role", "Select the user’s role"));
-    }
-    if errors.iter().all(|e| e.field != "password") && password != form.get("confirm_password") {
-        errors.push(FieldError::new(
-            "confirm_password",
-            "Enter the same password twice",
-        ));
     }
     if let (true, Some(role)) = (errors.is_empty(), role) {
         let agency = Some(form.get("agency").to_string()).filter(|a| !a.trim().is_empty());
@@ -149,26 +173,23 @@ async fn add(req: HttpRequest, page: Page, form: web::Form<Vec<(String, String)>
             .db({
                 let actor = page.actor().clone();
                 move |c, st| {
-                    let password_hash =
-                        auth::hash_password(&password).map_err(AppError::Internal)?;
-                    users::add(
+                    accounts::invite(
                         c,
+                        st,
                         Some(&actor),
-                        st.now(),
-                        NewUserInput {
+                        Invite {
                             email,
                             name,
                             role,
                             agency,
-                            password_hash,
                         },
                     )
                 }
             })
             .await;
         match added {
-            Ok(user) => {
-                let to = format!("/admin/users?added={}", user.id);
+            Ok(invited) => {
+                let to = format!("/admin/users?added={}", invited.user.id);
                 settle(&page, &form, Some(&to)).await?;
                 return Ok(see_other(&to));
             }
@@ -180,16 +201,9 @@ async fn add(req: HttpRequest, page: Page, form: web::Form<Vec<(String, String)>
         }
     }
     settle(&page, &form, None).await?;
-    let known: Vec<String> = [
-        "name",
-        "email",
-        "role",
-        "agency",
-        "password",
-        "confirm_password",
-    ]
-    .map(String::from)
-    .to_vec();
+    let known: Vec<String> = ["name", "email", "role", "agency"]
+        .map(String::from)
+        .to_vec();
     render_new(
         &page,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -209,6 +223,31 @@ async fn update(
     let form = FormData::from(form.into_inner());
     page.check_form(&req, &form)?;
     let id = path.into_inner();
+    let target = id.clone();
+    let actor = page.actor().clone();
+    match form.get("action") {
+        "invite_again" => {
+            let sent = page
+                .state
+                .db(move |c, st| accounts::resend_invitation(c, st, &actor, &target))
+                .await;
+            return match sent {
+                Ok(_) => Ok(see_other(&format!("/admin/users?invited={id}"))),
+                Err(e) => Err(page.fail(e)),
+            };
+        }
+        "reset_two_step" => {
+            let reset = page
+                .state
+                .db(move |c, st| mfa::reset(c, st, &actor, &target))
+                .await;
+            return match reset {
+                Ok(()) => Ok(see_other(&format!("/admin/users?reset={id}"))),
+                Err(e) => Err(page.fail(e)),
+            };
+        }
+        _ => {}
+    }
     let (role, active) = match form.get("action") {
         "role" => match form.get("role").parse::<Role>() {
             Ok(r) => (Some(r), None),

@@ -325,7 +325,7 @@ async fn upload(
 ) -> PageResult {
     let id = path.into_inner();
     // The CSRF token is inside the body; the origin is checked before reading it.
-    check_origin(&req, &page.state.settings).map_err(|e| page.fail(e))?;
+    check_origin(&req, &page.state.settings).map_err(|e| page.fail(e).audit("form_refused"))?;
     let mut upload = Upload::default();
     let read = read_upload(&req, &page.state, page.actor(), &id, payload, &mut upload).await;
     let form = FormData::from(upload.fields.clone().into_iter().collect::<Vec<_>>());

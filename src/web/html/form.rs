@@ -69,6 +69,26 @@ impl FormData {
         self.pairs.push((name.to_string(), value.into()));
     }
 
+    /// Refuses control characters (other than tab and line breaks) in any field, naming it
+    /// (a 422; PostgreSQL cannot store a NUL, and nobody types one).
+    pub fn check_text(&self) -> Result<(), AppError> {
+        let mut errors: Vec<FieldError> = vec![];
+        for (k, v) in &self.pairs {
+            let bad = crate::domain::input::check_text(k)
+                .and_then(|()| crate::domain::input::check_text(v));
+            if let Err(m) = bad {
+                if !errors.iter().any(|e| &e.field == k) {
+                    errors.push(FieldError::new(k.clone(), m));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(errors))
+        }
+    }
+
     /// Name → last value.
     pub fn map(&self) -> HashMap<String, String> {
         self.pairs.iter().cloned().collect()

@@ -12,7 +12,7 @@ use super::TestApp;
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// One Argon2 hash shared by every test user (hashing is deliberately slow).
-fn password_hash() -> &'static str {
+pub fn password_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| lcspr_tracker::app::auth::hash_password(PASSWORD).unwrap())
 }

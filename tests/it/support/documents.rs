@@ -28,11 +28,11 @@ pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8
     body
 }
 
-/// A small PDF whose content depends on `n`.
+/// A small PDF whose content depends on `n`: the header, one object, the trailer.
 pub fn pdf(n: u8) -> Vec<u8> {
-    let mut v = b"%PDF-1.7\n".to_vec();
+    let mut v = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n% ".to_vec();
     v.extend(std::iter::repeat_n(b'a' + n, 20_000));
-    v.extend_from_slice(b"\n%%EOF\n");
+    v.extend_from_slice(b"\nxref\n0 2\ntrailer\n<< /Root 1 0 R >>\nstartxref\n9\n%%EOF\n");
     v
 }
 

@@ -2,11 +2,13 @@
 
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod api;
 pub mod browser;
 pub mod db;
 pub mod documents;
 pub mod mail;
+pub mod oidc;
 pub mod pgproxy;
 pub mod process;
 pub mod s3;
@@ -47,6 +49,9 @@ pub fn test_settings(db: &TestDb, dir: &std::path::Path) -> Settings {
     s.server.workers = 2;
     // Tests move the clock over months; their API tokens outlive that.
     s.auth.token_ttl_minutes = 60 * 24 * 365 * 10;
+    // Two-step verification is tested on its own (tests/it/mfa.rs, with the shipped roles);
+    // elsewhere users sign in with a password alone.
+    s.auth.mfa_required_roles = vec![];
     s.calendar.bank_holidays_file = "/nonexistent/bank-holidays.json".into();
     s.rules.file = "/nonexistent/rules.toml".into();
     s
@@ -63,13 +68,15 @@ impl TestApp {
     }
 
     pub async fn spawn_with(today: NaiveDate, adjust: impl FnOnce(&mut Settings)) -> TestApp {
-        Self::spawn_full(today, adjust, |_| {}).await
+        Self::spawn_full(FixedClock::on(today), None, adjust, |_| {}).await
     }
 
-    /// As [`TestApp::spawn_with`], and `inject` may replace parts of the state (a faulty
+    /// With a given clock, optionally on a listener already bound (when the settings must
+    /// name the app's own address); `inject` may replace parts of the state (a faulty
     /// document store) before the server starts.
     pub async fn spawn_full(
-        today: NaiveDate,
+        clock: FixedClock,
+        listener: Option<std::net::TcpListener>,
         adjust: impl FnOnce(&mut Settings),
         inject: impl FnOnce(&mut AppState),
     ) -> TestApp {
@@ -77,11 +84,12 @@ impl TestApp {
         let db = TestDb::create(dir.path());
         let mut settings = test_settings(&db, dir.path());
         adjust(&mut settings);
-        Self::start(FixedClock::on(today), settings, inject, dir, db).await
+        Self::start(clock, listener, settings, inject, dir, db).await
     }
 
     async fn start(
         clock: FixedClock,
+        listener: Option<std::net::TcpListener>,
         settings: Settings,
         inject: impl FnOnce(&mut AppState),
         dir: tempfile::TempDir,
@@ -89,7 +97,11 @@ impl TestApp {
     ) -> TestApp {
         let mut state = build_state(settings, Arc::new(clock.clone())).expect("app state");
         inject(&mut state);
-        let app = Application::build(state.clone(), "127.0.0.1:0").expect("bind");
+        let app = match listener {
+            Some(l) => Application::build_on(state.clone(), l),
+            None => Application::build(state.clone(), "127.0.0.1:0"),
+        }
+        .expect("bind");
         let base = format!("http://{}", app.running.addr);
         let handle = app.running.handle();
         actix_web::rt::spawn(app.running.server);
@@ -113,7 +125,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut settings = test_settings(&db, dir.path());
         adjust(&mut settings);
-        Self::start(FixedClock::on(today), settings, |_| {}, dir, db).await
+        Self::start(FixedClock::on(today), None, settings, |_| {}, dir, db).await
     }
 
     /// A second instance on the same database with the same settings (its own folder, pool,
@@ -125,7 +137,7 @@ impl TestApp {
         settings.documents.dir = dir.path().join("documents").to_string_lossy().into_owned();
         adjust(&mut settings);
         let db = TestDb::existing(&self.db.url);
-        Self::start(self.clock.clone(), settings, |_| {}, dir, db).await
+        Self::start(self.clock.clone(), None, settings, |_| {}, dir, db).await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -29,6 +29,8 @@ impl ServerProcess {
                 "/nonexistent/bank-holidays.json",
             )
             .env("LCSPR__RULES__FILE", "/nonexistent/rules.toml")
+            // The test users sign in with a password alone.
+            .env("LCSPR__AUTH__MFA_REQUIRED_ROLES", "[]")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -152,15 +154,29 @@ pub fn run_cli(
     )
 }
 
-/// Adds a user with the CLI; the password is `PASSWORD`.
+/// Adds a user with a password (`PASSWORD`) straight into the database, as the other tests'
+/// users are: `user add` invites by email instead, and no password ever passes through it.
 pub fn add_user(db_url: &str, email: &str, name: &str, role: &str) {
-    let (code, _, err) = run_cli(
-        db_url,
-        &[
-            "user", "add", "--email", email, "--name", name, "--role", role,
-        ],
-        Some(&format!("{}\n", super::api::PASSWORD)),
-        &[],
-    );
-    assert_eq!(code, 0, "user add: {err}");
+    use lcspr_tracker::app::users::{self, NewUserInput};
+    let settings = lcspr_tracker::config::DatabaseSettings {
+        url: db_url.to_string(),
+        pool_size: 1,
+        pool_timeout_secs: 10,
+        sqlite_busy_timeout_ms: 5000,
+    };
+    let pool = lcspr_tracker::db::connect(&settings, false).expect("database");
+    let mut conn = pool.get().expect("connection");
+    users::add(
+        &mut conn,
+        None,
+        chrono::Utc::now().naive_utc(),
+        NewUserInput {
+            email: email.into(),
+            name: name.into(),
+            role: role.parse().expect("role"),
+            agency: Some("Test agency".into()),
+            password_hash: super::api::password_hash().to_string(),
+        },
+    )
+    .expect("add user");
 }
