@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use crate::cli_error::CliError;
 use crate::clock::SystemClock;
 use crate::config::{Settings, Sources};
 use crate::db;
@@ -132,22 +133,6 @@ enum RemindersCommand {
 enum AuditCommand {
     /// Recompute every link of the audit hash chain and report the first broken one.
     Verify,
-}
-
-/// A start-up or command failure: the message for the operator and the exit status.
-#[derive(Debug)]
-pub struct CliError {
-    pub message: String,
-    pub status: u8,
-}
-
-impl CliError {
-    pub fn new(status: u8, message: impl std::fmt::Display) -> Self {
-        CliError {
-            message: message.to_string(),
-            status,
-        }
-    }
 }
 
 pub fn main() -> ExitCode {

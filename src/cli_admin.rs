@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::app::calendar::{self as cal, Change, NewDay};
 use crate::app::{audit, users};
-use crate::cli::CliError;
+use crate::cli_error::CliError;
 use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::domain::calendar::{DayKind, Division};

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod cli;
 mod cli_admin;
+mod cli_error;
 mod cli_reminders;
 pub mod clock;
 pub mod config;
