@@ -2,6 +2,7 @@
 //! Reviews, driven against their statutory deadlines. See docs/ARCHITECTURE.md.
 
 pub mod app;
+pub mod calendars;
 pub mod cli;
 mod cli_admin;
 mod cli_error;
@@ -13,6 +14,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+pub mod keys;
 pub mod mail;
 pub mod startup;
 pub mod state;
