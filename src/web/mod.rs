@@ -12,6 +12,7 @@ mod health;
 pub mod html;
 pub mod session;
 pub mod templates;
+pub mod uploads;
 
 use std::net::SocketAddr;
 

@@ -56,6 +56,72 @@ impl Default for Filter {
     }
 }
 
+impl Filter {
+    /// Parses the case-list query parameters (the API's and the page's), naming any that is
+    /// wrong.
+    pub fn parse(q: &HashMap<String, String>) -> Result<Filter, AppError> {
+        let mut f = Filter::default();
+        let get = |k: &str| q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+        if let Some(s) = get("stage") {
+            f.stage = Some(
+                s.parse::<Stage>()
+                    .map_err(|m| AppError::bad_request("stage", m))?,
+            );
+        }
+        if let Some(s) = get("deadline_status") {
+            f.deadline_status = Some(
+                s.parse::<DeadlineStatus>()
+                    .map_err(|m| AppError::bad_request("deadline_status", m))?,
+            );
+        }
+        if let Some(y) = get("year") {
+            let ok = y.len() == 7
+                && y.as_bytes()[4] == b'-'
+                && y[..4].parse::<i32>().is_ok()
+                && y[5..]
+                    .parse::<i32>()
+                    .is_ok_and(|b| b == (y[..4].parse::<i32>().unwrap_or(0) + 1) % 100);
+            if !ok {
+                return Err(AppError::bad_request(
+                    "year",
+                    format!("{y:?} is not a financial year like 2025-26"),
+                ));
+            }
+            f.year = Some(y.to_string());
+        }
+        if let Some(s) = get("sort") {
+            f.sort = s
+                .parse::<Sort>()
+                .map_err(|m| AppError::bad_request("sort", m))?;
+        }
+        if let Some(o) = get("order") {
+            f.descending = match o {
+                "asc" => false,
+                "desc" => true,
+                _ => return Err(AppError::bad_request("order", "must be asc or desc")),
+            };
+        }
+        for (key, slot, max) in [
+            ("page", &mut f.page, i64::MAX),
+            ("per_page", &mut f.per_page, 500),
+        ] {
+            if let Some(v) = get(key) {
+                *slot = v
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .ok_or_else(|| {
+                        AppError::bad_request(
+                            key,
+                            format!("must be a whole number from 1 to {max}"),
+                        )
+                    })?;
+            }
+        }
+        Ok(f)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct NextDeadline {
     pub rule: String,

@@ -5,6 +5,7 @@ pub mod list;
 pub mod projection;
 pub mod publication;
 pub mod stages;
+pub mod trail;
 pub mod view;
 
 use chrono::NaiveDate;

@@ -10,7 +10,6 @@ use crate::app::cases;
 use crate::domain::case::Stage;
 use crate::domain::events::EventType;
 use crate::domain::roles::Role;
-use crate::web::api::cases::case_audit_entries;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/cases/{id}/audit", web::get().to(show));
@@ -101,7 +100,7 @@ async fn show(page: Page, path: web::Path<String>) -> PageResult {
     let id = path.into_inner();
     let (case, entries) = page
         .db(move |c, st, actor| {
-            let entries = case_audit_entries(c, st, actor, &id)?;
+            let entries = cases::trail::entries(c, st, actor, &id)?;
             let (case, _) = cases::visible_case(c, actor, &id)?;
             Ok((case, entries))
         })

@@ -10,12 +10,11 @@ use serde_json::{json, Map, Value};
 
 use super::form::{claim, for_page, humanise, settle, Claim};
 use super::{case_page, see_other, FormData, Page, PageResult};
-use crate::app::cases::list::{self, Sort};
+use crate::app::cases::list::{self, Filter, Sort};
 use crate::app::cases::{self, NewCase};
 use crate::domain::case::{Harm, Stage};
 use crate::domain::input::FieldError;
 use crate::error::AppError;
-use crate::web::api::cases::parse_filter;
 use crate::web::session::{encode_component, new_form_id};
 
 /// Cases on one page of the list.
@@ -50,7 +49,7 @@ struct Column {
 
 async fn list(page: Page, q: web::Query<Vec<(String, String)>>) -> PageResult {
     let q: HashMap<String, String> = q.into_inner().into_iter().collect();
-    let mut filter = parse_filter(&q).map_err(|e| page.fail(e))?;
+    let mut filter = Filter::parse(&q).map_err(|e| page.fail(e))?;
     if !q.contains_key("per_page") {
         filter.per_page = PER_PAGE;
     }

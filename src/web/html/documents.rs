@@ -24,8 +24,8 @@ use crate::domain::documents::{DocumentKind, FileType};
 use crate::domain::input::FieldError;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::api::documents::{download_response, read_upload, store_upload, Upload};
 use crate::web::session::{check_origin, new_form_id};
+use crate::web::uploads::{download_response, read_upload, store_upload, Upload};
 
 /// Hex digits of a SHA-256 shown in lists; the whole value is one click away.
 const SHORT_SHA256: usize = 12;
