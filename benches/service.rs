@@ -14,7 +14,9 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use diesel::prelude::*;
 use serde_json::json;
 
-use lcspr_tracker::app::cases::{self, list, load_events, projection, view};
+use lcspr_tracker::app::access::visible_case;
+use lcspr_tracker::app::cases::{list, view};
+use lcspr_tracker::app::events::{self, projection, Loaded};
 use lcspr_tracker::app::{new_id, Actor};
 use lcspr_tracker::clock::FixedClock;
 use lcspr_tracker::config::{MailTransportKind, Settings};
@@ -37,6 +39,18 @@ fn state(url: &str, today: NaiveDate) -> AppState {
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
+}
+
+/// Derives a case's stage and deadlines from its events with the service's own projection.
+fn project(
+    c: &mut DbConnection,
+    st: &AppState,
+    id: &str,
+) -> Result<(), lcspr_tracker::error::AppError> {
+    let mut l = Loaded::for_write(c, st, id)?;
+    let existing = std::mem::take(&mut l.deadlines);
+    projection::refresh(c, st, &l.case, &l.history, &l.calendar, existing, true)?;
+    Ok(())
 }
 
 /// Loads the cases straight into the tables (in batches), then derives stage and deadlines with
@@ -117,9 +131,7 @@ fn load(st: &AppState, pm: &Actor) -> (String, Vec<String>) {
                             })
                             .execute(c)?;
                     }
-                    let calendar = st.calendars.current(c)?;
-                    let (_, evs) = load_events(c, &id)?;
-                    projection::refresh(c, st, &case, &evs, &calendar, true)?;
+                    project(c, st, &id)?;
                     match depth {
                         1 => at_rapid_review.push(id),
                         3 => in_review = id,
@@ -178,7 +190,7 @@ fn bench_backend(c: &mut Criterion, name: &str, url: &str) {
     );
     let mut conn = st.pool.get().unwrap();
     let body = json!({"type": "reviewer_appointed", "occurred_on": "2026-06-01", "reviewer_id": rev.id, "conflict_declaration": "none"});
-    cases::record_event(&mut conn, &st, &pm, &target, body.as_object().unwrap()).unwrap();
+    events::record_event(&mut conn, &st, &pm, &target, body.as_object().unwrap()).unwrap();
 
     let mut g = c.benchmark_group(name);
     g.sample_size(20);
@@ -194,8 +206,8 @@ fn bench_backend(c: &mut Criterion, name: &str, url: &str) {
     });
     g.bench_function("case page", |b| {
         b.iter(|| {
-            let (case, access) = cases::visible_case(&mut conn, &pm, &target).unwrap();
-            view::build(&mut conn, &st, &pm, &case, access).unwrap()
+            let (case, people) = visible_case(&mut conn, &pm, &target).unwrap();
+            view::build(&mut conn, &st, &pm, &case, &people).unwrap()
         })
     });
     // Each iteration records on a different case, so no case grows past a realistic size.
@@ -204,7 +216,7 @@ fn bench_backend(c: &mut Criterion, name: &str, url: &str) {
         json!({"type": "partners_informed", "occurred_on": "2026-06-01", "note": "bench"});
     g.bench_function("record an event", |b| {
         b.iter(|| {
-            cases::record_event(
+            events::record_event(
                 &mut conn,
                 &st,
                 &pm,
@@ -360,9 +372,7 @@ fn cases_in_review(
                         lcspr_tracker::db::schema::case_people::since.eq(aware),
                     ))
                     .execute(c)?;
-                let calendar = st.calendars.current(c)?;
-                let (_, evs) = load_events(c, &id)?;
-                projection::refresh(c, st, &case, &evs, &calendar, true)?;
+                project(c, st, &id)?;
                 Ok(())
             },
         )
@@ -420,7 +430,7 @@ fn bench_event_path(c: &mut Criterion, name: &str, url: &str) {
         let mut next = ids.iter().cycle();
         g.bench_function(id.as_str(), |b| {
             b.iter(|| {
-                cases::record_event(
+                events::record_event(
                     &mut conn,
                     &st,
                     &pm,

@@ -62,12 +62,22 @@ impl CalendarStore {
 
     /// The calendar as it stands in the database now.
     pub fn current(&self, conn: &mut DbConnection) -> Result<Calendar, AppError> {
-        let rev: String = kv::table
+        let rev: Option<String> = kv::table
             .filter(kv::key.eq(REV_KEY))
             .select(kv::value)
             .first(conn)
-            .optional()?
-            .unwrap_or_default();
+            .optional()?;
+        self.at_rev(conn, rev)
+    }
+
+    /// The calendar at revision `rev` (the `calendar_rev` setting, already read by the caller
+    /// with other data): the cached one while the revision is unchanged.
+    pub fn at_rev(
+        &self,
+        conn: &mut DbConnection,
+        rev: Option<String>,
+    ) -> Result<Calendar, AppError> {
+        let rev = rev.unwrap_or_default();
         if let Some((cached_rev, cal)) = self.cache.read().expect("calendar cache").as_ref() {
             if *cached_rev == rev {
                 return Ok(cal.clone());

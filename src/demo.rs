@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde_json::{json, Map, Value};
 
 use crate::app::cases::{self, NewCase};
+use crate::app::events;
 use crate::app::users::{self, NewUserInput};
 use crate::app::{auth, Actor};
 use crate::clock::{Clock, FixedClock};
@@ -142,7 +143,7 @@ impl Demo<'_> {
         self.clock.set_day(on);
         let mut body: Map<String, Value> = event.as_object().cloned().unwrap_or_default();
         body.insert("occurred_on".into(), json!(on.to_string()));
-        cases::record_event(self.conn, &self.st, by, case_id, &body).map(|_| ())
+        events::record_event(self.conn, &self.st, by, case_id, &body).map(|_| ())
     }
 
     /// Takes a case along the statutory path: `steps` of (working days ago, role, event).

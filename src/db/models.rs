@@ -57,7 +57,7 @@ pub struct LoginFailureRow {
     pub last_failure_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = cases)]
 pub struct CaseRow {
     pub id: String,

@@ -281,14 +281,14 @@ async fn the_version_sent_is_locked_and_a_newer_one_needs_sending_again() {
     assert_eq!(status, 201);
     assert!(up["warnings"].as_array().unwrap().is_empty());
     let doc_id = up["document"]["id"].as_str().unwrap().to_string();
-    let case = app
+    let recorded = app
         .ok_event(
             &pm,
             &id,
             json!({"type": "prepub_copy_sent", "occurred_on": "2026-04-01", "recipient": "panel"}),
         )
         .await;
-    let sent = case["events"].as_array().unwrap().last().unwrap().clone();
+    let sent = recorded["event"].clone();
     assert_eq!(
         sent["fields"]["document_id"],
         doc_id.as_str(),

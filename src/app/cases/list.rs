@@ -7,14 +7,14 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::app::access::visible_cases;
 use crate::app::Actor;
 use crate::db::models::{CaseRow, DeadlineRow};
-use crate::db::schema::{case_people, cases, deadlines};
+use crate::db::schema::{cases, deadlines};
 use crate::db::DbConnection;
 use crate::domain::calendar::Division;
 use crate::domain::case::Stage;
 use crate::domain::deadlines::DeadlineStatus;
-use crate::domain::roles::Role;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::text_enum;
@@ -151,39 +151,10 @@ pub struct Page {
     pub per_page: i64,
 }
 
-/// Case ids visible to the actor, as a filter on `cases`.
 type Boxed<'a> = cases::BoxedQuery<'a, crate::db::DbBackend>;
 
-fn visible<'a>(mut q: Boxed<'a>, actor: &'a Actor) -> Boxed<'a> {
-    match actor.role {
-        Role::LeadReviewer => {
-            q = q.filter(
-                cases::id.eq_any(
-                    case_people::table
-                        .filter(case_people::user_id.eq(&actor.user_id))
-                        .filter(case_people::relation.eq("lead_reviewer"))
-                        .select(case_people::case_id),
-                ),
-            )
-        }
-        Role::SubgroupMember => {
-            q = q.filter(
-                cases::id.ne_all(
-                    case_people::table
-                        .filter(case_people::user_id.eq(&actor.user_id))
-                        .filter(case_people::relation.eq("conflict"))
-                        .select(case_people::case_id),
-                ),
-            )
-        }
-        Role::Admin => q = q.filter(cases::id.eq("")),
-        _ => {}
-    }
-    q
-}
-
 fn filtered<'a>(actor: &'a Actor, f: &'a Filter, today: NaiveDate) -> Boxed<'a> {
-    let mut q = visible(cases::table.into_boxed(), actor);
+    let mut q = cases::table.into_boxed().filter(visible_cases(actor));
     if let Some(s) = f.stage {
         q = q.filter(cases::stage.eq(s.as_str()));
     }
@@ -197,7 +168,7 @@ fn filtered<'a>(actor: &'a Actor, f: &'a Filter, today: NaiveDate) -> Boxed<'a> 
             DeadlineStatus::Pending => q.filter(
                 cases::id.eq_any(
                     deadlines::table
-                        .filter(deadlines::status.eq("pending"))
+                        .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
                         .filter(deadlines::due_on.ge(today))
                         .select(deadlines::case_id),
                 ),
@@ -206,9 +177,11 @@ fn filtered<'a>(actor: &'a Actor, f: &'a Filter, today: NaiveDate) -> Boxed<'a> 
                 cases::id.eq_any(
                     deadlines::table
                         .filter(
-                            deadlines::status.eq("missed").or(deadlines::status
-                                .eq("pending")
-                                .and(deadlines::due_on.lt(today))),
+                            deadlines::status.eq(DeadlineStatus::Missed.as_str()).or(
+                                deadlines::status
+                                    .eq(DeadlineStatus::Pending.as_str())
+                                    .and(deadlines::due_on.lt(today)),
+                            ),
                         )
                         .select(deadlines::case_id),
                 ),
@@ -260,7 +233,7 @@ pub fn list(
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let pending: Vec<DeadlineRow> = deadlines::table
         .filter(deadlines::case_id.eq_any(&ids))
-        .filter(deadlines::status.eq("pending"))
+        .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
         // Ties broken the same way on every backend.
         .order((
             deadlines::due_on.asc(),
@@ -314,7 +287,8 @@ pub fn count_by_stage(
     conn: &mut DbConnection,
     actor: &Actor,
 ) -> Result<Vec<(String, i64)>, AppError> {
-    let stages: Vec<String> = visible(cases::table.into_boxed(), actor)
+    let stages: Vec<String> = cases::table
+        .filter(visible_cases(actor))
         .select(cases::stage)
         .load(conn)?;
     let mut counts: Vec<(String, i64)> = Stage::ALL
@@ -332,7 +306,8 @@ pub fn count_by_stage(
 
 /// The financial years of the visible cases, latest first (for the list's filter).
 pub fn years(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<String>, AppError> {
-    let mut years: Vec<String> = visible(cases::table.into_boxed(), actor)
+    let mut years: Vec<String> = cases::table
+        .filter(visible_cases(actor))
         .select(cases::financial_year)
         .distinct()
         .load(conn)?;

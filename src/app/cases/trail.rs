@@ -2,7 +2,8 @@
 
 use serde_json::{json, Value};
 
-use super::{refuse, view, visible_or_refuse};
+use crate::app::access::{refuse, visible_or_refuse};
+use crate::app::users::names;
 use crate::app::{audit, Actor};
 use crate::db::DbConnection;
 use crate::error::AppError;
@@ -38,7 +39,7 @@ pub fn entries(
     })?;
     let rows = audit::for_case(c, &case.id)?;
     let ids: Vec<&str> = rows.iter().filter_map(|r| r.actor_id.as_deref()).collect();
-    let names = view::names(c, &ids)?;
+    let names = names(c, &ids)?;
     Ok(rows
         .into_iter()
         .map(|r| {

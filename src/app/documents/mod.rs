@@ -9,8 +9,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::access::{refuse, visible_case, visible_or_refuse};
 use super::audit::{self, Entry};
-use super::cases::{self, load_events, view::names};
+use super::events::{load_events, record_system_event, view::PersonRef};
+use super::users::names;
 use super::{new_id, stored, Actor};
 use crate::db::models::{CaseRow, DocumentRow, VersionRow};
 use crate::db::schema::{document_versions, documents};
@@ -93,7 +95,7 @@ pub struct VersionView {
     pub size_bytes: i64,
     pub content_type: String,
     pub file_name: String,
-    pub uploaded_by: super::cases::view::PersonRef,
+    pub uploaded_by: PersonRef,
     pub uploaded_at: NaiveDateTime,
     /// Set once the version was sent before publication: it can no longer be deleted.
     pub locked: bool,
@@ -156,9 +158,9 @@ pub fn check_upload(
     actor: &Actor,
     case_id: &str,
 ) -> Result<CaseRow, AppError> {
-    let (case, access) = cases::visible_case(conn, actor, case_id)?;
-    if !may_upload(actor.role, access.appointed) {
-        cases::refuse(
+    let (case, people) = visible_case(conn, actor, case_id)?;
+    if !may_upload(actor.role, people.access(&actor.user_id).appointed) {
+        refuse(
             conn,
             st,
             actor,
@@ -287,11 +289,11 @@ pub fn commit(
             }
         }
         if kind.is_report() {
-            cases::record_system_event(
+            record_system_event(
                 c,
                 st,
                 actor,
-                &case,
+                &case.id,
                 EventData::ReportVersionUploaded {
                     document_id: doc.id.clone(),
                     kind: kind.as_str().into(),
@@ -351,7 +353,7 @@ fn view_of(conn: &mut DbConnection, doc: &DocumentRow) -> Result<DocumentView, A
             .into_iter()
             .map(|v| VersionView {
                 download_url: format!("/api/v1/documents/{}/versions/{}", doc.id, v.number),
-                uploaded_by: super::cases::view::PersonRef {
+                uploaded_by: PersonRef {
                     name: names.get(&v.uploaded_by).cloned().unwrap_or_default(),
                     id: v.uploaded_by,
                 },
@@ -374,7 +376,7 @@ pub fn list(
     actor: &Actor,
     case_id: &str,
 ) -> Result<Vec<DocumentView>, AppError> {
-    let (case, _) = cases::visible_case(conn, actor, case_id)?;
+    let (case, _) = visible_case(conn, actor, case_id)?;
     let docs: Vec<DocumentRow> = documents::table
         .filter(documents::case_id.eq(&case.id))
         .order(documents::created_at.desc())
@@ -411,7 +413,7 @@ pub fn open_version(
         .first(conn)
         .optional()?
         .ok_or(AppError::NotFound)?;
-    cases::visible_or_refuse(conn, st, actor, &doc.case_id, "document_downloaded")?;
+    visible_or_refuse(conn, st, actor, &doc.case_id, "document_downloaded")?;
     let version: VersionRow = document_versions::table
         .filter(document_versions::document_id.eq(&doc.id))
         .filter(document_versions::number.eq(number))
@@ -452,7 +454,7 @@ pub fn delete_version(
             .first(c)
             .optional()?
             .ok_or(AppError::NotFound)?;
-        cases::visible_case(c, actor, &doc.case_id)?;
+        visible_case(c, actor, &doc.case_id)?;
         if !may_delete(actor.role) {
             return Err(AppError::Forbidden(
                 "only the programme manager and the co-chairs delete documents".into(),
@@ -492,66 +494,6 @@ pub fn delete_version(
         )?;
         Ok(())
     })
-}
-
-/// For `prepub_copy_sent`: the version sent (the one named, or the newest final or summary
-/// report version), checked to belong to the case. Fills the event's document fields.
-pub fn resolve_sent_version(
-    conn: &mut DbConnection,
-    case_id: &str,
-    data: &mut EventData,
-) -> Result<Option<String>, AppError> {
-    let EventData::PrepubCopySent {
-        document_id,
-        version,
-        ..
-    } = data
-    else {
-        return Ok(None);
-    };
-    let candidates: Vec<(DocumentRow, VersionRow)> = documents::table
-        .inner_join(document_versions::table)
-        .filter(documents::case_id.eq(case_id))
-        .filter(documents::kind.eq_any(["final_report", "summary_report"]))
-        .filter(document_versions::deleted_at.is_null())
-        .order(document_versions::uploaded_at.desc())
-        .select((DocumentRow::as_select(), VersionRow::as_select()))
-        .load(conn)?;
-    let chosen = match (document_id.as_deref(), *version) {
-        (Some(id), Some(n)) => candidates.iter().find(|(d, v)| d.id == id && v.number == n),
-        (Some(id), None) => candidates.iter().find(|(d, _)| d.id == id),
-        (None, Some(_)) => {
-            return Err(AppError::invalid(
-                "document_id",
-                "name the document whose version was sent",
-            ))
-        }
-        (None, None) => candidates.first(),
-    };
-    match chosen {
-        Some((d, v)) => {
-            *document_id = Some(d.id.clone());
-            *version = Some(v.number);
-            Ok(Some(v.id.clone()))
-        }
-        None if document_id.is_some() => Err(AppError::invalid(
-            "document_id",
-            "this case has no final or summary report version with that id and number",
-        )),
-        None => Ok(None),
-    }
-}
-
-/// Locks a version that was sent.
-pub fn lock_version(
-    conn: &mut DbConnection,
-    version_id: &str,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(document_versions::table.find(version_id))
-        .filter(document_versions::locked_at.is_null())
-        .set(document_versions::locked_at.eq(stored(now)))
-        .execute(conn)
 }
 
 /// Removes interrupted uploads and unreferenced files older than an hour.

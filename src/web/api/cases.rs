@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use actix_web::{web, HttpResponse};
 use serde_json::Value;
 
-use crate::app::audit;
+use crate::app::access::{refuse, visible_or_refuse};
 use crate::app::cases::list::{self, Filter};
 use crate::app::cases::{self, trail, view, NewCase};
+use crate::app::{audit, events};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::extract::{object, ApiUser};
@@ -35,7 +36,7 @@ pub async fn create_case(
             let input = match NewCase::parse(&body, st.today()) {
                 Ok(i) => i,
                 Err(e) => {
-                    cases::refuse(c, st, &user.actor, None, "case_opened", &e.to_string())?;
+                    refuse(c, st, &user.actor, None, "case_opened", &e.to_string())?;
                     return Err(e);
                 }
             };
@@ -67,10 +68,12 @@ pub async fn record_event(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let body = object(body)?;
-    let case = state
-        .db(move |c, st| cases::record_event(c, st, &user.actor, &id, &body))
+    let recorded = state
+        .db(move |c, st| events::record_event(c, st, &user.actor, &id, &body))
         .await?;
-    Ok(HttpResponse::Created().json(case))
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/cases/{}", recorded.case_id)))
+        .json(recorded))
 }
 
 pub async fn case_deadlines(
@@ -81,7 +84,7 @@ pub async fn case_deadlines(
     let id = path.into_inner();
     let deadlines = state
         .db(move |c, st| {
-            let (case, _) = cases::visible_or_refuse(c, st, &user.actor, &id, "deadlines_viewed")?;
+            let (case, _) = visible_or_refuse(c, st, &user.actor, &id, "deadlines_viewed")?;
             let list = view::case_deadlines(c, st, &case)?;
             crate::db::write_tx(c, |c| {
                 audit::append(

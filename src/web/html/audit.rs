@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{sentence, Page, PageResult};
+use crate::app::access::visible_case;
 use crate::app::cases;
 use crate::domain::case::Stage;
 use crate::domain::events::EventType;
@@ -101,7 +102,7 @@ async fn show(page: Page, path: web::Path<String>) -> PageResult {
     let (case, entries) = page
         .db(move |c, st, actor| {
             let entries = cases::trail::entries(c, st, actor, &id)?;
-            let (case, _) = cases::visible_case(c, actor, &id)?;
+            let (case, _) = visible_case(c, actor, &id)?;
             Ok((case, entries))
         })
         .await?;

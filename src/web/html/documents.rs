@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use super::event_forms::Item;
 use super::form::{claim, for_page, humanise, settle, Claim};
 use super::{see_other, FormData, HtmlError, Page, PageResult};
-use crate::app::cases;
+use crate::app::access::visible_or_refuse;
 use crate::app::documents::{self, DocumentView, VersionView};
 use crate::app::Actor;
 use crate::db::models::CaseRow;
@@ -387,7 +387,7 @@ fn find_version(
     number: &str,
     action: &str,
 ) -> Result<Found, AppError> {
-    let (case, _) = cases::visible_or_refuse(c, st, actor, case_id, action)?;
+    let (case, _) = visible_or_refuse(c, st, actor, case_id, action)?;
     let number: i32 = number.parse().map_err(|_| AppError::NotFound)?;
     let doc = documents::list(c, actor, &case.id)?
         .into_iter()

@@ -9,8 +9,9 @@ use actix_web::{web, HttpRequest};
 use super::event_forms::{self, Field, Item, Source};
 use super::form::{claim, for_page, humanise, settle, Claim};
 use super::{see_other, FormData, Page, PageResult};
-use crate::app::cases::{self, view, CaseView};
-use crate::app::{documents, users};
+use crate::app::access::visible_case;
+use crate::app::cases::{view, CaseView};
+use crate::app::{documents, events, users};
 use crate::db::DbConnection;
 use crate::domain::events::{EventInput, EventType};
 use crate::domain::input::FieldError;
@@ -46,8 +47,8 @@ fn case_for_form(
     let view = if audited {
         view::read(c, st, actor, id)?
     } else {
-        let (case, access) = cases::visible_case(c, actor, id)?;
-        view::build(c, st, actor, &case, access)?
+        let (case, people) = visible_case(c, actor, id)?;
+        view::build(c, st, actor, &case, &people)?
     };
     if !workflow::may_record(actor.role, kind) {
         return Err(AppError::Forbidden(format!(
@@ -205,7 +206,7 @@ async fn record(
             .state
             .db({
                 let actor = page.actor().clone();
-                move |c, st| cases::record_event(c, st, &actor, &case_id, &body).map(|_| ())
+                move |c, st| events::record_event(c, st, &actor, &case_id, &body).map(|_| ())
             })
             .await;
         match recorded {

@@ -8,6 +8,7 @@ pub mod db;
 pub mod documents;
 pub mod mail;
 pub mod smtp;
+pub mod walk;
 
 use std::sync::Arc;
 
