@@ -15,6 +15,7 @@ use lcspr_tracker::domain::roles::Role;
 use lcspr_tracker::state::AppState;
 
 use crate::support::api::User;
+use crate::support::browser::Browser;
 use crate::support::walk::{Cast, Step};
 use crate::support::TestApp;
 
@@ -258,4 +259,46 @@ async fn the_answer_is_the_event_the_stage_and_the_deadlines_that_changed() {
     let (a, b) = (size(short_body), size(long_body));
     // The sequence number has more digits; nothing else differs in length.
     assert!(b.abs_diff(a) <= 4, "{a} bytes and {b} bytes");
+}
+
+#[actix_web::test]
+async fn a_long_timeline_is_shown_a_page_at_a_time() {
+    let app = TestApp::spawn_on("2026-01-12".parse().unwrap()).await;
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    let chair = app.user(Role::CoChair, "Chris Chair").await;
+    let rev = app.user(Role::LeadReviewer, "Rae Reviewer").await;
+    let cast = Cast {
+        pm: &pm,
+        chair: &chair,
+        board: None,
+        reviewer: Some(&rev),
+    };
+    // 7 events, then 53 meetings: 60 in all.
+    let id = case_in_review(&app, &cast).await;
+    let who = actor(&pm, "Pat Manager");
+    let mut conn = app.state.pool.get().unwrap();
+    for _ in 0..53 {
+        events::record_event(&mut conn, &app.state, &who, &id, &meeting()).expect("recorded");
+    }
+    drop(conn);
+    let b = Browser::new(&app);
+    b.sign_in(&pm.email).await;
+    let items = |html: &str| html.matches("class=\"moj-timeline__item\"").count();
+    let timeline = |html: &str| html[html.find("id=\"timeline\"").unwrap()..].to_string();
+    let first = b.get(&format!("/cases/{id}")).await;
+    assert_eq!(first.status, 200);
+    assert_eq!(items(&first.body), 25);
+    assert!(first.body.contains("Events 1 to 25 of 60, newest first."));
+    assert!(first
+        .body
+        .contains(&format!("href=\"/cases/{id}?timeline=2#timeline\"")));
+    assert!(!timeline(&first.body).contains("Local authority became aware"));
+    let last = b.get(&format!("/cases/{id}?timeline=3")).await;
+    assert_eq!(items(&last.body), 10);
+    assert!(last.body.contains("Events 51 to 60 of 60, newest first."));
+    // The oldest event, the notification, is on the last page.
+    assert!(timeline(&last.body).contains("Local authority became aware"));
+    // A page past the end shows the last one.
+    let past = b.get(&format!("/cases/{id}?timeline=99")).await;
+    assert_eq!(items(&past.body), 10);
 }
