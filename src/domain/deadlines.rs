@@ -387,10 +387,9 @@ pub fn check_publication(
         match met_on(case.events, rule, &synthetic) {
             Some(sent) if sent <= latest_send => {}
             Some(sent) => {
-                let earliest = calendar
-                    .add_working_days(case.division, sent, offset_days(rule))
-                    .ok()
-                    .map(|r| r.date);
+                let earliest =
+                    earliest_publication_after(calendar, case.division, sent, offset_days(rule))
+                        .ok();
                 refusals.push(PublicationRefusal {
                     recipient,
                     message: format!(
@@ -533,8 +532,37 @@ pub fn prepub_copies(
     Ok(out)
 }
 
+/// The earliest permissible publication date for a copy sent on `sent` under a rule of `days`
+/// working days before publication (DESIGN.md §2): the least date `p` such that `sent` is on or
+/// before the `days`th working day before `p`; every date after it is permissible too, none
+/// before it. The one definition: the planning page, the refusal of `published` and
+/// [`earliest_publication`] all use it.
+///
+/// Counting `days` working days forward from `sent` is the inverse only when `sent` is a
+/// working day. In general, with `w` the first working day on or after `sent`, the `days`th
+/// working day before `p` is on or after `w` exactly when `p` is after the `(days - 1)`th
+/// working day after `w`; so `p` is the day after that, which may be a weekend day (a copy
+/// sent on Thursday 8 January 2026 allows publication on Saturday 17 January).
+pub fn earliest_publication_after(
+    calendar: &Calendar,
+    division: Division,
+    sent: NaiveDate,
+    days: i32,
+) -> Result<NaiveDate, CalendarError> {
+    if days <= 0 {
+        return Ok(sent);
+    }
+    let first = if calendar.is_working_day(division, sent) {
+        sent
+    } else {
+        calendar.add_working_days(division, sent, 1)?.date
+    };
+    let last_counted = calendar.add_working_days(division, first, days - 1)?.date;
+    Ok(last_counted + chrono::Days::new(1))
+}
+
 /// The earliest permissible publication date given the copies: each copy already sent allows
-/// publication its number of working days after it was sent; one not yet sent could go today
+/// publication from [`earliest_publication_after`] its sending; one not yet sent could go today
 /// at the earliest. `None` when no copy is needed.
 pub fn earliest_publication(
     copies: &[PrepubCopy],
@@ -545,7 +573,7 @@ pub fn earliest_publication(
     let mut earliest: Option<NaiveDate> = None;
     for c in copies {
         let from = c.sent_on.unwrap_or(today);
-        let date = calendar.add_working_days(division, from, c.days)?.date;
+        let date = earliest_publication_after(calendar, division, from, c.days)?;
         earliest = Some(earliest.map_or(date, |e| e.max(date)));
     }
     Ok(earliest)
