@@ -282,12 +282,16 @@ pub fn sign_in(
         .max_by_key(|r| r.last_failure_at)
     {
         let secs = (r.last_failure_at + window - now).num_seconds().max(1) as u64;
-        audit::append(
-            conn,
-            now,
-            Entry::refused(None, "sign_in", "too many failed attempts")
-                .detail(serde_json::json!({ "reason": "throttled", "client": client })),
-        )?;
+        // In a transaction of its own, like every audit entry: the chain's lock is held until
+        // the entry is committed.
+        write_tx(conn, |c| {
+            audit::append(
+                c,
+                now,
+                Entry::refused(None, "sign_in", "too many failed attempts")
+                    .detail(serde_json::json!({ "reason": "throttled", "client": client })),
+            )
+        })?;
         return Ok(SignIn::Throttled {
             retry_after_secs: secs,
         });
