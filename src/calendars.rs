@@ -4,7 +4,7 @@
 //! `app` so that `AppState` can hold it; the changes themselves are use cases in
 //! `app/calendar.rs`.
 
-use std::sync::RwLock;
+use std::sync::{PoisonError, RwLock};
 
 use diesel::prelude::*;
 
@@ -78,15 +78,28 @@ impl CalendarStore {
         rev: Option<String>,
     ) -> Result<Calendar, AppError> {
         let rev = rev.unwrap_or_default();
-        if let Some((cached_rev, cal)) = self.cache.read().expect("calendar cache").as_ref() {
-            if *cached_rev == rev {
-                return Ok(cal.clone());
-            }
+        if let Some(cal) = self.cached(&rev) {
+            return Ok(cal);
         }
         let (imported, extra) = load_db(conn)?;
         let cal = self.build(imported.as_ref(), &extra)?;
-        *self.cache.write().expect("calendar cache") = Some((rev, cal.clone()));
+        self.remember(rev, cal.clone());
         Ok(cal)
+    }
+
+    /// The cached calendar of revision `rev`, if that is the one cached. The cache is only ever
+    /// replaced whole, so one left poisoned (a thread panicked while holding it) still holds a
+    /// consistent pair: it is used, not a reason for every later event to fail.
+    fn cached(&self, rev: &str) -> Option<Calendar> {
+        let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
+        match cache.as_ref() {
+            Some((cached_rev, cal)) if cached_rev == rev => Some(cal.clone()),
+            _ => None,
+        }
+    }
+
+    fn remember(&self, rev: String, cal: Calendar) {
+        *self.cache.write().unwrap_or_else(PoisonError::into_inner) = Some((rev, cal));
     }
 
     /// A calendar from given database-held parts (for previews of a change).
@@ -144,4 +157,29 @@ fn load_db(conn: &mut DbConnection) -> Result<(Option<BankHolidayFeed>, Vec<Extr
         })
         .collect::<Result<Vec<_>, AppError>>()?;
     Ok((imported, extra))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_poisoned_cache_is_still_used_and_replaced() {
+        let store = CalendarStore::from_settings(&Settings::defaults()).unwrap();
+        store.remember("a".into(), Calendar::shipped());
+        // A thread panics while holding the cache.
+        let poisoned = std::thread::scope(|s| {
+            s.spawn(|| {
+                let _held = store.cache.write().unwrap();
+                panic!("a panic while the calendar cache is held");
+            })
+            .join()
+        });
+        assert!(poisoned.is_err());
+        assert!(store.cache.is_poisoned());
+        assert!(store.cached("a").is_some());
+        assert!(store.cached("b").is_none());
+        store.remember("b".into(), Calendar::shipped());
+        assert!(store.cached("b").is_some());
+    }
 }
