@@ -165,7 +165,7 @@ mod tests {
 
     #[test]
     fn a_poisoned_cache_is_still_used_and_replaced() {
-        let store = CalendarStore::from_settings(&Settings::defaults()).unwrap();
+        let store = CalendarStore::from_settings(Settings::built_in()).unwrap();
         store.remember("a".into(), Calendar::shipped());
         // A thread panics while holding the cache.
         let poisoned = std::thread::scope(|s| {

@@ -296,7 +296,7 @@ async fn first_run_link(state: &crate::state::AppState, addr: std::net::SocketAd
         .await;
     match token {
         Ok(Some(token)) => {
-            let base = if state.settings.service.base_url != Settings::defaults().service.base_url {
+            let base = if state.settings.service.base_url != Settings::built_in().service.base_url {
                 state
                     .settings
                     .service
