@@ -11,12 +11,13 @@ use serde::Serialize;
 
 use super::access::{refuse, visible_case, visible_or_refuse};
 use super::audit::{self, Entry};
-use super::events::{load_events, record_system_event, view::PersonRef};
+use super::events::{record_system_event, view::PersonRef, Loaded};
 use super::users::names;
 use super::{new_id, stored, Actor};
 use crate::db::models::{CaseRow, DocumentRow, VersionRow};
 use crate::db::schema::{document_versions, documents};
 use crate::db::{write_tx, DbConnection};
+use crate::domain::case::Stage;
 use crate::domain::documents::{detect, sanitise_file_name, DocumentKind, FileType};
 use crate::domain::events::{EventData, EventType};
 use crate::domain::roles::Role;
@@ -172,7 +173,7 @@ pub fn check_upload(
             "your role may read documents but not upload them".into(),
         ));
     }
-    if case.stage == "withdrawn" {
+    if case.stage == Stage::Withdrawn.as_str() {
         return Err(AppError::invalid(
             "case",
             "the notification was withdrawn; documents can no longer be added",
@@ -205,122 +206,146 @@ pub fn commit(
         )));
     };
     store.keep(&received).map_err(AppError::internal)?;
-    let now = st.now();
     let result = write_tx(conn, |c| {
-        let case = check_upload(c, st, actor, case_id)?;
-        let existing: Option<DocumentRow> = match &meta.document_id {
-            Some(id) => Some(
-                documents::table
-                    .find(id)
-                    .filter(documents::case_id.eq(&case.id))
-                    .select(DocumentRow::as_select())
-                    .first(c)
-                    .optional()?
-                    .ok_or_else(|| {
-                        AppError::invalid("document_id", "this case has no document with that id")
-                    })?,
-            ),
-            None => documents::table
-                .filter(documents::case_id.eq(&case.id))
-                .filter(documents::kind.eq(meta.kind.as_str()))
-                .filter(documents::title.eq(&meta.title))
-                .select(DocumentRow::as_select())
-                .first(c)
-                .optional()?,
-        };
-        let doc = match existing {
-            Some(d) => d,
-            None => {
-                let d = DocumentRow {
-                    id: new_id(),
-                    case_id: case.id.clone(),
-                    kind: meta.kind.as_str().into(),
-                    title: meta.title.clone(),
-                    created_by: actor.user_id.clone(),
-                    created_at: stored(now),
-                };
-                diesel::insert_into(documents::table)
-                    .values(&d)
-                    .execute(c)?;
-                d
-            }
-        };
-        let kind: DocumentKind = doc
-            .kind
-            .parse()
-            .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
-        let number = document_versions::table
-            .filter(document_versions::document_id.eq(&doc.id))
-            .select(diesel::dsl::max(document_versions::number))
-            .first::<Option<i32>>(c)?
-            .unwrap_or(0)
-            + 1;
-        let file_name = sanitise_file_name(&meta.file_name, file_type.extension());
-        diesel::insert_into(document_versions::table)
-            .values(&VersionRow {
-                id: new_id(),
-                document_id: doc.id.clone(),
-                number,
-                sha256: received.sha256.clone(),
-                size_bytes: received.size as i64,
-                content_type: file_type.as_str().into(),
-                file_name: file_name.clone(),
-                uploaded_by: actor.user_id.clone(),
-                uploaded_at: stored(now),
-                locked_at: None,
-                deleted_at: None,
-                deleted_by: None,
-                delete_reason: None,
-            })
-            .execute(c)?;
-        let mut warnings = vec![];
-        if kind.is_publishable_report() {
-            let (_, events) = load_events(c, &case.id)?;
-            let last_reset = events
-                .iter()
-                .rev()
-                .find(|e| matches!(&e.data, EventData::ReportVersionUploaded { kind, .. } if kind == "final_report" || kind == "summary_report"))
-                .map_or(0, |e| e.sequence);
-            if events
-                .iter()
-                .any(|e| e.kind() == EventType::PrepubCopySent && e.sequence > last_reset)
-            {
-                warnings.push(RESEND_WARNING.to_string());
-            }
-        }
-        if kind.is_report() {
-            record_system_event(
-                c,
-                st,
-                actor,
-                &case.id,
-                EventData::ReportVersionUploaded {
-                    document_id: doc.id.clone(),
-                    kind: kind.as_str().into(),
-                    version: number,
-                },
-            )?;
-        }
-        audit::append(
-            c,
-            now,
-            Entry::ok(Some(actor), "document_uploaded").case(&case.id).subject(doc.id.clone()).detail(serde_json::json!({
-                "document": doc.id, "kind": kind, "title": doc.title, "version": number,
-                "sha256": received.sha256, "size_bytes": received.size, "content_type": file_type.as_str(),
-                "file_name": file_name,
-            })),
-        )?;
-        let document = view_of(c, &doc)?;
-        Ok(Uploaded {
-            document,
-            version: number,
-            warnings,
-        })
+        record_version(c, st, actor, case_id, &meta, &received, file_type)
     });
     if result.is_err() && !is_referenced(conn, &received.sha256).unwrap_or(true) {
         let _ = std::fs::remove_file(store.path_for(&received.sha256));
     }
     result
+}
+
+/// The version's rows, in the upload's transaction: the document (found by id, or by kind and
+/// title, or new), the version, for a report the case event and the resend warning, and the
+/// audit entry.
+fn record_version(
+    c: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: &str,
+    meta: &UploadMeta,
+    received: &Received,
+    file_type: FileType,
+) -> Result<Uploaded, AppError> {
+    let now = st.now();
+    let case = check_upload(c, st, actor, case_id)?;
+    let doc = document_for(c, &case, meta, actor, now)?;
+    let kind: DocumentKind = doc
+        .kind
+        .parse()
+        .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+    let number = document_versions::table
+        .filter(document_versions::document_id.eq(&doc.id))
+        .select(diesel::dsl::max(document_versions::number))
+        .first::<Option<i32>>(c)?
+        .unwrap_or(0)
+        + 1;
+    let file_name = sanitise_file_name(&meta.file_name, file_type.extension());
+    diesel::insert_into(document_versions::table)
+        .values(&VersionRow {
+            id: new_id(),
+            document_id: doc.id.clone(),
+            number,
+            sha256: received.sha256.clone(),
+            size_bytes: received.size as i64,
+            content_type: file_type.as_str().into(),
+            file_name: file_name.clone(),
+            uploaded_by: actor.user_id.clone(),
+            uploaded_at: stored(now),
+            locked_at: None,
+            deleted_at: None,
+            deleted_by: None,
+            delete_reason: None,
+        })
+        .execute(c)?;
+    let mut warnings = vec![];
+    if kind.is_report() {
+        let mut loaded = Loaded::for_write(c, st, &case.id)?;
+        if kind.is_publishable_report() && copies_sent_since_last_report(&loaded) {
+            warnings.push(RESEND_WARNING.to_string());
+        }
+        let data = EventData::ReportVersionUploaded {
+            document_id: doc.id.clone(),
+            kind: kind.as_str().into(),
+            version: number,
+        };
+        record_system_event(c, st, actor, &mut loaded, data)?;
+    }
+    audit::append(
+        c,
+        now,
+        Entry::ok(Some(actor), "document_uploaded").case(&case.id).subject(doc.id.clone()).detail(serde_json::json!({
+            "document": doc.id, "kind": kind, "title": doc.title, "version": number,
+            "sha256": received.sha256, "size_bytes": received.size, "content_type": file_type.as_str(),
+            "file_name": file_name,
+        })),
+    )?;
+    let document = view_of(c, &doc)?;
+    Ok(Uploaded {
+        document,
+        version: number,
+        warnings,
+    })
+}
+
+/// The document a version is added to: the one named by id, else the case's document of that
+/// kind and title, else a new one.
+fn document_for(
+    c: &mut DbConnection,
+    case: &CaseRow,
+    meta: &UploadMeta,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<DocumentRow, AppError> {
+    let existing: Option<DocumentRow> = match &meta.document_id {
+        Some(id) => Some(
+            documents::table
+                .find(id)
+                .filter(documents::case_id.eq(&case.id))
+                .select(DocumentRow::as_select())
+                .first(c)
+                .optional()?
+                .ok_or_else(|| {
+                    AppError::invalid("document_id", "this case has no document with that id")
+                })?,
+        ),
+        None => documents::table
+            .filter(documents::case_id.eq(&case.id))
+            .filter(documents::kind.eq(meta.kind.as_str()))
+            .filter(documents::title.eq(&meta.title))
+            .select(DocumentRow::as_select())
+            .first(c)
+            .optional()?,
+    };
+    if let Some(d) = existing {
+        return Ok(d);
+    }
+    let d = DocumentRow {
+        id: new_id(),
+        case_id: case.id.clone(),
+        kind: meta.kind.as_str().into(),
+        title: meta.title.clone(),
+        created_by: actor.user_id.clone(),
+        created_at: stored(now),
+    };
+    diesel::insert_into(documents::table)
+        .values(&d)
+        .execute(c)?;
+    Ok(d)
+}
+
+/// A pre-publication copy was sent since the latest final or summary report version was
+/// uploaded (the copies must then be sent again).
+fn copies_sent_since_last_report(loaded: &Loaded) -> bool {
+    let events = loaded.history.events();
+    let last_report = events.iter().rposition(|e| {
+        matches!(&e.data, EventData::ReportVersionUploaded { kind, .. }
+            if kind.parse().is_ok_and(DocumentKind::is_publishable_report))
+    });
+    events
+        .iter()
+        .skip(last_report.map_or(0, |i| i + 1))
+        .any(|e| e.kind() == EventType::PrepubCopySent)
 }
 
 /// Is a stored file still used by some version?

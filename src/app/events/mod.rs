@@ -419,17 +419,16 @@ fn record_in(
     Recorded::new(st, &loaded, &refreshed, EventView::of(&row, event, by))
 }
 
-/// Records an event the service itself makes (a report version uploaded) on a case, inside the
-/// caller's transaction, dated today (or the case's latest date, if later), and settles the
-/// case.
+/// Records an event the service itself makes (a report version uploaded) on a case loaded for
+/// the caller's transaction, dated today (or the case's latest date, if later), and settles
+/// the case.
 pub fn record_system_event(
     conn: &mut DbConnection,
     st: &AppState,
     actor: &Actor,
-    case_id: &str,
+    loaded: &mut Loaded,
     data: EventData,
 ) -> Result<Refreshed, AppError> {
-    let mut loaded = Loaded::for_write(conn, st, case_id)?;
     let on = st.today().max(loaded.history.state().latest_on);
     insert_event(
         conn,
@@ -440,5 +439,5 @@ pub fn record_system_event(
         actor,
         st.now(),
     )?;
-    settle(conn, st, &mut loaded, &mut Recipients::new())
+    settle(conn, st, loaded, &mut Recipients::new())
 }

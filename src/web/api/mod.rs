@@ -252,7 +252,7 @@ fn schemas() -> Value {
             "occurred_on": date } },
         "Deadline": { "type": "object", "required": ["rule", "label", "due_on", "status", "met_on", "explanation"], "properties": {
             "id": { "type": "string" }, "rule": { "type": "string" }, "rule_version": { "type": "integer" }, "label": { "type": "string" },
-            "due_on": date, "status": { "type": "string", "enum": ["pending", "met", "missed", "waived"] }, "met_on": { "type": ["string", "null"], "format": "date" },
+            "due_on": date, "status": { "type": "string", "enum": crate::domain::deadlines::DeadlineStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>() }, "met_on": { "type": ["string", "null"], "format": "date" },
             "working_days_left": { "type": "integer" }, "explanation": { "type": "object" } } },
         "Case": { "type": "object", "required": ["id", "reference", "child_pseudonym", "stage", "events", "deadlines"], "properties": {
             "id": { "type": "string" }, "reference": { "type": "string" }, "child_pseudonym": { "type": "string" },

@@ -13,6 +13,7 @@ use crate::app::cases::stages;
 use crate::app::cases::view::{self, CaseView, DeadlineView, EventView};
 use crate::app::documents as app_documents;
 use crate::domain::case::{Harm, Stage};
+use crate::domain::deadlines::DeadlineStatus;
 use crate::domain::events::{
     Criterion, Decision, EventType, PanelOutcome, PublicationFormat, Recipient,
 };
@@ -132,7 +133,7 @@ fn deadline_rows(case: &CaseView) -> Vec<DeadlineRow<'_>> {
                 .parse::<EventType>()
                 .map_or(String::new(), |k| k.label().to_string());
             DeadlineRow {
-                overdue: d.met_on.is_none() && d.status.as_str() == "missed",
+                overdue: d.met_on.is_none() && d.status == DeadlineStatus::Missed,
                 role_label: d.role.parse::<Role>().map_or("", |r| r.label()),
                 text: s("text"),
                 source: s("source"),

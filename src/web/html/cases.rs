@@ -13,6 +13,7 @@ use super::{case_page, see_other, FormData, Page, PageResult};
 use crate::app::cases::list::{self, Filter, Sort};
 use crate::app::cases::{self, NewCase};
 use crate::domain::case::{Harm, Stage};
+use crate::domain::deadlines::DeadlineStatus;
 use crate::domain::input::FieldError;
 use crate::error::AppError;
 use crate::web::session::{encode_component, new_form_id};
@@ -119,12 +120,13 @@ async fn list(page: Page, q: web::Query<Vec<(String, String)>>) -> PageResult {
     );
     ctx.insert(
         "statuses",
-        &json!([
-            { "value": "pending", "text": "Deadline pending" },
-            { "value": "missed", "text": "Deadline missed or overdue" },
-            { "value": "met", "text": "Deadline met" },
-            { "value": "waived", "text": "Deadline waived" },
-        ]),
+        &[
+            (DeadlineStatus::Pending, "Deadline pending"),
+            (DeadlineStatus::Missed, "Deadline missed or overdue"),
+            (DeadlineStatus::Met, "Deadline met"),
+            (DeadlineStatus::Waived, "Deadline waived"),
+        ]
+        .map(|(s, text)| json!({ "value": s.as_str(), "text": text })),
     );
     ctx.insert(
         "years",

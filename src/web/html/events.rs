@@ -13,6 +13,7 @@ use crate::app::access::visible_case;
 use crate::app::cases::{view, CaseView};
 use crate::app::{documents, events, users};
 use crate::db::DbConnection;
+use crate::domain::deadlines::DeadlineStatus;
 use crate::domain::events::{EventInput, EventType};
 use crate::domain::input::FieldError;
 use crate::domain::roles::Role;
@@ -97,7 +98,8 @@ fn case_for_form(
             Some(Source::PendingRules) => {
                 let mut items: Vec<Item> = vec![];
                 for d in view.deadlines.iter().filter(|d| {
-                    d.met_on.is_none() && matches!(d.status.as_str(), "pending" | "missed")
+                    d.met_on.is_none()
+                        && matches!(d.status, DeadlineStatus::Pending | DeadlineStatus::Missed)
                 }) {
                     if !items.iter().any(|i| i.value == d.rule) {
                         items.push(Item::new(
