@@ -3,12 +3,15 @@
 //! wording, and one-time form ids.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 
-use actix_web::{web, HttpRequest};
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use super::{see_other, HtmlError, Page};
+use super::{see_other, HtmlError, Page, PageResult};
 use crate::domain::input::FieldError;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -158,6 +161,63 @@ pub fn for_page(errors: Vec<FieldError>, known: &[String]) -> Vec<FieldError> {
             }
         })
         .collect()
+}
+
+/// A form a signed-in user submitted, its origin and CSRF token checked: the preamble every
+/// state-changing page handler shares, as an extractor. [`Posted::once`] adds the one-time
+/// form id.
+pub struct Posted {
+    pub page: Page,
+    pub form: FormData,
+}
+
+impl FromRequest for Posted {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Posted, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let page = Page::from_request(req, payload);
+        let form = web::Form::<Vec<(String, String)>>::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let page = page.await?;
+            let form = FormData::from(form.await?.into_inner());
+            page.check_form(&req, &form)?;
+            Ok(Posted { page, form })
+        })
+    }
+}
+
+/// What a one-time form's action came to.
+pub enum Outcome {
+    /// Done: go there (a second submission of the same form is sent there too).
+    Redirect(String),
+    /// Not done (the form is shown again with its errors): the form may be sent again.
+    Again(HttpResponse),
+}
+
+impl Posted {
+    /// Runs `act` once for the form's one-time id: a second submission is answered with the
+    /// first one's redirect (or `fallback` while the first is still running) and does nothing.
+    pub async fn once(
+        &self,
+        fallback: &str,
+        act: impl AsyncFnOnce() -> Result<Outcome, HtmlError>,
+    ) -> PageResult {
+        if let Claim::Done(resp) = claim(&self.page, &self.form, fallback).await? {
+            return Ok(resp);
+        }
+        let outcome = act().await;
+        let result = match &outcome {
+            Ok(Outcome::Redirect(to)) => Some(to.as_str()),
+            _ => None,
+        };
+        settle(&self.page, &self.form, result).await?;
+        match outcome? {
+            Outcome::Redirect(to) => Ok(see_other(&to)),
+            Outcome::Again(resp) => Ok(resp),
+        }
+    }
 }
 
 /// What to do with a submitted one-time form.
