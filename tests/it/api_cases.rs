@@ -5,6 +5,7 @@ use serde_json::json;
 use lcspr_tracker::domain::roles::Role;
 
 use crate::support::api::deadline;
+use crate::support::walk::{Cast, Step};
 use crate::support::TestApp;
 
 #[actix_web::test]
@@ -18,28 +19,24 @@ async fn lead_reviewers_see_only_their_cases_and_identity_is_restricted() {
     let mine = app.open_case(&pm, "2026-01-05", "Child A").await;
     let other = app.open_case(&pm, "2026-01-06", "Child B").await;
     let (mine, other) = (mine["id"].as_str().unwrap(), other["id"].as_str().unwrap());
-    for (on, body) in [
-        ("2026-01-07", json!({"type": "sin_submitted"})),
-        (
-            "2026-01-20",
-            json!({"type": "rapid_review_sent", "decision": "lcspr", "rationale": "r", "criteria": ["a"]}),
-        ),
-        (
-            "2026-01-26",
-            json!({"type": "panel_response", "outcome": "agrees"}),
-        ),
-    ] {
-        let mut body = body;
-        body["occurred_on"] = json!(on);
-        app.ok_event(&pm, mine, body).await;
-    }
-    app.ok_event(
-        &chair,
+    let cast = Cast {
+        pm: &pm,
+        chair: &chair,
+        board: None,
+        reviewer: Some(&rev),
+    };
+    app.walk(
         mine,
-        json!({"type": "lcspr_decided", "occurred_on": "2026-01-27"}),
+        &cast,
+        &[
+            ("2026-01-07", Step::Sin),
+            ("2026-01-20", Step::RapidReview),
+            ("2026-01-26", Step::PanelAgrees),
+            ("2026-01-27", Step::Decided),
+            ("2026-01-28", Step::Appointed),
+        ],
     )
     .await;
-    app.ok_event(&pm, mine, json!({"type": "reviewer_appointed", "occurred_on": "2026-01-28", "reviewer_id": rev.id, "conflict_declaration": "none"})).await;
 
     let (status, list) = app.get_json("/api/v1/cases", Some(&rev.token)).await;
     assert_eq!(status, 200);

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use lcspr_tracker::app::events;
 use lcspr_tracker::app::Actor;
 use lcspr_tracker::db::DbConnection;
+use lcspr_tracker::domain::case::Stage;
 use lcspr_tracker::domain::roles::Role;
 use lcspr_tracker::state::AppState;
 
@@ -273,14 +274,20 @@ async fn a_long_timeline_is_shown_a_page_at_a_time() {
         board: None,
         reviewer: Some(&rev),
     };
-    // 7 events, then 53 meetings: 60 in all.
-    let id = case_in_review(&app, &cast).await;
+    // 6 events to the review, then 54 meetings: 60 in all.
+    let case = app.open_case(&pm, "2026-01-05", "Child T").await;
+    let id = case["id"].as_str().unwrap().to_string();
+    app.walk_to(&id, &cast, Stage::InReview, "2026-01-06").await;
     let who = actor(&pm, "Pat Manager");
     let mut conn = app.state.pool.get().unwrap();
-    for _ in 0..53 {
+    for _ in 0..54 {
         events::record_event(&mut conn, &app.state, &who, &id, &meeting()).expect("recorded");
     }
     drop(conn);
+    let (_, case) = app
+        .get_json(&format!("/api/v1/cases/{id}"), Some(&pm.token))
+        .await;
+    assert_eq!(case["stage"], "in_review", "walked to the review");
     let b = Browser::new(&app);
     b.sign_in(&pm.email).await;
     let items = |html: &str| html.matches("class=\"moj-timeline__item\"").count();

@@ -24,6 +24,21 @@ pub fn pg_server() -> Option<String> {
     Some(format!("{scheme}://{authority}"))
 }
 
+/// For a test that only means something on PostgreSQL: the server, or `None` after saying on
+/// the terminal that the test was skipped (written past the test harness's capture, so a run
+/// without TEST_DATABASE_URL shows it rather than a silent pass).
+pub fn postgres_or_skip(test: &str) -> Option<String> {
+    let server = pg_server();
+    if server.is_none() {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "SKIPPED {test}: needs PostgreSQL (set TEST_DATABASE_URL=postgres://user@host:port)"
+        );
+    }
+    server
+}
+
 impl TestDb {
     pub fn create(dir: &std::path::Path) -> TestDb {
         match pg_server() {

@@ -304,3 +304,15 @@ mod tests {
         assert_eq!(decode_base64("Q2hpbGQgUQ=="), "Child Q");
     }
 }
+
+impl super::TestApp {
+    /// The app on `today` (`YYYY-MM-DD`), sending its mail over SMTP to `sink`.
+    pub async fn with_smtp(today: &str, sink: &SmtpSink) -> super::TestApp {
+        let url = sink.url();
+        super::TestApp::spawn_with(today.parse().expect("a date"), move |s| {
+            s.mail.transport = lcspr_tracker::config::MailTransportKind::Smtp;
+            s.mail.smtp_url = url;
+        })
+        .await
+    }
+}
