@@ -294,17 +294,6 @@ fn decode_base64(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decoders() {
-        assert_eq!(decode_qp("caf=C3=A9 =3D ok=\r\nmore"), "café = okmore");
-        assert_eq!(decode_base64("Q2hpbGQgUQ=="), "Child Q");
-    }
-}
-
 impl super::TestApp {
     /// The app on `today` (`YYYY-MM-DD`), sending its mail over SMTP to `sink`.
     pub async fn with_smtp(today: &str, sink: &SmtpSink) -> super::TestApp {
@@ -314,5 +303,16 @@ impl super::TestApp {
             s.mail.smtp_url = url;
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoders() {
+        assert_eq!(decode_qp("caf=C3=A9 =3D ok=\r\nmore"), "café = okmore");
+        assert_eq!(decode_base64("Q2hpbGQgUQ=="), "Child Q");
     }
 }
