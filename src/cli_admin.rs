@@ -101,6 +101,22 @@ fn print_moved(moved: &[crate::app::recalc::Moved], dry_run: bool) {
     }
 }
 
+/// Which pending deadlines the change moves: made, or with `dry_run` only previewed.
+fn preview_or_apply(
+    settings: Settings,
+    change: &Change,
+    dry_run: bool,
+) -> Result<Vec<crate::app::recalc::Moved>, CliError> {
+    let st = state(settings)?;
+    let mut c = conn(&st)?;
+    if dry_run {
+        cal::preview(&mut c, &st, change)
+    } else {
+        cal::apply(&mut c, &st, None, change)
+    }
+    .map_err(failed)
+}
+
 pub fn calendar_import(
     settings: Settings,
     file: &std::path::Path,
@@ -112,14 +128,7 @@ pub fn calendar_import(
         AppError::Invalid(f) => CliError::new(2, format!("{}: {}", file.display(), f[0].message)),
         other => failed(other),
     })?;
-    let st = state(settings)?;
-    let mut c = conn(&st)?;
-    let moved = if dry_run {
-        cal::preview(&mut c, &st, &change)
-    } else {
-        cal::apply(&mut c, &st, None, &change)
-    }
-    .map_err(failed)?;
+    let moved = preview_or_apply(settings, &change, dry_run)?;
     if let Change::Import { feed, .. } = &change {
         for d in feed.divisions() {
             let years = feed
@@ -188,14 +197,7 @@ pub fn calendar_add_day(
             DayKind::Proclaimed
         },
     });
-    let st = state(settings)?;
-    let mut c = conn(&st)?;
-    let moved = if dry_run {
-        cal::preview(&mut c, &st, &change)
-    } else {
-        cal::apply(&mut c, &st, None, &change)
-    }
-    .map_err(failed)?;
+    let moved = preview_or_apply(settings, &change, dry_run)?;
     if !dry_run {
         println!("added {date} ({title})");
     }
