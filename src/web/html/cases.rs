@@ -8,7 +8,7 @@ use actix_web::web;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use super::form::{for_page, humanise, Outcome, Posted};
+use super::form::{date_base, for_page, humanise, Outcome, Posted};
 use super::{case_page, FormData, Page, PageResult};
 use crate::app::cases::list::{self, Filter, Sort};
 use crate::app::cases::{self, NewCase};
@@ -236,10 +236,13 @@ async fn create(posted: Posted) -> PageResult {
             let today = page.state.today();
             let outcome = match NewCase::parse(&body, today) {
                 Err(AppError::Invalid(more)) => {
-                    let covered: Vec<String> = errors.iter().map(|e| date_base(&e.field)).collect();
+                    let covered: Vec<String> = errors
+                        .iter()
+                        .map(|e| date_base(&e.field).to_string())
+                        .collect();
                     errors.extend(
                         more.into_iter()
-                            .filter(|e| !covered.contains(&date_base(&e.field))),
+                            .filter(|e| !covered.iter().any(|c| c == date_base(&e.field))),
                     );
                     Ok(None)
                 }
@@ -289,14 +292,6 @@ async fn create(posted: Posted) -> PageResult {
             Ok(Outcome::Again(again))
         })
         .await
-}
-
-fn date_base(field: &str) -> String {
-    field
-        .trim_end_matches("-day")
-        .trim_end_matches("-month")
-        .trim_end_matches("-year")
-        .to_string()
 }
 
 #[cfg(test)]

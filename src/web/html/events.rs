@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::web;
 
 use super::event_forms::{self, Field, Item, Source};
-use super::form::{for_page, humanise, Outcome, Posted};
+use super::form::{date_base, for_page, humanise, Outcome, Posted};
 use super::{FormData, Page, PageResult};
 use crate::app::access::visible_case;
 use crate::app::cases::{view, CaseView};
@@ -222,10 +222,13 @@ async fn record(posted: Posted, path: web::Path<(String, String)>) -> PageResult
             } else if let Err(more) = EventInput::parse(&body, String::new) {
                 // Show every problem at once: what the service would say about the other
                 // fields.
-                let covered: Vec<String> = errors.iter().map(|e| base(&e.field)).collect();
+                let covered: Vec<String> = errors
+                    .iter()
+                    .map(|e| date_base(&e.field).to_string())
+                    .collect();
                 errors.extend(
                     more.into_iter()
-                        .filter(|e| !covered.contains(&base(&e.field))),
+                        .filter(|e| !covered.iter().any(|c| c == date_base(&e.field))),
                 );
             }
             let errors = humanise(errors, |f| event_forms::label_of(&fields, f));
@@ -247,13 +250,4 @@ async fn record(posted: Posted, path: web::Path<(String, String)>) -> PageResult
             Ok(Outcome::Again(again))
         })
         .await
-}
-
-/// A date's part names its date field.
-fn base(field: &str) -> String {
-    field
-        .trim_end_matches("-day")
-        .trim_end_matches("-month")
-        .trim_end_matches("-year")
-        .to_string()
 }

@@ -134,14 +134,19 @@ pub fn humanise(
         .collect()
 }
 
+/// The field a date's part belongs to (`occurred_on-day` → `occurred_on`).
+pub fn date_base(field: &str) -> &str {
+    field
+        .trim_end_matches("-day")
+        .trim_end_matches("-month")
+        .trim_end_matches("-year")
+}
+
 /// The errors as the page shows them, in the order of the form's fields (`known`); one that
 /// names no field of the form comes first, without a link.
 pub fn for_page(errors: Vec<FieldError>, known: &[String]) -> Vec<FieldError> {
     let position = |field: &str| {
-        let base = field
-            .trim_end_matches("-day")
-            .trim_end_matches("-month")
-            .trim_end_matches("-year");
+        let base = date_base(field);
         known.iter().position(|k| k == base).map_or(0, |i| i + 1)
     };
     let mut errors = errors;
@@ -149,11 +154,7 @@ pub fn for_page(errors: Vec<FieldError>, known: &[String]) -> Vec<FieldError> {
     errors
         .into_iter()
         .map(|e| {
-            let base = e
-                .field
-                .trim_end_matches("-day")
-                .trim_end_matches("-month")
-                .trim_end_matches("-year");
+            let base = date_base(&e.field);
             if known.iter().any(|k| k == base) {
                 e
             } else {
