@@ -8,7 +8,7 @@ use actix_web::web;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use super::form::{date_base, for_page, humanise, Outcome, Posted};
+use super::form::{add_uncovered, date_base, for_page, humanise, Outcome, Posted};
 use super::{case_page, FormData, Page, PageResult};
 use crate::app::cases::list::{self, Filter, Sort};
 use crate::app::cases::{self, NewCase};
@@ -236,14 +236,7 @@ async fn create(posted: Posted) -> PageResult {
             let today = page.state.today();
             let outcome = match NewCase::parse(&body, today) {
                 Err(AppError::Invalid(more)) => {
-                    let covered: Vec<String> = errors
-                        .iter()
-                        .map(|e| date_base(&e.field).to_string())
-                        .collect();
-                    errors.extend(
-                        more.into_iter()
-                            .filter(|e| !covered.iter().any(|c| c == date_base(&e.field))),
-                    );
+                    add_uncovered(&mut errors, more);
                     Ok(None)
                 }
                 Err(e) => Err(e),

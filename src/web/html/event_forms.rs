@@ -445,15 +445,6 @@ fn choice_phrase(question: &str) -> String {
 mod tests {
     use super::*;
 
-    fn form(pairs: &[(&str, &str)]) -> FormData {
-        FormData::from(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<Vec<_>>(),
-        )
-    }
-
     #[test]
     fn every_recordable_type_has_a_form_starting_with_its_date() {
         for kind in EventType::ALL.iter().copied().filter(|k| has_form(*k)) {
@@ -469,7 +460,7 @@ mod tests {
         let (body, errors) = body(
             kind,
             &fields(kind),
-            &form(&[
+            &FormData::of(&[
                 ("occurred_on-day", "20"),
                 ("occurred_on-month", "1"),
                 ("occurred_on-year", "2026"),
@@ -498,7 +489,7 @@ mod tests {
         ];
         let mut chosen = date.to_vec();
         chosen.push(("sent_version", "0123abcd:2"));
-        let (body, errors) = body(kind, &fields(kind), &form(&chosen));
+        let (body, errors) = body(kind, &fields(kind), &FormData::of(&chosen));
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(body["document_id"], "0123abcd");
         assert_eq!(body["version"], 2);
@@ -512,7 +503,7 @@ mod tests {
     }
 
     fn body_of(kind: EventType, pairs: &[(&str, &str)]) -> (Map<String, Value>, Vec<FieldError>) {
-        body(kind, &fields(kind), &form(pairs))
+        body(kind, &fields(kind), &FormData::of(pairs))
     }
 
     #[test]
@@ -521,7 +512,7 @@ mod tests {
         let (_, errors) = body(
             kind,
             &fields(kind),
-            &form(&[
+            &FormData::of(&[
                 ("occurred_on-day", "30"),
                 ("occurred_on-month", "2"),
                 ("occurred_on-year", "2026"),

@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::web;
 
 use super::event_forms::{self, Field, Item, Source};
-use super::form::{date_base, for_page, humanise, Outcome, Posted};
+use super::form::{add_uncovered, for_page, humanise, Outcome, Posted};
 use super::{FormData, Page, PageResult};
 use crate::app::access::visible_case;
 use crate::app::cases::{view, CaseView};
@@ -222,14 +222,7 @@ async fn record(posted: Posted, path: web::Path<(String, String)>) -> PageResult
             } else if let Err(more) = EventInput::parse(&body, String::new) {
                 // Show every problem at once: what the service would say about the other
                 // fields.
-                let covered: Vec<String> = errors
-                    .iter()
-                    .map(|e| date_base(&e.field).to_string())
-                    .collect();
-                errors.extend(
-                    more.into_iter()
-                        .filter(|e| !covered.iter().any(|c| c == date_base(&e.field))),
-                );
+                add_uncovered(&mut errors, more);
             }
             let errors = humanise(errors, |f| event_forms::label_of(&fields, f));
             let known: Vec<String> = fields.iter().map(|f| f.name.to_string()).collect();

@@ -49,6 +49,16 @@ impl From<Vec<(String, String)>> for FormData {
 }
 
 impl FormData {
+    /// A form from (name, value) pairs.
+    pub fn of(pairs: &[(&str, &str)]) -> FormData {
+        FormData::from(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>(),
+        )
+    }
+
     /// The last value given for `name`, or "".
     pub fn get(&self, name: &str) -> &str {
         self.pairs
@@ -132,6 +142,19 @@ pub fn humanise(
             FieldError::new(e.field, message)
         })
         .collect()
+}
+
+/// Adds the errors of `more` about fields `errors` says nothing of yet (a date's parts count as
+/// its field), so a form shows every problem at once.
+pub fn add_uncovered(errors: &mut Vec<FieldError>, more: Vec<FieldError>) {
+    let covered: Vec<String> = errors
+        .iter()
+        .map(|e| date_base(&e.field).to_string())
+        .collect();
+    errors.extend(
+        more.into_iter()
+            .filter(|e| !covered.iter().any(|c| c == date_base(&e.field))),
+    );
 }
 
 /// The field a date's part belongs to (`occurred_on-day` → `occurred_on`).
@@ -256,18 +279,9 @@ pub async fn settle(page: &Page, form: &FormData, result: Option<&str>) -> Resul
 mod tests {
     use super::*;
 
-    fn form(pairs: &[(&str, &str)]) -> FormData {
-        FormData::from(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<Vec<_>>(),
-        )
-    }
-
     #[test]
     fn repeated_names_are_lists_when_asked() {
-        let f = form(&[
+        let f = FormData::of(&[
             ("criteria", "a"),
             ("criteria", "c"),
             ("note", "x"),
