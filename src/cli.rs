@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use crate::cli_error::CliError;
 use crate::clock::SystemClock;
 use crate::config::{Settings, Sources};
 use crate::db;
@@ -143,22 +144,6 @@ enum RemindersCommand {
 enum AuditCommand {
     /// Recompute every link of the audit hash chain and report the first broken one.
     Verify,
-}
-
-/// A start-up or command failure: the message for the operator and the exit status.
-#[derive(Debug)]
-pub struct CliError {
-    pub message: String,
-    pub status: u8,
-}
-
-impl CliError {
-    pub fn new(status: u8, message: impl std::fmt::Display) -> Self {
-        CliError {
-            message: message.to_string(),
-            status,
-        }
-    }
 }
 
 pub fn main() -> ExitCode {
@@ -363,7 +348,7 @@ async fn first_run_link(state: &crate::state::AppState, addr: std::net::SocketAd
         .await;
     match token {
         Ok(Some(token)) => {
-            let base = if state.settings.service.base_url != Settings::defaults().service.base_url {
+            let base = if state.settings.service.base_url != Settings::built_in().service.base_url {
                 state
                     .settings
                     .service

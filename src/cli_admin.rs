@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::app::calendar::{self as cal, Change, NewDay};
 use crate::app::{audit, users};
-use crate::cli::CliError;
+use crate::cli_error::CliError;
 use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::domain::calendar::{DayKind, Division};
@@ -90,6 +90,22 @@ fn print_moved(moved: &[crate::app::recalc::Moved], dry_run: bool) {
     }
 }
 
+/// Which pending deadlines the change moves: made, or with `dry_run` only previewed.
+fn preview_or_apply(
+    settings: Settings,
+    change: &Change,
+    dry_run: bool,
+) -> Result<Vec<crate::app::recalc::Moved>, CliError> {
+    let st = state(settings)?;
+    let mut c = conn(&st)?;
+    if dry_run {
+        cal::preview(&mut c, &st, change)
+    } else {
+        cal::apply(&mut c, &st, None, change)
+    }
+    .map_err(failed)
+}
+
 pub fn calendar_import(
     settings: Settings,
     file: &std::path::Path,
@@ -101,14 +117,7 @@ pub fn calendar_import(
         AppError::Invalid(f) => CliError::new(2, format!("{}: {}", file.display(), f[0].message)),
         other => failed(other),
     })?;
-    let st = state(settings)?;
-    let mut c = conn(&st)?;
-    let moved = if dry_run {
-        cal::preview(&mut c, &st, &change)
-    } else {
-        cal::apply(&mut c, &st, None, &change)
-    }
-    .map_err(failed)?;
+    let moved = preview_or_apply(settings, &change, dry_run)?;
     if let Change::Import { feed, .. } = &change {
         for d in feed.divisions() {
             let years = feed
@@ -177,14 +186,7 @@ pub fn calendar_add_day(
             DayKind::Proclaimed
         },
     });
-    let st = state(settings)?;
-    let mut c = conn(&st)?;
-    let moved = if dry_run {
-        cal::preview(&mut c, &st, &change)
-    } else {
-        cal::apply(&mut c, &st, None, &change)
-    }
-    .map_err(failed)?;
+    let moved = preview_or_apply(settings, &change, dry_run)?;
     if !dry_run {
         println!("added {date} ({title})");
     }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::backup;
-use crate::cli::CliError;
+use crate::cli_error::CliError;
 use crate::config::Settings;
 use crate::db;
 

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 use secrecy::{ExposeSecret, SecretString};
@@ -277,13 +278,21 @@ impl Sources {
 }
 
 impl Settings {
-    /// The built-in defaults alone.
+    /// The built-in defaults alone (a copy to change).
     pub fn defaults() -> Settings {
-        Self::load(&Sources {
-            config_dir: Some(PathBuf::from("/nonexistent-lcspr-config")),
-            ..Sources::default()
+        Self::built_in().clone()
+    }
+
+    /// The built-in defaults alone, parsed once.
+    pub fn built_in() -> &'static Settings {
+        static BUILT_IN: OnceLock<Settings> = OnceLock::new();
+        BUILT_IN.get_or_init(|| {
+            Self::load(&Sources {
+                config_dir: Some(PathBuf::from("/nonexistent-lcspr-config")),
+                ..Sources::default()
+            })
+            .expect("built-in defaults parse")
         })
-        .expect("built-in defaults parse")
     }
 
     /// Merges every layer and checks the result.
@@ -465,7 +474,7 @@ impl Settings {
 
     /// True when the database URL is the built-in default (then its folder may be created).
     pub fn database_is_default(&self) -> bool {
-        self.database.url == Settings::defaults().database.url
+        self.database.url == Settings::built_in().database.url
     }
 
     /// True when the public address is HTTPS (cookies are then `Secure`, HSTS is sent).

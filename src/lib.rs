@@ -3,9 +3,11 @@
 
 pub mod app;
 pub mod backup;
+pub mod calendars;
 pub mod cli;
 mod cli_admin;
 mod cli_backup;
+mod cli_error;
 mod cli_reminders;
 pub mod clock;
 pub mod config;
@@ -14,6 +16,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+pub mod keys;
 pub mod mail;
 pub mod metrics;
 pub mod startup;

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use crate::app::auth::JwtKeys;
-use crate::app::calendar::CalendarStore;
+use crate::calendars::CalendarStore;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db;
 use crate::domain::rules::{RuleSet, SHIPPED_RULES};
+use crate::keys::JwtKeys;
 use crate::state::AppState;
 use crate::web::{self, Running};
 

@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::app::auth::JwtKeys;
-use crate::app::calendar::CalendarStore;
+use crate::calendars::CalendarStore;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{DbConnection, Pool};
 use crate::domain::calendar::Division;
 use crate::domain::rules::RuleSet;
 use crate::error::AppError;
+use crate::keys::JwtKeys;
 use crate::mail::Mailer;
 
 /// Shared application state; cheap to clone.

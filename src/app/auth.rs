@@ -7,8 +7,7 @@ use std::time::Duration;
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use secrecy::ExposeSecret;
+use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -16,9 +15,10 @@ use super::audit::{self, Entry};
 use super::{new_id, stored, Actor};
 use crate::config::AuthSettings;
 use crate::db::models::{LoginFailureRow, TokenRow, UserRow};
-use crate::db::schema::{auth_tokens, login_failures, settings as kv, user_mfa, users};
+use crate::db::schema::{auth_tokens, login_failures, user_mfa, users};
 use crate::db::{write_tx, DbConnection};
 use crate::error::{AppError, FieldError};
+pub use crate::keys::JwtKeys;
 
 pub const MIN_PASSWORD_CHARS: usize = crate::domain::passwords::MIN_CHARS;
 /// A client address may fail this many times the per-account limit before it is refused.
@@ -66,62 +66,6 @@ fn dummy_hash() -> &'static str {
 /// An email address in its stored form.
 pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
-}
-
-/// Signing keys for tokens.
-#[derive(Clone)]
-pub struct JwtKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    /// Derived from the same secret, for CSRF tokens bound to a session.
-    mac_key: [u8; 32],
-}
-
-impl JwtKeys {
-    pub fn from_secret(secret: &[u8]) -> JwtKeys {
-        let mut h = Sha256::new();
-        h.update(b"lcspr-tracker form tokens\0");
-        h.update(secret);
-        JwtKeys {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            mac_key: h.finalize().into(),
-        }
-    }
-
-    /// HMAC-SHA256 of `message` under the derived key, hex-encoded.
-    pub fn mac(&self, message: &str) -> String {
-        use hmac::{Hmac, Mac};
-        let mut m = Hmac::<Sha256>::new_from_slice(&self.mac_key).expect("any key length");
-        m.update(message.as_bytes());
-        hex::encode(m.finalize().into_bytes())
-    }
-
-    /// The configured secret, or one generated once and kept in the database (shared by every
-    /// instance on that database).
-    pub fn load(settings: &AuthSettings, conn: &mut DbConnection) -> anyhow::Result<JwtKeys> {
-        // `auth.jwt_secret_file` was read into `jwt_secret` when the settings were loaded.
-        let configured = settings.jwt_secret.expose_secret();
-        if !configured.is_empty() {
-            return Ok(Self::from_secret(configured.as_bytes()));
-        }
-        let candidate = hex::encode(rand::random::<[u8; 32]>());
-        let secret = write_tx(conn, |c| -> QueryResult<String> {
-            let existing: Option<String> = kv::table
-                .filter(kv::key.eq("jwt_secret"))
-                .select(kv::value)
-                .first(c)
-                .optional()?;
-            if let Some(s) = existing {
-                return Ok(s);
-            }
-            diesel::insert_into(kv::table)
-                .values((kv::key.eq("jwt_secret"), kv::value.eq(&candidate)))
-                .execute(c)?;
-            Ok(candidate.clone())
-        })?;
-        Ok(Self::from_secret(secret.as_bytes()))
-    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]

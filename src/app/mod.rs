@@ -1,6 +1,7 @@
 //! Use cases. Each takes the acting user and its input, checks permission, and writes the
 //! event, the derived projections, the audit entry and any outbox rows in one transaction.
 
+pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod auth;
@@ -8,6 +9,7 @@ pub mod calendar;
 pub mod cases;
 pub mod dashboard;
 pub mod documents;
+pub mod events;
 pub mod feeds;
 pub mod flows;
 pub mod mfa;

@@ -161,7 +161,7 @@ fn entries(conn: &mut DbConnection, rows: &[OutboxRow]) -> Result<Vec<OutboxEntr
         .iter()
         .filter_map(|r| r.recipient_id.as_deref())
         .collect();
-    let names = super::cases::view::names(conn, &user_ids)?;
+    let names = super::users::names(conn, &user_ids)?;
     let case_ids: Vec<&str> = rows.iter().filter_map(|r| r.case_id.as_deref()).collect();
     let refs: HashMap<String, String> = cases::table
         .filter(cases::id.eq_any(&case_ids))

@@ -1,5 +1,7 @@
 //! Users: one role each, an agency, an active flag.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -271,4 +273,14 @@ pub fn password_hash(conn: &mut DbConnection, id: &str) -> Result<String, AppErr
         .first(conn)
         .optional()?
         .ok_or(AppError::NotFound)
+}
+
+/// Names of users by id.
+pub fn names(conn: &mut DbConnection, ids: &[&str]) -> QueryResult<HashMap<String, String>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
 }

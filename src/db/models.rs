@@ -59,7 +59,17 @@ pub struct LoginFailureRow {
     pub last_failure_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Queryable,
+    QueryableByName,
+    Selectable,
+    Identifiable,
+    Insertable,
+    Serialize,
+    Deserialize,
+)]
 #[diesel(table_name = cases)]
 pub struct CaseRow {
     pub id: String,

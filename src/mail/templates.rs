@@ -77,8 +77,10 @@ fn tera() -> &'static Tera {
     })
 }
 
-/// Escapes text for HTML content and quoted attribute values.
-fn escape_html(input: &str) -> String {
+/// Escapes text for HTML content and quoted attribute values, in emails and pages alike.
+/// Tera's own escaper also turns `/` into `&#x2F;`, which is not needed and makes every link in
+/// the markup unreadable.
+pub fn escape_html(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     for c in input.chars() {
         match c {

@@ -14,6 +14,7 @@ mod metrics;
 pub mod request_id;
 pub mod session;
 pub mod templates;
+pub mod uploads;
 
 use std::net::SocketAddr;
 

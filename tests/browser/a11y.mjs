@@ -3,7 +3,7 @@
 // partnership; axe checks the sign-in page, a forgotten password, a dead invitation link and
 // the two-step verification set-up (as the business manager); the programme manager signs in
 // with the demo's TOTP key and axe checks the code step, My work, the case
-// list, a case page, an event form showing a validation error, publication planning, Your
+// list, a case page (and the second page of a long timeline), an event form showing a validation error, publication planning, Your
 // account, the upload form showing a validation error and a case page with documents; then the
 // administrator signs in and axe checks the users, adding a user, the outbox and one message. All against WCAG 2.0, 2.1
 // and 2.2 A and AA; the run fails on any violation. Then one flow is done with the keyboard
@@ -226,6 +226,27 @@ async function pages (context, base) {
   expect(await page.isVisible('.govuk-error-summary'), 'the bad date showed no error summary')
   expect(await page.isVisible('#occurred_on-error'), 'the bad date showed no inline error')
   await check(page, 'event form with a validation error')
+
+  // A long timeline, shown a page at a time: 20 more meetings on a case in review.
+  const reviewing = await firstCase(page, base, 'in_review')
+  const signIn = await fetch(`${base}/api/v1/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: PM.email, password: PM.password, otp: await freshCode(PM.email) })
+  })
+  const { token } = await signIn.json()
+  const today = new Date().toISOString().slice(0, 10)
+  for (let i = 1; i <= 20; i++) {
+    const r = await fetch(`${base}/api/v1${reviewing}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ type: 'review_meeting', occurred_on: today, note: `Meeting ${i}` })
+    })
+    expect(r.status === 201, `recording a meeting answered ${r.status}`)
+  }
+  await page.goto(`${base}${reviewing}?timeline=2`)
+  expect(await page.isVisible('nav[aria-label="Timeline pages"]'), 'a long timeline is not in pages')
+  await check(page, 'case page, second page of a long timeline')
 
   // Your account, and review documents.
   await page.goto(`${base}/account`)

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use lcspr_tracker::domain::roles::Role;
 
 use crate::support::documents::{appointed_case, executable, pdf};
+use crate::support::walk::{Cast, Step};
 use crate::support::TestApp;
 
 #[actix_web::test]
@@ -207,19 +208,22 @@ async fn the_version_sent_is_locked_and_a_newer_one_needs_sending_again() {
     let rev = app.user(Role::LeadReviewer, "Rae Reviewer").await;
     let id = appointed_case(&app, &pm, &chair, &rev).await;
     app.set_today("2026-04-01");
-    app.ok_event(
-        &chair,
+    let cast = Cast {
+        pm: &pm,
+        chair: &chair,
+        board: Some(&board),
+        reviewer: Some(&rev),
+    };
+    app.walk(
         &id,
-        json!({"type": "qa_approved", "occurred_on": "2026-04-01"}),
+        &cast,
+        &[
+            ("2026-04-01", Step::QaApproved),
+            ("2026-04-01", Step::Ratified),
+            ("2026-04-01", Step::Planned("2026-05-05")),
+        ],
     )
     .await;
-    app.ok_event(
-        &board,
-        &id,
-        json!({"type": "ratified", "occurred_on": "2026-04-01"}),
-    )
-    .await;
-    app.ok_event(&pm, &id, json!({"type": "publication_planned", "occurred_on": "2026-04-01", "publication_on": "2026-05-05", "format": "full"})).await;
     let (status, up) = app
         .upload(
             &pm,
@@ -231,14 +235,14 @@ async fn the_version_sent_is_locked_and_a_newer_one_needs_sending_again() {
     assert_eq!(status, 201);
     assert!(up["warnings"].as_array().unwrap().is_empty());
     let doc_id = up["document"]["id"].as_str().unwrap().to_string();
-    let case = app
+    let recorded = app
         .ok_event(
             &pm,
             &id,
             json!({"type": "prepub_copy_sent", "occurred_on": "2026-04-01", "recipient": "panel"}),
         )
         .await;
-    let sent = case["events"].as_array().unwrap().last().unwrap().clone();
+    let sent = recorded["event"].clone();
     assert_eq!(
         sent["fields"]["document_id"],
         doc_id.as_str(),

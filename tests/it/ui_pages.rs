@@ -2,12 +2,12 @@
 //! POST-redirect-GET, double submits, the errors on forms, who sees what, signing out.
 
 use chrono::NaiveDate;
-use serde_json::json;
 
 use lcspr_tracker::domain::roles::Role;
 
 use crate::support::api::PASSWORD;
 use crate::support::browser::Browser;
+use crate::support::walk::{Cast, Step};
 use crate::support::TestApp;
 
 fn day(s: &str) -> NaiveDate {
@@ -293,29 +293,24 @@ async fn a_lead_reviewer_sees_only_their_own_cases() {
     let mine = app.open_case(&pm, "2025-11-03", "Child M").await;
     let other = app.open_case(&pm, "2025-11-03", "Child O").await;
     let (mine_id, other_id) = (mine["id"].as_str().unwrap(), other["id"].as_str().unwrap());
-    for (on, who, body) in [
-        ("2025-11-04", &pm, json!({"type": "sin_submitted"})),
-        (
-            "2025-11-20",
-            &chair,
-            json!({"type": "rapid_review_sent", "decision": "lcspr", "criteria": ["a"], "rationale": "r"}),
-        ),
-        (
-            "2025-12-01",
-            &pm,
-            json!({"type": "panel_response", "outcome": "agrees"}),
-        ),
-        ("2025-12-02", &chair, json!({"type": "lcspr_decided"})),
-        (
-            "2025-12-22",
-            &pm,
-            json!({"type": "reviewer_appointed", "reviewer_id": reviewer.id, "conflict_declaration": "None"}),
-        ),
-    ] {
-        let mut body = body;
-        body["occurred_on"] = json!(on);
-        app.ok_event(who, mine_id, body).await;
-    }
+    let cast = Cast {
+        pm: &pm,
+        chair: &chair,
+        board: None,
+        reviewer: Some(&reviewer),
+    };
+    app.walk(
+        mine_id,
+        &cast,
+        &[
+            ("2025-11-04", Step::Sin),
+            ("2025-11-20", Step::RapidReview),
+            ("2025-12-01", Step::PanelAgrees),
+            ("2025-12-02", Step::Decided),
+            ("2025-12-22", Step::Appointed),
+        ],
+    )
+    .await;
     let b = Browser::new(&app);
     b.sign_in(&reviewer.email).await;
     let home = b.get("/").await;
@@ -549,41 +544,28 @@ async fn publication_planning_gives_the_latest_send_dates_and_the_earliest_permi
     let reviewer = app.user(Role::LeadReviewer, "Rita Reviewer").await;
     let case = app.open_case(&pm, "2025-06-02", "Child P").await;
     let id = case["id"].as_str().unwrap();
-    for (on, who, body) in [
-        ("2025-06-03", &pm, json!({"type": "sin_submitted"})),
-        (
-            "2025-06-20",
-            &chair,
-            json!({"type": "rapid_review_sent", "decision": "lcspr", "criteria": ["a"], "rationale": "r"}),
-        ),
-        (
-            "2025-07-01",
-            &pm,
-            json!({"type": "panel_response", "outcome": "agrees"}),
-        ),
-        ("2025-07-02", &chair, json!({"type": "lcspr_decided"})),
-        (
-            "2025-07-10",
-            &pm,
-            json!({"type": "reviewer_appointed", "reviewer_id": reviewer.id, "conflict_declaration": "None"}),
-        ),
-        ("2025-11-03", &chair, json!({"type": "qa_approved"})),
-        ("2025-11-10", &board, json!({"type": "ratified"})),
-        (
-            "2025-12-01",
-            &pm,
-            json!({"type": "publication_planned", "publication_on": "2026-01-06", "format": "full"}),
-        ),
-        (
-            "2025-12-22",
-            &pm,
-            json!({"type": "prepub_copy_sent", "recipient": "panel"}),
-        ),
-    ] {
-        let mut body = body;
-        body["occurred_on"] = json!(on);
-        app.ok_event(who, id, body).await;
-    }
+    let cast = Cast {
+        pm: &pm,
+        chair: &chair,
+        board: Some(&board),
+        reviewer: Some(&reviewer),
+    };
+    app.walk(
+        id,
+        &cast,
+        &[
+            ("2025-06-03", Step::Sin),
+            ("2025-06-20", Step::RapidReview),
+            ("2025-07-01", Step::PanelAgrees),
+            ("2025-07-02", Step::Decided),
+            ("2025-07-10", Step::Appointed),
+            ("2025-11-03", Step::QaApproved),
+            ("2025-11-10", Step::Ratified),
+            ("2025-12-01", Step::Planned("2026-01-06")),
+            ("2025-12-22", Step::Copy("panel")),
+        ],
+    )
+    .await;
     let b = Browser::new(&app);
     b.sign_in(&pm.email).await;
     let page = b.get(&format!("/cases/{id}")).await;

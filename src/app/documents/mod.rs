@@ -9,12 +9,15 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::access::{refuse, visible_case, visible_or_refuse};
 use super::audit::{self, Entry};
-use super::cases::{self, load_events, view::names};
+use super::events::{record_system_event, view::PersonRef, Loaded};
+use super::users::names;
 use super::{new_id, stored, Actor};
 use crate::db::models::{CaseRow, DocumentRow, VersionRow};
 use crate::db::schema::{document_versions, documents};
 use crate::db::{write_tx, DbConnection};
+use crate::domain::case::Stage;
 use crate::domain::documents::{detect, sanitise_file_name, DocumentKind, FileType};
 use crate::domain::events::{EventData, EventType};
 use crate::domain::roles::Role;
@@ -103,7 +106,7 @@ pub struct VersionView {
     pub size_bytes: i64,
     pub content_type: String,
     pub file_name: String,
-    pub uploaded_by: super::cases::view::PersonRef,
+    pub uploaded_by: PersonRef,
     pub uploaded_at: NaiveDateTime,
     /// Set once the version was sent before publication: it can no longer be deleted.
     pub locked: bool,
@@ -166,9 +169,9 @@ pub fn check_upload(
     actor: &Actor,
     case_id: &str,
 ) -> Result<CaseRow, AppError> {
-    let (case, access) = cases::visible_or_refuse(conn, st, actor, case_id, "document_uploaded")?;
-    if !may_upload(actor.role, access.appointed) {
-        cases::refuse(
+    let (case, people) = visible_or_refuse(conn, st, actor, case_id, "document_uploaded")?;
+    if !may_upload(actor.role, people.access(&actor.user_id).appointed) {
+        refuse(
             conn,
             st,
             actor,
@@ -180,7 +183,7 @@ pub fn check_upload(
             "your role may read documents but not upload them".into(),
         ));
     }
-    if case.stage == "withdrawn" {
+    if case.stage == Stage::Withdrawn.as_str() {
         return Err(AppError::invalid(
             "case",
             "the notification was withdrawn; documents can no longer be added",
@@ -252,119 +255,143 @@ pub fn commit(
     meta: UploadMeta,
     file: &StoredFile,
 ) -> Result<Uploaded, AppError> {
+    write_tx(conn, |c| record_version(c, st, actor, case_id, &meta, file))
+}
+
+/// The version's rows, in the upload's transaction: the document (found by id, or by kind and
+/// title, or new), the version, for a report the case event and the resend warning, and the
+/// audit entry.
+fn record_version(
+    c: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: &str,
+    meta: &UploadMeta,
+    file: &StoredFile,
+) -> Result<Uploaded, AppError> {
     let file_type = file.file_type;
     let now = st.now();
-    write_tx(conn, |c| {
-        let case = check_upload(c, st, actor, case_id)?;
-        let existing: Option<DocumentRow> = match &meta.document_id {
-            Some(id) => Some(
-                documents::table
-                    .find(id)
-                    .filter(documents::case_id.eq(&case.id))
-                    .select(DocumentRow::as_select())
-                    .first(c)
-                    .optional()?
-                    .ok_or_else(|| {
-                        AppError::invalid("document_id", "this case has no document with that id")
-                    })?,
-            ),
-            None => documents::table
-                .filter(documents::case_id.eq(&case.id))
-                .filter(documents::kind.eq(meta.kind.as_str()))
-                .filter(documents::title.eq(&meta.title))
-                .select(DocumentRow::as_select())
-                .first(c)
-                .optional()?,
-        };
-        let doc = match existing {
-            Some(d) => d,
-            None => {
-                let d = DocumentRow {
-                    id: new_id(),
-                    case_id: case.id.clone(),
-                    kind: meta.kind.as_str().into(),
-                    title: meta.title.clone(),
-                    created_by: actor.user_id.clone(),
-                    created_at: stored(now),
-                };
-                diesel::insert_into(documents::table)
-                    .values(&d)
-                    .execute(c)?;
-                d
-            }
-        };
-        let kind: DocumentKind = doc
-            .kind
-            .parse()
-            .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
-        let number = document_versions::table
-            .filter(document_versions::document_id.eq(&doc.id))
-            .select(diesel::dsl::max(document_versions::number))
-            .first::<Option<i32>>(c)?
-            .unwrap_or(0)
-            + 1;
-        let file_name = sanitise_file_name(&meta.file_name, file_type.extension());
-        diesel::insert_into(document_versions::table)
-            .values(&VersionRow {
-                id: new_id(),
-                document_id: doc.id.clone(),
-                number,
-                sha256: file.sha256.clone(),
-                size_bytes: file.size as i64,
-                content_type: file_type.as_str().into(),
-                file_name: file_name.clone(),
-                uploaded_by: actor.user_id.clone(),
-                uploaded_at: stored(now),
-                locked_at: None,
-                deleted_at: None,
-                deleted_by: None,
-                delete_reason: None,
-            })
-            .execute(c)?;
-        let mut warnings = vec![];
-        if kind.is_publishable_report() {
-            let (_, events) = load_events(c, &case.id)?;
-            let last_reset = events
-                .iter()
-                .rev()
-                .find(|e| matches!(&e.data, EventData::ReportVersionUploaded { kind, .. } if kind == "final_report" || kind == "summary_report"))
-                .map_or(0, |e| e.sequence);
-            if events
-                .iter()
-                .any(|e| e.kind() == EventType::PrepubCopySent && e.sequence > last_reset)
-            {
-                warnings.push(RESEND_WARNING.to_string());
-            }
+    let case = check_upload(c, st, actor, case_id)?;
+    let doc = document_for(c, &case, meta, actor, now)?;
+    let kind: DocumentKind = doc
+        .kind
+        .parse()
+        .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+    let number = document_versions::table
+        .filter(document_versions::document_id.eq(&doc.id))
+        .select(diesel::dsl::max(document_versions::number))
+        .first::<Option<i32>>(c)?
+        .unwrap_or(0)
+        + 1;
+    let file_name = sanitise_file_name(&meta.file_name, file_type.extension());
+    diesel::insert_into(document_versions::table)
+        .values(&VersionRow {
+            id: new_id(),
+            document_id: doc.id.clone(),
+            number,
+            sha256: file.sha256.clone(),
+            size_bytes: file.size as i64,
+            content_type: file_type.as_str().into(),
+            file_name: file_name.clone(),
+            uploaded_by: actor.user_id.clone(),
+            uploaded_at: stored(now),
+            locked_at: None,
+            deleted_at: None,
+            deleted_by: None,
+            delete_reason: None,
+        })
+        .execute(c)?;
+    let mut warnings = vec![];
+    if kind.is_report() {
+        let mut loaded = Loaded::for_write(c, st, &case.id)?;
+        if kind.is_publishable_report() && copies_sent_since_last_report(&loaded) {
+            warnings.push(RESEND_WARNING.to_string());
         }
-        if kind.is_report() {
-            cases::record_system_event(
-                c,
-                st,
-                actor,
-                &case,
-                EventData::ReportVersionUploaded {
-                    document_id: doc.id.clone(),
-                    kind: kind.as_str().into(),
-                    version: number,
-                },
-            )?;
-        }
-        audit::append(
-            c,
-            now,
-            Entry::ok(Some(actor), "document_uploaded").case(&case.id).subject(doc.id.clone()).detail(serde_json::json!({
+        let data = EventData::ReportVersionUploaded {
+            document_id: doc.id.clone(),
+            kind: kind.as_str().into(),
+            version: number,
+        };
+        record_system_event(c, st, actor, &mut loaded, data)?;
+    }
+    audit::append(
+        c,
+        now,
+        Entry::ok(Some(actor), "document_uploaded")
+            .case(&case.id)
+            .subject(doc.id.clone())
+            .detail(serde_json::json!({
                 "document": doc.id, "kind": kind, "title": doc.title, "version": number,
                 "sha256": file.sha256, "size_bytes": file.size, "content_type": file_type.as_str(),
                 "file_name": file_name,
             })),
-        )?;
-        let document = view_of(c, &doc)?;
-        Ok(Uploaded {
-            document,
-            version: number,
-            warnings,
-        })
+    )?;
+    let document = view_of(c, &doc)?;
+    Ok(Uploaded {
+        document,
+        version: number,
+        warnings,
     })
+}
+
+/// The document a version is added to: the one named by id, else the case's document of that
+/// kind and title, else a new one.
+fn document_for(
+    c: &mut DbConnection,
+    case: &CaseRow,
+    meta: &UploadMeta,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<DocumentRow, AppError> {
+    let existing: Option<DocumentRow> = match &meta.document_id {
+        Some(id) => Some(
+            documents::table
+                .find(id)
+                .filter(documents::case_id.eq(&case.id))
+                .select(DocumentRow::as_select())
+                .first(c)
+                .optional()?
+                .ok_or_else(|| {
+                    AppError::invalid("document_id", "this case has no document with that id")
+                })?,
+        ),
+        None => documents::table
+            .filter(documents::case_id.eq(&case.id))
+            .filter(documents::kind.eq(meta.kind.as_str()))
+            .filter(documents::title.eq(&meta.title))
+            .select(DocumentRow::as_select())
+            .first(c)
+            .optional()?,
+    };
+    if let Some(d) = existing {
+        return Ok(d);
+    }
+    let d = DocumentRow {
+        id: new_id(),
+        case_id: case.id.clone(),
+        kind: meta.kind.as_str().into(),
+        title: meta.title.clone(),
+        created_by: actor.user_id.clone(),
+        created_at: stored(now),
+    };
+    diesel::insert_into(documents::table)
+        .values(&d)
+        .execute(c)?;
+    Ok(d)
+}
+
+/// A pre-publication copy was sent since the latest final or summary report version was
+/// uploaded (the copies must then be sent again).
+fn copies_sent_since_last_report(loaded: &Loaded) -> bool {
+    let events = loaded.history.events();
+    let last_report = events.iter().rposition(|e| {
+        matches!(&e.data, EventData::ReportVersionUploaded { kind, .. }
+            if kind.parse().is_ok_and(DocumentKind::is_publishable_report))
+    });
+    events
+        .iter()
+        .skip(last_report.map_or(0, |i| i + 1))
+        .any(|e| e.kind() == EventType::PrepubCopySent)
 }
 
 /// Is a stored file still used by some version?
@@ -397,7 +424,7 @@ fn view_of(conn: &mut DbConnection, doc: &DocumentRow) -> Result<DocumentView, A
             .into_iter()
             .map(|v| VersionView {
                 download_url: format!("/api/v1/documents/{}/versions/{}", doc.id, v.number),
-                uploaded_by: super::cases::view::PersonRef {
+                uploaded_by: PersonRef {
                     name: names.get(&v.uploaded_by).cloned().unwrap_or_default(),
                     id: v.uploaded_by,
                 },
@@ -420,7 +447,7 @@ pub fn list(
     actor: &Actor,
     case_id: &str,
 ) -> Result<Vec<DocumentView>, AppError> {
-    let (case, _) = cases::visible_case(conn, actor, case_id)?;
+    let (case, _) = visible_case(conn, actor, case_id)?;
     let docs: Vec<DocumentRow> = documents::table
         .filter(documents::case_id.eq(&case.id))
         .order(documents::created_at.desc())
@@ -458,7 +485,7 @@ pub fn open_version(
         .first(conn)
         .optional()?
         .ok_or(AppError::NotFound)?;
-    cases::visible_or_refuse(conn, st, actor, &doc.case_id, "document_downloaded")?;
+    visible_or_refuse(conn, st, actor, &doc.case_id, "document_downloaded")?;
     let version: VersionRow = document_versions::table
         .filter(document_versions::document_id.eq(&doc.id))
         .filter(document_versions::number.eq(number))
@@ -512,7 +539,7 @@ fn delete_checked(
             .first(c)
             .optional()?
             .ok_or(AppError::NotFound)?;
-        cases::visible_case(c, actor, &doc.case_id)?;
+        visible_case(c, actor, &doc.case_id)?;
         if !may_delete(actor.role) {
             return Err(AppError::Forbidden(
                 "only the programme manager and the co-chairs delete documents".into(),
@@ -552,66 +579,6 @@ fn delete_checked(
         )?;
         Ok(())
     })
-}
-
-/// For `prepub_copy_sent`: the version sent (the one named, or the newest final or summary
-/// report version), checked to belong to the case. Fills the event's document fields.
-pub fn resolve_sent_version(
-    conn: &mut DbConnection,
-    case_id: &str,
-    data: &mut EventData,
-) -> Result<Option<String>, AppError> {
-    let EventData::PrepubCopySent {
-        document_id,
-        version,
-        ..
-    } = data
-    else {
-        return Ok(None);
-    };
-    let candidates: Vec<(DocumentRow, VersionRow)> = documents::table
-        .inner_join(document_versions::table)
-        .filter(documents::case_id.eq(case_id))
-        .filter(documents::kind.eq_any(["final_report", "summary_report"]))
-        .filter(document_versions::deleted_at.is_null())
-        .order(document_versions::uploaded_at.desc())
-        .select((DocumentRow::as_select(), VersionRow::as_select()))
-        .load(conn)?;
-    let chosen = match (document_id.as_deref(), *version) {
-        (Some(id), Some(n)) => candidates.iter().find(|(d, v)| d.id == id && v.number == n),
-        (Some(id), None) => candidates.iter().find(|(d, _)| d.id == id),
-        (None, Some(_)) => {
-            return Err(AppError::invalid(
-                "document_id",
-                "name the document whose version was sent",
-            ))
-        }
-        (None, None) => candidates.first(),
-    };
-    match chosen {
-        Some((d, v)) => {
-            *document_id = Some(d.id.clone());
-            *version = Some(v.number);
-            Ok(Some(v.id.clone()))
-        }
-        None if document_id.is_some() => Err(AppError::invalid(
-            "document_id",
-            "this case has no final or summary report version with that id and number",
-        )),
-        None => Ok(None),
-    }
-}
-
-/// Locks a version that was sent.
-pub fn lock_version(
-    conn: &mut DbConnection,
-    version_id: &str,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(document_versions::table.find(version_id))
-        .filter(document_versions::locked_at.is_null())
-        .set(document_versions::locked_at.eq(stored(now)))
-        .execute(conn)
 }
 
 /// What an orphan sweep removed.

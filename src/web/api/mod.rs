@@ -206,10 +206,10 @@ api! {
         "responses": with_errors(ok(200, "The case", schema_ref("Case")), &[401, 404]),
     };
     post "/api/v1/cases/{id}/events" => cases::record_event, {
-        "summary": "Record one event; answers with the updated case",
+        "summary": "Record one event; answers with the event, the case's stage and the deadlines that changed (Location: the case)",
         "tags": ["cases"], "parameters": id_param(),
         "requestBody": body("NewEvent"),
-        "responses": with_errors(ok(201, "The updated case", schema_ref("Case")), &[400, 401, 403, 404, 422]),
+        "responses": with_errors(ok(201, "The event recorded, the stage, the deadlines it changed", schema_ref("RecordedEvent")), &[400, 401, 403, 404, 422]),
     };
     post "/api/v1/cases/{id}/conflict" => cases::declare_conflict, {
         "summary": "Declare a conflict of interest on a case (a sub-group member then no longer sees it)",
@@ -331,13 +331,24 @@ fn schemas() -> Value {
             "occurred_on": date } },
         "Deadline": { "type": "object", "required": ["rule", "label", "due_on", "status", "met_on", "explanation"], "properties": {
             "id": { "type": "string" }, "rule": { "type": "string" }, "rule_version": { "type": "integer" }, "label": { "type": "string" },
-            "due_on": date, "status": { "type": "string", "enum": ["pending", "met", "missed", "waived"] }, "met_on": { "type": ["string", "null"], "format": "date" },
+            "due_on": date, "status": { "type": "string", "enum": crate::domain::deadlines::DeadlineStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>() }, "met_on": { "type": ["string", "null"], "format": "date" },
             "working_days_left": { "type": "integer" }, "explanation": { "type": "object" } } },
         "Case": { "type": "object", "required": ["id", "reference", "child_pseudonym", "stage", "events", "deadlines"], "properties": {
             "id": { "type": "string" }, "reference": { "type": "string" }, "child_pseudonym": { "type": "string" },
             "child_name": { "type": "string", "description": "Only for co-chairs, the programme manager and the case's lead reviewer" },
             "child_dob": date, "stage": { "type": "string" }, "events": { "type": "array", "items": { "type": "object" } },
             "deadlines": { "type": "array", "items": schema_ref("Deadline") } } },
+        "Event": { "type": "object", "required": ["id", "sequence", "type", "occurred_on", "recorded_by", "recorded_at", "fields"], "properties": {
+            "id": { "type": "string" }, "sequence": { "type": "integer" }, "type": { "type": "string" }, "label": { "type": "string" },
+            "occurred_on": date, "recorded_by": { "type": "object", "properties": { "id": { "type": "string" }, "name": { "type": "string" } } },
+            "recorded_at": { "type": "string", "format": "date-time" }, "fields": { "type": "object", "description": "The event's own fields" } } },
+        "RecordedEvent": { "type": "object", "required": ["case_id", "reference", "stage", "previous_stage", "event", "deadlines"], "properties": {
+            "case_id": { "type": "string" }, "reference": { "type": "string" },
+            "stage": { "type": "string", "description": "The case's stage after the event" }, "stage_label": { "type": "string" },
+            "previous_stage": { "type": "string" }, "event": schema_ref("Event"),
+            "deadlines": { "type": "array", "description": "Only the deadlines the event changed; GET /api/v1/cases/{id}/deadlines lists them all", "items": { "allOf": [schema_ref("Deadline"), { "type": "object", "required": ["change"], "properties": {
+                "change": { "type": "string", "enum": ["created", "moved", "status", "no_longer_applies"] },
+                "previous_due_on": { "type": "string", "format": "date", "description": "When moved: the date before" } } }] } } } },
         "CasePage": { "type": "object", "properties": { "cases": { "type": "array", "items": { "type": "object" } }, "total": { "type": "integer" }, "page": { "type": "integer" }, "per_page": { "type": "integer" } } },
         "WorkingDays": { "type": "object", "required": ["date", "explanation"], "properties": { "date": date, "explanation": { "type": "object" } } },
         "ReminderMode": { "type": "object", "required": ["mode"], "properties": { "mode": { "type": "string", "enum": ["immediate", "daily"] } } },

@@ -9,7 +9,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest};
 use tera::Context;
 
-use super::form::humanise;
+use super::form::{humanise, Posted};
 use super::{see_other, FormData, HtmlError, Page, PageResult};
 use crate::app::audit::{self, Entry};
 use crate::app::auth::{self, Credentials, SignIn, TokenKind};
@@ -247,13 +247,8 @@ pub(super) fn signed_in(
     Ok(resp)
 }
 
-async fn sign_out(
-    req: HttpRequest,
-    page: Page,
-    form: web::Form<Vec<(String, String)>>,
-) -> PageResult {
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
+async fn sign_out(req: HttpRequest, posted: Posted) -> PageResult {
+    let page = &posted.page;
     let token_id = page.user.token_id.clone();
     page.db(move |c, st, actor| {
         write_tx(c, |c| {
@@ -282,13 +277,8 @@ async fn password_form(page: Page, q: Query) -> PageResult {
     page.render("pages/account/password.html", &ctx)
 }
 
-async fn change_password(
-    req: HttpRequest,
-    page: Page,
-    form: web::Form<Vec<(String, String)>>,
-) -> PageResult {
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
+async fn change_password(posted: Posted) -> PageResult {
+    let Posted { page, form } = &posted;
     let current = form.get("current_password").to_string();
     let new = form.get("new_password").to_string();
     let mut errors = vec![];
@@ -344,7 +334,7 @@ async fn change_password(
             "Your current password is not correct",
         ));
     }
-    let ctx = password_context(&page, &errors);
+    let ctx = password_context(page, &errors);
     page.render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
         "pages/account/password.html",

@@ -7,10 +7,10 @@
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest};
+use actix_web::web;
 use serde_json::json;
 
-use super::form::{claim, for_page, humanise, settle, Claim};
+use super::form::{for_page, humanise, Outcome, Posted};
 use super::{see_other, FormData, HtmlError, Page, PageResult};
 use crate::app::accounts::{self, Invite};
 use crate::app::mfa;
@@ -150,78 +150,70 @@ async fn new_form(page: Page) -> PageResult {
     )
 }
 
-async fn add(req: HttpRequest, page: Page, form: web::Form<Vec<(String, String)>>) -> PageResult {
-    admin_only(&page)?;
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
-    if let Claim::Done(resp) = claim(&page, &form, "/admin/users").await? {
-        return Ok(resp);
-    }
-    let (email, name) = (form.get("email").to_string(), form.get("name").to_string());
-    let mut errors = match users::validate_details(&email, &name) {
-        Ok(()) => vec![],
-        Err(e) => humanise(e.field_errors(), |_| None),
-    };
-    let role = form.get("role").parse::<Role>().ok();
-    if role.is_none() {
-        errors.push(FieldError::new("role", "Select the user’s role"));
-    }
-    if let (true, Some(role)) = (errors.is_empty(), role) {
-        let agency = Some(form.get("agency").to_string()).filter(|a| !a.trim().is_empty());
-        let added = page
-            .state
-            .db({
-                let actor = page.actor().clone();
-                move |c, st| {
-                    accounts::invite(
-                        c,
-                        st,
-                        Some(&actor),
-                        Invite {
-                            email,
-                            name,
-                            role,
-                            agency,
-                        },
-                    )
+async fn add(posted: Posted) -> PageResult {
+    let Posted { page, form } = &posted;
+    admin_only(page)?;
+    posted
+        .once("/admin/users", async || {
+            let (email, name) = (form.get("email").to_string(), form.get("name").to_string());
+            let mut errors = match users::validate_details(&email, &name) {
+                Ok(()) => vec![],
+                Err(e) => humanise(e.field_errors(), |_| None),
+            };
+            let role = form.get("role").parse::<Role>().ok();
+            if role.is_none() {
+                errors.push(FieldError::new("role", "Select the user’s role"));
+            }
+            if let (true, Some(role)) = (errors.is_empty(), role) {
+                let agency = Some(form.get("agency").to_string()).filter(|a| !a.trim().is_empty());
+                let added = page
+                    .state
+                    .db({
+                        let actor = page.actor().clone();
+                        move |c, st| {
+                            accounts::invite(
+                                c,
+                                st,
+                                Some(&actor),
+                                Invite {
+                                    email,
+                                    name,
+                                    role,
+                                    agency,
+                                },
+                            )
+                        }
+                    })
+                    .await;
+                match added {
+                    Ok(invited) => {
+                        return Ok(Outcome::Redirect(format!(
+                            "/admin/users?added={}",
+                            invited.user.id
+                        )))
+                    }
+                    Err(AppError::Invalid(found)) => errors = humanise(found, |_| None),
+                    Err(e) => return Err(page.fail(e)),
                 }
-            })
-            .await;
-        match added {
-            Ok(invited) => {
-                let to = format!("/admin/users?added={}", invited.user.id);
-                settle(&page, &form, Some(&to)).await?;
-                return Ok(see_other(&to));
             }
-            Err(AppError::Invalid(found)) => errors = humanise(found, |_| None),
-            Err(e) => {
-                settle(&page, &form, None).await?;
-                return Err(page.fail(e));
-            }
-        }
-    }
-    settle(&page, &form, None).await?;
-    let known: Vec<String> = ["name", "email", "role", "agency"]
-        .map(String::from)
-        .to_vec();
-    render_new(
-        &page,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &form,
-        &for_page(errors, &known),
-        form.get("form_id"),
-    )
+            let known: Vec<String> = ["name", "email", "role", "agency"]
+                .map(String::from)
+                .to_vec();
+            let again = render_new(
+                page,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+                &for_page(errors, &known),
+                form.get("form_id"),
+            )?;
+            Ok(Outcome::Again(again))
+        })
+        .await
 }
 
-async fn update(
-    req: HttpRequest,
-    page: Page,
-    path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
-) -> PageResult {
-    admin_only(&page)?;
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
+async fn update(posted: Posted, path: web::Path<String>) -> PageResult {
+    let Posted { page, form } = &posted;
+    admin_only(page)?;
     let id = path.into_inner();
     let target = id.clone();
     let actor = page.actor().clone();
@@ -274,7 +266,7 @@ async fn update(
         Ok(_) => Ok(see_other(&format!("/admin/users?updated={id}"))),
         Err(AppError::Invalid(found)) => {
             let errors = for_page(humanise(found, |_| None), &[]);
-            render_list(&page, StatusCode::UNPROCESSABLE_ENTITY, None, &errors).await
+            render_list(page, StatusCode::UNPROCESSABLE_ENTITY, None, &errors).await
         }
         Err(e) => Err(page.fail(e)),
     }

@@ -124,7 +124,8 @@ impl TestApp {
         .await
     }
 
-    /// Records an event, asserting 201, and returns the case.
+    /// Records an event, asserting 201, and returns the answer: the event, the case's stage and
+    /// the deadlines that changed (`deadline` finds one of them).
     pub async fn ok_event(&self, user: &User, case_id: &str, body: Value) -> Value {
         let (status, case) = self.event(user, case_id, body.clone()).await;
         assert_eq!(status, 201, "event {body}: {case}");
@@ -136,7 +137,7 @@ impl TestApp {
     }
 }
 
-/// The deadline of a rule in a case JSON.
+/// The deadline of a rule in a case JSON (or among the deadlines an event changed).
 pub fn deadline<'a>(case: &'a Value, rule: &str) -> &'a Value {
     case["deadlines"]
         .as_array()

@@ -24,6 +24,21 @@ pub fn pg_server() -> Option<String> {
     Some(format!("{scheme}://{authority}"))
 }
 
+/// For a test that only means something on PostgreSQL: the server, or `None` after saying on
+/// the terminal that the test was skipped (written past the test harness's capture, so a run
+/// without TEST_DATABASE_URL shows it rather than a silent pass).
+pub fn postgres_or_skip(test: &str) -> Option<String> {
+    let server = pg_server();
+    if server.is_none() {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "SKIPPED {test}: needs PostgreSQL (set TEST_DATABASE_URL=postgres://user@host:port)"
+        );
+    }
+    server
+}
+
 impl TestDb {
     pub fn create(dir: &std::path::Path) -> TestDb {
         match pg_server() {
@@ -56,26 +71,40 @@ impl TestDb {
 
     /// A fresh PostgreSQL database even when the tests run on SQLite, for the tests that need
     /// PostgreSQL itself (a database outage, moving between backends): on the server in
-    /// TEST_DATABASE_URL, else on `TEST_POSTGRES_SERVER` (default postgres://postgres@127.0.0.1:5432).
-    pub fn create_postgres() -> TestDb {
-        let server = pg_server().unwrap_or_else(|| {
+    /// TEST_DATABASE_URL, else on `TEST_POSTGRES_SERVER`. Without either, the local server
+    /// (postgres://postgres@127.0.0.1:5432) is tried, and when it does not answer the test says
+    /// SKIPPED on the terminal and gets `None`; a server named by either variable must answer.
+    pub fn postgres_or_skip(test: &str) -> Option<TestDb> {
+        let named = pg_server().or_else(|| {
             std::env::var("TEST_POSTGRES_SERVER")
                 .ok()
                 .filter(|u| !u.is_empty())
-                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432".into())
         });
-        let name = format!("lcspr_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin =
-            PgConnection::establish(&format!("{server}/postgres")).unwrap_or_else(|e| {
+        let server = named
+            .clone()
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432".into());
+        let mut admin = match PgConnection::establish(&format!("{server}/postgres")) {
+            Ok(c) => c,
+            Err(e) if named.is_some() => {
                 panic!("this test needs PostgreSQL ({server}; set TEST_POSTGRES_SERVER): {e}")
-            });
+            }
+            Err(_) => {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "SKIPPED {test}: needs PostgreSQL (none answers at {server}; set TEST_POSTGRES_SERVER=postgres://user@host:port)"
+                );
+                return None;
+            }
+        };
+        let name = format!("lcspr_test_{}", uuid::Uuid::new_v4().simple());
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .expect("create test database");
-        TestDb {
+        Some(TestDb {
             url: format!("{server}/{name}"),
             pg: Some((server, name)),
-        }
+        })
     }
 
     /// A fresh SQLite database in `dir`, whatever the tests run on.

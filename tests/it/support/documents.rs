@@ -1,9 +1,10 @@
 //! Helpers for review documents: multipart bodies, test files, the store on disk, and a case
 //! with a lead reviewer appointed.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::api::User;
+use super::walk::{Cast, Step};
 use super::TestApp;
 
 pub const BOUNDARY: &str = "----lcspr-test-boundary";
@@ -64,26 +65,24 @@ impl TestApp {
 pub async fn appointed_case(app: &TestApp, pm: &User, chair: &User, reviewer: &User) -> String {
     let case = app.open_case(pm, "2026-01-05", "Child D").await;
     let id = case["id"].as_str().unwrap().to_string();
-    app.ok_event(
+    let cast = Cast {
         pm,
-        &id,
-        json!({"type": "sin_submitted", "occurred_on": "2026-01-06"}),
-    )
-    .await;
-    app.ok_event(chair, &id, json!({"type": "rapid_review_sent", "occurred_on": "2026-01-20", "decision": "lcspr", "rationale": "r", "criteria": ["a"]})).await;
-    app.ok_event(
-        pm,
-        &id,
-        json!({"type": "panel_response", "occurred_on": "2026-01-26", "outcome": "agrees"}),
-    )
-    .await;
-    app.ok_event(
         chair,
+        board: None,
+        reviewer: Some(reviewer),
+    };
+    app.walk(
         &id,
-        json!({"type": "lcspr_decided", "occurred_on": "2026-01-27"}),
+        &cast,
+        &[
+            ("2026-01-06", Step::Sin),
+            ("2026-01-20", Step::RapidReview),
+            ("2026-01-26", Step::PanelAgrees),
+            ("2026-01-27", Step::Decided),
+            ("2026-01-28", Step::Appointed),
+        ],
     )
     .await;
-    app.ok_event(pm, &id, json!({"type": "reviewer_appointed", "occurred_on": "2026-01-28", "reviewer_id": reviewer.id, "conflict_declaration": "none"})).await;
     id
 }
 

@@ -13,6 +13,7 @@ pub mod pgproxy;
 pub mod process;
 pub mod s3;
 pub mod smtp;
+pub mod walk;
 
 use std::sync::Arc;
 
