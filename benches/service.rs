@@ -1,8 +1,11 @@
-//! 10,000 cases with their events: the case list, a case page and recording an event, on
-//! SQLite and (when BENCH_DATABASE_URL names a PostgreSQL server) PostgreSQL.
+//! 10,000 cases with their events: the case list, a case page and recording an event; and
+//! recording an event on a case with 10 and with 1,000 events. On SQLite and (when
+//! BENCH_DATABASE_URL names a PostgreSQL server) PostgreSQL. A group's data is loaded only when
+//! the filter selects it.
 //!
 //! cargo bench --bench service
 //! BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432 cargo bench --bench service
+//! cargo bench --bench service -- "events on the case"
 
 use std::sync::Arc;
 
@@ -11,13 +14,15 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use diesel::prelude::*;
 use serde_json::json;
 
-use lcspr_tracker::app::cases::{self, list, load_events, projection, view};
+use lcspr_tracker::app::access::visible_case;
+use lcspr_tracker::app::cases::{list, view};
+use lcspr_tracker::app::events::{self, projection, Loaded};
 use lcspr_tracker::app::{new_id, Actor};
 use lcspr_tracker::clock::FixedClock;
 use lcspr_tracker::config::{MailTransportKind, Settings};
 use lcspr_tracker::db::models::{CaseRow, EventRow};
 use lcspr_tracker::db::schema::{case_events, cases as cases_t};
-use lcspr_tracker::db::write_tx;
+use lcspr_tracker::db::{write_tx, DbConnection};
 use lcspr_tracker::domain::events::{Decision, EventData};
 use lcspr_tracker::domain::roles::Role;
 use lcspr_tracker::state::AppState;
@@ -34,6 +39,18 @@ fn state(url: &str, today: NaiveDate) -> AppState {
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
+}
+
+/// Derives a case's stage and deadlines from its events with the service's own projection.
+fn project(
+    c: &mut DbConnection,
+    st: &AppState,
+    id: &str,
+) -> Result<(), lcspr_tracker::error::AppError> {
+    let mut l = Loaded::for_write(c, st, id)?;
+    let existing = std::mem::take(&mut l.deadlines);
+    projection::refresh(c, st, &l.case, &l.history, &l.calendar, existing, true)?;
+    Ok(())
 }
 
 /// Loads the cases straight into the tables (in batches), then derives stage and deadlines with
@@ -117,9 +134,7 @@ fn load(st: &AppState, pm: &Actor) -> (String, Vec<String>) {
                             })
                             .execute(c)?;
                     }
-                    let calendar = st.calendars.current(c)?;
-                    let (_, evs) = load_events(c, &id)?;
-                    projection::refresh(c, st, &case, &evs, &calendar, true)?;
+                    project(c, st, &id)?;
                     match depth {
                         1 => at_rapid_review.push(id),
                         3 => in_review = id,
@@ -178,7 +193,7 @@ fn bench_backend(c: &mut Criterion, name: &str, url: &str) {
     );
     let mut conn = st.pool.get().unwrap();
     let body = json!({"type": "reviewer_appointed", "occurred_on": "2026-06-01", "reviewer_id": rev.id, "conflict_declaration": "none"});
-    cases::record_event(&mut conn, &st, &pm, &target, body.as_object().unwrap()).unwrap();
+    events::record_event(&mut conn, &st, &pm, &target, body.as_object().unwrap()).unwrap();
 
     let mut g = c.benchmark_group(name);
     g.sample_size(20);
@@ -194,8 +209,8 @@ fn bench_backend(c: &mut Criterion, name: &str, url: &str) {
     });
     g.bench_function("case page", |b| {
         b.iter(|| {
-            let (case, access) = cases::visible_case(&mut conn, &pm, &target).unwrap();
-            view::build(&mut conn, &st, &pm, &case, access).unwrap()
+            let (case, people) = visible_case(&mut conn, &pm, &target).unwrap();
+            view::build(&mut conn, &st, &pm, &case, &people).unwrap()
         })
     });
     // Each iteration records on a different case, so no case grows past a realistic size.
@@ -204,7 +219,7 @@ fn bench_backend(c: &mut Criterion, name: &str, url: &str) {
         json!({"type": "partners_informed", "occurred_on": "2026-06-01", "note": "bench"});
     g.bench_function("record an event", |b| {
         b.iter(|| {
-            cases::record_event(
+            events::record_event(
                 &mut conn,
                 &st,
                 &pm,
@@ -217,9 +232,22 @@ fn bench_backend(c: &mut Criterion, name: &str, url: &str) {
     g.finish();
 }
 
-fn benches(c: &mut Criterion) {
+/// Whether the command line's filter (if any) may select a benchmark whose id contains `text`.
+fn selected(text: &str) -> bool {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    filters.is_empty()
+        || filters
+            .iter()
+            .any(|f| text.contains(f.as_str()) || f.contains(text))
+}
+
+/// Runs `f` on SQLite, then on PostgreSQL when BENCH_DATABASE_URL names a server.
+fn on_each_backend(c: &mut Criterion, f: fn(&mut Criterion, &str, &str)) {
     let dir = tempfile::tempdir().unwrap();
-    bench_backend(
+    f(
         c,
         "sqlite",
         &format!("sqlite://{}", dir.path().join("bench.db").display()),
@@ -230,12 +258,208 @@ fn benches(c: &mut Criterion) {
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .unwrap();
-        bench_backend(c, "postgres", &format!("{server}/{name}"));
+        f(c, "postgres", &format!("{server}/{name}"));
         diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
             .execute(&mut admin)
             .unwrap();
     }
 }
 
-criterion_group!(service, benches);
+fn benches(c: &mut Criterion) {
+    if selected("case list") || selected("case page") || selected("record an event") {
+        on_each_backend(c, bench_backend);
+    }
+}
+
+/// Cases in review with `events` events each: the `aware` event, the notification, the rapid
+/// review, the Panel's response, the decision and the appointment, then review meetings.
+fn cases_in_review(
+    st: &AppState,
+    pm: &Actor,
+    reviewer: &str,
+    n: usize,
+    events: usize,
+) -> Vec<String> {
+    let mut conn = st.pool.get().unwrap();
+    let aware = d("2023-01-02");
+    let mut ids = vec![];
+    for _ in 0..n {
+        let id = new_id();
+        write_tx(
+            &mut conn,
+            |c| -> Result<(), lcspr_tracker::error::AppError> {
+                let case = CaseRow {
+                    id: id.clone(),
+                    reference: format!("EV-{id}"),
+                    financial_year: lcspr_tracker::domain::case::financial_year(aware),
+                    child_pseudonym: "Child".into(),
+                    child_name: None,
+                    child_dob: None,
+                    aware_on: aware,
+                    incident_on: aware,
+                    harm: "serious_harm".into(),
+                    looked_after: false,
+                    summary: "bench".into(),
+                    division: "england-and-wales".into(),
+                    stage: "notification".into(),
+                    next_due_on: None,
+                    event_count: 0,
+                    created_by: pm.user_id.clone(),
+                    created_at: st.clock.now(),
+                    updated_at: st.clock.now(),
+                };
+                diesel::insert_into(cases_t::table)
+                    .values(&case)
+                    .execute(c)?;
+                let mut datas = vec![
+                    EventData::Aware {
+                        incident_on: aware,
+                        harm: lcspr_tracker::domain::case::Harm::SeriousHarm,
+                        looked_after: false,
+                    },
+                    EventData::SinSubmitted {
+                        ofsted_reference: None,
+                    },
+                    EventData::PartnersInformed { note: None },
+                    EventData::RapidReviewSent {
+                        decision: Decision::Lcspr,
+                        rationale: "r".into(),
+                        criteria: vec![lcspr_tracker::domain::events::Criterion::A],
+                    },
+                    EventData::PanelResponse {
+                        outcome: lcspr_tracker::domain::events::PanelOutcome::Agrees,
+                        note: None,
+                    },
+                    EventData::LcsprDecided {
+                        note: None,
+                        decision_id: None,
+                    },
+                    EventData::ReviewerAppointed {
+                        reviewer_id: reviewer.to_string(),
+                        conflict_declaration: "none".into(),
+                    },
+                ];
+                while datas.len() < events {
+                    datas.push(EventData::ReviewMeeting {
+                        note: Some("bench".into()),
+                    });
+                }
+                let rows: Vec<EventRow> = datas
+                    .iter()
+                    .enumerate()
+                    .map(|(k, data)| EventRow {
+                        id: new_id(),
+                        case_id: id.clone(),
+                        sequence: k as i32 + 1,
+                        event_type: data.kind().as_str().into(),
+                        occurred_on: aware + chrono::Duration::days(k as i64 / 2),
+                        data: serde_json::to_string(data).unwrap(),
+                        recorded_by: pm.user_id.clone(),
+                        recorded_at: st.clock.now(),
+                    })
+                    .collect();
+                for chunk in rows.chunks(100) {
+                    // A batch insert compiles for each backend, not for the two-backend
+                    // connection.
+                    match c {
+                        DbConnection::Sqlite(s) => diesel::insert_into(case_events::table)
+                            .values(chunk)
+                            .execute(s)?,
+                        DbConnection::Pg(p) => diesel::insert_into(case_events::table)
+                            .values(chunk)
+                            .execute(p)?,
+                    };
+                }
+                diesel::insert_into(lcspr_tracker::db::schema::case_people::table)
+                    .values((
+                        lcspr_tracker::db::schema::case_people::case_id.eq(&id),
+                        lcspr_tracker::db::schema::case_people::user_id.eq(reviewer),
+                        lcspr_tracker::db::schema::case_people::relation.eq("lead_reviewer"),
+                        lcspr_tracker::db::schema::case_people::since.eq(aware),
+                    ))
+                    .execute(c)?;
+                project(c, st, &id)?;
+                Ok(())
+            },
+        )
+        .unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
+/// Recording one event on a case with 10 and with 1,000 events: the cost should not follow the
+/// case's length. Each iteration records on the next case of a pool, so the cases grow by only
+/// a few events during the run.
+fn bench_event_path(c: &mut Criterion, name: &str, url: &str) {
+    let st = state(url, d("2026-06-01"));
+    let mut conn = st.pool.get().unwrap();
+    let hash = lcspr_tracker::app::auth::hash_password("bench password 123").unwrap();
+    let mut add = |email: &str, role| {
+        lcspr_tracker::app::users::add(
+            &mut conn,
+            None,
+            st.clock.now(),
+            lcspr_tracker::app::users::NewUserInput {
+                email: email.into(),
+                name: email.into(),
+                role,
+                agency: None,
+                password_hash: hash.clone(),
+            },
+        )
+        .unwrap()
+        .id
+    };
+    let pm = Actor {
+        user_id: add("pm@bench.example", Role::ProgrammeManager),
+        role: Role::ProgrammeManager,
+        name: "PM".into(),
+    };
+    let reviewer = add("rev@bench.example", Role::LeadReviewer);
+    drop(conn);
+    let meeting = json!({"type": "review_meeting", "occurred_on": "2026-06-01", "note": "bench"});
+    let mut g = c.benchmark_group(name);
+    g.sample_size(20);
+    for (events, pool) in [(10, 60), (1000, 12)] {
+        let id = format!("record an event: {events} events on the case");
+        if !selected(&format!("{name}/{id}")) {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let ids = cases_in_review(&st, &pm, &reviewer, pool, events);
+        eprintln!(
+            "{name}: {pool} cases of {events} events in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
+        let mut conn = st.pool.get().unwrap();
+        let mut next = ids.iter().cycle();
+        // As the API does: record, then write the answer as JSON.
+        let mut record = || {
+            let answer = events::record_event(
+                &mut conn,
+                &st,
+                &pm,
+                next.next().unwrap(),
+                meeting.as_object().unwrap(),
+            )
+            .unwrap();
+            serde_json::to_vec(&answer).unwrap().len()
+        };
+        eprintln!(
+            "{name}: the answer is {} bytes at {events} events",
+            record()
+        );
+        g.bench_function(id.as_str(), |b| b.iter(&mut record));
+    }
+    g.finish();
+}
+
+fn event_path(c: &mut Criterion) {
+    if selected("events on the case") {
+        on_each_backend(c, bench_event_path);
+    }
+}
+
+criterion_group!(service, benches, event_path);
 criterion_main!(service);

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use crate::cli_error::CliError;
 use crate::clock::SystemClock;
 use crate::config::{Settings, Sources};
 use crate::db;
@@ -31,7 +32,7 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Users: `user add --email E --name N --role R [--agency A]` (password from stdin).
+    /// Users: `user add --email E --name N --role R [--agency A]` (sends an invitation).
     User {
         #[command(subcommand)]
         action: UserCommand,
@@ -53,6 +54,17 @@ enum Command {
         #[command(subcommand)]
         action: RemindersCommand,
     },
+    /// Write a consistent archive of every table and document (while the service runs).
+    Export {
+        /// The archive to write (replaced if it exists; readable by its owner only).
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Load an archive into an empty database, checking every document and the audit chain.
+    Import {
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Exit 0 when the service at URL answers /healthz with 200 (for container health checks).
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
@@ -62,7 +74,7 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum UserCommand {
-    /// Add a user; the password is the first line of standard input (at least 12 characters).
+    /// Add a user and queue their invitation email (a one-time link to set up their account).
     Add {
         #[arg(long)]
         email: String,
@@ -134,22 +146,6 @@ enum AuditCommand {
     Verify,
 }
 
-/// A start-up or command failure: the message for the operator and the exit status.
-#[derive(Debug)]
-pub struct CliError {
-    pub message: String,
-    pub status: u8,
-}
-
-impl CliError {
-    pub fn new(status: u8, message: impl std::fmt::Display) -> Self {
-        CliError {
-            message: message.to_string(),
-            status,
-        }
-    }
-}
-
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -163,7 +159,7 @@ pub fn main() -> ExitCode {
 
 fn load_settings() -> Result<Settings, CliError> {
     let settings = Settings::load(&Sources::from_process()).map_err(|e| CliError::new(2, e))?;
-    crate::telemetry::init(&settings.log.filter);
+    crate::telemetry::init(&settings.log.filter, settings.log.format);
     Ok(settings)
 }
 
@@ -189,6 +185,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Reminders {
             action: RemindersCommand::Run { at, dry_run },
         } => crate::cli_reminders::run(settings, at.as_deref(), dry_run),
+        Command::Export { to } => crate::cli_backup::export(settings, &to),
+        Command::Import { from } => crate::cli_backup::import(settings, &from),
         Command::Migrate => {
             let pool = open_db(&settings)?;
             drop(pool);
@@ -204,30 +202,69 @@ fn serve(settings: Settings, bind: Option<String>) -> Result<(), CliError> {
         .map(|u| u.backend_name())
         .unwrap_or("?");
     let state = build_state(settings, Arc::new(SystemClock)).map_err(|e| CliError::new(1, e))?;
-    // Interrupted uploads from before a crash or restart leave nothing behind.
-    if let Ok(mut conn) = state.pool.get() {
-        match crate::app::documents::sweep_orphans(&mut conn, &state.settings.documents.dir) {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(removed = n, "removed files of interrupted uploads"),
-            Err(e) => {
-                tracing::warn!(error = %crate::telemetry::redact(&e.to_string()), "could not sweep interrupted uploads")
-            }
-        }
-    }
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(state, &bind).map_err(|e| CliError::new(1, e))?;
         let addr = app.running.addr;
-        tracing::info!(address = %addr, backend, "listening on http://{addr}");
+        tracing::info!(address = %addr, backend, store = %app.state.documents.describe(), "listening on http://{addr}");
         first_run_link(&app.state, addr).await;
-        let served = app.running.server.await;
-        // The jobs finish the pass in progress (a message being sent is marked).
-        if let Some(jobs) = app.jobs {
-            jobs.stop().await;
+        let shutdown = std::time::Duration::from_secs(app.state.settings.server.shutdown_timeout_secs);
+        let handle = app.running.handle();
+        let mut server = actix_web::rt::spawn(app.running.server);
+        let served = tokio::select! {
+            served = &mut server => served,
+            signal = stop_signal() => {
+                // Stop claiming outbox messages at once; finish what is in flight, all within
+                // server.shutdown_timeout_secs.
+                deadline_left(shutdown);
+                tracing::info!(signal, "stopping: in-flight requests and the message being sent may finish");
+                if let Some(jobs) = &app.jobs {
+                    jobs.signal();
+                }
+                handle.stop(true).await;
+                server.await
+            }
+        };
+        // Everything holding the state ends inside the runtime (the mail pool needs it).
+        for m in app.monitors {
+            m.abort();
+            let _ = m.await;
         }
-        served.map_err(|e| CliError::new(1, format!("server stopped: {e}")))?;
+        if let Some(jobs) = app.jobs {
+            if !jobs.stop_within(deadline_left(shutdown)).await {
+                tracing::warn!("the message being sent did not finish in time; it stays claimed and is retried when its claim runs out");
+            }
+        }
+        served
+            .map_err(|e| CliError::new(1, format!("server stopped: {e}")))?
+            .map_err(|e| CliError::new(1, format!("server stopped: {e}")))?;
         tracing::info!("stopped cleanly");
         Ok(())
     })
+}
+
+/// Time left of the shutdown budget, counted from the first call (the signal).
+fn deadline_left(budget: std::time::Duration) -> std::time::Duration {
+    static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let started = *STARTED.get_or_init(std::time::Instant::now);
+    budget.saturating_sub(started.elapsed())
+}
+
+/// SIGTERM (containers, systemd) or Ctrl-C.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
 }
 
 /// A dependency-free HTTP GET: the runtime image has no curl.
@@ -311,7 +348,7 @@ async fn first_run_link(state: &crate::state::AppState, addr: std::net::SocketAd
         .await;
     match token {
         Ok(Some(token)) => {
-            let base = if state.settings.service.base_url != Settings::defaults().service.base_url {
+            let base = if state.settings.service.base_url != Settings::built_in().service.base_url {
                 state
                     .settings
                     .service

@@ -1,12 +1,11 @@
 //! The operator commands behind `lcspr-tracker user|calendar|audit …`. Each opens the database
 //! (applying pending migrations) and runs the same use cases as the web service.
 
-use std::io::BufRead;
 use std::sync::Arc;
 
 use crate::app::calendar::{self as cal, Change, NewDay};
 use crate::app::{audit, users};
-use crate::cli::CliError;
+use crate::cli_error::CliError;
 use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::domain::calendar::{DayKind, Division};
@@ -48,42 +47,32 @@ fn failed(e: AppError) -> CliError {
     }
 }
 
+/// Adds a user by invitation: the invitation email (a one-time link to choose their own
+/// password or sign in with single sign-on) goes through the outbox, delivered by the running
+/// service (or `reminders run`). No password is typed or printed here.
 pub fn user(settings: Settings, cmd: UserAdd) -> Result<(), CliError> {
     let role = cmd
         .role
         .parse()
         .map_err(|m| CliError::new(2, format!("--role: {m}")))?;
-    let mut password = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut password)
-        .map_err(|e| {
-            CliError::new(
-                2,
-                format!("cannot read the password from standard input: {e}"),
-            )
-        })?;
-    let password = password.trim_end_matches(['\r', '\n']);
-    users::validate_new_user(&cmd.email, &cmd.name, password).map_err(failed)?;
-    let hash = crate::app::auth::hash_password(password).map_err(|e| CliError::new(1, e))?;
+    users::validate_details(&cmd.email, &cmd.name).map_err(failed)?;
     let st = state(settings)?;
     let mut c = conn(&st)?;
-    let user = users::add(
+    let invited = crate::app::accounts::invite(
         &mut c,
+        &st,
         None,
-        st.now(),
-        users::NewUserInput {
+        crate::app::accounts::Invite {
             email: cmd.email,
             name: cmd.name,
             role,
             agency: cmd.agency,
-            password_hash: hash,
         },
     )
     .map_err(failed)?;
     println!(
-        "added user {} ({}) with id {}",
-        user.name, user.role, user.id
+        "added user {} ({}) with id {}; the invitation email is queued (its link works until {})",
+        invited.user.name, invited.user.role, invited.user.id, invited.invitation_expires_at
     );
     Ok(())
 }
@@ -101,6 +90,22 @@ fn print_moved(moved: &[crate::app::recalc::Moved], dry_run: bool) {
     }
 }
 
+/// Which pending deadlines the change moves: made, or with `dry_run` only previewed.
+fn preview_or_apply(
+    settings: Settings,
+    change: &Change,
+    dry_run: bool,
+) -> Result<Vec<crate::app::recalc::Moved>, CliError> {
+    let st = state(settings)?;
+    let mut c = conn(&st)?;
+    if dry_run {
+        cal::preview(&mut c, &st, change)
+    } else {
+        cal::apply(&mut c, &st, None, change)
+    }
+    .map_err(failed)
+}
+
 pub fn calendar_import(
     settings: Settings,
     file: &std::path::Path,
@@ -112,14 +117,7 @@ pub fn calendar_import(
         AppError::Invalid(f) => CliError::new(2, format!("{}: {}", file.display(), f[0].message)),
         other => failed(other),
     })?;
-    let st = state(settings)?;
-    let mut c = conn(&st)?;
-    let moved = if dry_run {
-        cal::preview(&mut c, &st, &change)
-    } else {
-        cal::apply(&mut c, &st, None, &change)
-    }
-    .map_err(failed)?;
+    let moved = preview_or_apply(settings, &change, dry_run)?;
     if let Change::Import { feed, .. } = &change {
         for d in feed.divisions() {
             let years = feed
@@ -188,14 +186,7 @@ pub fn calendar_add_day(
             DayKind::Proclaimed
         },
     });
-    let st = state(settings)?;
-    let mut c = conn(&st)?;
-    let moved = if dry_run {
-        cal::preview(&mut c, &st, &change)
-    } else {
-        cal::apply(&mut c, &st, None, &change)
-    }
-    .map_err(failed)?;
+    let moved = preview_or_apply(settings, &change, dry_run)?;
     if !dry_run {
         println!("added {date} ({title})");
     }
@@ -270,8 +261,18 @@ pub fn demo(settings: Settings) -> Result<(), CliError> {
             crate::demo::DEMO_PASSWORD
         );
     }
+    let mfa_roles = st.settings.auth.mfa_required_roles.clone();
     for (email, name, role, _) in crate::demo::DEMO_USERS {
-        println!("  {email:<28} {name} ({})", role.label());
+        let star = if mfa_roles.contains(&role) { " *" } else { "" };
+        println!("  {email:<28} {name} ({}){star}", role.label());
+    }
+    if !mfa_roles.is_empty() {
+        println!(
+            "* two-step verification: the code from an authenticator app given the key {} \
+             (or `oathtool --totp -b {}`)",
+            crate::demo::DEMO_TOTP_SECRET,
+            crate::demo::DEMO_TOTP_SECRET
+        );
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
-use crate::cli::CliError;
+use crate::cli_error::CliError;
 use crate::clock::{Clock, FixedClock, SystemClock};
 use crate::config::Settings;
 use crate::jobs::{self, RunReport};

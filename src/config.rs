@@ -5,10 +5,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use chrono::NaiveDate;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use toml::{Table, Value};
+
+use crate::domain::roles::Role;
 
 /// The defaults: the shipped `config/default.toml`, compiled in.
 pub const BUILT_IN_DEFAULTS: &str = include_str!("../config/default.toml");
@@ -27,6 +31,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub documents: DocumentSettings,
     pub log: LogSettings,
+    pub metrics: MetricsSettings,
     pub governance: GovernanceSettings,
 }
 
@@ -66,12 +71,43 @@ pub struct PartnershipSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
-    pub jwt_secret: String,
+    /// Never printed (`Debug` shows `[REDACTED]`); `jwt_secret_file` fills it at load.
+    pub jwt_secret: SecretString,
     pub jwt_secret_file: String,
     pub token_ttl_minutes: i64,
     pub session_idle_minutes: i64,
     pub max_failed_logins: i32,
     pub failed_login_window_minutes: i64,
+    /// Email and password sign-in (off when single sign-on is the only way in).
+    pub password_enabled: bool,
+    /// Roles whose password accounts must use a second factor (TOTP).
+    pub mfa_required_roles: Vec<Role>,
+    /// How long an invitation link works.
+    pub invitation_valid_hours: i64,
+    /// How long a password reset link works.
+    pub password_reset_valid_minutes: i64,
+    pub oidc: OidcSettings,
+}
+
+/// Single sign-on with an OpenID Connect provider (off while `issuer` is empty).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSettings {
+    pub issuer: String,
+    pub client_id: String,
+    /// Never printed; `client_secret_file` fills it at load.
+    pub client_secret: SecretString,
+    pub client_secret_file: String,
+    /// The sign-in button's text.
+    pub label: String,
+    /// Email domains accepted from the provider (empty: any).
+    pub allowed_domains: Vec<String>,
+}
+
+impl OidcSettings {
+    pub fn enabled(&self) -> bool {
+        !self.issuer.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -109,7 +145,11 @@ pub struct JobsSettings {
 #[serde(deny_unknown_fields)]
 pub struct MailSettings {
     pub transport: MailTransportKind,
-    pub smtp_url: String,
+    /// May carry a user name and password, so it is never printed either.
+    pub smtp_url: SecretString,
+    /// The SMTP password, kept out of the URL (the user name stays in it); never printed.
+    pub smtp_password: SecretString,
+    pub smtp_password_file: String,
     pub from: String,
     pub outbox_dir: String,
 }
@@ -127,6 +167,38 @@ pub enum MailTransportKind {
 pub struct DocumentSettings {
     pub max_bytes: u64,
     pub dir: String,
+    pub store: DocumentStoreKind,
+    pub orphan_grace_minutes: u64,
+    pub cleanup_interval_secs: u64,
+    pub s3: S3Settings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocumentStoreKind {
+    Local,
+    S3,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Settings {
+    pub bucket: String,
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub secret_access_key_file: String,
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The Sub-Group's and the Board's quorum, and whether decisions must come from meetings.
@@ -143,6 +215,50 @@ pub struct GovernanceSettings {
 #[serde(deny_unknown_fields)]
 pub struct LogSettings {
     pub filter: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    pub allowed_addresses: Vec<String>,
+    pub token: String,
+    pub token_file: String,
+}
+
+impl std::fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsSettings")
+            .field("allowed_addresses", &self.allowed_addresses)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MetricsSettings {
+    /// The bearer token that opens `/metrics` from any address (`token`, else the first line
+    /// of `token_file`); None when neither is set.
+    pub fn bearer_token(&self) -> Result<Option<String>, ConfigError> {
+        if !self.token.is_empty() {
+            return Ok(Some(self.token.clone()));
+        }
+        if self.token_file.is_empty() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&self.token_file).map_err(|e| {
+            ConfigError(format!(
+                "key `metrics.token_file`: cannot read {}: {e}",
+                self.token_file
+            ))
+        })?;
+        Ok(Some(text.trim().to_string()).filter(|t| !t.is_empty()))
+    }
 }
 
 /// A configuration problem, worded for the operator who has to fix it.
@@ -173,13 +289,21 @@ impl Sources {
 }
 
 impl Settings {
-    /// The built-in defaults alone.
+    /// The built-in defaults alone (a copy to change).
     pub fn defaults() -> Settings {
-        Self::load(&Sources {
-            config_dir: Some(PathBuf::from("/nonexistent-lcspr-config")),
-            ..Sources::default()
+        Self::built_in().clone()
+    }
+
+    /// The built-in defaults alone, parsed once.
+    pub fn built_in() -> &'static Settings {
+        static BUILT_IN: OnceLock<Settings> = OnceLock::new();
+        BUILT_IN.get_or_init(|| {
+            Self::load(&Sources {
+                config_dir: Some(PathBuf::from("/nonexistent-lcspr-config")),
+                ..Sources::default()
+            })
+            .expect("built-in defaults parse")
         })
-        .expect("built-in defaults parse")
     }
 
     /// Merges every layer and checks the result.
@@ -209,13 +333,37 @@ impl Settings {
             merge(&mut merged, layer);
         }
         apply_env(&defaults, &mut merged, &sources.vars)?;
-        let settings: Settings =
-            serde_path_to_error::deserialize(Value::Table(merged)).map_err(|e| {
+        let mut settings: Settings = serde_path_to_error::deserialize(Value::Table(merged))
+            .map_err(|e| {
                 let path = e.path().to_string();
                 ConfigError(format!("key `{path}`: {}", e.into_inner()))
             })?;
+        settings.read_secret_files()?;
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// Fills each secret from its `*_file` setting (the file's text, without the final line
+    /// break). Setting both the secret and its file is a mistake worth stopping for.
+    fn read_secret_files(&mut self) -> Result<(), ConfigError> {
+        let auth = &mut self.auth;
+        read_secret_file(
+            &mut auth.jwt_secret,
+            &auth.jwt_secret_file,
+            "auth.jwt_secret",
+        )?;
+        let oidc = &mut auth.oidc;
+        read_secret_file(
+            &mut oidc.client_secret,
+            &oidc.client_secret_file,
+            "auth.oidc.client_secret",
+        )?;
+        let mail = &mut self.mail;
+        read_secret_file(
+            &mut mail.smtp_password,
+            &mail.smtp_password_file,
+            "mail.smtp_password",
+        )
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -243,7 +391,16 @@ impl Settings {
                     .into(),
             ));
         }
-        if self.mail.transport == MailTransportKind::Smtp && self.mail.smtp_url.is_empty() {
+        let jwt = self.auth.jwt_secret.expose_secret();
+        if !jwt.is_empty() && jwt.chars().count() < 32 {
+            return Err(ConfigError(
+                "key `auth.jwt_secret`: the secret must be at least 32 characters".into(),
+            ));
+        }
+        self.validate_identity()?;
+        if self.mail.transport == MailTransportKind::Smtp
+            && self.mail.smtp_url.expose_secret().is_empty()
+        {
             return Err(ConfigError(
                 "key `mail.smtp_url`: required when mail.transport is \"smtp\"".into(),
             ));
@@ -264,6 +421,24 @@ impl Settings {
                 "key `jobs.digest_hour`: must be an hour from 0 to 23".into(),
             ));
         }
+        if self.documents.store == DocumentStoreKind::S3 && self.documents.s3.bucket.is_empty() {
+            return Err(ConfigError(
+                "key `documents.s3.bucket`: required when documents.store is \"s3\"".into(),
+            ));
+        }
+        if self.documents.cleanup_interval_secs == 0 {
+            return Err(ConfigError(
+                "key `documents.cleanup_interval_secs`: must be at least 1".into(),
+            ));
+        }
+        for a in &self.metrics.allowed_addresses {
+            if a.parse::<std::net::IpAddr>().is_err() {
+                return Err(ConfigError(format!(
+                    "key `metrics.allowed_addresses`: {a:?} is not an IP address"
+                )));
+            }
+        }
+        self.metrics.bearer_token()?;
         if self.documents.max_bytes == 0 {
             return Err(ConfigError(
                 "key `documents.max_bytes`: must be at least 1".into(),
@@ -278,15 +453,70 @@ impl Settings {
         Ok(())
     }
 
+    fn validate_identity(&self) -> Result<(), ConfigError> {
+        let auth = &self.auth;
+        if auth.invitation_valid_hours <= 0 || auth.password_reset_valid_minutes <= 0 {
+            return Err(ConfigError(
+                "keys `auth.invitation_valid_hours` and `auth.password_reset_valid_minutes` must be positive"
+                    .into(),
+            ));
+        }
+        let oidc = &auth.oidc;
+        if oidc.enabled() {
+            if !(oidc.issuer.starts_with("https://") || oidc.issuer.starts_with("http://")) {
+                return Err(ConfigError(
+                    "key `auth.oidc.issuer`: must be the provider's https:// address".into(),
+                ));
+            }
+            if oidc.client_id.is_empty() {
+                return Err(ConfigError(
+                    "key `auth.oidc.client_id`: required when auth.oidc.issuer is set".into(),
+                ));
+            }
+            if oidc.client_secret.expose_secret().is_empty() {
+                return Err(ConfigError(
+                    "key `auth.oidc.client_secret` (or `auth.oidc.client_secret_file`): required when auth.oidc.issuer is set"
+                        .into(),
+                ));
+            }
+        }
+        if !auth.password_enabled && !oidc.enabled() {
+            return Err(ConfigError(
+                "key `auth.password_enabled`: password sign-in can only be switched off when single sign-on is configured (auth.oidc.issuer)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// True when the database URL is the built-in default (then its folder may be created).
     pub fn database_is_default(&self) -> bool {
-        self.database.url == Settings::defaults().database.url
+        self.database.url == Settings::built_in().database.url
     }
 
     /// True when the public address is HTTPS (cookies are then `Secure`, HSTS is sent).
     pub fn is_https(&self) -> bool {
         self.service.base_url.starts_with("https://")
     }
+}
+
+fn read_secret_file(secret: &mut SecretString, file: &str, key: &str) -> Result<(), ConfigError> {
+    if file.is_empty() {
+        return Ok(());
+    }
+    if !secret.expose_secret().is_empty() {
+        return Err(ConfigError(format!(
+            "keys `{key}` and `{key}_file`: set one or the other, not both"
+        )));
+    }
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| ConfigError(format!("key `{key}_file`: cannot read {file}: {e}")))?;
+    let text = text.trim_end_matches(['\n', '\r']);
+    if text.is_empty() {
+        return Err(ConfigError(format!("key `{key}_file`: {file} is empty")));
+    }
+    *secret = SecretString::from(text);
+    Ok(())
 }
 
 fn read_layer(path: &Path) -> Result<Table, ConfigError> {
@@ -342,50 +572,60 @@ fn apply_env(
     merged: &mut Table,
     vars: &[(String, String)],
 ) -> Result<(), ConfigError> {
-    let mut overrides: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    // Key path (section, [subsection,] key) → (variable, value).
+    let mut overrides: BTreeMap<Vec<String>, (String, String)> = BTreeMap::new();
+    let database_url = vec!["database".to_string(), "url".to_string()];
     for (name, value) in vars {
         if name == "DATABASE_URL" {
-            overrides.insert(
-                ("database".into(), "url".into()),
-                (name.clone(), value.clone()),
-            );
+            overrides.insert(database_url.clone(), (name.clone(), value.clone()));
             continue;
         }
         let Some(rest) = name.strip_prefix("LCSPR__") else {
             continue;
         };
         let parts: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
-        let [section, key] = parts.as_slice() else {
+        if parts.len() < 2 || parts.iter().any(String::is_empty) {
             return Err(ConfigError(format!(
-                "environment variable {name}: expected LCSPR__SECTION__KEY"
+                "environment variable {name}: expected LCSPR__SECTION__KEY (nested keys join with __)"
             )));
-        };
+        }
         // DATABASE_URL wins over LCSPR__DATABASE__URL.
-        let slot = (section.clone(), key.clone());
-        if section == "database" && key == "url" && overrides.contains_key(&slot) {
+        if parts == database_url && overrides.contains_key(&parts) {
             continue;
         }
-        overrides.insert(slot, (name.clone(), value.clone()));
+        overrides.insert(parts, (name.clone(), value.clone()));
     }
-    for ((section, key), (name, raw)) in overrides {
-        let Some(default) = defaults
-            .get(&section)
-            .and_then(Value::as_table)
-            .and_then(|t| t.get(&key))
+    for (path, (name, raw)) in overrides {
+        let dotted = path.join(".");
+        let (key, tables) = path.split_last().expect("two parts at least");
+        let mut default_table = Some(defaults);
+        for t in tables {
+            default_table = default_table
+                .and_then(|d| d.get(t))
+                .and_then(Value::as_table);
+        }
+        let Some(default) = default_table
+            .and_then(|t| t.get(key))
+            .filter(|v| !v.is_table())
         else {
             return Err(ConfigError(format!(
-                "environment variable {name}: unknown key `{section}.{key}`"
+                "environment variable {name}: unknown key `{dotted}`"
             )));
         };
         let value = typed_like(default, &raw).ok_or_else(|| {
             ConfigError(format!(
-                "environment variable {name}: key `{section}.{key}` expects {}, got {raw:?}",
+                "environment variable {name}: key `{dotted}` expects {}, got {raw:?}",
                 default.type_str()
             ))
         })?;
-        if let Some(Value::Table(t)) = merged.get_mut(&section) {
-            t.insert(key, value);
+        let mut table = &mut *merged;
+        for t in tables {
+            match table.get_mut(t) {
+                Some(Value::Table(inner)) => table = inner,
+                _ => unreachable!("the defaults have this section and every layer was checked"),
+            }
         }
+        table.insert(key.clone(), value);
     }
     Ok(())
 }
@@ -453,6 +693,107 @@ mod tests {
         assert_eq!(s.database.pool_size, 3);
         assert_eq!(s.server.trusted_proxies, vec!["10.0.0.1".to_string()]);
         assert_eq!(s.database.url, "postgres://x@y/z");
+    }
+
+    #[test]
+    fn nested_keys_join_with_double_underscores() {
+        let s = with_vars(&[
+            ("LCSPR__DOCUMENTS__STORE", "s3"),
+            ("LCSPR__DOCUMENTS__S3__BUCKET", "lcspr-docs"),
+            ("LCSPR__DOCUMENTS__S3__ENDPOINT", "http://127.0.0.1:9000"),
+            ("LCSPR__LOG__FORMAT", "json"),
+        ])
+        .unwrap();
+        assert_eq!(s.documents.store, DocumentStoreKind::S3);
+        assert_eq!(s.documents.s3.bucket, "lcspr-docs");
+        assert_eq!(s.documents.s3.endpoint, "http://127.0.0.1:9000");
+        assert_eq!(s.log.format, LogFormat::Json);
+        let err = with_vars(&[("LCSPR__DOCUMENTS__S3__BUCKIT", "x")]).unwrap_err();
+        assert!(err.0.contains("documents.s3.buckit"), "{}", err.0);
+        let err = with_vars(&[("LCSPR__DOCUMENTS__STORE", "s3")]).unwrap_err();
+        assert!(err.0.contains("documents.s3.bucket"), "{}", err.0);
+        let err =
+            with_vars(&[("LCSPR__METRICS__ALLOWED_ADDRESSES", "[\"localhost\"]")]).unwrap_err();
+        assert!(err.0.contains("metrics.allowed_addresses"), "{}", err.0);
+    }
+
+    #[test]
+    fn secrets_never_print_and_come_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("jwt");
+        std::fs::write(&file, "a-jwt-secret-read-from-a-file-0123456789\n").unwrap();
+        let oidc = dir.path().join("oidc");
+        std::fs::write(&oidc, "the-oidc-client-secret").unwrap();
+        let s = with_vars(&[
+            ("LCSPR__AUTH__JWT_SECRET_FILE", file.to_str().unwrap()),
+            (
+                "LCSPR__AUTH__OIDC__ISSUER",
+                "https://login.example/tenant/v2.0",
+            ),
+            ("LCSPR__AUTH__OIDC__CLIENT_ID", "lcspr"),
+            (
+                "LCSPR__AUTH__OIDC__CLIENT_SECRET_FILE",
+                oidc.to_str().unwrap(),
+            ),
+            ("LCSPR__MAIL__SMTP_PASSWORD", "the-smtp-password"),
+            (
+                "LCSPR__MAIL__SMTP_URL",
+                "smtp://user:inline-url-password@127.0.0.1:25",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.auth.jwt_secret.expose_secret(),
+            "a-jwt-secret-read-from-a-file-0123456789"
+        );
+        assert_eq!(
+            s.auth.oidc.client_secret.expose_secret(),
+            "the-oidc-client-secret"
+        );
+        assert_eq!(s.auth.oidc.issuer, "https://login.example/tenant/v2.0");
+        let printed = format!("{s:?}");
+        for secret in [
+            "a-jwt-secret",
+            "the-oidc-client-secret",
+            "the-smtp-password",
+        ] {
+            assert!(!printed.contains(secret), "{secret} printed");
+        }
+        let err = with_vars(&[
+            (
+                "LCSPR__AUTH__JWT_SECRET",
+                "an inline secret that is long enough!!",
+            ),
+            ("LCSPR__AUTH__JWT_SECRET_FILE", file.to_str().unwrap()),
+        ])
+        .unwrap_err();
+        assert!(err.0.contains("auth.jwt_secret"), "{}", err.0);
+        let err = with_vars(&[("LCSPR__AUTH__JWT_SECRET", "short")]).unwrap_err();
+        assert!(err.0.contains("32 characters"), "{}", err.0);
+    }
+
+    #[test]
+    fn identity_settings_are_checked() {
+        let s = Settings::defaults();
+        assert!(s.auth.password_enabled);
+        assert_eq!(
+            s.auth.mfa_required_roles,
+            vec![
+                Role::CoChair,
+                Role::ProgrammeManager,
+                Role::LeadReviewer,
+                Role::Admin
+            ]
+        );
+        assert!(!s.auth.oidc.enabled());
+        let err = with_vars(&[("LCSPR__AUTH__MFA_REQUIRED_ROLES", "[\"chair\"]")]).unwrap_err();
+        assert!(err.0.contains("mfa_required_roles"), "{}", err.0);
+        let err = with_vars(&[("LCSPR__AUTH__PASSWORD_ENABLED", "false")]).unwrap_err();
+        assert!(err.0.contains("auth.oidc.issuer"), "{}", err.0);
+        let err = with_vars(&[("LCSPR__AUTH__OIDC__ISSUER", "https://login.example")]).unwrap_err();
+        assert!(err.0.contains("auth.oidc.client_id"), "{}", err.0);
+        let err = with_vars(&[("LCSPR__AUTH__OIDC__ISSUR", "x")]).unwrap_err();
+        assert!(err.0.contains("auth.oidc.issur"), "{}", err.0);
     }
 
     #[test]

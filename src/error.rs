@@ -15,6 +15,12 @@ pub enum AppError {
     /// Not signed in, or the token is no longer valid (401).
     #[error("sign in required")]
     Unauthorized,
+    /// The password was right but the account's second-factor code is missing or wrong (401).
+    #[error("enter the code from your authenticator app, or a recovery code, as \"otp\"")]
+    OtpRequired,
+    /// The role must set up two-step verification before anything else (403).
+    #[error("set up two-step verification first: POST /api/v1/me/mfa/totp, then POST /api/v1/me/mfa/totp/confirm with a code")]
+    MfaEnrolmentRequired,
     /// Signed in but this role may never do this (403).
     #[error("{0}")]
     Forbidden(String),
@@ -36,13 +42,22 @@ pub enum AppError {
     /// Throttled (429), with seconds to wait.
     #[error("too many attempts: try again in {0} seconds")]
     TooManyRequests(u64),
-    /// A dependency is down (503).
+    /// A dependency is down (503), with seconds after which to try again.
     #[error("{0}")]
     Unavailable(String),
+    /// The document store has no space left (507); nothing was saved.
+    #[error("{STORAGE_FULL}")]
+    StorageFull,
     /// Anything else (500): logged with an id, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
+
+/// What a full document store answers, on the page and in the API.
+pub const STORAGE_FULL: &str = "the document store is full; nothing was saved";
+
+/// Seconds a client is told to wait (`Retry-After`) while the database is unavailable.
+pub const RETRY_AFTER_SECS: u64 = 5;
 
 fn first_message(errors: &[FieldError]) -> String {
     errors
@@ -79,6 +94,8 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => "bad_request",
             AppError::Unauthorized => "unauthorized",
+            AppError::OtpRequired => "otp_required",
+            AppError::MfaEnrolmentRequired => "mfa_enrolment_required",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
@@ -87,6 +104,7 @@ impl AppError {
             AppError::UnsupportedType(_) => "unsupported_type",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
+            AppError::StorageFull => "storage_full",
             AppError::Internal(_) => "internal",
         }
     }
@@ -94,16 +112,37 @@ impl AppError {
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
+        if crate::db::is_unavailable(&e) {
+            tracing::warn!(error = %crate::telemetry::redact(&e.to_string()), "database unavailable; answered 503");
+            return AppError::Unavailable(DB_UNAVAILABLE.into());
+        }
         AppError::Internal(e.into())
+    }
+}
+
+const DB_UNAVAILABLE: &str = "the database is not answering; try again shortly";
+
+impl From<crate::store::StoreError> for AppError {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::Full(cause) => {
+                tracing::error!(cause = %crate::telemetry::redact(&cause), "the document store is full");
+                AppError::StorageFull
+            }
+            other => AppError::Internal(other.into()),
+        }
     }
 }
 
 impl From<crate::db::DbError> for AppError {
     fn from(e: crate::db::DbError) -> Self {
         match e {
-            crate::db::DbError::Pool(_) => {
-                AppError::Unavailable("the database is not answering; try again shortly".into())
+            crate::db::DbError::Pool(e) => {
+                tracing::warn!(error = %crate::telemetry::redact(&e.to_string()), "no database connection; answered 503");
+                AppError::Unavailable(DB_UNAVAILABLE.into())
             }
+            crate::db::DbError::Down => AppError::Unavailable(DB_UNAVAILABLE.into()),
+            crate::db::DbError::Query(q) => q.into(),
             other => AppError::Internal(other.into()),
         }
     }
@@ -136,7 +175,8 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::OtpRequired => StatusCode::UNAUTHORIZED,
+            AppError::MfaEnrolmentRequired => StatusCode::FORBIDDEN,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -145,6 +185,7 @@ impl ResponseError for AppError {
             AppError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -153,7 +194,8 @@ impl ResponseError for AppError {
         let mut id = None;
         let message = match self {
             AppError::Internal(e) => {
-                let error_id = uuid::Uuid::new_v4().simple().to_string();
+                let error_id = crate::web::request_id::current()
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
                 tracing::error!(error_id = %error_id, error = %crate::telemetry::redact_debug(&e), "internal error");
                 id = Some(error_id);
                 "something went wrong on our side; the error has been logged".to_string()
@@ -162,6 +204,7 @@ impl ResponseError for AppError {
         };
         let (field, fields): (Option<&str>, &[FieldError]) = match self {
             AppError::BadRequest(e) => (Some(e.field.as_str()), &[]),
+            AppError::OtpRequired => (Some("otp"), &[]),
             AppError::Invalid(v) => (v.first().map(|e| e.field.as_str()), v.as_slice()),
             _ => (None, &[]),
         };
@@ -169,7 +212,10 @@ impl ResponseError for AppError {
         if let AppError::TooManyRequests(secs) = self {
             builder.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        if let AppError::Unauthorized = self {
+        if let AppError::Unavailable(_) = self {
+            builder.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()));
+        }
+        if let AppError::Unauthorized | AppError::OtpRequired = self {
             builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         builder.json(ErrorBody {

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use crate::app::auth::JwtKeys;
-use crate::app::calendar::CalendarStore;
+use crate::calendars::CalendarStore;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db;
 use crate::domain::rules::{RuleSet, SHIPPED_RULES};
+use crate::keys::JwtKeys;
 use crate::state::AppState;
 use crate::web::{self, Running};
 
@@ -18,6 +18,8 @@ pub struct Application {
     pub state: AppState,
     pub running: Running,
     pub jobs: Option<crate::jobs::JobsHandle>,
+    /// The database monitor and the document store cleanup (they end with the process).
+    pub monitors: Vec<tokio::task::JoinHandle<()>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +28,8 @@ pub enum StartError {
     Db(#[from] db::DbError),
     #[error("{0}")]
     Config(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     #[error("cannot listen on {bind}: {source}")]
     Bind {
         bind: String,
@@ -56,7 +60,11 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         .map_err(|e| StartError::Config(format!("key `partnership.division`: {e}")))?;
     let calendars = CalendarStore::from_settings(&settings).map_err(StartError::Config)?;
     let mailer = crate::mail::from_settings(&settings.mail).map_err(StartError::Config)?;
+    let documents = crate::store::from_settings(&settings.documents)?;
     let pool = db::connect(&settings.database, settings.database_is_default())?;
+    let db_health = Arc::new(db::health::DbHealth::new(db::ConnectionManager::new(
+        &settings.database,
+    )?));
     let mut conn = pool.get().map_err(db::DbError::Pool)?;
     let keys =
         JwtKeys::load(&settings.auth, &mut conn).map_err(|e| StartError::Config(e.to_string()))?;
@@ -73,10 +81,26 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         division,
         templates: Arc::new(templates),
         mailer,
+        documents,
+        metrics: Arc::new(crate::metrics::Metrics::new()),
+        db_health,
     })
 }
 
 impl Application {
+    /// As [`Application::build`], serving on a listener already bound.
+    pub fn build_on(
+        state: AppState,
+        listener: std::net::TcpListener,
+    ) -> Result<Application, StartError> {
+        let bind = listener
+            .local_addr()
+            .map_or_else(|_| "listener".to_string(), |a| a.to_string());
+        let running = web::listen(state.clone(), listener)
+            .map_err(|source| StartError::Bind { bind, source })?;
+        Ok(Self::with_jobs(state, running))
+    }
+
     /// Must be called inside an actix system (the server's workers, and the background jobs when
     /// `jobs.enabled`, are spawned on it).
     pub fn build(state: AppState, bind: &str) -> Result<Application, StartError> {
@@ -84,15 +108,25 @@ impl Application {
             bind: bind.to_string(),
             source,
         })?;
+        Ok(Self::with_jobs(state, running))
+    }
+
+    /// The background jobs (when `jobs.enabled`), the database monitor and the store clean-up.
+    fn with_jobs(state: AppState, running: web::Running) -> Application {
         let jobs = state
             .settings
             .jobs
             .enabled
             .then(|| crate::jobs::spawn(state.clone()));
-        Ok(Application {
+        let monitors = vec![
+            state.db_health.spawn_monitor(),
+            crate::jobs::spawn_cleanup(state.clone()),
+        ];
+        Application {
             state,
             running,
             jobs,
-        })
+            monitors,
+        }
     }
 }

@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::app::auth::JwtKeys;
-use crate::app::calendar::CalendarStore;
+use crate::calendars::CalendarStore;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{DbConnection, Pool};
 use crate::domain::calendar::Division;
 use crate::domain::rules::RuleSet;
 use crate::error::AppError;
+use crate::keys::JwtKeys;
 use crate::mail::Mailer;
 
 /// Shared application state; cheap to clone.
@@ -29,6 +29,12 @@ pub struct AppState {
     pub templates: Arc<tera::Tera>,
     /// The transport the delivery job sends through (`mail.transport`).
     pub mailer: Arc<dyn Mailer>,
+    /// Where document files live (`documents.store`).
+    pub documents: Arc<dyn crate::store::DocumentStore>,
+    /// This instance's figures for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Whether the database answers (requests fail fast with 503 while it does not).
+    pub db_health: Arc<crate::db::health::DbHealth>,
 }
 
 impl AppState {
@@ -40,15 +46,32 @@ impl AppState {
         self.clock.today()
     }
 
-    /// Runs blocking database work on the blocking thread pool.
+    /// Runs blocking database work on the blocking thread pool, in the caller's tracing span
+    /// (its log lines carry the request id). While the database is known to be down it fails
+    /// at once with 503.
     pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection, &AppState) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
+        if self.db_health.is_down() {
+            return Err(crate::db::DbError::Down.into());
+        }
         let state = self.clone();
+        let span = tracing::Span::current();
         actix_web::web::block(move || {
-            let mut conn = state.pool.get().map_err(crate::db::DbError::Pool)?;
+            let _entered = span.enter();
+            state.metrics.pool_waiting.inc();
+            let got = state.pool.get();
+            state.metrics.pool_waiting.dec();
+            let mut conn = got.map_err(|e| {
+                // A timeout with a connection error behind it: the database is down (a pool
+                // that is merely busy says "timed out waiting for connection" alone).
+                if e.to_string() != "timed out waiting for connection" {
+                    state.db_health.mark_down();
+                }
+                crate::db::DbError::Pool(e)
+            })?;
             f(&mut conn, &state)
         })
         .await?

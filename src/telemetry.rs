@@ -2,17 +2,27 @@
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber once; `RUST_LOG` wins over `log.filter`.
-pub fn init(filter: &str) {
+use crate::config::LogFormat;
+
+/// Installs the global subscriber once; `RUST_LOG` wins over `log.filter`. With `json`, each
+/// line is one JSON object whose `span` holds the request id.
+pub fn init(filter: &str, format: LogFormat) {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .and_then(|f| EnvFilter::try_new(f).ok())
         .or_else(|| EnvFilter::try_new(filter).ok())
         .unwrap_or_else(|| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
 }
 
 /// Text for a log line with anything shaped like an email address masked. Error messages from

@@ -82,6 +82,15 @@ fn link_hash(row: &AuditRow) -> String {
 /// Appends one entry. Call inside the transaction of the change it records; entries are
 /// serialised (PostgreSQL: an advisory lock; SQLite: the write lock) so the chain stays linear.
 pub fn append(conn: &mut DbConnection, now: NaiveDateTime, entry: Entry<'_>) -> QueryResult<i64> {
+    // Reading the head and writing the next link must be one write transaction, or two writers
+    // (two processes on one SQLite file, two instances) would fork the chain.
+    if !crate::db::in_transaction(conn) {
+        return crate::db::write_tx(conn, |c| append_link(c, now, entry));
+    }
+    append_link(conn, now, entry)
+}
+
+fn append_link(conn: &mut DbConnection, now: NaiveDateTime, entry: Entry<'_>) -> QueryResult<i64> {
     if let DbConnection::Pg(pg) = conn {
         diesel::sql_query("SELECT pg_advisory_xact_lock(7272001)").execute(pg)?;
     }

@@ -1,141 +1,18 @@
-//! The calendar the service uses: the shipped (or configured) bank holiday file, an imported
-//! gov.uk file held in the database, days added at run time, and configured closure days.
-//! Built once and rebuilt only when the database-held part changes (`calendar_rev`).
-
-use std::sync::RwLock;
+//! Changing the calendar: importing a gov.uk file, adding a proclaimed holiday or closure day,
+//! each previewed (which pending deadlines would move) and then applied in one transaction.
+//! The calendar in use is built by `crate::calendars::CalendarStore`.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::audit::{self, Entry};
 use super::{new_id, stored, Actor};
-use crate::config::Settings;
+use crate::calendars::{CalendarStore, IMPORT_KEY, REV_KEY};
 use crate::db::models::CalendarDayRow;
 use crate::db::schema::{calendar_days, settings as kv};
 use crate::db::DbConnection;
-use crate::domain::calendar::{
-    BankHolidayFeed, Calendar, DayKind, Division, ExtraDay, SHIPPED_BANK_HOLIDAYS,
-};
+use crate::domain::calendar::{BankHolidayFeed, Calendar, DayKind, Division, ExtraDay};
 use crate::error::AppError;
-
-const REV_KEY: &str = "calendar_rev";
-const IMPORT_KEY: &str = "calendar_import";
-
-/// Builds and caches the calendar.
-pub struct CalendarStore {
-    shipped: BankHolidayFeed,
-    closures: Vec<ExtraDay>,
-    cache: RwLock<Option<(String, Calendar)>>,
-}
-
-impl CalendarStore {
-    /// The bank holiday file from `calendar.bank_holidays_file` when it exists, else the copy
-    /// compiled in; plus `calendar.closure_days`.
-    pub fn from_settings(settings: &Settings) -> Result<CalendarStore, String> {
-        let path = std::path::Path::new(&settings.calendar.bank_holidays_file);
-        let shipped = if path.exists() {
-            let text =
-                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            BankHolidayFeed::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?
-        } else {
-            BankHolidayFeed::parse(SHIPPED_BANK_HOLIDAYS).map_err(|e| e.to_string())?
-        };
-        let closures = settings
-            .calendar
-            .closure_days
-            .iter()
-            .map(|c| ExtraDay {
-                division: None,
-                date: c.date,
-                title: c.title.clone(),
-                kind: DayKind::Closure,
-            })
-            .collect::<Vec<_>>();
-        // Checks the configured days are in range now rather than at the first request.
-        Calendar::new(&shipped, None, &closures)
-            .map_err(|e| format!("calendar.closure_days: {e}"))?;
-        Ok(CalendarStore {
-            shipped,
-            closures,
-            cache: RwLock::new(None),
-        })
-    }
-
-    /// The calendar as it stands in the database now.
-    pub fn current(&self, conn: &mut DbConnection) -> Result<Calendar, AppError> {
-        let rev: String = kv::table
-            .filter(kv::key.eq(REV_KEY))
-            .select(kv::value)
-            .first(conn)
-            .optional()?
-            .unwrap_or_default();
-        if let Some((cached_rev, cal)) = self.cache.read().expect("calendar cache").as_ref() {
-            if *cached_rev == rev {
-                return Ok(cal.clone());
-            }
-        }
-        let (imported, extra) = load_db(conn)?;
-        let cal = self.build(imported.as_ref(), &extra)?;
-        *self.cache.write().expect("calendar cache") = Some((rev, cal.clone()));
-        Ok(cal)
-    }
-
-    /// A calendar from given database-held parts (for previews of a change).
-    pub fn build(
-        &self,
-        imported: Option<&BankHolidayFeed>,
-        extra: &[ExtraDay],
-    ) -> Result<Calendar, AppError> {
-        let mut all = self.closures.clone();
-        all.extend_from_slice(extra);
-        Calendar::new(&self.shipped, imported, &all)
-            .map_err(|e| AppError::invalid("date", e.to_string()))
-    }
-
-    /// The database-held parts as they are now.
-    pub fn db_parts(
-        &self,
-        conn: &mut DbConnection,
-    ) -> Result<(Option<BankHolidayFeed>, Vec<ExtraDay>), AppError> {
-        load_db(conn)
-    }
-}
-
-fn load_db(conn: &mut DbConnection) -> Result<(Option<BankHolidayFeed>, Vec<ExtraDay>), AppError> {
-    let imported: Option<String> = kv::table
-        .filter(kv::key.eq(IMPORT_KEY))
-        .select(kv::value)
-        .first(conn)
-        .optional()?;
-    let imported = imported
-        .map(|json| BankHolidayFeed::parse(&json))
-        .transpose()
-        .map_err(AppError::internal)?;
-    let rows: Vec<CalendarDayRow> = calendar_days::table
-        .order(calendar_days::day.asc())
-        .select(CalendarDayRow::as_select())
-        .load(conn)?;
-    let extra = rows
-        .into_iter()
-        .map(|r| {
-            Ok(ExtraDay {
-                division: r
-                    .division
-                    .map(|d| d.parse())
-                    .transpose()
-                    .map_err(AppError::internal)?,
-                date: r.day,
-                title: r.title,
-                kind: if r.kind == "closure" {
-                    DayKind::Closure
-                } else {
-                    DayKind::Proclaimed
-                },
-            })
-        })
-        .collect::<Result<Vec<_>, AppError>>()?;
-    Ok((imported, extra))
-}
 
 /// Marks the database-held calendar as changed, so every instance rebuilds it.
 fn bump_rev(conn: &mut DbConnection) -> QueryResult<()> {

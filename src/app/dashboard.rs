@@ -14,13 +14,15 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::access::visible_cases;
 use super::cases::list;
 use super::Actor;
 use crate::db::models::DeadlineRow;
-use crate::db::schema::{case_people, cases, deadlines};
+use crate::db::schema::{cases, deadlines};
 use crate::db::DbConnection;
 use crate::domain::calendar::Division;
 use crate::domain::case::Stage;
+use crate::domain::deadlines::DeadlineStatus;
 use crate::domain::roles::Role;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -107,33 +109,11 @@ pub fn my_work(conn: &mut DbConnection, st: &AppState, actor: &Actor) -> Result<
         }
         let mut q = deadlines::table
             .inner_join(cases::table)
-            .filter(deadlines::status.eq("pending"))
+            .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
             .filter(deadlines::due_on.le(horizon))
             .into_boxed();
         // Which cases the user may see (as the case list).
-        match actor.role {
-            Role::LeadReviewer => {
-                q = q.filter(
-                    cases::id.eq_any(
-                        case_people::table
-                            .filter(case_people::user_id.eq(&actor.user_id))
-                            .filter(case_people::relation.eq("lead_reviewer"))
-                            .select(case_people::case_id),
-                    ),
-                )
-            }
-            Role::SubgroupMember => {
-                q = q.filter(
-                    cases::id.ne_all(
-                        case_people::table
-                            .filter(case_people::user_id.eq(&actor.user_id))
-                            .filter(case_people::relation.eq("conflict"))
-                            .select(case_people::case_id),
-                    ),
-                )
-            }
-            _ => {}
-        }
+        q = q.filter(visible_cases(actor));
         q = match scope {
             Scope::CoChair => q.filter(
                 deadlines::role
@@ -162,12 +142,7 @@ pub fn my_work(conn: &mut DbConnection, st: &AppState, actor: &Actor) -> Result<
             if !overdue && left > i64::from(HORIZON_WORKING_DAYS) {
                 continue;
             }
-            let statutory = st
-                .rules
-                .versions(&d.rule_id)
-                .iter()
-                .find(|v| v.version == d.rule_version)
-                .is_some_and(|v| v.statutory);
+            let statutory = st.rules.is_statutory(&d.rule_id, d.rule_version);
             items.push(WorkItem {
                 case_id: d.case_id,
                 reference,

@@ -1,6 +1,8 @@
 //! Use cases. Each takes the acting user and its input, checks permission, and writes the
 //! event, the derived projections, the audit entry and any outbox rows in one transaction.
 
+pub mod access;
+pub mod accounts;
 pub mod agencies;
 pub mod audit;
 pub mod auth;
@@ -8,10 +10,15 @@ pub mod calendar;
 pub mod cases;
 pub mod dashboard;
 pub mod documents;
+pub mod events;
 pub mod feeds;
+pub mod flows;
 pub mod governance;
+pub mod mfa;
+pub mod oidc;
 pub mod outbox;
 pub mod recalc;
+pub mod refusals;
 pub mod reminders;
 pub mod setup;
 pub mod users;

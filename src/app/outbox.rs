@@ -38,6 +38,9 @@ text_enum! {
         Reminder = ("reminder", "Deadline reminder"),
         Digest = ("digest", "Daily digest"),
         Test = ("test", "Test email"),
+        Invitation = ("invitation", "Invitation"),
+        PasswordReset = ("password_reset", "Password reset"),
+        MfaReset = ("mfa_reset", "Two-step verification reset"),
         MeetingNotice = ("meeting_notice", "Meeting notice"),
     }
 }
@@ -139,13 +142,18 @@ pub struct OutboxMessage {
     pub body_html: String,
 }
 
-fn require_admin(actor: &Actor) -> Result<(), AppError> {
+/// Administrators only; anyone else's attempt is refused and audited.
+fn require_admin(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+) -> Result<(), AppError> {
     if actor.role == Role::Admin {
         Ok(())
     } else {
-        Err(AppError::Forbidden(
-            "only administrators see and manage the outbox".into(),
-        ))
+        let why = "only administrators see and manage the outbox";
+        super::refusals::refuse(conn, now, actor, "outbox", why, None)?;
+        Err(AppError::Forbidden(why.into()))
     }
 }
 
@@ -154,7 +162,7 @@ fn entries(conn: &mut DbConnection, rows: &[OutboxRow]) -> Result<Vec<OutboxEntr
         .iter()
         .filter_map(|r| r.recipient_id.as_deref())
         .collect();
-    let names = super::cases::view::names(conn, &user_ids)?;
+    let names = super::users::names(conn, &user_ids)?;
     let case_ids: Vec<&str> = rows.iter().filter_map(|r| r.case_id.as_deref()).collect();
     let refs: HashMap<String, String> = cases::table
         .filter(cases::id.eq_any(&case_ids))
@@ -188,10 +196,11 @@ fn entries(conn: &mut DbConnection, rows: &[OutboxRow]) -> Result<Vec<OutboxEntr
 pub fn list(
     conn: &mut DbConnection,
     actor: &Actor,
+    now: NaiveDateTime,
     status: Option<OutboxStatus>,
     limit: i64,
 ) -> Result<Vec<OutboxEntry>, AppError> {
-    require_admin(actor)?;
+    require_admin(conn, now, actor)?;
     let mut q = outbox::table
         .select(OutboxRow::as_select())
         .order((outbox::created_at.desc(), outbox::id.asc()))
@@ -205,8 +214,12 @@ pub fn list(
 }
 
 /// How many messages are in each status (administrators).
-pub fn counts(conn: &mut DbConnection, actor: &Actor) -> Result<BTreeMap<String, i64>, AppError> {
-    require_admin(actor)?;
+pub fn counts(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<BTreeMap<String, i64>, AppError> {
+    require_admin(conn, now, actor)?;
     let mut out: BTreeMap<String, i64> = OutboxStatus::ALL
         .iter()
         .map(|s| (s.as_str().to_string(), 0))
@@ -222,8 +235,13 @@ pub fn counts(conn: &mut DbConnection, actor: &Actor) -> Result<BTreeMap<String,
 }
 
 /// One message with its bodies (administrators).
-pub fn get(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<OutboxMessage, AppError> {
-    require_admin(actor)?;
+pub fn get(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    now: NaiveDateTime,
+    id: &str,
+) -> Result<OutboxMessage, AppError> {
+    require_admin(conn, now, actor)?;
     let row: OutboxRow = outbox::table
         .find(id)
         .select(OutboxRow::as_select())
@@ -233,11 +251,12 @@ pub fn get(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<OutboxMes
     let entry = entries(conn, std::slice::from_ref(&row))?
         .pop()
         .ok_or(AppError::NotFound)?;
+    // A one-time link is for its recipient only: administrators see the message without it.
     Ok(OutboxMessage {
         entry,
         dedupe_key: row.dedupe_key,
-        body_text: row.body_text,
-        body_html: row.body_html,
+        body_text: super::accounts::hide_tokens(&row.body_text),
+        body_html: super::accounts::hide_tokens(&row.body_html),
     })
 }
 
@@ -249,7 +268,7 @@ pub fn retry(
     now: NaiveDateTime,
     id: &str,
 ) -> Result<OutboxEntry, AppError> {
-    require_admin(actor)?;
+    require_admin(conn, now, actor)?;
     write_tx(conn, |c| {
         let status: String = outbox::table
             .find(id)
@@ -291,7 +310,7 @@ pub fn queue_test_email(
     actor: &Actor,
     to: &str,
 ) -> Result<OutboxEntry, AppError> {
-    require_admin(actor)?;
+    require_admin(conn, st.now(), actor)?;
     let to = to.trim();
     if to.len() > 254 || !validator::ValidateEmail::validate_email(&to) {
         return Err(AppError::invalid(
@@ -413,19 +432,21 @@ pub fn claim(
 
 /// Marks a claimed message sent (the server accepted it).
 pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<(), AppError> {
-    diesel::update(
-        outbox::table
-            .find(id)
-            .filter(outbox::status.eq(OutboxStatus::Queued.as_str())),
-    )
-    .set((
-        outbox::status.eq(OutboxStatus::Sent.as_str()),
-        outbox::sent_at.eq(Some(stored(now))),
-        outbox::attempts.eq(outbox::attempts + 1),
-        outbox::claimed_until.eq(None::<NaiveDateTime>),
-        outbox::last_error.eq(None::<String>),
-    ))
-    .execute(conn)?;
+    write_tx(conn, |c| {
+        diesel::update(
+            outbox::table
+                .find(id)
+                .filter(outbox::status.eq(OutboxStatus::Queued.as_str())),
+        )
+        .set((
+            outbox::status.eq(OutboxStatus::Sent.as_str()),
+            outbox::sent_at.eq(Some(stored(now))),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::claimed_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(c)
+    })?;
     Ok(())
 }
 

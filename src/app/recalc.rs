@@ -7,12 +7,13 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::audit::{self, Entry};
-use super::cases::{load_events, projection};
+use super::events::{projection, settle, Loaded};
+use super::reminders::Recipients;
 use super::Actor;
-use crate::db::models::CaseRow;
 use crate::db::schema::{cases, deadlines};
 use crate::db::DbConnection;
 use crate::domain::calendar::Calendar;
+use crate::domain::deadlines::DeadlineStatus;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -27,22 +28,23 @@ pub struct Moved {
     pub to: NaiveDate,
 }
 
-fn cases_with_pending(conn: &mut DbConnection) -> QueryResult<Vec<CaseRow>> {
+fn cases_with_pending(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
     cases::table
         .filter(
             cases::id.eq_any(
                 deadlines::table
-                    .filter(deadlines::status.eq("pending"))
+                    .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
                     .select(deadlines::case_id),
             ),
         )
         .order(cases::reference.asc())
-        .select(CaseRow::as_select())
+        .select(cases::id)
         .load(conn)
 }
 
 /// Recomputes every case with a pending deadline against `calendar`. With `write` false it
-/// only reports; with `write` true (inside the caller's transaction) it saves and audits.
+/// only reports; with `write` true (inside the caller's transaction) it saves, plans the
+/// reminders of the moved deadlines (their due date is in their keys) and audits.
 pub fn recompute(
     conn: &mut DbConnection,
     st: &AppState,
@@ -51,13 +53,25 @@ pub fn recompute(
     write: bool,
 ) -> Result<Vec<Moved>, AppError> {
     let mut moved = vec![];
-    for case in cases_with_pending(conn)? {
-        let (_, events) = load_events(conn, &case.id)?;
-        let outcome = projection::refresh(conn, st, &case, &events, calendar, write)?;
-        if write {
-            // A moved deadline re-arms its reminders (its due date is in their keys).
-            super::reminders::plan_for_case(conn, st, &case, st.now())?;
-        }
+    let mut users = Recipients::new();
+    for case_id in cases_with_pending(conn)? {
+        let mut loaded = Loaded::for_write(conn, st, &case_id)?;
+        loaded.calendar = calendar.clone();
+        let outcome = if write {
+            settle(conn, st, &mut loaded, &mut users)?
+        } else {
+            let existing = std::mem::take(&mut loaded.deadlines);
+            projection::refresh(
+                conn,
+                st,
+                &loaded.case,
+                &loaded.history,
+                calendar,
+                existing,
+                false,
+            )?
+        };
+        let case = &loaded.case;
         let here: Vec<Moved> = outcome
             .moved()
             .map(|c| Moved {

@@ -6,12 +6,13 @@
 //! sends nothing more, and no reminder is ever written twice. A digest's key is
 //! `digest:{user_id}:{date}`: one a day.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::access::{Access, CasePeople};
 use super::audit::{self, Entry};
 use super::outbox::{self, NewMessage, OutboxKind};
 use super::Actor;
@@ -23,7 +24,7 @@ use crate::domain::calendar::{Calendar, Division};
 use crate::domain::case::Stage;
 use crate::domain::deadlines::DeadlineStatus;
 use crate::domain::reminders::{self, Candidate, CurrentStep, Reason, ReminderMode};
-use crate::domain::roles::Role;
+use crate::domain::roles::{Relation, Role};
 use crate::domain::rules::Rule;
 use crate::error::AppError;
 use crate::mail::templates::{self, Template};
@@ -91,6 +92,26 @@ struct Person {
     mode: ReminderMode,
 }
 
+/// The active users who may receive reminders: read at most once per sweep (or per event),
+/// and only once some reminder is due.
+#[derive(Debug, Default)]
+pub struct Recipients {
+    people: Option<Vec<Person>>,
+}
+
+impl Recipients {
+    pub fn new() -> Recipients {
+        Recipients::default()
+    }
+
+    fn people(&mut self, conn: &mut DbConnection) -> Result<&[Person], AppError> {
+        if self.people.is_none() {
+            self.people = Some(active_people(conn)?);
+        }
+        Ok(self.people.as_deref().unwrap_or_default())
+    }
+}
+
 fn active_people(conn: &mut DbConnection) -> Result<Vec<Person>, AppError> {
     let rows: Vec<(String, String, String, String, String)> = users::table
         .filter(users::active.eq(true))
@@ -117,34 +138,6 @@ fn active_people(conn: &mut DbConnection) -> Result<Vec<Person>, AppError> {
         .collect())
 }
 
-/// (appointed, conflicted) user ids of a case.
-fn relations(
-    conn: &mut DbConnection,
-    case_id: &str,
-) -> QueryResult<(HashSet<String>, HashSet<String>)> {
-    let rows: Vec<(String, String)> = case_people::table
-        .filter(case_people::case_id.eq(case_id))
-        .select((case_people::user_id, case_people::relation))
-        .load(conn)?;
-    let pick = |rel: &str| {
-        rows.iter()
-            .filter(|(_, r)| r == rel)
-            .map(|(u, _)| u.clone())
-            .collect::<HashSet<_>>()
-    };
-    Ok((pick("lead_reviewer"), pick("conflict")))
-}
-
-/// The rule version a deadline was computed with (the latest one if it is gone).
-fn rule_of<'a>(st: &'a AppState, d: &DeadlineRow) -> Option<&'a Rule> {
-    let versions = st.rules.versions(&d.rule_id);
-    versions
-        .iter()
-        .find(|r| r.version == d.rule_version)
-        .or(versions.last())
-        .copied()
-}
-
 fn pending_deadlines(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<DeadlineRow>> {
     deadlines::table
         .filter(deadlines::case_id.eq(case_id))
@@ -154,63 +147,83 @@ fn pending_deadlines(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<
         .load(conn)
 }
 
-fn case_stage(conn: &mut DbConnection, case_id: &str) -> QueryResult<String> {
-    cases::table.find(case_id).select(cases::stage).first(conn)
-}
-
 /// The current reminder of each pending deadline of a case, as of `now`, with its
-/// recipients (all of them, whatever their mode). Reads only.
+/// recipients (all of them, whatever their mode), for the sweep. Reads only.
 pub fn plan_case(
     conn: &mut DbConnection,
     st: &AppState,
     case: &CaseRow,
+    calendar: &Calendar,
+    users: &mut Recipients,
     now: NaiveDateTime,
 ) -> Result<Vec<Planned>, AppError> {
-    // The caller's row may predate the event that withdrew the case.
-    if case_stage(conn, &case.id)? == Stage::Withdrawn.as_str() {
-        return Ok(vec![]);
-    }
     let pending = pending_deadlines(conn, &case.id)?;
     if pending.is_empty() {
         return Ok(vec![]);
     }
+    let people = CasePeople::load(conn, &case.id)?;
+    let pending: Vec<&DeadlineRow> = pending.iter().collect();
+    plan_deadlines(conn, st, case, &pending, &people, calendar, users, now)
+}
+
+/// The current reminder of each of a case's pending deadlines (`pending`, soonest first), as
+/// of `now`: which step, and who receives it. The users are read only when a step is due.
+#[allow(clippy::too_many_arguments)]
+pub fn plan_deadlines(
+    conn: &mut DbConnection,
+    st: &AppState,
+    case: &CaseRow,
+    pending: &[&DeadlineRow],
+    people: &CasePeople,
+    calendar: &Calendar,
+    users: &mut Recipients,
+    now: NaiveDateTime,
+) -> Result<Vec<Planned>, AppError> {
     let today = uk_local(now).date();
-    let calendar = st.calendars.current(conn)?;
     let division: Division = case.division.parse().map_err(AppError::internal)?;
-    let people = active_people(conn)?;
-    let (appointed, conflicted) = relations(conn, &case.id)?;
-    let candidates: Vec<Candidate> = people
-        .iter()
-        .map(|p| Candidate {
-            role: p.role,
-            appointed: appointed.contains(&p.id),
-            conflicted: conflicted.contains(&p.id),
-        })
-        .collect();
-    let mut out = vec![];
+    let mut due = vec![];
     for d in pending {
-        let Some(rule) = rule_of(st, &d) else {
+        let Some(rule) = st.rules.computed_with(&d.rule_id, d.rule_version) else {
             tracing::warn!(deadline_id = %d.id, rule = %d.rule_id, "no rule for a pending deadline; no reminder");
             continue;
         };
-        let Some(current) =
-            reminders::current_step(&rule.reminders, d.due_on, today, &calendar, division)
-        else {
-            continue;
-        };
-        let recipients = reminders::recipients(rule, current.escalated, &candidates)
-            .into_iter()
-            .map(|(i, reason)| Recipient {
-                user_id: people[i].id.clone(),
-                name: people[i].name.clone(),
-                email: people[i].email.clone(),
-                mode: people[i].mode,
-                reason: reason.as_str(),
-            })
-            .collect();
-        out.push(planned(case, &d, rule, current, today, recipients));
+        if let Some(current) =
+            reminders::current_step(&rule.reminders, d.due_on, today, calendar, division)
+        {
+            due.push((*d, rule, current));
+        }
     }
-    Ok(out)
+    if due.is_empty() {
+        return Ok(vec![]);
+    }
+    let users = users.people(conn)?;
+    let candidates: Vec<Candidate> = users
+        .iter()
+        .map(|p| {
+            let access = people.access(&p.id);
+            Candidate {
+                role: p.role,
+                appointed: access.appointed,
+                conflicted: access.conflicted,
+            }
+        })
+        .collect();
+    Ok(due
+        .into_iter()
+        .map(|(d, rule, current)| {
+            let recipients = reminders::recipients(rule, current.escalated, &candidates)
+                .into_iter()
+                .map(|(i, reason)| Recipient {
+                    user_id: users[i].id.clone(),
+                    name: users[i].name.clone(),
+                    email: users[i].email.clone(),
+                    mode: users[i].mode,
+                    reason: reason.as_str(),
+                })
+                .collect();
+            planned(case, d, rule, current, today, recipients)
+        })
+        .collect())
 }
 
 fn planned(
@@ -236,20 +249,6 @@ fn planned(
         today,
         recipients,
     }
-}
-
-/// Plans a case's reminders and writes the outbox rows of those not yet written, for users
-/// who receive each reminder at once (digest users get theirs from the sweep). Called at the
-/// end of the transaction of every event, so a case opened late gets its current reminder at
-/// once; and by the sweep.
-pub fn plan_for_case(
-    conn: &mut DbConnection,
-    st: &AppState,
-    case: &CaseRow,
-    now: NaiveDateTime,
-) -> Result<Vec<Outgoing>, AppError> {
-    let planned = plan_case(conn, st, case, now)?;
-    queue_reminders(conn, st, &planned, now, true)
 }
 
 /// Writes (or with `write` false, only lists) the reminder rows `planned` calls for that do
@@ -287,36 +286,16 @@ pub fn queue_reminders(
             }
             let rendered = templates::render(Template::Reminder, &reminder_context(st, p, r))
                 .map_err(AppError::internal)?;
-            let subject = rendered.subject.clone();
-            let id = if write {
-                let id = outbox::insert_if_absent(
-                    conn,
-                    NewMessage {
-                        dedupe_key: key.clone(),
-                        kind: OutboxKind::Reminder,
-                        recipient_id: Some(r.user_id.clone()),
-                        to_address: r.email.clone(),
-                        rendered,
-                        case_id: Some(p.case_id.clone()),
-                        deadline_id: Some(p.deadline_id.clone()),
-                    },
-                    now,
-                )?;
-                if id.is_none() {
-                    continue;
-                }
-                id
-            } else {
-                None
-            };
-            out.push(Outgoing {
-                id,
-                key,
+            let message = NewMessage {
+                dedupe_key: key,
                 kind: OutboxKind::Reminder,
-                user_id: r.user_id.clone(),
-                user_name: r.name.clone(),
-                subject,
-            });
+                recipient_id: Some(r.user_id.clone()),
+                to_address: r.email.clone(),
+                rendered,
+                case_id: Some(p.case_id.clone()),
+                deadline_id: Some(p.deadline_id.clone()),
+            };
+            out.extend(queue_one(conn, message, &r.name, now, write)?);
         }
     }
     if write && !out.is_empty() {
@@ -327,6 +306,35 @@ pub fn queue_reminders(
         );
     }
     Ok(out)
+}
+
+/// Writes one reminder or digest row unless its key is already there, and says what was
+/// written (`None`: the key was there). With `write` false writes nothing and says what would
+/// be written.
+fn queue_one(
+    conn: &mut DbConnection,
+    message: NewMessage,
+    user_name: &str,
+    now: NaiveDateTime,
+    write: bool,
+) -> Result<Option<Outgoing>, AppError> {
+    let outgoing = Outgoing {
+        id: None,
+        key: message.dedupe_key.clone(),
+        kind: message.kind,
+        user_id: message.recipient_id.clone().unwrap_or_default(),
+        user_name: user_name.to_string(),
+        subject: message.rendered.subject.clone(),
+    };
+    if !write {
+        return Ok(Some(outgoing));
+    }
+    Ok(
+        outbox::insert_if_absent(conn, message, now)?.map(|id| Outgoing {
+            id: Some(id),
+            ..outgoing
+        }),
+    )
 }
 
 pub fn case_url(st: &AppState, case_id: &str) -> String {
@@ -524,36 +532,16 @@ pub fn queue_digests(
             partnership_name: &st.settings.partnership.name,
         };
         let rendered = templates::render(Template::Digest, &context).map_err(AppError::internal)?;
-        let subject = rendered.subject.clone();
-        let id = if write {
-            let id = outbox::insert_if_absent(
-                conn,
-                NewMessage {
-                    dedupe_key: key.clone(),
-                    kind: OutboxKind::Digest,
-                    recipient_id: Some(user_id.clone()),
-                    to_address: recipient.email.clone(),
-                    rendered,
-                    case_id: None,
-                    deadline_id: None,
-                },
-                now,
-            )?;
-            if id.is_none() {
-                continue;
-            }
-            id
-        } else {
-            None
-        };
-        out.push(Outgoing {
-            id,
-            key,
+        let message = NewMessage {
+            dedupe_key: key,
             kind: OutboxKind::Digest,
-            user_id,
-            user_name: recipient.name.clone(),
-            subject,
-        });
+            recipient_id: Some(user_id),
+            to_address: recipient.email.clone(),
+            rendered,
+            case_id: None,
+            deadline_id: None,
+        };
+        out.extend(queue_one(conn, message, &recipient.name, now, write)?);
     }
     Ok(out)
 }
@@ -614,21 +602,27 @@ pub fn deadlines_for_user(
     let mut out = vec![];
     let mut divisions: HashMap<String, Division> = HashMap::new();
     for case in cases_to_sweep(conn)? {
-        let me = Candidate {
-            role,
-            appointed: mine
-                .iter()
-                .any(|(c, r)| c == &case.id && r == "lead_reviewer"),
-            conflicted: mine.iter().any(|(c, r)| c == &case.id && r == "conflict"),
+        let related = |relation: Relation| {
+            mine.iter()
+                .any(|(c, r)| c == &case.id && r == relation.as_str())
         };
-        if !role.may_see_case(me.appointed, me.conflicted) {
+        let access = Access {
+            appointed: related(Relation::LeadReviewer),
+            conflicted: related(Relation::Conflict),
+        };
+        if !access.sees(role) {
             continue;
         }
+        let me = Candidate {
+            role,
+            appointed: access.appointed,
+            conflicted: access.conflicted,
+        };
         let division = *divisions
             .entry(case.division.clone())
             .or_insert_with(|| case.division.parse().unwrap_or_default());
         for d in pending_deadlines(conn, &case.id)? {
-            let Some(rule) = rule_of(st, &d) else {
+            let Some(rule) = st.rules.computed_with(&d.rule_id, d.rule_version) else {
                 continue;
             };
             let escalated =

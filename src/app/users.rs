@@ -1,5 +1,7 @@
 //! Users: one role each, an agency, an active flag.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -55,8 +57,17 @@ pub struct NewUserInput {
     pub password_hash: String,
 }
 
-/// Validates the parts of a new user that need no database.
-pub fn validate_new_user(email: &str, name: &str, password: &str) -> Result<(), AppError> {
+/// Validates a new user's name and email address (no database needed).
+pub fn validate_details(email: &str, name: &str) -> Result<(), AppError> {
+    let errors = detail_errors(email, name);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(errors))
+    }
+}
+
+fn detail_errors(email: &str, name: &str) -> Vec<FieldError> {
     let mut errors = vec![];
     let email = normalise_email(email);
     if email.len() > 254 || !valid_email(&email) {
@@ -71,8 +82,16 @@ pub fn validate_new_user(email: &str, name: &str, password: &str) -> Result<(), 
             "name",
             "enter the person's name (up to 200 characters)",
         ));
+    } else if let Err(m) = crate::domain::input::check_name(name) {
+        errors.push(FieldError::new("name", m));
     }
-    if let Err(e) = check_password_policy("password", password) {
+    errors
+}
+
+/// Validates a new user with their own password (the first administrator at first run).
+pub fn validate_new_user(email: &str, name: &str, password: &str) -> Result<(), AppError> {
+    let mut errors = detail_errors(email, name);
+    if let Err(e) = check_password_policy("password", password, name, email) {
         errors.push(e);
     }
     if errors.is_empty() {
@@ -93,9 +112,20 @@ pub fn add(
     now: NaiveDateTime,
     input: NewUserInput,
 ) -> Result<UserView, AppError> {
+    write_tx(conn, |c| insert(c, actor, now, input))
+}
+
+/// As [`add`], inside the caller's transaction.
+pub fn insert(
+    conn: &mut DbConnection,
+    actor: Option<&Actor>,
+    now: NaiveDateTime,
+    input: NewUserInput,
+) -> Result<UserView, AppError> {
     let email = normalise_email(&input.email);
     let id = new_id();
-    write_tx(conn, |c| {
+    let c = conn;
+    {
         let taken: i64 = users::table
             .filter(users::email.eq(&email))
             .count()
@@ -144,7 +174,7 @@ pub fn add(
                 .detail(serde_json::json!({ "after": { "role": input.role, "agency": agency.as_ref().map(|a| &a.name), "active": true } })),
         )?;
         get(c, &id)?.ok_or(AppError::NotFound)
-    })
+    }
 }
 
 pub fn get(conn: &mut DbConnection, id: &str) -> Result<Option<UserView>, AppError> {
@@ -264,4 +294,14 @@ pub fn password_hash(conn: &mut DbConnection, id: &str) -> Result<String, AppErr
         .first(conn)
         .optional()?
         .ok_or(AppError::NotFound)
+}
+
+/// Names of users by id.
+pub fn names(conn: &mut DbConnection, ids: &[&str]) -> QueryResult<HashMap<String, String>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
 }

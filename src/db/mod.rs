@@ -1,6 +1,7 @@
 //! Database access: one connection type for SQLite and PostgreSQL (chosen by the URL scheme),
 //! the r2d2 pool, embedded migrations, and the write-transaction helper.
 
+pub mod health;
 pub mod models;
 pub mod schema;
 
@@ -74,6 +75,28 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
     #[error("no database connection available: {0}")]
     Pool(#[from] r2d2::Error),
+    #[error("the database is not answering")]
+    Down,
+}
+
+/// A query error that means "try again shortly" rather than a fault: the connection to the
+/// database was lost, or SQLite's lock was still held when the busy timeout ran out.
+pub fn is_unavailable(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        Error::DatabaseError(_, info) => {
+            let m = info.message();
+            m.contains("database is locked")
+                || m.contains("database table is locked")
+                || m.contains("server closed the connection")
+                || m.contains("terminating connection")
+        }
+        _ => false,
+    }
 }
 
 /// Opens connections for the pool, keeping the real connection error (the derived
@@ -85,7 +108,18 @@ pub struct ConnectionManager {
 }
 
 impl ConnectionManager {
-    fn connect(&self) -> Result<DbConnection, DbError> {
+    pub fn new(settings: &DatabaseSettings) -> Result<ConnectionManager, DbError> {
+        Ok(ConnectionManager {
+            url: DbUrl::parse(&settings.url)?,
+            busy_timeout_ms: settings.sqlite_busy_timeout_ms,
+        })
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.url, DbUrl::Postgres(_))
+    }
+
+    pub fn connect(&self) -> Result<DbConnection, DbError> {
         match &self.url {
             DbUrl::Sqlite(path) => {
                 let path_str = path.to_string_lossy();
@@ -100,10 +134,23 @@ impl ConnectionManager {
                 .map_err(|e| DbError::Connect(e.to_string()))?;
                 Ok(DbConnection::Sqlite(conn))
             }
-            DbUrl::Postgres(url) => PgConnection::establish(url)
+            DbUrl::Postgres(url) => PgConnection::establish(&with_connect_timeout(url))
                 .map(DbConnection::Pg)
                 .map_err(|e| DbError::Connect(e.to_string())),
         }
+    }
+}
+
+/// libpq waits for ever on a server that accepts the connection but never answers (a stopped
+/// process, a dead network): without a `connect_timeout` in the URL, give up after 5 seconds,
+/// so the pool recovers by itself when the server comes back.
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&connect_timeout=5")
+    } else {
+        format!("{url}?connect_timeout=5")
     }
 }
 
@@ -192,19 +239,32 @@ impl DbConnection {
 }
 
 /// Runs `f` in a write transaction. On SQLite the transaction starts with `BEGIN IMMEDIATE`,
-/// taking the write lock up front, so two writers wait for each other (busy timeout) instead of
-/// one failing when it upgrades a read lock.
+/// taking the write lock up front, so two writers (two processes on one file) wait for each
+/// other (`database.sqlite_busy_timeout_ms`) instead of one failing when it upgrades a read
+/// lock. Every write goes through here, single statements included. Inside a transaction
+/// already, `f` simply runs in it.
 pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    match conn {
-        DbConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
-        }
-        DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    if in_transaction(conn) {
+        return f(conn);
     }
+    // On SQLite this process's writers queue here, one at a time, for the file's write lock:
+    // SQLite's busy handler polls rather than queues, so many writers of one process polling at
+    // once can starve a writer of the other process past its busy timeout.
+    let _turn = match conn {
+        DbConnection::Sqlite(c) => {
+            let turn = SQLITE_WRITERS.lock().unwrap_or_else(|p| p.into_inner());
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+            Some(turn)
+        }
+        DbConnection::Pg(c) => {
+            AnsiTransactionManager::begin_transaction(c)?;
+            None
+        }
+    };
     match f(conn) {
         Ok(value) => {
             <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
@@ -216,6 +276,18 @@ where
             Err(e)
         }
     }
+}
+
+/// The queue of this process's SQLite writers (see [`write_tx`]).
+static SQLITE_WRITERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// True inside a transaction (and so, as no code opens one any other way, inside [`write_tx`]).
+pub fn in_transaction(conn: &mut DbConnection) -> bool {
+    matches!(
+        <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+            .transaction_depth(),
+        Ok(Some(_))
+    )
 }
 
 /// The backend type of [`DbConnection`] (for boxed queries).

@@ -2,10 +2,11 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::schema::*;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = users)]
 pub struct UserRow {
     pub id: String,
@@ -36,7 +37,7 @@ pub struct NewUser<'a> {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = auth_tokens)]
 pub struct TokenRow {
     pub id: String,
@@ -46,9 +47,10 @@ pub struct TokenRow {
     pub expires_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    pub method: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = login_failures)]
 pub struct LoginFailureRow {
     pub key: String,
@@ -57,7 +59,17 @@ pub struct LoginFailureRow {
     pub last_failure_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[derive(
+    Debug,
+    Clone,
+    Queryable,
+    QueryableByName,
+    Selectable,
+    Identifiable,
+    Insertable,
+    Serialize,
+    Deserialize,
+)]
 #[diesel(table_name = cases)]
 pub struct CaseRow {
     pub id: String,
@@ -80,7 +92,7 @@ pub struct CaseRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = case_events)]
 pub struct EventRow {
     pub id: String,
@@ -93,7 +105,7 @@ pub struct EventRow {
     pub recorded_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = case_people)]
 pub struct CasePersonRow {
     pub case_id: String,
@@ -102,7 +114,7 @@ pub struct CasePersonRow {
     pub since: NaiveDate,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize, Deserialize)]
 #[diesel(table_name = deadlines)]
 pub struct DeadlineRow {
     pub id: String,
@@ -121,7 +133,7 @@ pub struct DeadlineRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = calendar_days)]
 pub struct CalendarDayRow {
     pub id: String,
@@ -136,7 +148,7 @@ pub struct CalendarDayRow {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = audit_log)]
 pub struct AuditRow {
     pub seq: i64,
@@ -152,7 +164,7 @@ pub struct AuditRow {
     pub hash: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = outbox)]
 pub struct OutboxRow {
     pub id: String,
@@ -174,7 +186,7 @@ pub struct OutboxRow {
     pub sent_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = documents)]
 pub struct DocumentRow {
     pub id: String,
@@ -185,7 +197,7 @@ pub struct DocumentRow {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = document_versions)]
 pub struct VersionRow {
     pub id: String,
@@ -203,7 +215,106 @@ pub struct VersionRow {
     pub delete_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = settings)]
+pub struct SettingRow {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = setup_tokens)]
+pub struct SetupTokenRow {
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = case_counters)]
+pub struct CaseCounterRow {
+    pub prefix: String,
+    pub last_sequence: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = form_submissions)]
+pub struct FormSubmissionRow {
+    pub form_id: String,
+    pub user_id: String,
+    pub result_url: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = user_mfa)]
+pub struct UserMfaRow {
+    pub user_id: String,
+    pub secret: Option<String>,
+    pub pending_secret: Option<String>,
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub last_step: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+impl std::fmt::Debug for UserMfaRow {
+    // The secrets stay out of logs and panics.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserMfaRow")
+            .field("user_id", &self.user_id)
+            .field("confirmed_at", &self.confirmed_at)
+            .field("last_step", &self.last_step)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = one_time_links)]
+pub struct OneTimeLinkRow {
+    pub token_hash: String,
+    pub user_id: String,
+    pub purpose: String,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = sign_in_flows)]
+pub struct SignInFlowRow {
+    pub id_hash: String,
+    pub kind: String,
+    pub user_id: Option<String>,
+    pub browser_hash: String,
+    pub nonce: Option<String>,
+    pub pkce_verifier: Option<String>,
+    pub next_path: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = recovery_codes)]
+pub struct RecoveryCodeRow {
+    pub id: String,
+    pub user_id: String,
+    pub code_hash: String,
+    pub pending: bool,
+    pub used_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = oidc_identities)]
+pub struct OidcIdentityRow {
+    pub user_id: String,
+    pub issuer: String,
+    pub subject: String,
+    pub bound_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = agencies)]
 pub struct AgencyRow {
     pub id: String,
@@ -211,7 +322,7 @@ pub struct AgencyRow {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = body_members)]
 pub struct BodyMemberRow {
     pub body: String,
@@ -220,7 +331,7 @@ pub struct BodyMemberRow {
     pub since: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = meetings)]
 pub struct MeetingRow {
     pub id: String,
@@ -237,7 +348,7 @@ pub struct MeetingRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = meeting_attendance)]
 pub struct AttendanceRow {
     pub meeting_id: String,
@@ -249,7 +360,7 @@ pub struct AttendanceRow {
     pub chair: bool,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = meeting_guests)]
 pub struct GuestRow {
     pub id: String,
@@ -259,7 +370,7 @@ pub struct GuestRow {
     pub organisation: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = meeting_deputies)]
 pub struct NamedDeputyRow {
     pub meeting_id: String,
@@ -269,7 +380,7 @@ pub struct NamedDeputyRow {
     pub named_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = meeting_agenda)]
 pub struct AgendaRow {
     pub meeting_id: String,
@@ -279,7 +390,7 @@ pub struct AgendaRow {
     pub added_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = meeting_minutes)]
 pub struct MinutesRow {
     pub id: String,
@@ -292,7 +403,7 @@ pub struct MinutesRow {
     pub written_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = meeting_papers)]
 pub struct PaperRow {
     pub id: String,
@@ -309,7 +420,7 @@ pub struct PaperRow {
     pub delete_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = decisions)]
 pub struct DecisionRow {
     pub id: String,
@@ -329,7 +440,7 @@ pub struct DecisionRow {
     pub recorded_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = decision_votes)]
 pub struct DecisionVoteRow {
     pub decision_id: String,
@@ -337,7 +448,7 @@ pub struct DecisionVoteRow {
     pub vote: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = decision_conflicts)]
 pub struct DecisionConflictRow {
     pub decision_id: String,

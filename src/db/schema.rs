@@ -33,6 +33,7 @@ diesel::table! {
         expires_at -> Timestamp,
         last_seen_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        method -> Text,
     }
 }
 
@@ -241,6 +242,81 @@ diesel::table! {
 
 diesel::joinable!(document_versions -> documents (document_id));
 diesel::allow_tables_to_appear_in_same_query!(documents, document_versions, cases);
+
+// Identity (migration 2026-11-28-300001_identity).
+
+diesel::table! {
+    user_mfa (user_id) {
+        user_id -> Text,
+        secret -> Nullable<Text>,
+        pending_secret -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamp>,
+        last_step -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> Text,
+        user_id -> Text,
+        code_hash -> Text,
+        pending -> Bool,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    one_time_links (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        purpose -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oidc_identities (user_id) {
+        user_id -> Text,
+        issuer -> Text,
+        subject -> Text,
+        bound_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sign_in_flows (id_hash) {
+        id_hash -> Text,
+        kind -> Text,
+        user_id -> Nullable<Text>,
+        browser_hash -> Text,
+        nonce -> Nullable<Text>,
+        pkce_verifier -> Nullable<Text>,
+        next_path -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(user_mfa -> users (user_id));
+diesel::joinable!(one_time_links -> users (user_id));
+diesel::joinable!(oidc_identities -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    user_mfa,
+    recovery_codes,
+    one_time_links,
+    oidc_identities,
+    sign_in_flows,
+);
+diesel::allow_tables_to_appear_in_same_query!(auth_tokens, user_mfa);
+diesel::allow_tables_to_appear_in_same_query!(auth_tokens, oidc_identities);
+
+// Governance (migrations 2026-11-28-400001_agencies and 400002_meetings).
 
 diesel::table! {
     agencies (id) {

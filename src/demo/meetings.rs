@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use super::Demo;
 use crate::app::governance::{attendance, bodies, decisions, meetings, minutes};
 use crate::app::Actor;
+use crate::db::DbConnection;
 use crate::domain::governance::{Body, DecisionKind};
 use crate::domain::roles::Role;
 use crate::error::AppError;
@@ -34,7 +35,7 @@ fn map(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
 }
 
-impl Demo<'_> {
+impl Demo {
     fn user(&self, email: &str) -> Actor {
         let i = super::DEMO_USERS
             .iter()
@@ -48,40 +49,49 @@ impl Demo<'_> {
     }
 
     fn admin(&self) -> Actor {
-        self.actor(Role::Admin, 0)
+        self.actor(Role::Admin, 0).clone()
+    }
+
+    fn pm(&self) -> Actor {
+        self.actor(Role::ProgrammeManager, 0).clone()
     }
 
     /// The core members and chairs of the Sub-Group and the Board.
-    pub(super) fn set_up_bodies(&mut self) -> Result<(), AppError> {
+    pub(super) fn set_up_bodies(&self, conn: &mut DbConnection) -> Result<(), AppError> {
         let admin = self.admin();
         let now = self.st.now();
         let sub = map(json!({
             "members": self.ids(&SUBGROUP_MEMBERS),
             "chairs": self.ids(&SUBGROUP_CHAIRS),
         }));
-        bodies::set(self.conn, &admin, now, Body::Subgroup, &sub)?;
+        bodies::set(conn, &admin, now, Body::Subgroup, &sub)?;
         let board = map(json!({
             "members": self.ids(&BOARD_MEMBERS),
             "chairs": self.ids(&[BOARD_CHAIR]),
         }));
-        bodies::set(self.conn, &admin, now, Body::Board, &board)?;
+        bodies::set(conn, &admin, now, Body::Board, &board)?;
         Ok(())
     }
 
     /// The meeting `body` held on `on`, scheduled and held with everyone there the first time.
-    fn meeting(&mut self, body: Body, on: NaiveDate) -> Result<String, AppError> {
-        if let Some(id) = self.meetings.get(&(body, on)) {
+    fn meeting(
+        &self,
+        conn: &mut DbConnection,
+        body: Body,
+        on: NaiveDate,
+    ) -> Result<String, AppError> {
+        if let Some(id) = self.meetings.borrow().get(&(body, on)) {
             return Ok(id.clone());
         }
         self.clock.set_day(on);
-        let pm = self.actor(Role::ProgrammeManager, 0);
+        let pm = self.pm();
         let title = match body {
             Body::Subgroup => "Serious Cases Sub-Group",
             Body::Board => "Executive Board",
             Body::GoldGroup => "Publication and media planning",
         };
         let m = meetings::schedule(
-            self.conn,
+            conn,
             &self.st,
             &pm,
             &map(json!({ "body": body, "title": title, "scheduled_for": format!("{on}T10:00") })),
@@ -97,7 +107,7 @@ impl Demo<'_> {
                 let mut p = self.ids(&[BOARD_CHAIR]);
                 p.extend(self.ids(&BOARD_MEMBERS));
                 p.push(pm.user_id.clone());
-                p.push(self.actor(Role::BusinessManager, 0).user_id);
+                p.push(self.actor(Role::BusinessManager, 0).user_id.clone());
                 (p, json!([]))
             }
             Body::GoldGroup => (
@@ -113,20 +123,25 @@ impl Demo<'_> {
             ),
         };
         attendance::record(
-            self.conn,
+            conn,
             &self.st,
             &pm,
             &m.id,
             &map(json!({ "held_on": on.to_string(), "present": present, "guests": guests })),
         )?;
-        self.meetings.insert((body, on), m.id.clone());
+        self.meetings.borrow_mut().insert((body, on), m.id.clone());
         Ok(m.id)
     }
 
-    fn on_agenda(&mut self, meeting: &str, case_id: &str) -> Result<(), AppError> {
-        let pm = self.actor(Role::ProgrammeManager, 0);
+    fn on_agenda(
+        &self,
+        conn: &mut DbConnection,
+        meeting: &str,
+        case_id: &str,
+    ) -> Result<(), AppError> {
+        let pm = self.pm();
         meetings::add_to_agenda(
-            self.conn,
+            conn,
             &self.st,
             &pm,
             meeting,
@@ -138,7 +153,8 @@ impl Demo<'_> {
     /// The decision an event about to be recorded cites: made that day by consensus at the
     /// body's meeting, unless one of the meetings below made it already.
     pub(super) fn decision_for(
-        &mut self,
+        &self,
+        conn: &mut DbConnection,
         case_id: &str,
         event: &Map<String, Value>,
         on: NaiveDate,
@@ -152,16 +168,16 @@ impl Demo<'_> {
         };
         if kind.body() == Body::GoldGroup {
             // Convened for one case: a meeting of its own.
-            self.meetings.remove(&(Body::GoldGroup, on));
+            self.meetings.borrow_mut().remove(&(Body::GoldGroup, on));
         }
-        let meeting = self.meeting(kind.body(), on)?;
-        if let Some(id) = self.made(&meeting, case_id, kind)? {
+        let meeting = self.meeting(conn, kind.body(), on)?;
+        if let Some(id) = self.made(conn, &meeting, case_id, kind)? {
             return Ok(Some(id));
         }
-        self.on_agenda(&meeting, case_id)?;
-        let pm = self.actor(Role::ProgrammeManager, 0);
+        self.on_agenda(conn, &meeting, case_id)?;
+        let pm = self.pm();
         let d = decisions::record(
-            self.conn,
+            conn,
             &self.st,
             &pm,
             &meeting,
@@ -172,15 +188,16 @@ impl Demo<'_> {
 
     /// A decision of `kind` about the case already made at the meeting.
     fn made(
-        &mut self,
+        &self,
+        conn: &mut DbConnection,
         meeting: &str,
         case_id: &str,
         kind: DecisionKind,
     ) -> Result<Option<String>, AppError> {
-        let pm = self.actor(Role::ProgrammeManager, 0);
+        let pm = self.pm();
         let (m, _, sight, standing) =
-            crate::app::governance::access::visible_meeting(self.conn, &pm, meeting)?;
-        let view = meetings::build(self.conn, &self.st, &pm, &m, &sight, &standing)?;
+            crate::app::governance::access::visible_meeting(conn, &pm, meeting)?;
+        let view = meetings::build(conn, &self.st, &pm, &m, &sight, &standing)?;
         Ok(view
             .decisions
             .iter()
@@ -193,22 +210,23 @@ impl Demo<'_> {
     /// Community Healthcare member sends a deputy; two agencies for, two against, one
     /// abstaining: the co-chair's casting vote carries it.
     pub(super) fn commissioning_vote(
-        &mut self,
+        &self,
+        conn: &mut DbConnection,
         case_id: &str,
         on: NaiveDate,
     ) -> Result<(), AppError> {
         self.clock.set_day(on);
-        let pm = self.actor(Role::ProgrammeManager, 0);
+        let pm = self.pm();
         let chair = self.user(SUBGROUP_CHAIRS[0]);
         let m = meetings::schedule(
-            self.conn,
+            conn,
             &self.st,
             &pm,
             &map(
                 json!({ "body": "subgroup", "title": "Serious Cases Sub-Group (extraordinary)", "scheduled_for": format!("{on}T14:00") }),
             ),
         )?;
-        self.on_agenda(&m.id, case_id)?;
+        self.on_agenda(conn, &m.id, case_id)?;
         let mut present = self.ids(&SUBGROUP_CHAIRS);
         present.extend(self.ids(&[
             "member@demo.example",
@@ -218,7 +236,7 @@ impl Demo<'_> {
         ]));
         present.push(pm.user_id.clone());
         attendance::record(
-            self.conn,
+            conn,
             &self.st,
             &pm,
             &m.id,
@@ -230,7 +248,7 @@ impl Demo<'_> {
             })),
         )?;
         decisions::record(
-            self.conn,
+            conn,
             &self.st,
             &chair,
             &m.id,
@@ -251,7 +269,7 @@ impl Demo<'_> {
             })),
         )?;
         minutes::write(
-            self.conn,
+            conn,
             &self.st,
             &pm,
             &m.id,
@@ -259,30 +277,33 @@ impl Demo<'_> {
                 json!({ "case_id": case_id, "text": "The Panel agreed with the rapid review. Members differed on whether a local review would add to the single-agency learning already under way. The NSPCC member declared a conflict of interest (her service worked with the family) and took no part in the decision. The vote was split; the chair gave the casting vote for a local review." }),
             ),
         )?;
-        self.meetings.insert((Body::Subgroup, on), m.id);
+        self.meetings
+            .borrow_mut()
+            .insert((Body::Subgroup, on), m.id);
         Ok(())
     }
 
     /// Child H: the Sub-Group meets without a quorum (three agencies, four needed) and cannot
     /// quality-assure the report; the refused decision is in the audit trail.
     pub(super) fn inquorate_meeting(
-        &mut self,
+        &self,
+        conn: &mut DbConnection,
         case_id: &str,
         on: NaiveDate,
     ) -> Result<(), AppError> {
         self.clock.set_day(on);
-        let pm = self.actor(Role::ProgrammeManager, 0);
+        let pm = self.pm();
         let m = meetings::schedule(
-            self.conn,
+            conn,
             &self.st,
             &pm,
             &map(
                 json!({ "body": "subgroup", "title": "Serious Cases Sub-Group", "scheduled_for": format!("{on}T10:00") }),
             ),
         )?;
-        self.on_agenda(&m.id, case_id)?;
+        self.on_agenda(conn, &m.id, case_id)?;
         attendance::record(
-            self.conn,
+            conn,
             &self.st,
             &pm,
             &m.id,
@@ -293,7 +314,7 @@ impl Demo<'_> {
             })),
         )?;
         let refused = decisions::record(
-            self.conn,
+            conn,
             &self.st,
             &pm,
             &m.id,
@@ -305,7 +326,7 @@ impl Demo<'_> {
             )));
         }
         minutes::write(
-            self.conn,
+            conn,
             &self.st,
             &pm,
             &m.id,
@@ -318,13 +339,17 @@ impl Demo<'_> {
 
     /// Child L: the Board's meeting that ratified the report, its record signed off by the
     /// Independent Scrutineer.
-    pub(super) fn sign_off_board(&mut self, on: NaiveDate) -> Result<(), AppError> {
-        let Some(id) = self.meetings.get(&(Body::Board, on)).cloned() else {
+    pub(super) fn sign_off_board(
+        &self,
+        conn: &mut DbConnection,
+        on: NaiveDate,
+    ) -> Result<(), AppError> {
+        let Some(id) = self.meetings.borrow().get(&(Body::Board, on)).cloned() else {
             return Ok(());
         };
-        let pm = self.actor(Role::ProgrammeManager, 0);
+        let pm = self.pm();
         minutes::write(
-            self.conn,
+            conn,
             &self.st,
             &pm,
             &id,
@@ -333,15 +358,20 @@ impl Demo<'_> {
             ),
         )?;
         let scrutineer = self.user(BOARD_CHAIR);
-        minutes::sign_off(self.conn, &self.st, &scrutineer, &id)?;
+        minutes::sign_off(conn, &self.st, &scrutineer, &id)?;
         Ok(())
     }
 
     /// Meetings to come: the Board in three working days (its members' notices are due), the
     /// Sub-Group in eight, with the cases waiting for them.
-    pub(super) fn meetings_to_come(&mut self, qa: &str, ratify: &str) -> Result<(), AppError> {
+    pub(super) fn meetings_to_come(
+        &self,
+        conn: &mut DbConnection,
+        qa: &str,
+        ratify: &str,
+    ) -> Result<(), AppError> {
         self.clock.set_day(self.today);
-        let pm = self.actor(Role::ProgrammeManager, 0);
+        let pm = self.pm();
         for (body, days, title, case) in [
             (Body::Board, 3, "Executive Board", ratify),
             (Body::Subgroup, 8, "Serious Cases Sub-Group", qa),
@@ -350,14 +380,14 @@ impl Demo<'_> {
                 .add_working_days(self.st.division, self.today, days)
                 .map_or(self.today, |r| r.date);
             let m = meetings::schedule(
-                self.conn,
+                conn,
                 &self.st,
                 &pm,
                 &map(
                     json!({ "body": body, "title": title, "scheduled_for": format!("{on}T10:00") }),
                 ),
             )?;
-            self.on_agenda(&m.id, case)?;
+            self.on_agenda(conn, &m.id, case)?;
         }
         Ok(())
     }

@@ -328,96 +328,64 @@ pub struct PublicationRefusal {
 }
 
 /// The seven-working-day rule: publication on `publication_on` is allowed only when every
-/// pre-publication copy was sent on or before its due date counted back from that date.
-/// The rules with a `working_days_before` offset triggered by `publication_planned` define it.
+/// pre-publication copy ([`prepub_copies`], in the format of the latest plan) was sent on or
+/// before its latest day counted back from that date.
 pub fn check_publication(
     case: &CaseInput<'_>,
     rules: &RuleSet,
     calendar: &Calendar,
     publication_on: NaiveDate,
 ) -> Result<(), Vec<PublicationRefusal>> {
-    let plan = case
+    let format = case
         .events
         .iter()
         .rev()
-        .find(|e| e.kind() == EventType::PublicationPlanned);
-    let format = plan.and_then(|p| p.data.field("format"));
-    let synthetic = Event {
-        sequence: case.events.iter().map(|e| e.sequence).max().unwrap_or(0) + 1,
-        occurred_on: publication_on,
-        data: EventData::PublicationPlanned {
-            publication_on,
-            format: format
-                .and_then(|f| f.parse().ok())
-                .unwrap_or(super::events::PublicationFormat::Full),
-            justification: None,
-            decision_id: None,
-        },
-    };
-    let mut refusals = vec![];
-    for id in rules.ids() {
-        let Some(rule) = rules.effective(id, publication_on) else {
-            continue;
-        };
-        if rule.trigger != EventType::PublicationPlanned
-            || !matches!(rule.offset, Offset::WorkingDaysBefore { .. })
-            || !rule.applies(&case.facts, &synthetic.data)
-        {
-            continue;
-        }
-        let recipient = rule
-            .met_by
-            .pattern
-            .fields
-            .get("recipient")
-            .and_then(|v| v.first())
-            .and_then(|r| r.parse::<Recipient>().ok())
-            .unwrap_or(Recipient::Panel);
-        let latest_send =
-            match calendar.add_working_days(case.division, publication_on, -offset_days(rule)) {
-                Ok(r) => r.date,
-                Err(e) => {
-                    refusals.push(PublicationRefusal {
-                        recipient,
-                        message: e.to_string(),
-                        earliest: None,
-                    });
-                    continue;
-                }
-            };
-        match met_on(case.events, rule, &synthetic) {
-            Some(sent) if sent <= latest_send => {}
+        .find_map(|e| match &e.data {
+            EventData::PublicationPlanned { format, .. } => Some(*format),
+            _ => None,
+        })
+        .unwrap_or(super::events::PublicationFormat::Full);
+    let copies = prepub_copies(case, rules, calendar, publication_on, format).map_err(|e| {
+        vec![PublicationRefusal {
+            recipient: Recipient::Panel,
+            message: e.to_string(),
+            earliest: None,
+        }]
+    })?;
+    let day = |d: NaiveDate| d.format("%a %-d %b %Y").to_string();
+    let refusals: Vec<PublicationRefusal> = copies
+        .into_iter()
+        .filter_map(|c| match c.sent_on {
+            Some(sent) if sent <= c.latest_send => None,
             Some(sent) => {
-                let earliest = calendar
-                    .add_working_days(case.division, sent, offset_days(rule))
-                    .ok()
-                    .map(|r| r.date);
-                refusals.push(PublicationRefusal {
-                    recipient,
+                let earliest =
+                    earliest_publication_after(calendar, case.division, sent, c.days).ok();
+                Some(PublicationRefusal {
+                    recipient: c.recipient,
                     message: format!(
                         "the copy to {} was sent on {}, less than {} working days before publication on {} (it had to go by {}); the earliest permissible publication date is {}",
-                        recipient.label(),
-                        sent.format("%a %-d %b %Y"),
-                        offset_days(rule),
-                        publication_on.format("%a %-d %b %Y"),
-                        latest_send.format("%a %-d %b %Y"),
-                        earliest.map_or("unknown".into(), |d| d.format("%a %-d %b %Y").to_string()),
+                        c.recipient.label(),
+                        day(sent),
+                        c.days,
+                        day(publication_on),
+                        day(c.latest_send),
+                        earliest.map_or("unknown".into(), day),
                     ),
                     earliest,
-                });
+                })
             }
-            None => refusals.push(PublicationRefusal {
-                recipient,
+            None => Some(PublicationRefusal {
+                recipient: c.recipient,
                 message: format!(
                     "no copy of the current report has been sent to {}; send it by {} to publish on {}",
-                    recipient.label(),
-                    latest_send.format("%a %-d %b %Y"),
-                    publication_on.format("%a %-d %b %Y"),
+                    c.recipient.label(),
+                    day(c.latest_send),
+                    day(publication_on),
                 ),
                 earliest: None,
             }),
-        }
-    }
+        })
+        .collect();
     if refusals.is_empty() {
         Ok(())
     } else {
@@ -535,8 +503,37 @@ pub fn prepub_copies(
     Ok(out)
 }
 
+/// The earliest permissible publication date for a copy sent on `sent` under a rule of `days`
+/// working days before publication (DESIGN.md §2): the least date `p` such that `sent` is on or
+/// before the `days`th working day before `p`; every date after it is permissible too, none
+/// before it. The one definition: the planning page, the refusal of `published` and
+/// [`earliest_publication`] all use it.
+///
+/// Counting `days` working days forward from `sent` is the inverse only when `sent` is a
+/// working day. In general, with `w` the first working day on or after `sent`, the `days`th
+/// working day before `p` is on or after `w` exactly when `p` is after the `(days - 1)`th
+/// working day after `w`; so `p` is the day after that, which may be a weekend day (a copy
+/// sent on Thursday 8 January 2026 allows publication on Saturday 17 January).
+pub fn earliest_publication_after(
+    calendar: &Calendar,
+    division: Division,
+    sent: NaiveDate,
+    days: i32,
+) -> Result<NaiveDate, CalendarError> {
+    if days <= 0 {
+        return Ok(sent);
+    }
+    let first = if calendar.is_working_day(division, sent) {
+        sent
+    } else {
+        calendar.add_working_days(division, sent, 1)?.date
+    };
+    let last_counted = calendar.add_working_days(division, first, days - 1)?.date;
+    Ok(last_counted + chrono::Days::new(1))
+}
+
 /// The earliest permissible publication date given the copies: each copy already sent allows
-/// publication its number of working days after it was sent; one not yet sent could go today
+/// publication from [`earliest_publication_after`] its sending; one not yet sent could go today
 /// at the earliest. `None` when no copy is needed.
 pub fn earliest_publication(
     copies: &[PrepubCopy],
@@ -547,7 +544,7 @@ pub fn earliest_publication(
     let mut earliest: Option<NaiveDate> = None;
     for c in copies {
         let from = c.sent_on.unwrap_or(today);
-        let date = calendar.add_working_days(division, from, c.days)?.date;
+        let date = earliest_publication_after(calendar, division, from, c.days)?;
         earliest = Some(earliest.map_or(date, |e| e.max(date)));
     }
     Ok(earliest)

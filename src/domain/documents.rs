@@ -73,18 +73,77 @@ impl FileType {
 }
 
 /// Decides the type from the start of the file (`head`, up to 64 KiB) and its end (`tail`, the
-/// last 64 KiB, where a ZIP keeps its central directory). `None`: not an accepted type.
+/// last 64 KiB, where a ZIP keeps its central directory and a PDF its trailer). `None`: not an
+/// accepted type.
 pub fn detect(head: &[u8], tail: &[u8]) -> Option<FileType> {
     if head.starts_with(b"%PDF-") {
-        return Some(FileType::Pdf);
+        return is_pdf(head, tail).then_some(FileType::Pdf);
     }
     if head.starts_with(b"PK\x03\x04") {
         return detect_zip(head, tail);
     }
-    if is_plain_text(head) {
+    if is_plain_text(head) && !looks_like_markup(head) {
         return Some(FileType::Text);
     }
     None
+}
+
+/// Markup a browser would render or run: HTML, SVG, XML. Refused even as plain text.
+const MARKUP: [&[u8]; 10] = [
+    b"<html",
+    b"<script",
+    b"<svg",
+    b"<?xml",
+    b"<!doctype",
+    b"<iframe",
+    b"<body",
+    b"<head",
+    b"<object",
+    b"<embed",
+];
+
+fn contains_ignoring_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Text that starts with a tag, or holds one of [`MARKUP`] near its start.
+fn looks_like_markup(head: &[u8]) -> bool {
+    let start = head.get(..4096).unwrap_or(head);
+    let trimmed = start
+        .strip_prefix("\u{feff}".as_bytes())
+        .unwrap_or(start)
+        .trim_ascii_start();
+    trimmed.starts_with(b"<") || MARKUP.iter().any(|m| contains_ignoring_case(start, m))
+}
+
+/// A PDF's structure, by strict rules: the header (`%PDF-1.0` to `%PDF-1.7`, or `%PDF-2.0`) on
+/// its own line, an indirect object near the start, and at the end a `startxref` with its offset
+/// followed by `%%EOF` in the last 1 KiB. No markup near the start (a PDF header before HTML).
+fn is_pdf(head: &[u8], tail: &[u8]) -> bool {
+    let version_ok = matches!(
+        head.get(5..9),
+        Some([b'1', b'.', b'0'..=b'7', b'\r' | b'\n'] | [b'2', b'.', b'0', b'\r' | b'\n'])
+    );
+    let has_object = head
+        .windows(4)
+        .any(|w| w == b" obj" || w == b"\nobj" || w == b"\robj");
+    let last_kib = &tail[tail.len().saturating_sub(1024)..];
+    let Some(eof) = last_kib.windows(5).rposition(|w| w == b"%%EOF") else {
+        return false;
+    };
+    let before_eof = &last_kib[..eof];
+    let Some(sx) = before_eof.windows(9).rposition(|w| w == b"startxref") else {
+        return false;
+    };
+    let offset = before_eof[sx + 9..].trim_ascii();
+    let offset_ok = !offset.is_empty() && offset.iter().all(u8::is_ascii_digit);
+    let start = head.get(..4096).unwrap_or(head);
+    version_ok
+        && has_object
+        && offset_ok
+        && !MARKUP.iter().any(|m| contains_ignoring_case(start, m))
 }
 
 fn u16_at(b: &[u8], i: usize) -> Option<usize> {
@@ -238,9 +297,50 @@ mod tests {
         detect(b, b)
     }
 
+    const MINIMAL_PDF: &[u8] = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\nxref\n0 2\ntrailer\n<< /Root 1 0 R >>\nstartxref\n44\n%%EOF\n";
+
+    #[test]
+    fn a_pdf_needs_its_header_and_its_trailer() {
+        assert_eq!(detect_all(MINIMAL_PDF), Some(FileType::Pdf));
+        // The probe's file: a PDF header, then HTML.
+        assert_eq!(
+            detect_all(b"%PDF-1.4\n<html><script>alert(1)</script></html>"),
+            None
+        );
+        let mut polyglot = b"%PDF-1.7\n1 0 obj\n<html><script>x</script>".to_vec();
+        polyglot.extend_from_slice(b"\nstartxref\n9\n%%EOF\n");
+        assert_eq!(detect_all(&polyglot), None);
+        let cut = &MINIMAL_PDF[..MINIMAL_PDF.len() - 7];
+        assert_eq!(detect_all(cut), None, "no %%EOF");
+        assert_eq!(detect_all(b"%PDF-9.9\n1 0 obj\nstartxref\n1\n%%EOF"), None);
+    }
+
+    #[test]
+    fn html_svg_and_xml_are_not_plain_text() {
+        for markup in [
+            &b"<!DOCTYPE html><html><body>hi</body></html>"[..],
+            b"  <svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>",
+            b"<?xml version=\"1.0\"?><note/>",
+            b"\xef\xbb\xbf<html>",
+            b"Minutes\n<script>alert(1)</script>\n",
+            b"Notes <IFRAME src=x>",
+        ] {
+            assert_eq!(
+                detect_all(markup),
+                None,
+                "{}",
+                String::from_utf8_lossy(markup)
+            );
+        }
+        assert_eq!(
+            detect_all(b"If x < 3 and y > 2, the review meets.\n"),
+            Some(FileType::Text)
+        );
+    }
+
     #[test]
     fn detects_each_accepted_type_by_content() {
-        assert_eq!(detect_all(b"%PDF-1.7\n..."), Some(FileType::Pdf));
+        assert_eq!(detect_all(MINIMAL_PDF), Some(FileType::Pdf));
         let docx = zip(&[
             ("[Content_Types].xml", b"<Types/>"),
             ("word/document.xml", b"<w/>"),

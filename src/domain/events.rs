@@ -297,24 +297,7 @@ impl EventInput {
         body: &Map<String, Value>,
         new_id: impl FnOnce() -> String,
     ) -> Result<EventInput, Vec<FieldError>> {
-        let kind = match body.get("type") {
-            Some(Value::String(s)) => match s.parse::<EventType>() {
-                Ok(EventType::Aware) | Ok(EventType::ReportVersionUploaded) => {
-                    return Err(vec![FieldError::new(
-                        "type",
-                        format!("{s} events are recorded by the service itself"),
-                    )]);
-                }
-                Ok(k) => k,
-                Err(m) => return Err(vec![FieldError::new("type", m)]),
-            },
-            _ => {
-                return Err(vec![FieldError::new(
-                    "type",
-                    format!("enter the event type, one of {}", EventType::choices()),
-                )])
-            }
-        };
+        let kind = kind(body)?;
         let mut r = Fields::new(body, &["type", "occurred_on"]);
         let occurred_on = match body.get("occurred_on") {
             Some(Value::String(s)) => parse_date(s).map_err(|m| r.fail("occurred_on", m)).ok(),
@@ -323,146 +306,177 @@ impl EventInput {
                 None
             }
         };
-        let data = match kind {
-            EventType::Aware | EventType::ReportVersionUploaded => unreachable!("refused above"),
-            EventType::SinSubmitted => EventData::SinSubmitted {
-                ofsted_reference: r.opt_text_max("ofsted_reference", SHORT_MAX),
-            },
-            EventType::PartnersInformed => EventData::PartnersInformed {
-                note: r.opt_text("note"),
-            },
-            EventType::LacDeathNotified => EventData::LacDeathNotified {
-                note: r.opt_text("note"),
-            },
-            EventType::RapidReviewSent => {
-                let decision = r.choice::<Decision>("decision");
-                let rationale = r.text("rationale", "the rationale for the decision");
-                let criteria = criteria(&mut r);
-                if decision == Some(Decision::Lcspr) && criteria.is_empty() {
-                    r.fail(
-                        "criteria",
-                        "a local review needs at least one regulation 11 criterion (a to d)",
-                    );
-                }
-                EventData::RapidReviewSent {
-                    decision: decision.unwrap_or(Decision::NoLcspr),
-                    rationale,
-                    criteria,
-                }
-            }
-            EventType::PanelResponse => EventData::PanelResponse {
-                outcome: r.choice("outcome").unwrap_or(PanelOutcome::Agrees),
-                note: r.opt_text("note"),
-            },
-            EventType::LcsprDecided => EventData::LcsprDecided {
-                note: r.opt_text("note"),
-                decision_id: r.opt_text_max("decision_id", SHORT_MAX),
-            },
-            EventType::ReviewerAppointed => EventData::ReviewerAppointed {
-                reviewer_id: r.short_text("reviewer_id", "the lead reviewer"),
-                conflict_declaration: r.text(
-                    "conflict_declaration",
-                    "the reviewer's conflict of interest declaration",
-                ),
-            },
-            EventType::ReviewMeeting => EventData::ReviewMeeting {
-                note: r.opt_text("note"),
-            },
-            EventType::LearningWorkshop => EventData::LearningWorkshop {
-                note: r.opt_text("note"),
-            },
-            EventType::FamilyEngagement => EventData::FamilyEngagement {
-                note: r.opt_text("note"),
-            },
-            EventType::PractitionerEngagement => EventData::PractitionerEngagement {
-                note: r.opt_text("note"),
-            },
-            EventType::ProgressCheck => EventData::ProgressCheck {
-                note: r.text("note", "what the check found about time and quality"),
-            },
-            EventType::FinalReportSubmitted => EventData::FinalReportSubmitted {
-                note: r.opt_text("note"),
-            },
-            EventType::QaApproved => EventData::QaApproved {
-                note: r.opt_text("note"),
-                decision_id: r.opt_text_max("decision_id", SHORT_MAX),
-            },
-            EventType::Ratified => EventData::Ratified {
-                note: r.opt_text("note"),
-                decision_id: r.opt_text_max("decision_id", SHORT_MAX),
-            },
-            EventType::PublicationPlanned => {
-                let publication_on = r.date("publication_on", "the planned publication date");
-                let format = r.choice::<PublicationFormat>("format");
-                let justification = r.opt_text("justification");
-                if matches!(
-                    format,
-                    Some(PublicationFormat::Summary | PublicationFormat::None)
-                ) && justification.is_none()
-                {
-                    r.fail(
-                        "justification",
-                        "explain why the full report will not be published (it goes to the Panel and the Secretary of State)",
-                    );
-                }
-                EventData::PublicationPlanned {
-                    publication_on: publication_on.unwrap_or_default(),
-                    format: format.unwrap_or(PublicationFormat::Full),
-                    justification,
-                    decision_id: r.opt_text_max("decision_id", SHORT_MAX),
-                }
-            }
-            EventType::PublicationDelayed => EventData::PublicationDelayed {
-                reason: r.text("reason", "the reason for the delay"),
-            },
-            EventType::PrepubCopySent => EventData::PrepubCopySent {
-                recipient: r.choice("recipient").unwrap_or(Recipient::Panel),
-                document_id: r.opt_text_max("document_id", SHORT_MAX),
-                version: r.opt_int("version"),
-            },
-            EventType::Published => EventData::Published {
-                url: r.url("url", true).unwrap_or_default(),
-            },
-            EventType::NspccSent => EventData::NspccSent {
-                note: r.opt_text("note"),
-            },
-            EventType::BriefingPublished => EventData::BriefingPublished {
-                url: r.url("url", false),
-            },
-            EventType::WebinarHeld => EventData::WebinarHeld {
-                note: r.opt_text("note"),
-            },
-            EventType::ActionAdded => EventData::ActionAdded {
-                action_id: new_id(),
-                description: r.text("description", "what the action is"),
-                owner_agency: r.short_text("owner_agency", "the agency that owns the action"),
-                due_on: r
-                    .date("due_on", "the date the action is due")
-                    .unwrap_or_default(),
-            },
-            EventType::ActionDone => EventData::ActionDone {
-                action_id: r.short_text("action_id", "which action was completed"),
-                note: r.opt_text("note"),
-            },
-            EventType::Archived => EventData::Archived {
-                note: r.opt_text("note"),
-            },
-            EventType::DeadlineWaived => EventData::DeadlineWaived {
-                rule: r.short_text("rule", "the rule of the deadline being waived"),
-                reason: r.text("reason", "why the deadline is waived"),
-            },
-            EventType::Withdrawn => EventData::Withdrawn {
-                reason: r.text("reason", "why the notification is withdrawn"),
-            },
-            EventType::Closed => EventData::Closed {
-                note: r.opt_text("note"),
-            },
-        };
+        let data = data(kind, &mut r, new_id);
         r.finish()?;
         Ok(EventInput {
             occurred_on: occurred_on.expect("no errors means a date"),
             data,
         })
+    }
+}
+
+/// The event type of a body: one a person may record.
+fn kind(body: &Map<String, Value>) -> Result<EventType, Vec<FieldError>> {
+    let Some(Value::String(s)) = body.get("type") else {
+        return Err(vec![FieldError::new(
+            "type",
+            format!("enter the event type, one of {}", EventType::choices()),
+        )]);
+    };
+    match s.parse::<EventType>() {
+        Ok(EventType::Aware | EventType::ReportVersionUploaded) => Err(vec![FieldError::new(
+            "type",
+            format!("{s} events are recorded by the service itself"),
+        )]),
+        Ok(k) => Ok(k),
+        Err(m) => Err(vec![FieldError::new("type", m)]),
+    }
+}
+
+/// An event's own fields, by type.
+fn data(kind: EventType, r: &mut Fields<'_>, new_id: impl FnOnce() -> String) -> EventData {
+    match kind {
+        EventType::Aware | EventType::ReportVersionUploaded => unreachable!("refused above"),
+        EventType::SinSubmitted => EventData::SinSubmitted {
+            ofsted_reference: r.opt_text_max("ofsted_reference", SHORT_MAX),
+        },
+        EventType::PartnersInformed => EventData::PartnersInformed {
+            note: r.opt_text("note"),
+        },
+        EventType::LacDeathNotified => EventData::LacDeathNotified {
+            note: r.opt_text("note"),
+        },
+        EventType::RapidReviewSent => rapid_review(r),
+        EventType::PanelResponse => EventData::PanelResponse {
+            outcome: r.choice("outcome").unwrap_or(PanelOutcome::Agrees),
+            note: r.opt_text("note"),
+        },
+        EventType::LcsprDecided => EventData::LcsprDecided {
+            note: r.opt_text("note"),
+            decision_id: r.opt_text_max("decision_id", SHORT_MAX),
+        },
+        EventType::ReviewerAppointed => EventData::ReviewerAppointed {
+            reviewer_id: r.short_text("reviewer_id", "the lead reviewer"),
+            conflict_declaration: r.text(
+                "conflict_declaration",
+                "the reviewer's conflict of interest declaration",
+            ),
+        },
+        EventType::ReviewMeeting => EventData::ReviewMeeting {
+            note: r.opt_text("note"),
+        },
+        EventType::LearningWorkshop => EventData::LearningWorkshop {
+            note: r.opt_text("note"),
+        },
+        EventType::FamilyEngagement => EventData::FamilyEngagement {
+            note: r.opt_text("note"),
+        },
+        EventType::PractitionerEngagement => EventData::PractitionerEngagement {
+            note: r.opt_text("note"),
+        },
+        EventType::ProgressCheck => EventData::ProgressCheck {
+            note: r.text("note", "what the check found about time and quality"),
+        },
+        EventType::FinalReportSubmitted => EventData::FinalReportSubmitted {
+            note: r.opt_text("note"),
+        },
+        EventType::QaApproved => EventData::QaApproved {
+            note: r.opt_text("note"),
+            decision_id: r.opt_text_max("decision_id", SHORT_MAX),
+        },
+        EventType::Ratified => EventData::Ratified {
+            note: r.opt_text("note"),
+            decision_id: r.opt_text_max("decision_id", SHORT_MAX),
+        },
+        EventType::PublicationPlanned => publication_planned(r),
+        EventType::PublicationDelayed => EventData::PublicationDelayed {
+            reason: r.text("reason", "the reason for the delay"),
+        },
+        EventType::PrepubCopySent => EventData::PrepubCopySent {
+            recipient: r.choice("recipient").unwrap_or(Recipient::Panel),
+            document_id: r.opt_text_max("document_id", SHORT_MAX),
+            version: r.opt_int("version"),
+        },
+        EventType::Published => EventData::Published {
+            url: r.url("url", true).unwrap_or_default(),
+        },
+        EventType::NspccSent => EventData::NspccSent {
+            note: r.opt_text("note"),
+        },
+        EventType::BriefingPublished => EventData::BriefingPublished {
+            url: r.url("url", false),
+        },
+        EventType::WebinarHeld => EventData::WebinarHeld {
+            note: r.opt_text("note"),
+        },
+        EventType::ActionAdded => EventData::ActionAdded {
+            action_id: new_id(),
+            description: r.text("description", "what the action is"),
+            owner_agency: r.short_text("owner_agency", "the agency that owns the action"),
+            due_on: r
+                .date("due_on", "the date the action is due")
+                .unwrap_or_default(),
+        },
+        EventType::ActionDone => EventData::ActionDone {
+            action_id: r.short_text("action_id", "which action was completed"),
+            note: r.opt_text("note"),
+        },
+        EventType::Archived => EventData::Archived {
+            note: r.opt_text("note"),
+        },
+        EventType::DeadlineWaived => EventData::DeadlineWaived {
+            rule: r.short_text("rule", "the rule of the deadline being waived"),
+            reason: r.text("reason", "why the deadline is waived"),
+        },
+        EventType::Withdrawn => EventData::Withdrawn {
+            reason: r.text("reason", "why the notification is withdrawn"),
+        },
+        EventType::Closed => EventData::Closed {
+            note: r.opt_text("note"),
+        },
+    }
+}
+
+/// The rapid review: its recommendation, the regulation 11 criteria (one at least for a local
+/// review) and the rationale.
+fn rapid_review(r: &mut Fields<'_>) -> EventData {
+    let decision = r.choice::<Decision>("decision");
+    let rationale = r.text("rationale", "the rationale for the decision");
+    let criteria = criteria(r);
+    if decision == Some(Decision::Lcspr) && criteria.is_empty() {
+        r.fail(
+            "criteria",
+            "a local review needs at least one regulation 11 criterion (a to d)",
+        );
+    }
+    EventData::RapidReviewSent {
+        decision: decision.unwrap_or(Decision::NoLcspr),
+        rationale,
+        criteria,
+    }
+}
+
+/// The publication plan: the date and the format, with the justification a summary or no
+/// publication needs.
+fn publication_planned(r: &mut Fields<'_>) -> EventData {
+    let publication_on = r.date("publication_on", "the planned publication date");
+    let format = r.choice::<PublicationFormat>("format");
+    let justification = r.opt_text("justification");
+    if matches!(
+        format,
+        Some(PublicationFormat::Summary | PublicationFormat::None)
+    ) && justification.is_none()
+    {
+        r.fail(
+        "justification",
+        "explain why the full report will not be published (it goes to the Panel and the Secretary of State)",
+    );
+    }
+    EventData::PublicationPlanned {
+        publication_on: publication_on.unwrap_or_default(),
+        format: format.unwrap_or(PublicationFormat::Full),
+        justification,
+        decision_id: r.opt_text_max("decision_id", SHORT_MAX),
     }
 }
 

@@ -23,8 +23,74 @@ impl FieldError {
     }
 }
 
+/// No date the service records is before this (the statutory framework is far later).
+pub const EARLIEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => panic!("a real date"),
+};
+/// No child in a case was born before this.
+pub const EARLIEST_DOB: NaiveDate = match NaiveDate::from_ymd_opt(1990, 1, 1) {
+    Some(d) => d,
+    None => panic!("a real date"),
+};
+
+/// Refuses a date before the earliest plausible one for the field (1 January 1990 for a date of
+/// birth, 1 January 2000 for anything else).
+pub fn check_plausible(field: &str, d: NaiveDate) -> Result<(), String> {
+    let earliest = if field == "child_dob" {
+        EARLIEST_DOB
+    } else {
+        EARLIEST_DATE
+    };
+    if d < earliest {
+        return Err(format!(
+            "cannot be before {}; check the year",
+            earliest.format("%-d %B %Y")
+        ));
+    }
+    Ok(())
+}
+
 pub const NOTE_MAX: usize = 5000;
 pub const SHORT_MAX: usize = 200;
+
+/// Fields that hold a person's name or a child's pseudonym, where characters that reverse the
+/// direction of text could disguise what a reader sees.
+pub const NAME_FIELDS: &[&str] = &["name", "child_name", "child_pseudonym"];
+
+/// Text as people type it: no control characters other than tab and newline (a carriage return
+/// is allowed only before a newline, as browsers send line breaks). A NUL, which PostgreSQL
+/// cannot store, is one of them.
+pub fn check_text(s: &str) -> Result<(), &'static str> {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let allowed = match c {
+            '\t' | '\n' => true,
+            '\r' => chars.peek() == Some(&'\n'),
+            c => !c.is_control(),
+        };
+        if !allowed {
+            return Err("must not contain control characters (only letters, digits, punctuation, spaces, tabs and line breaks)");
+        }
+    }
+    Ok(())
+}
+
+/// Unicode's bidirectional embedding, override and isolate characters (U+202A–U+202E,
+/// U+2066–U+2069) and the directional marks (U+200E, U+200F, U+061C).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// A name or a pseudonym: text as [`check_text`] allows, without the characters that change
+/// the direction of text (a "Child Q" that displays as something else).
+pub fn check_name(s: &str) -> Result<(), &'static str> {
+    check_text(s)?;
+    if s.chars().any(is_bidi_control) {
+        return Err("must not contain characters that change the direction of text");
+    }
+    Ok(())
+}
 
 /// Reads fields from a request body, collecting every problem with the field it concerns.
 pub struct Fields<'a> {
@@ -57,7 +123,15 @@ impl<'a> Fields<'a> {
             None => None,
             Some(Value::String(s)) => {
                 let s = s.trim();
-                if s.chars().count() > max {
+                let checked = if NAME_FIELDS.contains(&name) {
+                    check_name(s)
+                } else {
+                    check_text(s)
+                };
+                if let Err(m) = checked {
+                    self.fail(name, m);
+                    None
+                } else if s.chars().count() > max {
                     self.fail(name, format!("must be at most {max} characters"));
                     None
                 } else if s.is_empty() {
@@ -109,15 +183,19 @@ impl<'a> Fields<'a> {
                 self.fail(name, format!("enter {what} as YYYY-MM-DD"));
                 None
             }
-            Some(Value::String(s)) => match parse_date(s) {
-                Ok(d) => Some(d),
-                Err(m) => {
-                    self.fail(name, m);
-                    None
-                }
-            },
+            Some(Value::String(s)) => self.plausible(name, parse_date(s)),
             Some(_) => {
                 self.fail(name, "must be a date written YYYY-MM-DD");
+                None
+            }
+        }
+    }
+
+    fn plausible(&mut self, name: &str, parsed: Result<NaiveDate, String>) -> Option<NaiveDate> {
+        match parsed.and_then(|d| check_plausible(name, d).map(|()| d)) {
+            Ok(d) => Some(d),
+            Err(m) => {
+                self.fail(name, m);
                 None
             }
         }
@@ -210,13 +288,7 @@ impl<'a> Fields<'a> {
         match self.raw(name) {
             None => None,
             Some(Value::String(s)) if s.trim().is_empty() => None,
-            Some(Value::String(s)) => match parse_date(s) {
-                Ok(d) => Some(d),
-                Err(m) => {
-                    self.fail(name, m);
-                    None
-                }
-            },
+            Some(Value::String(s)) => self.plausible(name, parse_date(s)),
             Some(_) => {
                 self.fail(name, "must be a date written YYYY-MM-DD");
                 None
@@ -256,4 +328,26 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     }
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("{s:?} is not a real date written YYYY-MM-DD"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_refused_but_tabs_and_line_breaks_kept() {
+        assert!(check_text("Child Q\tnotes\r\nline two\n").is_ok());
+        for bad in ["a\0b", "a\u{7}", "a\rb", "\u{1b}[31m", "a\u{85}b"] {
+            assert!(check_text(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn names_refuse_direction_overrides() {
+        assert!(check_name("Child Q").is_ok());
+        assert!(check_name("سارة").is_ok());
+        assert!(check_name("Child \u{202E}Q").is_err());
+        assert!(check_name("\u{2066}x\u{2069}").is_err());
+        assert!(check_text("Child \u{202E}Q").is_ok());
+    }
 }

@@ -9,6 +9,7 @@ pub mod events;
 pub mod governance;
 pub mod ical;
 pub mod input;
+pub mod passwords;
 pub mod reminders;
 pub mod roles;
 pub mod rules;

@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::text_enum;
+
 /// One role per user, declared roughly in order of reach over case content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -62,23 +64,29 @@ impl Role {
         }
     }
 
+    /// Which cases this role sees: the one statement of the visibility rule. The case view and
+    /// the reminders read it through [`Role::may_see_case`], the lists and the dashboard as a
+    /// SQL filter (`app::access::visible_cases`).
+    pub fn case_scope(self) -> CaseScope {
+        match self {
+            Role::Admin => CaseScope::NoCases,
+            Role::LeadReviewer => CaseScope::Appointed,
+            Role::SubgroupMember => CaseScope::NotConflicted,
+            Role::BoardMember | Role::BusinessManager | Role::ProgrammeManager | Role::CoChair => {
+                CaseScope::Every
+            }
+        }
+    }
+
     /// Sees every case (subject to no other condition).
     pub fn sees_all_cases(self) -> bool {
-        matches!(
-            self,
-            Role::CoChair | Role::ProgrammeManager | Role::BusinessManager | Role::BoardMember
-        )
+        self.case_scope() == CaseScope::Every
     }
 
     /// May see a case at all, given whether the user is appointed to it (lead reviewer)
     /// or has declared a conflict of interest on it (sub-group member).
     pub fn may_see_case(self, appointed: bool, conflicted: bool) -> bool {
-        match self {
-            Role::Admin => false,
-            Role::LeadReviewer => appointed,
-            Role::SubgroupMember => !conflicted,
-            _ => true,
-        }
+        self.case_scope().admits(appointed, conflicted)
     }
 
     /// May see the child's real name and date of birth (special-category data).
@@ -111,6 +119,41 @@ impl Role {
 
     pub fn may_manage_calendar(self) -> bool {
         matches!(self, Role::Admin)
+    }
+}
+
+/// Which cases a role sees ([`Role::case_scope`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseScope {
+    /// Every case.
+    Every,
+    /// Every case except those the user declared a conflict of interest on.
+    NotConflicted,
+    /// Only the cases the user is appointed to.
+    Appointed,
+    /// No case content at all.
+    NoCases,
+}
+
+impl CaseScope {
+    /// Whether a case is in scope, given the user's relations to it.
+    pub fn admits(self, appointed: bool, conflicted: bool) -> bool {
+        match self {
+            CaseScope::Every => true,
+            CaseScope::NotConflicted => !conflicted,
+            CaseScope::Appointed => appointed,
+            CaseScope::NoCases => false,
+        }
+    }
+}
+
+text_enum! {
+    /// How a user is related to one case (`case_people.relation`).
+    pub enum Relation {
+        /// Appointed as the case's independent lead reviewer.
+        LeadReviewer = ("lead_reviewer", "Lead reviewer"),
+        /// Declared a conflict of interest on the case.
+        Conflict = ("conflict", "Declared a conflict of interest"),
     }
 }
 
@@ -148,6 +191,21 @@ mod tests {
         assert_eq!(allowed, vec![Role::ProgrammeManager, Role::CoChair]);
         assert!(Role::LeadReviewer.may_see_identity(true));
         assert!(!Role::BusinessManager.may_see_identity(true));
+    }
+
+    #[test]
+    fn scopes_admit_by_relation() {
+        // (not related, appointed, conflicted)
+        let table = |scope: CaseScope| {
+            [(false, false), (true, false), (false, true)].map(|(a, c)| scope.admits(a, c))
+        };
+        assert_eq!(table(CaseScope::Every), [true, true, true]);
+        assert_eq!(table(CaseScope::NotConflicted), [true, true, false]);
+        assert_eq!(table(CaseScope::Appointed), [false, true, false]);
+        assert_eq!(table(CaseScope::NoCases), [false, false, false]);
+        assert_eq!(Role::Admin.case_scope(), CaseScope::NoCases);
+        assert!(Role::BusinessManager.sees_all_cases());
+        assert_eq!("conflict".parse::<Relation>(), Ok(Relation::Conflict));
     }
 
     #[test]

@@ -189,6 +189,23 @@ impl RuleSet {
             .copied()
     }
 
+    /// The version a deadline was computed with; the latest one if that version is no longer
+    /// in the rules file.
+    pub fn computed_with(&self, id: &str, version: i32) -> Option<&Rule> {
+        let versions = self.versions(id);
+        versions
+            .iter()
+            .find(|r| r.version == version)
+            .or(versions.last())
+            .copied()
+    }
+
+    /// Whether a deadline computed with this rule version is statutory: the one place that
+    /// says so, for the case page, *My work* and the reminders.
+    pub fn is_statutory(&self, id: &str, version: i32) -> bool {
+        self.computed_with(id, version).is_some_and(|r| r.statutory)
+    }
+
     /// The latest version of each rule (for listings).
     pub fn current(&self) -> Vec<&Rule> {
         self.ids()
@@ -571,5 +588,13 @@ source = "a future change"
                 .version,
             1
         );
+        // A deadline keeps the version it was computed with; a version no longer in the file
+        // reads as the latest.
+        assert_eq!(rules.computed_with("sin_submission", 1).unwrap().version, 1);
+        assert_eq!(rules.computed_with("sin_submission", 7).unwrap().version, 2);
+        assert!(rules.computed_with("no_such_rule", 1).is_none());
+        assert!(rules.is_statutory("sin_submission", 1));
+        assert!(!rules.is_statutory("sin_submission", 2));
+        assert!(!rules.is_statutory("no_such_rule", 1));
     }
 }

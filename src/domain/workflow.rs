@@ -215,6 +215,52 @@ impl CaseState {
     }
 }
 
+/// A case's events in replay order, by date and, on the same date, in the order recorded, with
+/// the state they fold to. Folded once when loaded; an event added after the latest one is
+/// applied to that state, one dated earlier replays the history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct History {
+    events: Vec<Event>,
+    state: CaseState,
+}
+
+impl History {
+    pub fn new(mut events: Vec<Event>) -> History {
+        events.sort_by_key(|e| (e.occurred_on, e.sequence));
+        let state = CaseState::from_events(&events);
+        History { events, state }
+    }
+
+    /// The events in replay order.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The state after every event.
+    pub fn state(&self) -> &CaseState {
+        &self.state
+    }
+
+    /// The sequence number the next recorded event takes.
+    pub fn next_sequence(&self) -> i32 {
+        self.events.iter().map(|e| e.sequence).max().unwrap_or(0) + 1
+    }
+
+    /// Adds an accepted event in its place.
+    pub fn push(&mut self, event: Event) {
+        let at = self.events.partition_point(|e| {
+            (e.occurred_on, e.sequence) <= (event.occurred_on, event.sequence)
+        });
+        if at == self.events.len() {
+            self.state.apply(event.occurred_on, &event.data);
+            self.events.push(event);
+        } else {
+            self.events.insert(at, event);
+            self.state = CaseState::from_events(&self.events);
+        }
+    }
+}
+
 /// Where the case goes when this event is recorded in the current state.
 fn next_stage(state: &CaseState, data: &EventData) -> Stage {
     use Stage::{
@@ -435,6 +481,38 @@ mod tests {
         assert!(!may_record(Role::Admin, EventType::SinSubmitted));
         assert!(!may_record(Role::CoChair, EventType::Aware));
         let _ = Recipient::Panel;
+    }
+
+    #[test]
+    fn history_replays_in_date_order_and_applies_the_latest_event() {
+        let sin = EventData::SinSubmitted {
+            ofsted_reference: None,
+        };
+        // Stored in the order recorded; the third was dated before the second.
+        let mut history = History::new(vec![
+            aware(),
+            ev(3, "2026-01-09", rr(Decision::Lcspr)),
+            ev(2, "2026-01-06", sin.clone()),
+        ]);
+        let order: Vec<i32> = history.events().iter().map(|e| e.sequence).collect();
+        assert_eq!(order, [1, 2, 3]);
+        assert_eq!(history.state().stage, Stage::PanelResponse);
+        assert_eq!(history.next_sequence(), 4);
+        history.push(ev(4, "2026-01-12", panel(PanelOutcome::Agrees)));
+        assert_eq!(history.state().stage, Stage::Commissioning);
+        assert_eq!(history.state().latest_on, d("2026-01-12"));
+        // The same state as folding the whole history afresh.
+        assert_eq!(history.state(), &CaseState::from_events(history.events()));
+        // An event dated among the others takes its place and the history is replayed.
+        history.push(ev(
+            5,
+            "2026-01-07",
+            EventData::PartnersInformed { note: None },
+        ));
+        let order: Vec<i32> = history.events().iter().map(|e| e.sequence).collect();
+        assert_eq!(order, [1, 2, 5, 3, 4]);
+        assert_eq!(history.state(), &CaseState::from_events(history.events()));
+        assert_eq!(history.next_sequence(), 6);
     }
 
     #[test]

@@ -1,22 +1,29 @@
-//! The delivery loop: claim the messages due, send each, mark it sent only once the server has
-//! accepted it; a failure is retried with exponential backoff and marked failed after
-//! `jobs.max_attempts`. A crash between the send and the mark can repeat that one message
-//! (its claim runs out and the next pass takes it again, with a warning in the log).
+//! The delivery loop: claim one message due, send it, mark it sent only once the server has
+//! accepted it, then the next; a failure is retried with exponential backoff and marked failed
+//! after `jobs.max_attempts`. Claiming one at a time means a crash (kill -9) leaves at most the
+//! message being sent claimed: it alone waits for its claim to run out, and may be repeated
+//! (with a warning in the log). Asked to stop (SIGTERM), the loop claims nothing more and
+//! finishes the message in flight.
 
 use chrono::Duration;
 use serde::Serialize;
+use tokio::sync::watch;
 
 use crate::app::outbox::{self, OutboxStatus};
 use crate::error::AppError;
 use crate::mail::{Email, Mailer};
 use crate::state::AppState;
 
-/// Messages claimed per pass.
+/// Messages sent per pass at most (each claimed on its own).
 pub const BATCH: i64 = 20;
 
-/// How long a claim holds: longer than a batch can take (each SMTP attempt times out at 30 s).
+/// Transient failures in a row after which a pass stops (the mail server is down).
+const GIVE_UP_AFTER: usize = 3;
+
+/// How long a claim holds: longer than sending one message can take (each SMTP command times
+/// out at 30 s).
 pub fn lease() -> Duration {
-    Duration::minutes(15)
+    Duration::minutes(5)
 }
 
 /// What one or more delivery passes did.
@@ -43,22 +50,32 @@ impl DeliveryReport {
 
 /// One pass through `st.mailer`: up to `limit` messages.
 pub async fn deliver_batch(st: &AppState, limit: i64) -> Result<DeliveryReport, AppError> {
-    deliver_batch_with(st, st.mailer.as_ref(), limit).await
+    deliver_batch_with(st, st.mailer.as_ref(), limit, None).await
 }
 
-/// One pass through the given mailer.
+/// One pass through the given mailer: up to `limit` messages, each claimed just before it is
+/// sent. With `stop`, nothing more is claimed once it turns true.
 pub async fn deliver_batch_with(
     st: &AppState,
     mailer: &dyn Mailer,
     limit: i64,
+    stop: Option<&watch::Receiver<bool>>,
 ) -> Result<DeliveryReport, AppError> {
-    let now = st.now();
-    let claimed = st
-        .db(move |c, _| outbox::claim(c, now, lease(), limit))
-        .await?;
     let mut report = DeliveryReport::default();
     let max_attempts = st.settings.jobs.max_attempts;
-    for m in claimed {
+    let mut failures_in_a_row = 0;
+    for _ in 0..limit {
+        if stop.is_some_and(|s| *s.borrow()) || failures_in_a_row >= GIVE_UP_AFTER {
+            break;
+        }
+        let now = st.now();
+        let Some(m) = st
+            .db(move |c, _| outbox::claim(c, now, lease(), 1))
+            .await?
+            .pop()
+        else {
+            break;
+        };
         if m.expired_claim {
             tracing::warn!(
                 outbox_id = %m.id,
@@ -79,6 +96,7 @@ pub async fn deliver_batch_with(
                 st.db(move |c, _| outbox::mark_sent(c, &id, done)).await?;
                 tracing::info!(outbox_id = %m.id, transport = mailer.kind(), "email sent");
                 report.sent += 1;
+                failures_in_a_row = 0;
             }
             Err(e) => {
                 let err = e.clone();
@@ -91,6 +109,7 @@ pub async fn deliver_batch_with(
                 } else {
                     tracing::warn!(outbox_id = %m.id, attempts = m.attempts + 1, error = %crate::telemetry::redact(&e.to_string()), "email not sent; will retry");
                     report.retrying += 1;
+                    failures_in_a_row += 1;
                 }
             }
         }
@@ -98,11 +117,19 @@ pub async fn deliver_batch_with(
     Ok(report)
 }
 
-/// Passes until no message is due (or one pass sends nothing: the server is down).
+/// Passes until no message is due (or a pass sends nothing: the server is down).
 pub async fn deliver_due(st: &AppState) -> Result<DeliveryReport, AppError> {
+    deliver_until_stopped(st, None).await
+}
+
+/// [`deliver_due`], claiming nothing more once `stop` turns true.
+pub async fn deliver_until_stopped(
+    st: &AppState,
+    stop: Option<&watch::Receiver<bool>>,
+) -> Result<DeliveryReport, AppError> {
     let mut total = DeliveryReport::default();
     loop {
-        let r = deliver_batch(st, BATCH).await?;
+        let r = deliver_batch_with(st, st.mailer.as_ref(), BATCH, stop).await?;
         total.add(r);
         if r.attempted() < BATCH as usize || r.sent == 0 {
             return Ok(total);

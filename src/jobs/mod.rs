@@ -22,19 +22,51 @@ use crate::state::AppState;
 pub use delivery::{deliver_due, DeliveryReport};
 pub use sweep::{sweep, SweepReport};
 
-/// The running loops; [`JobsHandle::stop`] ends them after the pass in progress.
+/// The running loops; [`JobsHandle::stop`] ends them: the sweep after the case in progress,
+/// delivery after the message in flight (nothing more is claimed).
 pub struct JobsHandle {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl JobsHandle {
-    pub async fn stop(self) {
+    /// Tells the loops to stop, without waiting.
+    pub fn signal(&self) {
         let _ = self.stop.send(true);
+    }
+
+    /// Tells the loops to stop and waits for them.
+    pub async fn stop(self) {
+        self.signal();
         for t in self.tasks {
             let _ = t.await;
         }
         tracing::info!("background jobs stopped");
+    }
+
+    /// Tells the loops to stop and waits at most `limit`; then whatever is still running is
+    /// cancelled (a message still being sent stays claimed until its claim runs out). True
+    /// when everything finished in time.
+    pub async fn stop_within(mut self, limit: Duration) -> bool {
+        self.signal();
+        let finished = tokio::time::timeout(limit, async {
+            for t in self.tasks.iter_mut() {
+                let _ = t.await;
+            }
+        })
+        .await
+        .is_ok();
+        for t in self.tasks {
+            // A task already awaited to its end must not be polled again.
+            if !t.is_finished() {
+                t.abort();
+                let _ = t.await;
+            }
+        }
+        if finished {
+            tracing::info!("background jobs stopped");
+        }
+        finished
     }
 }
 
@@ -47,17 +79,23 @@ pub fn spawn(state: AppState) -> JobsHandle {
     let sweep_task = actix_web::rt::spawn(every(sweep_every, rx.clone(), move || {
         let st = st.clone();
         async move {
+            let started = std::time::Instant::now();
             let result = st.db(|c, st| sweep::sweep(c, st, st.now(), true)).await;
-            if let Err(e) = result {
-                tracing::error!(error = %crate::telemetry::redact_debug(&e), "reminder sweep failed");
+            match result {
+                Ok(_) => st.metrics.sweep_done(started.elapsed().as_secs_f64()),
+                Err(e) => {
+                    tracing::error!(error = %crate::telemetry::redact_debug(&e), "reminder sweep failed")
+                }
             }
         }
     }));
     let st = state;
+    let delivery_rx = rx.clone();
     let delivery_task = actix_web::rt::spawn(every(deliver_every, rx, move || {
         let st = st.clone();
+        let stop = delivery_rx.clone();
         async move {
-            if let Err(e) = delivery::deliver_due(&st).await {
+            if let Err(e) = delivery::deliver_until_stopped(&st, Some(&stop)).await {
                 tracing::error!(error = %crate::telemetry::redact_debug(&e), "outbox delivery failed");
             }
         }
@@ -71,6 +109,31 @@ pub fn spawn(state: AppState) -> JobsHandle {
         stop,
         tasks: vec![sweep_task, delivery_task],
     }
+}
+
+/// Removes files of interrupted uploads and files no version refers to: at start, then every
+/// `documents.cleanup_interval_secs`, whether or not this process runs the jobs (each instance
+/// may have its own local store; with a shared one the grace period keeps it safe).
+pub fn spawn_cleanup(state: AppState) -> JoinHandle<()> {
+    let period = Duration::from_secs(state.settings.documents.cleanup_interval_secs);
+    actix_web::rt::spawn(async move {
+        loop {
+            let st = &state;
+            match crate::app::documents::sweep_orphans(st).await {
+                Ok(r) if r.partial + r.unreferenced > 0 => tracing::info!(
+                    partial = r.partial,
+                    unreferenced = r.unreferenced,
+                    store = %st.documents.describe(),
+                    "removed files of interrupted uploads"
+                ),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %crate::telemetry::redact_debug(&e), "could not sweep the document store")
+                }
+            }
+            tokio::time::sleep(period).await;
+        }
+    })
 }
 
 /// Runs `f` now and then every `period` until told to stop (a pass in progress finishes).

@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use crate::app::reminders::{self, Outgoing, Planned};
+use crate::app::reminders::{self, Outgoing, Planned, Recipients};
 use crate::db::{write_tx, DbConnection};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -31,12 +31,20 @@ pub fn sweep(
     write: bool,
 ) -> Result<SweepReport, AppError> {
     let mut report = SweepReport::default();
+    // Read once for the whole sweep.
+    let calendar = st.calendars.current(conn)?;
+    let mut users = Recipients::new();
     for case in reminders::cases_to_sweep(conn)? {
         report.cases += 1;
+        let mut plan = |c: &mut DbConnection, write: bool| {
+            let planned = reminders::plan_case(c, st, &case, &calendar, &mut users, now)?;
+            let queued = reminders::queue_reminders(c, st, &planned, now, write)?;
+            Ok::<_, AppError>((planned, queued))
+        };
         let result = if write {
-            write_tx(conn, |c| plan_one(c, st, &case, now, true))
+            write_tx(conn, |c| plan(c, true))
         } else {
-            plan_one(conn, st, &case, now, false)
+            plan(conn, false)
         };
         match result {
             Ok((planned, queued)) => {
@@ -75,16 +83,4 @@ pub fn sweep(
         );
     }
     Ok(report)
-}
-
-fn plan_one(
-    conn: &mut DbConnection,
-    st: &AppState,
-    case: &crate::db::models::CaseRow,
-    now: NaiveDateTime,
-    write: bool,
-) -> Result<(Vec<Planned>, Vec<Outgoing>), AppError> {
-    let planned = reminders::plan_case(conn, st, case, now)?;
-    let queued = reminders::queue_reminders(conn, st, &planned, now, write)?;
-    Ok((planned, queued))
 }

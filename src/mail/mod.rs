@@ -76,7 +76,11 @@ pub trait Mailer: Send + Sync + std::fmt::Debug {
 /// The transport `mail.transport` names.
 pub fn from_settings(settings: &MailSettings) -> Result<Arc<dyn Mailer>, String> {
     Ok(match settings.transport {
-        MailTransportKind::Smtp => Arc::new(SmtpMailer::new(&settings.smtp_url, &settings.from)?),
+        MailTransportKind::Smtp => Arc::new(SmtpMailer::with_password(
+            secrecy::ExposeSecret::expose_secret(&settings.smtp_url),
+            &settings.smtp_password,
+            &settings.from,
+        )?),
         MailTransportKind::File => Arc::new(FileMailer::new(&settings.outbox_dir, &settings.from)?),
         MailTransportKind::Memory => Arc::new(MemoryMailer::default()),
     })

@@ -18,7 +18,15 @@ macro_rules! email_templates {
 }
 
 /// Every email template: (name, source).
-const TEMPLATES: &[(&str, &str)] = email_templates!("reminder", "digest", "test", "meeting_notice");
+const TEMPLATES: &[(&str, &str)] = email_templates!(
+    "reminder",
+    "digest",
+    "test",
+    "invitation",
+    "password_reset",
+    "mfa_reset",
+    "meeting_notice"
+);
 
 /// The emails there are templates for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +37,12 @@ pub enum Template {
     Digest,
     /// An administrator's test email.
     Test,
+    /// An invitation to set up an account (carries a one-time link).
+    Invitation,
+    /// A password reset link (one-time).
+    PasswordReset,
+    /// An administrator reset the user's two-step verification.
+    MfaReset,
     /// The notice of a meeting, with its agenda's case references.
     MeetingNotice,
 }
@@ -39,6 +53,9 @@ impl Template {
             Template::Reminder => "reminder",
             Template::Digest => "digest",
             Template::Test => "test",
+            Template::Invitation => "invitation",
+            Template::PasswordReset => "password_reset",
+            Template::MfaReset => "mfa_reset",
             Template::MeetingNotice => "meeting_notice",
         }
     }
@@ -64,8 +81,10 @@ fn tera() -> &'static Tera {
     })
 }
 
-/// Escapes text for HTML content and quoted attribute values.
-fn escape_html(input: &str) -> String {
+/// Escapes text for HTML content and quoted attribute values, in emails and pages alike.
+/// Tera's own escaper also turns `/` into `&#x2F;`, which is not needed and makes every link in
+/// the markup unreadable.
+pub fn escape_html(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     for c in input.chars() {
         match c {
@@ -100,9 +119,9 @@ mod tests {
 
     #[test]
     fn every_template_compiles() {
-        assert_eq!(TEMPLATES.len(), 12);
+        assert_eq!(TEMPLATES.len(), 21);
         let names: Vec<&str> = tera().get_template_names().collect();
-        assert_eq!(names.len(), 12);
+        assert_eq!(names.len(), 21);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use futures_util::future::BoxFuture;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::{ExposeSecret, SecretString};
 
 use super::{Email, MailError, Mailer};
 
@@ -59,7 +60,8 @@ fn message(from: &Mailbox, email: &Email) -> Result<Message, MailError> {
 /// (the state that holds this mailer is dropped on threads with no runtime). Reminder volumes
 /// are a few dozen a day: a connection per message costs nothing that matters.
 pub struct SmtpMailer {
-    url: String,
+    /// May carry the password.
+    url: SecretString,
     from: Mailbox,
 }
 
@@ -72,13 +74,52 @@ impl std::fmt::Debug for SmtpMailer {
 
 impl SmtpMailer {
     pub fn new(url: &str, from: &str) -> Result<SmtpMailer, String> {
+        Self::with_password(url, &SecretString::from(""), from)
+    }
+
+    /// With `mail.smtp_password` (empty: none, or the one written in the URL), put into the
+    /// URL for the user the URL names. The whole URL is then held as a secret.
+    pub fn with_password(
+        url: &str,
+        password: &SecretString,
+        from: &str,
+    ) -> Result<SmtpMailer, String> {
+        let mut full = url.to_string();
+        if !password.expose_secret().is_empty() {
+            let mut parsed =
+                url::Url::parse(url).map_err(|e| format!("key `mail.smtp_url`: {e}"))?;
+            if parsed.username().is_empty() {
+                return Err(
+                    "key `mail.smtp_password`: name the user in mail.smtp_url (smtp://user@host:587)"
+                        .into(),
+                );
+            }
+            parsed
+                .set_password(Some(password.expose_secret()))
+                .map_err(|()| "key `mail.smtp_url`: cannot carry a password".to_string())?;
+            full = parsed.to_string();
+        }
         // Checked now so a wrong URL stops start-up rather than every delivery.
-        AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| format!("key `mail.smtp_url`: {e}"))?;
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(&full).map_err(|e| {
+            format!(
+                "key `mail.smtp_url`: {}",
+                redact_url_password(&e.to_string())
+            )
+        })?;
         Ok(SmtpMailer {
-            url: url.to_string(),
+            url: SecretString::from(full),
             from: parse_from(from)?,
         })
+    }
+}
+
+/// An error message that might quote the URL, without anything between `:` and `@`.
+fn redact_url_password(message: &str) -> String {
+    match (message.find("://"), message.rfind('@')) {
+        (Some(start), Some(at)) if at > start => {
+            format!("{}://[credentials]{}", &message[..start], &message[at..])
+        }
+        _ => message.to_string(),
     }
 }
 
@@ -86,10 +127,11 @@ impl Mailer for SmtpMailer {
     fn send<'a>(&'a self, email: &'a Email) -> BoxFuture<'a, Result<(), MailError>> {
         Box::pin(async move {
             let message = message(&self.from, email)?;
-            let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&self.url)
-                .map_err(MailError::permanent)?
-                .timeout(Some(Duration::from_secs(SMTP_TIMEOUT_SECS)))
-                .build();
+            let transport =
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(self.url.expose_secret())
+                    .map_err(MailError::permanent)?
+                    .timeout(Some(Duration::from_secs(SMTP_TIMEOUT_SECS)))
+                    .build();
             let result = transport.send(message).await;
             drop(transport);
             match result {
@@ -205,6 +247,22 @@ mod tests {
         let mut e = email();
         e.to = "not an address".into();
         assert!(message(&from, &e).unwrap_err().permanent);
+    }
+
+    #[test]
+    fn the_smtp_password_needs_a_user_and_is_never_printed() {
+        let secret = SecretString::from("s3cret-smtp-password");
+        let m = SmtpMailer::with_password(
+            "smtp://mailer%40bscp.example@127.0.0.1:2525",
+            &secret,
+            "a@localhost",
+        )
+        .unwrap();
+        assert!(m.url.expose_secret().contains(":s3cret-smtp-password@"));
+        assert!(!format!("{m:?}").contains("s3cret"));
+        let err =
+            SmtpMailer::with_password("smtp://127.0.0.1:2525", &secret, "a@localhost").unwrap_err();
+        assert!(err.contains("mail.smtp_password"), "{err}");
     }
 
     #[test]

@@ -23,6 +23,11 @@ pub fn error_page(state: &AppState, status: StatusCode, extra: &Context) -> Http
             "Sorry, the service is unavailable",
             "Try again later.",
         ),
+        StatusCode::INSUFFICIENT_STORAGE => generic(
+            &mut ctx,
+            "Sorry, the document store is full",
+            "The document store is full; nothing was saved. Try again later, or tell your administrator.",
+        ),
         s if s.is_server_error() => "errors/500.html",
         StatusCode::TOO_MANY_REQUESTS => generic(
             &mut ctx,

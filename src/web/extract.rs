@@ -32,24 +32,43 @@ impl FromRequest for ApiUser {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|t| t.trim().to_string());
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let path = req.path().to_string();
         Box::pin(async move {
             let (Some(token), Some(state)) = (token, state) else {
                 return Err(AppError::Unauthorized);
             };
-            let (actor, token_id) = state
+            let session = state
                 .db(move |c, st| {
-                    auth::authenticate(
-                        c,
-                        &st.keys,
-                        &token,
-                        st.now(),
-                        st.settings.auth.session_idle_minutes,
-                    )
+                    auth::authenticate(c, &st.keys, &st.settings.auth, &token, st.now())
                 })
                 .await?;
-            Ok(ApiUser { actor, token_id })
+            if session.mfa_enrolment_required && !allowed_before_enrolment(&path) {
+                let actor = session.actor.clone();
+                state
+                    .db(move |c, st| {
+                        crate::app::refusals::refuse(
+                            c,
+                            st.now(),
+                            &actor,
+                            "api_refused",
+                            "two-step verification not set up",
+                            None,
+                        )
+                    })
+                    .await?;
+                return Err(AppError::MfaEnrolmentRequired);
+            }
+            Ok(ApiUser {
+                actor: session.actor,
+                token_id: session.token_id,
+            })
         })
     }
+}
+
+/// What a token of a role that must set up two-step verification reaches before it has.
+fn allowed_before_enrolment(path: &str) -> bool {
+    path.starts_with("/api/v1/me/mfa/") || path == "/api/v1/auth/logout"
 }
 
 /// The client's address: the peer, or the first `X-Forwarded-For` entry when the peer is a
@@ -72,10 +91,26 @@ pub fn client_addr(req: &HttpRequest, trusted_proxies: &[String]) -> String {
     peer
 }
 
-/// A JSON object body.
+/// A JSON object body. Every string in it, at any depth, is checked for control characters
+/// (other than tab and line breaks): a 422 naming the top-level field that holds one.
 pub fn object(body: web::Json<Value>) -> Result<Map<String, Value>, AppError> {
     match body.into_inner() {
-        Value::Object(m) => Ok(m),
+        Value::Object(m) => {
+            let errors: Vec<crate::error::FieldError> = m
+                .iter()
+                .filter_map(|(k, v)| {
+                    let bad = crate::domain::input::check_text(k)
+                        .err()
+                        .or_else(|| first_bad_text(v));
+                    bad.map(|message| crate::error::FieldError::new(k.clone(), message))
+                })
+                .collect();
+            if errors.is_empty() {
+                Ok(m)
+            } else {
+                Err(AppError::Invalid(errors))
+            }
+        }
         _ => Err(AppError::bad_request(
             "body",
             "the request body must be a JSON object",
@@ -83,13 +118,38 @@ pub fn object(body: web::Json<Value>) -> Result<Map<String, Value>, AppError> {
     }
 }
 
+fn first_bad_text(v: &Value) -> Option<&'static str> {
+    match v {
+        Value::String(s) => crate::domain::input::check_text(s).err(),
+        Value::Array(items) => items.iter().find_map(first_bad_text),
+        Value::Object(m) => m.iter().find_map(|(k, v)| {
+            crate::domain::input::check_text(k)
+                .err()
+                .or_else(|| first_bad_text(v))
+        }),
+        _ => None,
+    }
+}
+
+/// The largest JSON body accepted.
+pub const JSON_LIMIT: usize = 256 * 1024;
+
 /// JSON body limits and errors in the API's own error shape.
 pub fn json_config() -> web::JsonConfig {
+    use actix_web::error::JsonPayloadError;
     web::JsonConfig::default()
-        .limit(256 * 1024)
+        .limit(JSON_LIMIT)
         .error_handler(|err, _| {
             let message = match &err {
-                actix_web::error::JsonPayloadError::ContentType => {
+                JsonPayloadError::OverflowKnownLength { .. }
+                | JsonPayloadError::Overflow { .. } => {
+                    return AppError::TooLarge(format!(
+                        "the body is larger than {} KiB",
+                        JSON_LIMIT / 1024
+                    ))
+                    .into()
+                }
+                JsonPayloadError::ContentType => {
                     "send the body as JSON with Content-Type: application/json".to_string()
                 }
                 other => format!("the body is not valid JSON: {other}"),

@@ -46,6 +46,13 @@ pub fn redacted_request_line(method: &str, path_and_query: &str, version: &str) 
         "/feeds/[token].ics"
     } else if path_and_query.starts_with("/setup/") {
         "/setup/[token]"
+    } else if path_and_query.starts_with("/invitation/") {
+        "/invitation/[token]"
+    } else if path_and_query.starts_with("/reset-password/") {
+        "/reset-password/[token]"
+    } else if path_and_query.starts_with("/sign-in/sso/callback?") {
+        // The provider's code and state.
+        "/sign-in/sso/callback?[redacted]"
     } else {
         path_and_query
     };
@@ -64,6 +71,20 @@ mod tests {
         assert!(!line.contains(&token));
         let line = redacted_request_line("POST", &format!("/setup/{token}"), "HTTP/1.1");
         assert_eq!(line, "POST /setup/[token] HTTP/1.1");
+        for (path, shown) in [
+            (format!("/invitation/{token}"), "/invitation/[token]"),
+            (
+                format!("/reset-password/{token}"),
+                "/reset-password/[token]",
+            ),
+            (
+                format!("/sign-in/sso/callback?code={token}&state=x"),
+                "/sign-in/sso/callback?[redacted]",
+            ),
+        ] {
+            let line = redacted_request_line("GET", &path, "HTTP/1.1");
+            assert_eq!(line, format!("GET {shown} HTTP/1.1"));
+        }
         assert_eq!(
             redacted_request_line("GET", "/api/v1/cases?page=2", "HTTP/1.1"),
             "GET /api/v1/cases?page=2 HTTP/1.1"

@@ -41,23 +41,41 @@ pub fn is_https(req: &HttpRequest, settings: &Settings) -> bool {
             .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
-/// A cookie with the service's protections.
-pub fn cookie<'a>(
+/// The name a cookie has: with the `__Host-` prefix when the service's address is https (the
+/// browser then accepts it only with `Secure`, `Path=/` and no `Domain`, so no other host can
+/// plant or overwrite it).
+pub fn cookie_name(settings: &Settings, name: &str) -> String {
+    if settings.is_https() {
+        format!("__Host-{name}")
+    } else {
+        name.to_string()
+    }
+}
+
+/// The value of one of our `Path=/` cookies.
+pub fn read_cookie(req: &HttpRequest, settings: &Settings, name: &str) -> Option<String> {
+    req.cookie(&cookie_name(settings, name))
+        .map(|c| c.value().to_string())
+}
+
+/// A cookie with the service's protections (`HttpOnly; SameSite=Lax; Path=/`, `Secure` over
+/// HTTPS, `__Host-` when the address is https).
+pub fn cookie(
     req: &HttpRequest,
     settings: &Settings,
-    name: &'a str,
+    name: &str,
     value: String,
-) -> Cookie<'a> {
-    Cookie::build(name, value)
+) -> Cookie<'static> {
+    Cookie::build(cookie_name(settings, name), value)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(is_https(req, settings))
+        .secure(is_https(req, settings) || settings.is_https())
         .finish()
 }
 
 /// A cookie that removes `name`.
-pub fn removal<'a>(req: &HttpRequest, settings: &Settings, name: &'a str) -> Cookie<'a> {
+pub fn removal(req: &HttpRequest, settings: &Settings, name: &str) -> Cookie<'static> {
     let mut c = cookie(req, settings, name, String::new());
     c.set_max_age(CookieDuration::ZERO);
     c
@@ -76,7 +94,7 @@ pub fn same_token(a: &str, b: &str) -> bool {
 /// The origin forms must come from: `service.base_url` when it was configured, else the
 /// address the request was sent to.
 pub fn expected_origin(req: &HttpRequest, settings: &Settings) -> String {
-    if settings.service.base_url != Settings::defaults().service.base_url {
+    if settings.service.base_url != Settings::built_in().service.base_url {
         let base = settings.service.base_url.trim_end_matches('/');
         // scheme://authority only.
         let after = base.find("://").map_or(0, |i| i + 3);
@@ -121,6 +139,8 @@ pub struct WebUser {
     pub actor: Actor,
     pub token_id: String,
     pub csrf: String,
+    /// Signed in with a password alone in a role that must set up a second factor.
+    pub mfa_enrolment_required: bool,
 }
 
 impl WebUser {
@@ -147,6 +167,39 @@ impl WebUser {
 pub struct SignInRequired {
     next: String,
     clear: bool,
+    /// The session cookie to clear (its name depends on the service's address).
+    cookie: String,
+}
+
+/// Signed in with a password alone, in a role that must use a second factor: to the set-up
+/// page until it is done.
+#[derive(Debug)]
+pub struct EnrolmentRequired;
+
+impl std::fmt::Display for EnrolmentRequired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("two-step verification must be set up")
+    }
+}
+
+impl ResponseError for EnrolmentRequired {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::SEE_OTHER
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, ENROLMENT_PAGE))
+            .finish()
+    }
+}
+
+/// The page that sets up two-step verification.
+pub const ENROLMENT_PAGE: &str = "/account/two-step";
+
+/// What a session that still has to set up its second factor may open.
+fn allowed_before_enrolment(path: &str) -> bool {
+    path == ENROLMENT_PAGE || path.starts_with("/account/two-step/") || path == "/sign-out"
 }
 
 impl std::fmt::Display for SignInRequired {
@@ -175,7 +228,7 @@ impl ResponseError for SignInRequired {
         let mut resp = HttpResponse::SeeOther();
         resp.insert_header((header::LOCATION, location));
         if self.clear {
-            let mut c = Cookie::build(SESSION_COOKIE, "")
+            let mut c = Cookie::build(self.cookie.clone(), "")
                 .path("/")
                 .http_only(true)
                 .finish();
@@ -200,13 +253,19 @@ pub fn encode_component(s: &str) -> String {
     out
 }
 
-/// A safe place to return to after signing in: a local path only.
+/// A safe place to return to after signing in: a path on this service and nothing else. It
+/// must start with one `/`, and hold no control character (browsers drop tabs and line breaks,
+/// so `/\t/evil.example` is `//evil.example` to them), no backslash (`/\\evil` likewise), no
+/// space and no scheme. Anything else goes to `/`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n)
             if n.starts_with('/')
                 && !n.starts_with("//")
-                && !n.contains('\\')
+                && n.len() <= 2000
+                && !n
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
                 && !n.contains("://") =>
         {
             n.to_string()
@@ -220,40 +279,55 @@ impl FromRequest for WebUser {
     type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let (token, cookie) = match &state {
+            Some(st) => (
+                read_cookie(req, &st.settings, SESSION_COOKIE),
+                cookie_name(&st.settings, SESSION_COOKIE),
+            ),
+            None => (None, SESSION_COOKIE.to_string()),
+        };
         let next = if req.method() == actix_web::http::Method::GET {
-            req.uri()
-                .path_and_query()
-                .map_or("/".into(), |p| p.as_str().to_string())
+            safe_next(req.uri().path_and_query().map(|p| p.as_str()))
         } else {
             "/".to_string()
         };
+        let path = req.path().to_string();
         Box::pin(async move {
             let Some(state) = state else {
                 return Err(AppError::internal(anyhow::anyhow!("no state")).into());
             };
             let Some(token) = token.filter(|t| !t.is_empty()) else {
-                return Err(SignInRequired { next, clear: false }.into());
+                return Err(SignInRequired {
+                    next,
+                    clear: false,
+                    cookie,
+                }
+                .into());
             };
             match state
                 .db(move |c, st| {
-                    auth::authenticate(
-                        c,
-                        &st.keys,
-                        &token,
-                        st.now(),
-                        st.settings.auth.session_idle_minutes,
-                    )
+                    auth::authenticate(c, &st.keys, &st.settings.auth, &token, st.now())
                 })
                 .await
             {
-                Ok((actor, token_id)) => Ok(WebUser {
-                    csrf: csrf_for(&state.keys, &token_id),
-                    actor,
-                    token_id,
+                Ok(session)
+                    if session.mfa_enrolment_required && !allowed_before_enrolment(&path) =>
+                {
+                    Err(EnrolmentRequired.into())
+                }
+                Ok(session) => Ok(WebUser {
+                    csrf: csrf_for(&state.keys, &session.token_id),
+                    mfa_enrolment_required: session.mfa_enrolment_required,
+                    actor: session.actor,
+                    token_id: session.token_id,
                 }),
-                Err(AppError::Unauthorized) => Err(SignInRequired { next, clear: true }.into()),
+                Err(AppError::Unauthorized) => Err(SignInRequired {
+                    next,
+                    clear: true,
+                    cookie,
+                }
+                .into()),
                 Err(e) => Err(e.into()),
             }
         })
@@ -288,14 +362,16 @@ pub fn claim_form(
         }
         return Ok(Some(url));
     }
-    let inserted = diesel::insert_into(form_submissions::table)
-        .values((
-            form_submissions::form_id.eq(form_id),
-            form_submissions::user_id.eq(user_id),
-            form_submissions::result_url.eq(""),
-            form_submissions::created_at.eq(stored(now)),
-        ))
-        .execute(conn);
+    let inserted = crate::db::write_tx(conn, |c| {
+        diesel::insert_into(form_submissions::table)
+            .values((
+                form_submissions::form_id.eq(form_id),
+                form_submissions::user_id.eq(user_id),
+                form_submissions::result_url.eq(""),
+                form_submissions::created_at.eq(stored(now)),
+            ))
+            .execute(c)
+    });
     match inserted {
         Ok(_) => Ok(None),
         // The same form, submitted twice at once: the other request is doing the work.
@@ -314,16 +390,12 @@ pub fn settle_form(
     form_id: &str,
     result_url: Option<&str>,
 ) -> Result<(), AppError> {
-    match result_url {
-        Some(url) => {
-            diesel::update(form_submissions::table.find(form_id))
-                .set(form_submissions::result_url.eq(url))
-                .execute(conn)?;
-        }
-        None => {
-            diesel::delete(form_submissions::table.find(form_id)).execute(conn)?;
-        }
-    }
+    crate::db::write_tx(conn, |c| match result_url {
+        Some(url) => diesel::update(form_submissions::table.find(form_id))
+            .set(form_submissions::result_url.eq(url))
+            .execute(c),
+        None => diesel::delete(form_submissions::table.find(form_id)).execute(c),
+    })?;
     Ok(())
 }
 
@@ -346,6 +418,11 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example/")), "/");
         assert_eq!(safe_next(Some("/\\evil")), "/");
         assert_eq!(safe_next(None), "/");
+        // The probe's findings: a tab or a line break that browsers drop.
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\r\nLocation: x")), "/");
+        assert_eq!(safe_next(Some("/ /evil.example")), "/");
+        assert_eq!(safe_next(Some("/cases/abc?x=1#y")), "/cases/abc?x=1#y");
     }
 
     #[test]

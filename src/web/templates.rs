@@ -9,6 +9,7 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use crate::error::AppError;
+pub use crate::mail::templates::escape_html;
 use crate::state::AppState;
 
 include!(concat!(env!("OUT_DIR"), "/embedded_templates.rs"));
@@ -26,23 +27,6 @@ pub fn try_build() -> tera::Result<Tera> {
 /// As [`try_build`]; the templates are compiled in and tested, so failure is a bug.
 pub fn build() -> Tera {
     try_build().unwrap_or_else(|e| panic!("the embedded templates do not parse: {e:?}"))
-}
-
-/// Escapes text for HTML content and quoted attribute values. Tera's own escaper also turns
-/// `/` into `&#x2F;`, which is not needed and makes every link in the markup unreadable.
-pub fn escape_html(input: &str) -> String {
-    let mut out = String::with_capacity(input.len());
-    for c in input.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The signed-in user as the layout shows them (navigation, sign-out).

@@ -1,12 +1,14 @@
 // Accessibility test in Debian's headless Chromium (driven by playwright-core, checked with
 // axe-core): the built debug binary is started on a temporary SQLite database with the demo
-// partnership; the programme manager signs in; axe checks the sign-in page, My work, the case
-// list, a case page, an event form showing a validation error, publication planning, Your
+// partnership; axe checks the sign-in page, a forgotten password, a dead invitation link and
+// the two-step verification set-up (as the business manager); the programme manager signs in
+// with the demo's TOTP key and axe checks the code step, My work, the case
+// list, a case page (and the second page of a long timeline), an event form showing a validation error, publication planning, Your
 // account, the upload form showing a validation error, a case page with documents, the
 // meetings, a meeting decided by a vote, its attendance checklist (and the quorum recounted as
 // boxes are unticked), the decision form with errors, the minutes form and the meeting form
-// with errors; then the administrator signs in and axe checks the outbox, one message, the
-// agencies and the members of the Sub-Group and the Board. All against WCAG 2.0, 2.1
+// with errors; then the administrator signs in and axe checks the users, adding a user, the
+// outbox, one message, the agencies and the members of the Sub-Group and the Board. All against WCAG 2.0, 2.1
 // and 2.2 A and AA; the run fails on any violation. Then one flow is done with the keyboard
 // alone: sign in and record an event.
 //
@@ -15,6 +17,7 @@
 // target/debug/lcspr-tracker), CHROMIUM (default /usr/bin/chromium).
 
 import { spawn, execFileSync } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
@@ -30,6 +33,40 @@ const axeSource = fs.readFileSync(path.join(root, 'node_modules', 'axe-core', 'a
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa']
 const PM = { email: 'pm@demo.example', password: 'demo-password-2026' }
 const ADMIN = { email: 'admin@demo.example', password: 'demo-password-2026' }
+const BM = { email: 'bm@demo.example', password: 'demo-password-2026' }
+// The demo's published TOTP key for the roles that need two-step verification (src/demo.rs).
+const DEMO_TOTP_SECRET = 'DEMOLCSPRTRACKERDEMOLCSPRTRACKER'
+
+function base32 (text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  let bits = ''
+  for (const c of text.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0')
+  const bytes = []
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2))
+  return Buffer.from(bytes)
+}
+
+/** RFC 6238: the six-digit code of a 30-second step. */
+function totp (secret, step) {
+  const counter = Buffer.alloc(8)
+  counter.writeBigUInt64BE(BigInt(step))
+  const h = crypto.createHmac('sha1', base32(secret)).update(counter).digest()
+  const o = h[h.length - 1] & 0xf
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0')
+}
+
+/** A code the service has not seen from this user yet (each code works once). */
+const lastStep = new Map()
+async function freshCode (email) {
+  let step = Math.floor(Date.now() / 30000)
+  const last = lastStep.get(email) ?? -1
+  if (step <= last) {
+    await new Promise((resolve) => setTimeout(resolve, (last + 1) * 30000 - Date.now() + 250))
+    step = last + 1
+  }
+  lastStep.set(email, step)
+  return totp(DEMO_TOTP_SECRET, step)
+}
 
 const problems = []
 const log = (...args) => console.log(...args)
@@ -100,11 +137,18 @@ async function tabTo (page, what, test, max = 120) {
   throw new Error(`keyboard: could not reach ${what} with Tab on ${page.url()}`)
 }
 
-async function signInWithMouse (page, base, user = PM) {
+async function signInWithMouse (page, base, user = PM, { codeStep = true, checkCode = false } = {}) {
   await page.goto(`${base}/sign-in`)
   await page.fill('#email', user.email)
   await page.fill('#password', user.password)
-  await Promise.all([page.waitForURL(`${base}/`), page.click('button:has-text("Sign in")')])
+  if (!codeStep) {
+    await Promise.all([page.waitForURL(`${base}/`), page.click('button:has-text("Sign in")')])
+    return
+  }
+  await Promise.all([page.waitForURL(`${base}/sign-in/code`), page.click('button:has-text("Sign in")')])
+  if (checkCode) await check(page, 'sign-in: the code from the authenticator app')
+  await page.fill('#otp', await freshCode(user.email))
+  await Promise.all([page.waitForURL(`${base}/`), page.click('button:has-text("Continue")')])
 }
 
 /** The first case in a filtered list. */
@@ -140,7 +184,22 @@ async function pages (context, base) {
 
   await page.goto(`${base}/sign-in`)
   await check(page, 'sign-in page')
-  await signInWithMouse(page, base)
+  // The pages before signing in: a forgotten password, and a link that no longer works.
+  await page.goto(`${base}/forgotten-password`)
+  await check(page, 'forgotten password')
+  await page.fill('#email', 'nobody@demo.example')
+  await Promise.all([page.waitForURL(`${base}/forgotten-password/sent`), page.click('button:has-text("Send the link")')])
+  await check(page, 'forgotten password: check your email')
+  await page.goto(`${base}/invitation`)
+  expect(await page.isVisible('text=This invitation link does not work'), 'a dead invitation link says so')
+  await check(page, 'an invitation link that does not work')
+  // Two-step verification set-up (the business manager's role does not need it, but may).
+  await signInWithMouse(page, base, BM, { codeStep: false })
+  await page.goto(`${base}/account/two-step`)
+  expect(await page.isVisible('svg[role="img"]'), 'the set-up page shows the QR code')
+  await check(page, 'two-step verification set-up')
+  await context.clearCookies()
+  await signInWithMouse(page, base, PM, { checkCode: true })
   await check(page, 'My work')
   await page.goto(`${base}/cases`)
   await check(page, 'case list')
@@ -170,6 +229,27 @@ async function pages (context, base) {
   expect(await page.isVisible('.govuk-error-summary'), 'the bad date showed no error summary')
   expect(await page.isVisible('#occurred_on-error'), 'the bad date showed no inline error')
   await check(page, 'event form with a validation error')
+
+  // A long timeline, shown a page at a time: 20 more meetings on a case in review.
+  const reviewing = await firstCase(page, base, 'in_review')
+  const signIn = await fetch(`${base}/api/v1/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: PM.email, password: PM.password, otp: await freshCode(PM.email) })
+  })
+  const { token } = await signIn.json()
+  const today = new Date().toISOString().slice(0, 10)
+  for (let i = 1; i <= 20; i++) {
+    const r = await fetch(`${base}/api/v1${reviewing}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ type: 'review_meeting', occurred_on: today, note: `Meeting ${i}` })
+    })
+    expect(r.status === 201, `recording a meeting answered ${r.status}`)
+  }
+  await page.goto(`${base}${reviewing}?timeline=2`)
+  expect(await page.isVisible('nav[aria-label="Timeline pages"]'), 'a long timeline is not in pages')
+  await check(page, 'case page, second page of a long timeline')
 
   // Your account, and review documents.
   await page.goto(`${base}/account`)
@@ -217,6 +297,11 @@ async function pages (context, base) {
   // The administrator's outbox.
   await context.clearCookies()
   await signInWithMouse(page, base, ADMIN)
+  await page.goto(`${base}/admin/users`)
+  expect(await page.isVisible('text=Reset two-step verification'), 'the users page offers the reset')
+  await check(page, 'users')
+  await page.goto(`${base}/admin/users/new`)
+  await check(page, 'add a user')
   await page.goto(`${base}/admin/outbox`)
   expect(await page.isVisible('h1:has-text("Outbox")'), 'the outbox page has no heading')
   await check(page, 'outbox')
@@ -245,6 +330,9 @@ async function keyboardFlow (context, base) {
   await page.keyboard.type(PM.email)
   await tabTo(page, 'the password field', () => document.activeElement?.id === 'password')
   await page.keyboard.type(PM.password)
+  await Promise.all([page.waitForURL(`${base}/sign-in/code`), page.keyboard.press('Enter')])
+  await tabTo(page, 'the code field', () => document.activeElement?.id === 'otp')
+  await page.keyboard.type(await freshCode(PM.email))
   await Promise.all([page.waitForURL(`${base}/`), page.keyboard.press('Enter')])
 
   // To a case at the notification stage, through the navigation and the list.

@@ -177,3 +177,56 @@ async fn users_are_listed_for_the_roles_allowed() {
     let (status, _) = app.get_json("/api/v1/users", Some(&rev.token)).await;
     assert_eq!(status, 403);
 }
+
+/// Each throttled attempt is audited in its own transaction, so concurrent ones queue for the
+/// audit chain (PostgreSQL's advisory lock lasts until the transaction ends) instead of taking
+/// the same sequence number and failing with a 500.
+#[actix_web::test]
+async fn concurrent_throttled_sign_ins_are_each_refused_and_audited_in_one_chain() {
+    use diesel::prelude::*;
+    use lcspr_tracker::app::audit::{self, Verification};
+    use lcspr_tracker::db::schema::audit_log;
+
+    let app = TestApp::spawn().await;
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    for _ in 0..5 {
+        let (s, _) = app
+            .post_json(
+                "/api/v1/auth/token",
+                None,
+                json!({"email": pm.email, "password": "wrong password!"}),
+            )
+            .await;
+        assert_eq!(s, 401);
+    }
+    let attempts = (0..24).map(|_| {
+        app.post_json(
+            "/api/v1/auth/token",
+            None,
+            json!({"email": pm.email, "password": PASSWORD}),
+        )
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    assert!(statuses.iter().all(|s| *s == 429), "{statuses:?}");
+    let (verified, throttled) = app
+        .state
+        .db(|c, _| {
+            let throttled: i64 = audit_log::table
+                .filter(audit_log::action.eq("sign_in"))
+                .filter(audit_log::detail.like("%throttled%"))
+                .count()
+                .get_result(c)?;
+            Ok((audit::verify(c)?, throttled))
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(verified, Verification::Intact { .. }),
+        "{verified:?}"
+    );
+    assert_eq!(throttled, 24);
+}

@@ -1,63 +1,14 @@
 //! Review documents through the API: versions, access, refusals that leave nothing behind,
 //! and the version sent before publication locked.
 
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use lcspr_tracker::domain::roles::Role;
 
-use crate::support::api::User;
-use crate::support::documents::{appointed_case, executable, multipart, pdf, BOUNDARY};
+use crate::support::documents::{appointed_case, executable, pdf};
+use crate::support::walk::{Cast, Step};
 use crate::support::TestApp;
-
-impl TestApp {
-    async fn upload(
-        &self,
-        user: &User,
-        case_id: &str,
-        fields: &[(&str, &str)],
-        file: Option<(&str, &[u8])>,
-    ) -> (u16, Value) {
-        let mut resp = self
-            .client
-            .post(self.url(&format!("/api/v1/cases/{case_id}/documents")))
-            .bearer_auth(&user.token)
-            .insert_header((
-                "content-type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
-            ))
-            .send_body(multipart(fields, file))
-            .await
-            .unwrap();
-        let body = resp.body().limit(10_000_000).await.unwrap();
-        (
-            resp.status().as_u16(),
-            serde_json::from_slice(&body).unwrap_or(Value::Null),
-        )
-    }
-
-    async fn download(
-        &self,
-        user: &User,
-        url: &str,
-    ) -> (u16, Vec<u8>, Option<String>, Option<String>) {
-        let mut resp = self
-            .client
-            .get(self.url(url))
-            .bearer_auth(&user.token)
-            .send()
-            .await
-            .unwrap();
-        let h = |n: &str| {
-            resp.headers()
-                .get(n)
-                .map(|v| v.to_str().unwrap().to_string())
-        };
-        let (cd, nosniff) = (h("content-disposition"), h("x-content-type-options"));
-        let body = resp.body().limit(10_000_000).await.unwrap();
-        (resp.status().as_u16(), body.to_vec(), cd, nosniff)
-    }
-}
 
 #[actix_web::test]
 async fn a_reviewer_uploads_three_drafts_that_download_byte_identical() {
@@ -257,20 +208,22 @@ async fn the_version_sent_is_locked_and_a_newer_one_needs_sending_again() {
     let rev = app.user(Role::LeadReviewer, "Rae Reviewer").await;
     let id = appointed_case(&app, &pm, &chair, &rev).await;
     app.set_today("2026-04-01");
-    for (who, body) in [
-        (
-            &chair,
-            json!({"type": "qa_approved", "occurred_on": "2026-04-01"}),
-        ),
-        (
-            &board,
-            json!({"type": "ratified", "occurred_on": "2026-04-01"}),
-        ),
-    ] {
-        let body = app.cite(&pm, &id, body).await;
-        app.ok_event(who, &id, body).await;
-    }
-    app.ok_event(&pm, &id, json!({"type": "publication_planned", "occurred_on": "2026-04-01", "publication_on": "2026-05-05", "format": "full"})).await;
+    let cast = Cast {
+        pm: &pm,
+        chair: &chair,
+        board: Some(&board),
+        reviewer: Some(&rev),
+    };
+    app.walk(
+        &id,
+        &cast,
+        &[
+            ("2026-04-01", Step::QaApproved),
+            ("2026-04-01", Step::Ratified),
+            ("2026-04-01", Step::Planned("2026-05-05")),
+        ],
+    )
+    .await;
     let (status, up) = app
         .upload(
             &pm,
@@ -282,14 +235,14 @@ async fn the_version_sent_is_locked_and_a_newer_one_needs_sending_again() {
     assert_eq!(status, 201);
     assert!(up["warnings"].as_array().unwrap().is_empty());
     let doc_id = up["document"]["id"].as_str().unwrap().to_string();
-    let case = app
+    let recorded = app
         .ok_event(
             &pm,
             &id,
             json!({"type": "prepub_copy_sent", "occurred_on": "2026-04-01", "recipient": "panel"}),
         )
         .await;
-    let sent = case["events"].as_array().unwrap().last().unwrap().clone();
+    let sent = recorded["event"].clone();
     assert_eq!(
         sent["fields"]["document_id"],
         doc_id.as_str(),

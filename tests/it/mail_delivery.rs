@@ -10,7 +10,6 @@ use serde_json::json;
 
 use lcspr_tracker::app::outbox;
 use lcspr_tracker::app::Actor;
-use lcspr_tracker::config::MailTransportKind;
 use lcspr_tracker::domain::roles::Role;
 use lcspr_tracker::jobs::delivery::{self, deliver_batch};
 use lcspr_tracker::startup::build_state;
@@ -18,19 +17,10 @@ use lcspr_tracker::startup::build_state;
 use crate::support::smtp::SmtpSink;
 use crate::support::TestApp;
 
-async fn smtp_app(sink: &SmtpSink) -> TestApp {
-    let url = sink.url();
-    TestApp::spawn_with("2026-01-05".parse().unwrap(), move |s| {
-        s.mail.transport = MailTransportKind::Smtp;
-        s.mail.smtp_url = url;
-    })
-    .await
-}
-
 #[actix_web::test]
 async fn an_smtp_outage_loses_nothing_and_delivery_resumes() {
     let sink = SmtpSink::start().await;
-    let app = smtp_app(&sink).await;
+    let app = TestApp::with_smtp("2026-01-05", &sink).await;
     let pat = app.user(Role::ProgrammeManager, "Pat Manager").await;
     app.set_now("2026-01-05 07:30");
     app.open_case(&pat, "2026-01-05", "Child Zed").await;
@@ -79,7 +69,7 @@ async fn an_smtp_outage_loses_nothing_and_delivery_resumes() {
 #[actix_web::test]
 async fn a_refused_message_fails_and_an_admin_retries_it() {
     let sink = SmtpSink::start().await;
-    let app = smtp_app(&sink).await;
+    let app = TestApp::with_smtp("2026-01-05", &sink).await;
     let admin = app.user(Role::Admin, "Ada Admin").await;
     let pat = app.user(Role::ProgrammeManager, "Pat Manager").await;
 
@@ -199,9 +189,9 @@ async fn a_crashed_senders_claim_runs_out_and_the_message_goes_once() {
         0,
         "claimed rows are left alone"
     );
-    app.set_now("2026-01-05 07:44");
+    app.set_now("2026-01-05 07:34");
     assert_eq!(app.deliver().await.attempted(), 0, "the lease still holds");
-    app.set_now("2026-01-05 07:46");
+    app.set_now("2026-01-05 07:36");
     assert_eq!(app.deliver().await.sent, 2, "the lease ran out");
     app.set_now("2026-01-05 09:00");
     assert_eq!(app.deliver().await.attempted(), 0);
@@ -212,13 +202,16 @@ async fn a_crashed_senders_claim_runs_out_and_the_message_goes_once() {
 /// every message goes out once. Runs only when TEST_DATABASE_URL is set.
 #[actix_web::test]
 async fn two_delivery_loops_on_postgresql_never_send_the_same_row() {
-    if crate::support::db::pg_server().is_none() {
-        eprintln!("skipped: set TEST_DATABASE_URL to run it against PostgreSQL");
+    if crate::support::db::postgres_or_skip(
+        "two_delivery_loops_on_postgresql_never_send_the_same_row",
+    )
+    .is_none()
+    {
         return;
     }
     let sink = SmtpSink::start().await;
     sink.set_delay(StdDuration::from_millis(15));
-    let app = smtp_app(&sink).await;
+    let app = TestApp::with_smtp("2026-01-05", &sink).await;
     assert!(app.db.is_postgres());
     let admin = app.user(Role::Admin, "Ada Admin").await;
     let actor = Actor {

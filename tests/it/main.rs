@@ -4,20 +4,29 @@
 
 mod support;
 
+mod accounts;
 mod api_auth;
 mod api_cases;
 mod api_journey;
 mod api_misc;
 mod cli;
 mod documents;
+mod event_path;
 mod feeds;
 mod gov_bodies;
 mod gov_decisions;
 mod gov_meetings;
 mod health;
 mod mail_delivery;
+mod mfa;
 mod migrations;
+mod ops_backup;
+mod ops_observability;
+mod ops_processes;
+mod ops_storage;
+mod probe;
 mod reminders;
+mod sso;
 mod ui_account;
 mod ui_documents;
 mod ui_foundation;

@@ -8,7 +8,7 @@ use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::MigrationHarness;
 use lcspr_tracker::db::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 
-use crate::support::db::{pg_server, TestDb};
+use crate::support::db::{postgres_or_skip, TestDb};
 
 #[derive(QueryableByName)]
 struct Col {
@@ -89,8 +89,8 @@ fn sqlite_migrations_go_up_down_and_up_again() {
 
 #[test]
 fn postgres_migrations_go_up_down_and_up_again_and_match_sqlite() {
-    if pg_server().is_none() {
-        // The PostgreSQL half runs in .ci/run with TEST_DATABASE_URL set.
+    // The PostgreSQL half runs in .ci/run with TEST_DATABASE_URL set.
+    if postgres_or_skip("postgres_migrations_go_up_down_and_up_again_and_match_sqlite").is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

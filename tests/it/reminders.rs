@@ -11,7 +11,6 @@ use serde_json::json;
 use lcspr_tracker::app::calendar::{self, Change, NewDay};
 use lcspr_tracker::app::users;
 use lcspr_tracker::app::Actor;
-use lcspr_tracker::config::MailTransportKind;
 use lcspr_tracker::db::models::OutboxRow;
 use lcspr_tracker::domain::calendar::{DayKind, Division};
 use lcspr_tracker::domain::roles::Role;
@@ -39,15 +38,6 @@ fn key_parts(row: &OutboxRow) -> (String, String, String, String) {
     (parts[1].to_string(), parts[2].to_string(), step, user)
 }
 
-async fn smtp_app(today: &str, sink: &SmtpSink) -> TestApp {
-    let url = sink.url();
-    TestApp::spawn_with(today.parse().unwrap(), move |s| {
-        s.mail.transport = MailTransportKind::Smtp;
-        s.mail.smtp_url = url;
-    })
-    .await
-}
-
 async fn deactivate(app: &TestApp, admin: &User, user: &User) {
     let actor = Actor {
         user_id: admin.id.clone(),
@@ -64,7 +54,7 @@ async fn deactivate(app: &TestApp, admin: &User, user: &User) {
 #[actix_web::test]
 async fn a_month_of_reminders_escalations_and_digests_through_smtp() {
     let sink = SmtpSink::start().await;
-    let app = smtp_app("2026-01-05", &sink).await;
+    let app = TestApp::with_smtp("2026-01-05", &sink).await;
     let pat = app.user(Role::ProgrammeManager, "Pat Manager").await;
     let dee = app.user(Role::ProgrammeManager, "Dee Digest").await;
     let chris = app.user(Role::CoChair, "Chris Chair").await;

@@ -2,7 +2,6 @@
 //! shown once, remade and turned off; the outbox for administrators only, a failed message's
 //! last error, sending it again, and a test email.
 
-use lcspr_tracker::config::MailTransportKind;
 use lcspr_tracker::domain::roles::Role;
 
 use crate::support::browser::{Answer, Browser};
@@ -141,19 +140,10 @@ async fn your_account_sets_the_reminder_mode_and_makes_and_turns_off_the_feed() 
     assert_eq!(feed_status(&app, &second).await, 404);
 }
 
-async fn smtp_app(sink: &SmtpSink) -> TestApp {
-    let url = sink.url();
-    TestApp::spawn_with("2026-01-05".parse().unwrap(), move |s| {
-        s.mail.transport = MailTransportKind::Smtp;
-        s.mail.smtp_url = url;
-    })
-    .await
-}
-
 #[actix_web::test]
 async fn the_outbox_page_is_for_administrators_and_sends_a_failed_message_again() {
     let sink = SmtpSink::start().await;
-    let app = smtp_app(&sink).await;
+    let app = TestApp::with_smtp("2026-01-05", &sink).await;
     let admin = app.user(Role::Admin, "Ada Admin").await;
     let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
 

@@ -2,7 +2,7 @@
 //! byte-identical; refused files are shown on the form and leave nothing behind; the version
 //! sent to the Panel is locked and cannot be deleted, while another is deleted with a reason.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use lcspr_tracker::domain::roles::Role;
@@ -10,6 +10,7 @@ use lcspr_tracker::domain::roles::Role;
 use crate::support::api::User;
 use crate::support::browser::Browser;
 use crate::support::documents::{appointed_case, executable, pdf};
+use crate::support::walk::{Cast, Step};
 use crate::support::TestApp;
 
 /// The case's documents through the API.
@@ -281,19 +282,22 @@ async fn the_version_sent_to_the_panel_is_locked_and_its_delete_refused() {
     let rev = app.user(Role::LeadReviewer, "Rae Reviewer").await;
     let id = appointed_case(&app, &pm, &chair, &rev).await;
     app.set_today("2026-04-01");
-    for (who, body) in [
-        (&chair, json!({"type": "qa_approved"})),
-        (&board, json!({"type": "ratified"})),
-        (
-            &pm,
-            json!({"type": "publication_planned", "publication_on": "2026-05-05", "format": "full"}),
-        ),
-    ] {
-        let mut body = body;
-        body["occurred_on"] = json!("2026-04-01");
-        let body = app.cite(&pm, &id, body).await;
-        app.ok_event(who, &id, body).await;
-    }
+    let cast = Cast {
+        pm: &pm,
+        chair: &chair,
+        board: Some(&board),
+        reviewer: Some(&rev),
+    };
+    app.walk(
+        &id,
+        &cast,
+        &[
+            ("2026-04-01", Step::QaApproved),
+            ("2026-04-01", Step::Ratified),
+            ("2026-04-01", Step::Planned("2026-05-05")),
+        ],
+    )
+    .await;
     let b = Browser::new(&app);
     b.sign_in(&pm.email).await;
     for n in 1..=2u8 {

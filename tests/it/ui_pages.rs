@@ -2,12 +2,12 @@
 //! POST-redirect-GET, double submits, the errors on forms, who sees what, signing out.
 
 use chrono::NaiveDate;
-use serde_json::json;
 
 use lcspr_tracker::domain::roles::Role;
 
 use crate::support::api::PASSWORD;
 use crate::support::browser::Browser;
+use crate::support::walk::{Cast, Step};
 use crate::support::TestApp;
 
 fn day(s: &str) -> NaiveDate {
@@ -87,8 +87,15 @@ async fn the_cookie_is_secure_when_the_service_is_https() {
     b.origin = Some("https://lcspr.example".into());
     let a = b.sign_in_with(&pm.email, PASSWORD, "/").await;
     assert_eq!(a.status, 303, "{}", a.body);
-    let session = a.set_cookie("lcspr_session").unwrap();
+    // With an https address the cookie carries the __Host- prefix: the browser then keeps it
+    // only with Secure, Path=/ and no Domain, so no other host can plant or replace it.
+    assert!(a.set_cookie("lcspr_session").is_none());
+    let session = a.set_cookie("__Host-lcspr_session").unwrap();
     assert!(session.contains("Secure"), "{session}");
+    assert!(
+        session.contains("Path=/") && !session.contains("Domain"),
+        "{session}"
+    );
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"));
 }
 
@@ -286,30 +293,24 @@ async fn a_lead_reviewer_sees_only_their_own_cases() {
     let mine = app.open_case(&pm, "2025-11-03", "Child M").await;
     let other = app.open_case(&pm, "2025-11-03", "Child O").await;
     let (mine_id, other_id) = (mine["id"].as_str().unwrap(), other["id"].as_str().unwrap());
-    for (on, who, body) in [
-        ("2025-11-04", &pm, json!({"type": "sin_submitted"})),
-        (
-            "2025-11-20",
-            &chair,
-            json!({"type": "rapid_review_sent", "decision": "lcspr", "criteria": ["a"], "rationale": "r"}),
-        ),
-        (
-            "2025-12-01",
-            &pm,
-            json!({"type": "panel_response", "outcome": "agrees"}),
-        ),
-        ("2025-12-02", &chair, json!({"type": "lcspr_decided"})),
-        (
-            "2025-12-22",
-            &pm,
-            json!({"type": "reviewer_appointed", "reviewer_id": reviewer.id, "conflict_declaration": "None"}),
-        ),
-    ] {
-        let mut body = body;
-        body["occurred_on"] = json!(on);
-        let body = app.cite(&pm, mine_id, body).await;
-        app.ok_event(who, mine_id, body).await;
-    }
+    let cast = Cast {
+        pm: &pm,
+        chair: &chair,
+        board: None,
+        reviewer: Some(&reviewer),
+    };
+    app.walk(
+        mine_id,
+        &cast,
+        &[
+            ("2025-11-04", Step::Sin),
+            ("2025-11-20", Step::RapidReview),
+            ("2025-12-01", Step::PanelAgrees),
+            ("2025-12-02", Step::Decided),
+            ("2025-12-22", Step::Appointed),
+        ],
+    )
+    .await;
     let b = Browser::new(&app);
     b.sign_in(&reviewer.email).await;
     let home = b.get("/").await;
@@ -517,8 +518,8 @@ async fn the_first_run_link_creates_the_administrator_and_signs_them_in() {
                 ("csrf_token", &csrf),
                 ("name", "Ada Admin"),
                 ("email", "ada@example.org"),
-                ("password", "a long admin passphrase"),
-                ("confirm_password", "a long admin passphrase"),
+                ("password", "plinth otter saucepan lantern"),
+                ("confirm_password", "plinth otter saucepan lantern"),
             ],
         )
         .await;
@@ -543,42 +544,28 @@ async fn publication_planning_gives_the_latest_send_dates_and_the_earliest_permi
     let reviewer = app.user(Role::LeadReviewer, "Rita Reviewer").await;
     let case = app.open_case(&pm, "2025-06-02", "Child P").await;
     let id = case["id"].as_str().unwrap();
-    for (on, who, body) in [
-        ("2025-06-03", &pm, json!({"type": "sin_submitted"})),
-        (
-            "2025-06-20",
-            &chair,
-            json!({"type": "rapid_review_sent", "decision": "lcspr", "criteria": ["a"], "rationale": "r"}),
-        ),
-        (
-            "2025-07-01",
-            &pm,
-            json!({"type": "panel_response", "outcome": "agrees"}),
-        ),
-        ("2025-07-02", &chair, json!({"type": "lcspr_decided"})),
-        (
-            "2025-07-10",
-            &pm,
-            json!({"type": "reviewer_appointed", "reviewer_id": reviewer.id, "conflict_declaration": "None"}),
-        ),
-        ("2025-11-03", &chair, json!({"type": "qa_approved"})),
-        ("2025-11-10", &board, json!({"type": "ratified"})),
-        (
-            "2025-12-01",
-            &pm,
-            json!({"type": "publication_planned", "publication_on": "2026-01-06", "format": "full"}),
-        ),
-        (
-            "2025-12-22",
-            &pm,
-            json!({"type": "prepub_copy_sent", "recipient": "panel"}),
-        ),
-    ] {
-        let mut body = body;
-        body["occurred_on"] = json!(on);
-        let body = app.cite(&pm, id, body).await;
-        app.ok_event(who, id, body).await;
-    }
+    let cast = Cast {
+        pm: &pm,
+        chair: &chair,
+        board: Some(&board),
+        reviewer: Some(&reviewer),
+    };
+    app.walk(
+        id,
+        &cast,
+        &[
+            ("2025-06-03", Step::Sin),
+            ("2025-06-20", Step::RapidReview),
+            ("2025-07-01", Step::PanelAgrees),
+            ("2025-07-02", Step::Decided),
+            ("2025-07-10", Step::Appointed),
+            ("2025-11-03", Step::QaApproved),
+            ("2025-11-10", Step::Ratified),
+            ("2025-12-01", Step::Planned("2026-01-06")),
+            ("2025-12-22", Step::Copy("panel")),
+        ],
+    )
+    .await;
     let b = Browser::new(&app);
     b.sign_in(&pm.email).await;
     let page = b.get(&format!("/cases/{id}")).await;

@@ -7,14 +7,14 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::app::access::visible_cases;
 use crate::app::Actor;
 use crate::db::models::{CaseRow, DeadlineRow};
-use crate::db::schema::{case_people, cases, deadlines};
+use crate::db::schema::{cases, deadlines};
 use crate::db::DbConnection;
 use crate::domain::calendar::Division;
 use crate::domain::case::Stage;
 use crate::domain::deadlines::DeadlineStatus;
-use crate::domain::roles::Role;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::text_enum;
@@ -56,6 +56,74 @@ impl Default for Filter {
     }
 }
 
+impl Filter {
+    /// Parses the case-list query parameters (the API's and the page's), naming any that is
+    /// wrong.
+    pub fn parse(q: &HashMap<String, String>) -> Result<Filter, AppError> {
+        let mut f = Filter::default();
+        let get = |k: &str| q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+        if let Some(s) = get("stage") {
+            f.stage = Some(
+                s.parse::<Stage>()
+                    .map_err(|m| AppError::bad_request("stage", m))?,
+            );
+        }
+        if let Some(s) = get("deadline_status") {
+            f.deadline_status = Some(
+                s.parse::<DeadlineStatus>()
+                    .map_err(|m| AppError::bad_request("deadline_status", m))?,
+            );
+        }
+        if let Some(y) = get("year") {
+            let ok = y.len() == 7
+                && y.as_bytes()[4] == b'-'
+                && y[..4].parse::<i32>().is_ok()
+                && y[5..]
+                    .parse::<i32>()
+                    .is_ok_and(|b| b == (y[..4].parse::<i32>().unwrap_or(0) + 1) % 100);
+            if !ok {
+                return Err(AppError::bad_request(
+                    "year",
+                    format!("{y:?} is not a financial year like 2025-26"),
+                ));
+            }
+            f.year = Some(y.to_string());
+        }
+        if let Some(s) = get("sort") {
+            f.sort = s
+                .parse::<Sort>()
+                .map_err(|m| AppError::bad_request("sort", m))?;
+        }
+        if let Some(o) = get("order") {
+            f.descending = match o {
+                "asc" => false,
+                "desc" => true,
+                _ => return Err(AppError::bad_request("order", "must be asc or desc")),
+            };
+        }
+        // Out of range is refused (422), not clamped: page × per_page must stay a small number
+        // on every backend.
+        for (key, slot, max) in [
+            ("page", &mut f.page, MAX_PAGE),
+            ("per_page", &mut f.per_page, 500),
+        ] {
+            if let Some(v) = get(key) {
+                *slot = v
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .ok_or_else(|| {
+                        AppError::invalid(key, format!("must be a whole number from 1 to {max}"))
+                    })?;
+            }
+        }
+        Ok(f)
+    }
+}
+
+/// The highest page number asked for (at 500 a page, far more cases than a partnership has).
+pub const MAX_PAGE: i64 = 100_000;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct NextDeadline {
     pub rule: String,
@@ -85,39 +153,10 @@ pub struct Page {
     pub per_page: i64,
 }
 
-/// Case ids visible to the actor, as a filter on `cases`.
 type Boxed<'a> = cases::BoxedQuery<'a, crate::db::DbBackend>;
 
-fn visible<'a>(mut q: Boxed<'a>, actor: &'a Actor) -> Boxed<'a> {
-    match actor.role {
-        Role::LeadReviewer => {
-            q = q.filter(
-                cases::id.eq_any(
-                    case_people::table
-                        .filter(case_people::user_id.eq(&actor.user_id))
-                        .filter(case_people::relation.eq("lead_reviewer"))
-                        .select(case_people::case_id),
-                ),
-            )
-        }
-        Role::SubgroupMember => {
-            q = q.filter(
-                cases::id.ne_all(
-                    case_people::table
-                        .filter(case_people::user_id.eq(&actor.user_id))
-                        .filter(case_people::relation.eq("conflict"))
-                        .select(case_people::case_id),
-                ),
-            )
-        }
-        Role::Admin => q = q.filter(cases::id.eq("")),
-        _ => {}
-    }
-    q
-}
-
 fn filtered<'a>(actor: &'a Actor, f: &'a Filter, today: NaiveDate) -> Boxed<'a> {
-    let mut q = visible(cases::table.into_boxed(), actor);
+    let mut q = cases::table.into_boxed().filter(visible_cases(actor));
     if let Some(s) = f.stage {
         q = q.filter(cases::stage.eq(s.as_str()));
     }
@@ -131,7 +170,7 @@ fn filtered<'a>(actor: &'a Actor, f: &'a Filter, today: NaiveDate) -> Boxed<'a> 
             DeadlineStatus::Pending => q.filter(
                 cases::id.eq_any(
                     deadlines::table
-                        .filter(deadlines::status.eq("pending"))
+                        .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
                         .filter(deadlines::due_on.ge(today))
                         .select(deadlines::case_id),
                 ),
@@ -140,9 +179,11 @@ fn filtered<'a>(actor: &'a Actor, f: &'a Filter, today: NaiveDate) -> Boxed<'a> 
                 cases::id.eq_any(
                     deadlines::table
                         .filter(
-                            deadlines::status.eq("missed").or(deadlines::status
-                                .eq("pending")
-                                .and(deadlines::due_on.lt(today))),
+                            deadlines::status.eq(DeadlineStatus::Missed.as_str()).or(
+                                deadlines::status
+                                    .eq(DeadlineStatus::Pending.as_str())
+                                    .and(deadlines::due_on.lt(today)),
+                            ),
                         )
                         .select(deadlines::case_id),
                 ),
@@ -194,7 +235,7 @@ pub fn list(
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let pending: Vec<DeadlineRow> = deadlines::table
         .filter(deadlines::case_id.eq_any(&ids))
-        .filter(deadlines::status.eq("pending"))
+        .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
         // Ties broken the same way on every backend.
         .order((
             deadlines::due_on.asc(),
@@ -248,7 +289,8 @@ pub fn count_by_stage(
     conn: &mut DbConnection,
     actor: &Actor,
 ) -> Result<Vec<(String, i64)>, AppError> {
-    let stages: Vec<String> = visible(cases::table.into_boxed(), actor)
+    let stages: Vec<String> = cases::table
+        .filter(visible_cases(actor))
         .select(cases::stage)
         .load(conn)?;
     let mut counts: Vec<(String, i64)> = Stage::ALL
@@ -266,7 +308,8 @@ pub fn count_by_stage(
 
 /// The financial years of the visible cases, latest first (for the list's filter).
 pub fn years(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<String>, AppError> {
-    let mut years: Vec<String> = visible(cases::table.into_boxed(), actor)
+    let mut years: Vec<String> = cases::table
+        .filter(visible_cases(actor))
         .select(cases::financial_year)
         .distinct()
         .load(conn)?;

@@ -5,8 +5,9 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::{facts, load_events, visible_case};
+use crate::app::access::{refuse, visible_case};
 use crate::app::audit::{self, Entry};
+use crate::app::events::{facts, load_events};
 use crate::app::Actor;
 use crate::db::DbConnection;
 use crate::domain::calendar::Division;
@@ -72,7 +73,7 @@ pub fn planning(
     let (case, _) = match visible_case(conn, actor, case_id) {
         Ok(v) => v,
         Err(e) => {
-            super::refuse(
+            refuse(
                 conn,
                 st,
                 actor,

@@ -1,61 +1,23 @@
 //! A case as one user may see it: restricted identity only for the roles allowed.
 
-use std::collections::HashMap;
-
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
-use serde_json::Value;
 
-use super::{load_events, Access};
+use crate::app::access::{visible_or_refuse, CasePeople};
+use crate::app::events::load_events;
+pub use crate::app::events::view::{deadline_view, DeadlineView, EventView, PersonRef};
+use crate::app::users::names;
 use crate::app::Actor;
 use crate::db::models::{CaseRow, DeadlineRow};
-use crate::db::schema::{case_people, deadlines, users};
+use crate::db::schema::deadlines;
 use crate::db::DbConnection;
-use crate::domain::calendar::{Calendar, Division};
-use crate::domain::deadlines::{effective_status, DeadlineStatus};
+use crate::domain::calendar::Division;
+use crate::domain::case::Harm;
 use crate::domain::events::EventType;
 use crate::domain::workflow::{self, CaseState};
 use crate::error::AppError;
 use crate::state::AppState;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct PersonRef {
-    pub id: String,
-    pub name: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct EventView {
-    pub id: String,
-    pub sequence: i32,
-    #[serde(rename = "type")]
-    pub kind: EventType,
-    pub label: &'static str,
-    pub occurred_on: NaiveDate,
-    pub recorded_by: PersonRef,
-    pub recorded_at: NaiveDateTime,
-    /// The event's own fields (decision, recipient, publication_on, …).
-    pub fields: Value,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DeadlineView {
-    pub id: String,
-    pub rule: String,
-    pub rule_version: i32,
-    pub instance: i32,
-    pub label: String,
-    pub role: String,
-    pub due_on: NaiveDate,
-    /// As of today: a pending deadline past its date is `missed`.
-    pub status: DeadlineStatus,
-    pub met_on: Option<NaiveDate>,
-    /// Working days from today to the due date (negative when overdue).
-    pub working_days_left: i64,
-    pub statutory: bool,
-    pub explanation: Value,
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ActionView {
@@ -95,47 +57,6 @@ pub struct CaseView {
     pub may_record: Vec<EventType>,
 }
 
-/// Names of users by id.
-pub fn names(conn: &mut DbConnection, ids: &[&str]) -> QueryResult<HashMap<String, String>> {
-    Ok(users::table
-        .filter(users::id.eq_any(ids))
-        .select((users::id, users::name))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect())
-}
-
-/// Builds the view of a deadline row as of today.
-pub fn deadline_view(
-    st: &AppState,
-    calendar: &Calendar,
-    division: Division,
-    r: DeadlineRow,
-) -> DeadlineView {
-    let today = st.today();
-    let status: DeadlineStatus = r.status.parse().unwrap_or(DeadlineStatus::Pending);
-    let statutory = st
-        .rules
-        .versions(&r.rule_id)
-        .iter()
-        .find(|v| v.version == r.rule_version)
-        .is_some_and(|v| v.statutory);
-    DeadlineView {
-        working_days_left: calendar.count_working_days(division, today, r.due_on),
-        status: effective_status(status, r.due_on, today),
-        explanation: serde_json::from_str(&r.explanation).unwrap_or(Value::Null),
-        id: r.id,
-        rule: r.rule_id,
-        rule_version: r.rule_version,
-        instance: r.instance,
-        label: r.label,
-        role: r.role,
-        due_on: r.due_on,
-        met_on: r.met_on,
-        statutory,
-    }
-}
-
 /// A case's deadlines, soonest first.
 pub fn case_deadlines(
     conn: &mut DbConnection,
@@ -164,17 +85,14 @@ pub fn build(
     st: &AppState,
     actor: &Actor,
     case: &CaseRow,
-    access: Access,
+    people: &CasePeople,
 ) -> Result<CaseView, AppError> {
     let (rows, events) = load_events(conn, &case.id)?;
+    // Loaded in replay order: the fold is the case's state.
     let state = CaseState::from_events(&events);
-    let reviewer_ids: Vec<String> = case_people::table
-        .filter(case_people::case_id.eq(&case.id))
-        .filter(case_people::relation.eq("lead_reviewer"))
-        .select(case_people::user_id)
-        .load(conn)?;
+    let reviewer_ids: Vec<&str> = people.reviewers().collect();
     let mut ids: Vec<&str> = rows.iter().map(|r| r.recorded_by.as_str()).collect();
-    ids.extend(reviewer_ids.iter().map(String::as_str));
+    ids.extend(reviewer_ids.iter().copied());
     let names = names(conn, &ids)?;
     let person = |id: &str| PersonRef {
         id: id.to_string(),
@@ -186,31 +104,17 @@ pub fn build(
     let event_views = rows
         .iter()
         .zip(&events)
-        .map(|(r, e)| {
-            let mut fields = serde_json::to_value(&e.data).unwrap_or(Value::Null);
-            if let Some(m) = fields.as_object_mut() {
-                m.remove("type");
-            }
-            EventView {
-                id: r.id.clone(),
-                sequence: r.sequence,
-                kind: e.kind(),
-                label: e.kind().label(),
-                occurred_on: r.occurred_on,
-                recorded_by: person(&r.recorded_by),
-                recorded_at: r.recorded_at,
-                fields,
-            }
-        })
+        .map(|(r, e)| EventView::of(r, e, person(&r.recorded_by)))
         .collect();
-    let identity = actor.role.may_see_identity(access.appointed);
+    let identity = actor
+        .role
+        .may_see_identity(people.access(&actor.user_id).appointed);
+    let lac_death = case.looked_after && case.harm == Harm::Death.as_str();
     let may_record = EventType::ALL
         .iter()
         .copied()
         .filter(|k| workflow::may_record(actor.role, *k) && state.check_stage(*k).is_ok())
-        .filter(|k| {
-            *k != EventType::LacDeathNotified || (case.looked_after && case.harm == "death")
-        })
+        .filter(|k| *k != EventType::LacDeathNotified || lac_death)
         .collect();
     Ok(CaseView {
         id: case.id.clone(),
@@ -258,8 +162,8 @@ pub fn read(
     actor: &Actor,
     case_id: &str,
 ) -> Result<CaseView, AppError> {
-    let (case, access) = super::visible_or_refuse(conn, st, actor, case_id, "case_viewed")?;
-    let view = build(conn, st, actor, &case, access)?;
+    let (case, people) = visible_or_refuse(conn, st, actor, case_id, "case_viewed")?;
+    let view = build(conn, st, actor, &case, &people)?;
     crate::db::write_tx(conn, |c| {
         crate::app::audit::append(
             c,

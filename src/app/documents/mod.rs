@@ -9,12 +9,15 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::access::{refuse, visible_case, visible_or_refuse};
 use super::audit::{self, Entry};
-use super::cases::{self, load_events, view::names};
+use super::events::{record_system_event, view::PersonRef, Loaded};
+use super::users::names;
 use super::{new_id, stored, Actor};
 use crate::db::models::{CaseRow, DocumentRow, VersionRow};
 use crate::db::schema::{document_versions, documents};
 use crate::db::{write_tx, DbConnection};
+use crate::domain::case::Stage;
 use crate::domain::documents::{detect, sanitise_file_name, DocumentKind, FileType};
 use crate::domain::events::{EventData, EventType};
 use crate::domain::roles::Role;
@@ -39,6 +42,16 @@ impl UploadMeta {
         file_name: Option<&str>,
     ) -> Result<UploadMeta, AppError> {
         let mut errors = vec![];
+        let mut names: Vec<&String> = fields.keys().collect();
+        names.sort();
+        for k in names {
+            if let Err(m) = crate::domain::input::check_text(&fields[k]) {
+                errors.push(crate::error::FieldError::new(k.clone(), m));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
         let get = |k: &str| fields.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
         let document_id = get("document_id").map(str::to_string);
         let kind = match get("kind") {
@@ -93,7 +106,7 @@ pub struct VersionView {
     pub size_bytes: i64,
     pub content_type: String,
     pub file_name: String,
-    pub uploaded_by: super::cases::view::PersonRef,
+    pub uploaded_by: PersonRef,
     pub uploaded_at: NaiveDateTime,
     /// Set once the version was sent before publication: it can no longer be deleted.
     pub locked: bool,
@@ -156,9 +169,9 @@ pub fn check_upload(
     actor: &Actor,
     case_id: &str,
 ) -> Result<CaseRow, AppError> {
-    let (case, access) = cases::visible_case(conn, actor, case_id)?;
-    if !may_upload(actor.role, access.appointed) {
-        cases::refuse(
+    let (case, people) = visible_or_refuse(conn, st, actor, case_id, "document_uploaded")?;
+    if !may_upload(actor.role, people.access(&actor.user_id).appointed) {
+        refuse(
             conn,
             st,
             actor,
@@ -170,7 +183,7 @@ pub fn check_upload(
             "your role may read documents but not upload them".into(),
         ));
     }
-    if case.stage == "withdrawn" {
+    if case.stage == Stage::Withdrawn.as_str() {
         return Err(AppError::invalid(
             "case",
             "the notification was withdrawn; documents can no longer be added",
@@ -179,146 +192,206 @@ pub fn check_upload(
     Ok(case)
 }
 
-/// Stores an upload: checks its type by content, moves the file to its hash name and writes the
-/// version row (plus, for reports, the case event) in one transaction. On any refusal or failure
-/// the file is removed again unless another version holds the same content.
-pub fn commit(
-    conn: &mut DbConnection,
+/// Stores an upload: checks its type by content, commits the object under its SHA-256 and
+/// writes the version row (plus, for reports, the case event) in one transaction. On any
+/// refusal or failure the object is removed again unless another version holds the same
+/// content; a full store is a 507 with nothing saved.
+pub async fn save(
     st: &AppState,
     actor: &Actor,
     case_id: &str,
     meta: UploadMeta,
     received: Received,
 ) -> Result<Uploaded, AppError> {
-    let store = store::Store::new(&st.settings.documents.dir);
     if received.size == 0 {
-        received.discard();
+        received.discard().await;
         return Err(AppError::invalid("file", "the file is empty"));
     }
     let Some(file_type) = detect(&received.head, &received.tail) else {
-        received.discard();
+        received.discard().await;
         return Err(AppError::UnsupportedType(format!(
             "this file type is not accepted; upload one of: {}",
             FileType::accepted_list()
         )));
     };
-    store.keep(&received).map_err(AppError::internal)?;
-    let now = st.now();
-    let result = write_tx(conn, |c| {
-        let case = check_upload(c, st, actor, case_id)?;
-        let existing: Option<DocumentRow> = match &meta.document_id {
-            Some(id) => Some(
-                documents::table
-                    .find(id)
-                    .filter(documents::case_id.eq(&case.id))
-                    .select(DocumentRow::as_select())
-                    .first(c)
-                    .optional()?
-                    .ok_or_else(|| {
-                        AppError::invalid("document_id", "this case has no document with that id")
-                    })?,
-            ),
-            None => documents::table
-                .filter(documents::case_id.eq(&case.id))
-                .filter(documents::kind.eq(meta.kind.as_str()))
-                .filter(documents::title.eq(&meta.title))
-                .select(DocumentRow::as_select())
-                .first(c)
-                .optional()?,
-        };
-        let doc = match existing {
-            Some(d) => d,
-            None => {
-                let d = DocumentRow {
-                    id: new_id(),
-                    case_id: case.id.clone(),
-                    kind: meta.kind.as_str().into(),
-                    title: meta.title.clone(),
-                    created_by: actor.user_id.clone(),
-                    created_at: stored(now),
-                };
-                diesel::insert_into(documents::table)
-                    .values(&d)
-                    .execute(c)?;
-                d
-            }
-        };
-        let kind: DocumentKind = doc
-            .kind
-            .parse()
-            .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
-        let number = document_versions::table
-            .filter(document_versions::document_id.eq(&doc.id))
-            .select(diesel::dsl::max(document_versions::number))
-            .first::<Option<i32>>(c)?
-            .unwrap_or(0)
-            + 1;
-        let file_name = sanitise_file_name(&meta.file_name, file_type.extension());
-        diesel::insert_into(document_versions::table)
-            .values(&VersionRow {
-                id: new_id(),
-                document_id: doc.id.clone(),
-                number,
-                sha256: received.sha256.clone(),
-                size_bytes: received.size as i64,
-                content_type: file_type.as_str().into(),
-                file_name: file_name.clone(),
-                uploaded_by: actor.user_id.clone(),
-                uploaded_at: stored(now),
-                locked_at: None,
-                deleted_at: None,
-                deleted_by: None,
-                delete_reason: None,
-            })
-            .execute(c)?;
-        let mut warnings = vec![];
-        if kind.is_publishable_report() {
-            let (_, events) = load_events(c, &case.id)?;
-            let last_reset = events
-                .iter()
-                .rev()
-                .find(|e| matches!(&e.data, EventData::ReportVersionUploaded { kind, .. } if kind == "final_report" || kind == "summary_report"))
-                .map_or(0, |e| e.sequence);
-            if events
-                .iter()
-                .any(|e| e.kind() == EventType::PrepubCopySent && e.sequence > last_reset)
-            {
-                warnings.push(RESEND_WARNING.to_string());
+    let file = StoredFile {
+        sha256: received.sha256.clone(),
+        size: received.size,
+        file_type,
+    };
+    let key = received.keep().await.map_err(AppError::from)?;
+    let (a, id, f) = (actor.clone(), case_id.to_string(), file.clone());
+    let result = st.db(move |c, st| commit(c, st, &a, &id, meta, &f)).await;
+    if result.is_err() {
+        let sha = file.sha256.clone();
+        let referenced = st
+            .db(move |c, _| Ok(is_referenced(c, &sha)?))
+            .await
+            .unwrap_or(true);
+        if !referenced {
+            if let Err(e) = st.documents.delete(&key).await {
+                tracing::warn!(error = %e, "could not remove the file of a refused upload; the orphan sweep will");
             }
         }
-        if kind.is_report() {
-            cases::record_system_event(
-                c,
-                st,
-                actor,
-                &case,
-                EventData::ReportVersionUploaded {
-                    document_id: doc.id.clone(),
-                    kind: kind.as_str().into(),
-                    version: number,
-                },
-            )?;
-        }
-        audit::append(
-            c,
-            now,
-            Entry::ok(Some(actor), "document_uploaded").case(&case.id).subject(doc.id.clone()).detail(serde_json::json!({
-                "document": doc.id, "kind": kind, "title": doc.title, "version": number,
-                "sha256": received.sha256, "size_bytes": received.size, "content_type": file_type.as_str(),
-                "file_name": file_name,
-            })),
-        )?;
-        let document = view_of(c, &doc)?;
-        Ok(Uploaded {
-            document,
-            version: number,
-            warnings,
-        })
-    });
-    if result.is_err() && !is_referenced(conn, &received.sha256).unwrap_or(true) {
-        let _ = std::fs::remove_file(store.path_for(&received.sha256));
     }
     result
+}
+
+/// A file committed to the store, not yet recorded.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub sha256: String,
+    pub size: u64,
+    pub file_type: FileType,
+}
+
+/// Writes the version row of a stored file (and, for reports, the case event) in one
+/// transaction.
+pub fn commit(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: &str,
+    meta: UploadMeta,
+    file: &StoredFile,
+) -> Result<Uploaded, AppError> {
+    write_tx(conn, |c| record_version(c, st, actor, case_id, &meta, file))
+}
+
+/// The version's rows, in the upload's transaction: the document (found by id, or by kind and
+/// title, or new), the version, for a report the case event and the resend warning, and the
+/// audit entry.
+fn record_version(
+    c: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: &str,
+    meta: &UploadMeta,
+    file: &StoredFile,
+) -> Result<Uploaded, AppError> {
+    let file_type = file.file_type;
+    let now = st.now();
+    let case = check_upload(c, st, actor, case_id)?;
+    let doc = document_for(c, &case, meta, actor, now)?;
+    let kind: DocumentKind = doc
+        .kind
+        .parse()
+        .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+    let number = document_versions::table
+        .filter(document_versions::document_id.eq(&doc.id))
+        .select(diesel::dsl::max(document_versions::number))
+        .first::<Option<i32>>(c)?
+        .unwrap_or(0)
+        + 1;
+    let file_name = sanitise_file_name(&meta.file_name, file_type.extension());
+    diesel::insert_into(document_versions::table)
+        .values(&VersionRow {
+            id: new_id(),
+            document_id: doc.id.clone(),
+            number,
+            sha256: file.sha256.clone(),
+            size_bytes: file.size as i64,
+            content_type: file_type.as_str().into(),
+            file_name: file_name.clone(),
+            uploaded_by: actor.user_id.clone(),
+            uploaded_at: stored(now),
+            locked_at: None,
+            deleted_at: None,
+            deleted_by: None,
+            delete_reason: None,
+        })
+        .execute(c)?;
+    let mut warnings = vec![];
+    if kind.is_report() {
+        let mut loaded = Loaded::for_write(c, st, &case.id)?;
+        if kind.is_publishable_report() && copies_sent_since_last_report(&loaded) {
+            warnings.push(RESEND_WARNING.to_string());
+        }
+        let data = EventData::ReportVersionUploaded {
+            document_id: doc.id.clone(),
+            kind: kind.as_str().into(),
+            version: number,
+        };
+        record_system_event(c, st, actor, &mut loaded, data)?;
+    }
+    audit::append(
+        c,
+        now,
+        Entry::ok(Some(actor), "document_uploaded")
+            .case(&case.id)
+            .subject(doc.id.clone())
+            .detail(serde_json::json!({
+                "document": doc.id, "kind": kind, "title": doc.title, "version": number,
+                "sha256": file.sha256, "size_bytes": file.size, "content_type": file_type.as_str(),
+                "file_name": file_name,
+            })),
+    )?;
+    let document = view_of(c, &doc)?;
+    Ok(Uploaded {
+        document,
+        version: number,
+        warnings,
+    })
+}
+
+/// The document a version is added to: the one named by id, else the case's document of that
+/// kind and title, else a new one.
+fn document_for(
+    c: &mut DbConnection,
+    case: &CaseRow,
+    meta: &UploadMeta,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<DocumentRow, AppError> {
+    let existing: Option<DocumentRow> = match &meta.document_id {
+        Some(id) => Some(
+            documents::table
+                .find(id)
+                .filter(documents::case_id.eq(&case.id))
+                .select(DocumentRow::as_select())
+                .first(c)
+                .optional()?
+                .ok_or_else(|| {
+                    AppError::invalid("document_id", "this case has no document with that id")
+                })?,
+        ),
+        None => documents::table
+            .filter(documents::case_id.eq(&case.id))
+            .filter(documents::kind.eq(meta.kind.as_str()))
+            .filter(documents::title.eq(&meta.title))
+            .select(DocumentRow::as_select())
+            .first(c)
+            .optional()?,
+    };
+    if let Some(d) = existing {
+        return Ok(d);
+    }
+    let d = DocumentRow {
+        id: new_id(),
+        case_id: case.id.clone(),
+        kind: meta.kind.as_str().into(),
+        title: meta.title.clone(),
+        created_by: actor.user_id.clone(),
+        created_at: stored(now),
+    };
+    diesel::insert_into(documents::table)
+        .values(&d)
+        .execute(c)?;
+    Ok(d)
+}
+
+/// A pre-publication copy was sent since the latest final or summary report version was
+/// uploaded (the copies must then be sent again).
+fn copies_sent_since_last_report(loaded: &Loaded) -> bool {
+    let events = loaded.history.events();
+    let last_report = events.iter().rposition(|e| {
+        matches!(&e.data, EventData::ReportVersionUploaded { kind, .. }
+            if kind.parse().is_ok_and(DocumentKind::is_publishable_report))
+    });
+    events
+        .iter()
+        .skip(last_report.map_or(0, |i| i + 1))
+        .any(|e| e.kind() == EventType::PrepubCopySent)
 }
 
 /// Is a stored file still used by some version (or meeting paper)?
@@ -355,7 +428,7 @@ fn view_of(conn: &mut DbConnection, doc: &DocumentRow) -> Result<DocumentView, A
             .into_iter()
             .map(|v| VersionView {
                 download_url: format!("/api/v1/documents/{}/versions/{}", doc.id, v.number),
-                uploaded_by: super::cases::view::PersonRef {
+                uploaded_by: PersonRef {
                     name: names.get(&v.uploaded_by).cloned().unwrap_or_default(),
                     id: v.uploaded_by,
                 },
@@ -378,7 +451,7 @@ pub fn list(
     actor: &Actor,
     case_id: &str,
 ) -> Result<Vec<DocumentView>, AppError> {
-    let (case, _) = cases::visible_case(conn, actor, case_id)?;
+    let (case, _) = visible_case(conn, actor, case_id)?;
     let docs: Vec<DocumentRow> = documents::table
         .filter(documents::case_id.eq(&case.id))
         .order(documents::created_at.desc())
@@ -401,21 +474,22 @@ pub fn list(
     Ok(out)
 }
 
-/// A version to download, if visible; the read is audited. Returns the row and the stored path.
+/// A version to download, if visible; the read is audited. Its bytes are in the store under
+/// `store::content_key(&row.sha256)`.
 pub fn open_version(
     conn: &mut DbConnection,
     st: &AppState,
     actor: &Actor,
     document_id: &str,
     number: i32,
-) -> Result<(VersionRow, std::path::PathBuf), AppError> {
+) -> Result<VersionRow, AppError> {
     let doc: DocumentRow = documents::table
         .find(document_id)
         .select(DocumentRow::as_select())
         .first(conn)
         .optional()?
         .ok_or(AppError::NotFound)?;
-    cases::visible_or_refuse(conn, st, actor, &doc.case_id, "document_downloaded")?;
+    visible_or_refuse(conn, st, actor, &doc.case_id, "document_downloaded")?;
     let version: VersionRow = document_versions::table
         .filter(document_versions::document_id.eq(&doc.id))
         .filter(document_versions::number.eq(number))
@@ -434,13 +508,26 @@ pub fn open_version(
                 .detail(serde_json::json!({ "document": doc.id, "version": number, "sha256": version.sha256 })),
         )
     })?;
-    let path = store::Store::new(&st.settings.documents.dir).path_for(&version.sha256);
-    Ok((version, path))
+    Ok(version)
 }
 
 /// Soft-deletes a version with a reason (programme manager, co-chairs). A version sent before
-/// publication is locked and cannot be deleted.
+/// publication is locked and cannot be deleted. Every refusal is audited.
 pub fn delete_version(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    document_id: &str,
+    number: i32,
+    reason: &str,
+) -> Result<(), AppError> {
+    let action = "document_version_deleted";
+    super::refusals::audited(conn, st.now(), actor, action, Some(document_id), |c| {
+        delete_checked(c, st, actor, document_id, number, reason)
+    })
+}
+
+fn delete_checked(
     conn: &mut DbConnection,
     st: &AppState,
     actor: &Actor,
@@ -456,7 +543,7 @@ pub fn delete_version(
             .first(c)
             .optional()?
             .ok_or(AppError::NotFound)?;
-        cases::visible_case(c, actor, &doc.case_id)?;
+        visible_case(c, actor, &doc.case_id)?;
         if !may_delete(actor.role) {
             return Err(AppError::Forbidden(
                 "only the programme manager and the co-chairs delete documents".into(),
@@ -498,82 +585,59 @@ pub fn delete_version(
     })
 }
 
-/// For `prepub_copy_sent`: the version sent (the one named, or the newest final or summary
-/// report version), checked to belong to the case. Fills the event's document fields.
-pub fn resolve_sent_version(
-    conn: &mut DbConnection,
-    case_id: &str,
-    data: &mut EventData,
-) -> Result<Option<String>, AppError> {
-    let EventData::PrepubCopySent {
-        document_id,
-        version,
-        ..
-    } = data
-    else {
-        return Ok(None);
-    };
-    let candidates: Vec<(DocumentRow, VersionRow)> = documents::table
-        .inner_join(document_versions::table)
-        .filter(documents::case_id.eq(case_id))
-        .filter(documents::kind.eq_any(["final_report", "summary_report"]))
-        .filter(document_versions::deleted_at.is_null())
-        .order(document_versions::uploaded_at.desc())
-        .select((DocumentRow::as_select(), VersionRow::as_select()))
-        .load(conn)?;
-    let chosen = match (document_id.as_deref(), *version) {
-        (Some(id), Some(n)) => candidates.iter().find(|(d, v)| d.id == id && v.number == n),
-        (Some(id), None) => candidates.iter().find(|(d, _)| d.id == id),
-        (None, Some(_)) => {
-            return Err(AppError::invalid(
-                "document_id",
-                "name the document whose version was sent",
-            ))
-        }
-        (None, None) => candidates.first(),
-    };
-    match chosen {
-        Some((d, v)) => {
-            *document_id = Some(d.id.clone());
-            *version = Some(v.number);
-            Ok(Some(v.id.clone()))
-        }
-        None if document_id.is_some() => Err(AppError::invalid(
-            "document_id",
-            "this case has no final or summary report version with that id and number",
-        )),
-        None => Ok(None),
-    }
+/// What an orphan sweep removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrphanReport {
+    /// Temporary objects of interrupted uploads.
+    pub partial: usize,
+    /// Finished files that no version refers to (a crash between the file and its row).
+    pub unreferenced: usize,
 }
 
-/// Locks a version that was sent.
-pub fn lock_version(
-    conn: &mut DbConnection,
-    version_id: &str,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(document_versions::table.find(version_id))
-        .filter(document_versions::locked_at.is_null())
-        .set(document_versions::locked_at.eq(stored(now)))
-        .execute(conn)
-}
-
-/// Removes interrupted uploads and unreferenced files older than an hour.
-pub fn sweep_orphans(conn: &mut DbConnection, dir: &str) -> Result<usize, AppError> {
-    let mut known: std::collections::HashSet<String> = document_versions::table
-        .select(document_versions::sha256)
-        .load::<String>(conn)?
+/// Removes interrupted uploads and unreferenced files older than `documents.orphan_grace_minutes`.
+/// Safe while other instances share the store: a file younger than that may be an upload in
+/// progress elsewhere (committing a file refreshes its age), and each file is checked against
+/// the database again just before it is removed.
+pub async fn sweep_orphans(st: &AppState) -> Result<OrphanReport, AppError> {
+    let grace = std::time::Duration::from_secs(st.settings.documents.orphan_grace_minutes * 60);
+    let objects = st.documents.list().await?;
+    let known: std::collections::HashSet<String> = st
+        .db(|c, _| {
+            let mut known = document_versions::table
+                .select(document_versions::sha256)
+                .load::<String>(c)?;
+            // Meeting papers share the store.
+            known.extend(
+                crate::db::schema::meeting_papers::table
+                    .select(crate::db::schema::meeting_papers::sha256)
+                    .load::<String>(c)?,
+            );
+            Ok(known)
+        })
+        .await?
         .into_iter()
         .collect();
-    // Meeting papers share the store.
-    known.extend(
-        crate::db::schema::meeting_papers::table
-            .select(crate::db::schema::meeting_papers::sha256)
-            .load::<String>(conn)?,
-    );
-    store::Store::new(dir)
-        .sweep(std::time::Duration::from_secs(3600), |sha| {
-            known.contains(sha)
-        })
-        .map_err(AppError::internal)
+    let mut report = OrphanReport::default();
+    for o in objects.into_iter().filter(|o| o.age >= grace) {
+        if o.temporary {
+            st.documents.delete(&o.key).await?;
+            report.partial += 1;
+            continue;
+        }
+        let Some(sha) = crate::store::sha_of_key(&o.key).map(str::to_string) else {
+            continue;
+        };
+        if known.contains(&sha) {
+            continue;
+        }
+        let again = sha.clone();
+        if st.db(move |c, _| Ok(is_referenced(c, &again)?)).await? {
+            continue;
+        }
+        st.documents.delete(&o.key).await?;
+        report.unreferenced += 1;
+    }
+    st.metrics
+        .orphans_removed(report.partial, report.unreferenced);
+    Ok(report)
 }

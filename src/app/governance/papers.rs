@@ -1,9 +1,7 @@
 //! Meeting papers: documents attached to a meeting, read by those who see the whole meeting
 //! (its members and organisers; not lead reviewers, whose sight is their own cases). Files go
-//! to the same content-addressed store as case documents; accepted types are decided by
-//! content, as for case documents.
-
-use std::path::PathBuf;
+//! to the document store (`crate::store`) under their SHA-256, as case documents do; accepted
+//! types are decided by content, as for case documents.
 
 use diesel::prelude::*;
 
@@ -11,7 +9,7 @@ use super::access;
 use super::meetings::{check_open, PaperView};
 use super::{audited, bodies::people, lock_meeting};
 use crate::app::audit::{self, Entry};
-use crate::app::documents::store::{Received, Store};
+use crate::app::documents::store::Received;
 use crate::app::{new_id, stored, Actor};
 use crate::db::models::PaperRow;
 use crate::db::schema::meeting_papers;
@@ -31,10 +29,10 @@ pub fn check_upload(
     check_open(&m)
 }
 
-/// Keeps an uploaded paper: its type checked by content, the file moved to its hash name and
-/// the row written with its audit entry. A refused upload leaves no file behind.
-pub fn commit(
-    conn: &mut DbConnection,
+/// Keeps an uploaded paper: its type checked by content, the object committed under its
+/// SHA-256 and the row written with its audit entry. A refused upload leaves nothing in the
+/// store (unless another record holds the same content).
+pub async fn save(
     st: &AppState,
     actor: &Actor,
     meeting_id: &str,
@@ -42,62 +40,84 @@ pub fn commit(
     file_name: &str,
     received: Received,
 ) -> Result<PaperView, AppError> {
-    let store = Store::new(&st.settings.documents.dir);
     let title = title.trim().to_string();
-    let refused = |e: AppError| {
-        received.discard();
-        Err(e)
-    };
     if title.is_empty() || title.chars().count() > 200 {
-        return refused(AppError::invalid(
+        received.discard().await;
+        return Err(AppError::invalid(
             "title",
             "give the paper a title (at most 200 characters)",
         ));
     }
     if received.size == 0 {
-        return refused(AppError::invalid("file", "the file is empty"));
+        received.discard().await;
+        return Err(AppError::invalid("file", "the file is empty"));
     }
     let Some(file_type) = detect(&received.head, &received.tail) else {
-        return refused(AppError::UnsupportedType(format!(
+        received.discard().await;
+        return Err(AppError::UnsupportedType(format!(
             "this file type is not accepted; upload one of: {}",
             FileType::accepted_list()
         )));
     };
-    store.keep(&received).map_err(AppError::internal)?;
-    let id = new_id();
-    let now = st.now();
-    let result = audited(
+    let (sha256, size) = (received.sha256.clone(), received.size);
+    let key = received.keep().await.map_err(AppError::from)?;
+    let row = PaperRow {
+        id: new_id(),
+        meeting_id: meeting_id.to_string(),
+        title,
+        sha256: sha256.clone(),
+        size_bytes: size as i64,
+        content_type: file_type.as_str().into(),
+        file_name: sanitise_file_name(file_name, file_type.extension()),
+        uploaded_by: actor.user_id.clone(),
+        uploaded_at: stored(st.now()),
+        deleted_at: None,
+        deleted_by: None,
+        delete_reason: None,
+    };
+    let a = actor.clone();
+    let result = st.db(move |c, st| commit(c, st, &a, row)).await;
+    if result.is_err() {
+        let sha = sha256.clone();
+        let referenced = st
+            .db(move |c, _| Ok(crate::app::documents::is_referenced(c, &sha)?))
+            .await
+            .unwrap_or(true);
+        if !referenced {
+            if let Err(e) = st.documents.delete(&key).await {
+                tracing::warn!(error = %e, "could not remove the file of a refused paper; the orphan sweep will");
+            }
+        }
+    }
+    result
+}
+
+/// Writes a stored paper's row and its audit entry, in one transaction.
+fn commit(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    row: PaperRow,
+) -> Result<PaperView, AppError> {
+    let meeting_id = row.meeting_id.clone();
+    let row = audited(
         conn,
         st,
         actor,
         "paper_uploaded",
-        Some(meeting_id),
+        Some(&meeting_id),
         None,
         |conn| {
             write_tx(conn, |c| {
-                let (m, _, _) = access::organised_meeting(c, actor, meeting_id)?;
+                let (m, _, _) = access::organised_meeting(c, actor, &row.meeting_id)?;
                 lock_meeting(c, &m.id)?;
                 check_open(&m)?;
-                let row = PaperRow {
-                    id: id.clone(),
-                    meeting_id: m.id.clone(),
-                    title: title.clone(),
-                    sha256: received.sha256.clone(),
-                    size_bytes: received.size as i64,
-                    content_type: file_type.as_str().into(),
-                    file_name: sanitise_file_name(file_name, file_type.extension()),
-                    uploaded_by: actor.user_id.clone(),
-                    uploaded_at: stored(now),
-                    deleted_at: None,
-                    deleted_by: None,
-                    delete_reason: None,
-                };
                 diesel::insert_into(meeting_papers::table)
                     .values(&row)
                     .execute(c)?;
                 audit::append(
                 c,
-                now,
+                row.uploaded_at,
                 Entry::ok(Some(actor), "paper_uploaded")
                     .subject(m.id.clone())
                     .detail(serde_json::json!({
@@ -108,37 +128,27 @@ pub fn commit(
                 Ok(row)
             })
         },
-    );
-    match result {
-        Ok(row) => {
-            let found = people(conn, &[row.uploaded_by.as_str()])?;
-            let by = found
-                .get(&row.uploaded_by)
-                .map(|(u, a)| super::bodies::Person {
-                    id: u.id.clone(),
-                    name: u.name.clone(),
-                    agency: a.clone(),
-                })
-                .expect("the uploader exists");
-            Ok(PaperView {
-                download_url: format!("/api/v1/meetings/{}/papers/{}", row.meeting_id, row.id),
-                id: row.id,
-                title: row.title,
-                file_name: row.file_name,
-                size_bytes: row.size_bytes,
-                content_type: row.content_type,
-                sha256: row.sha256,
-                uploaded_by: by,
-                uploaded_at: row.uploaded_at,
-            })
-        }
-        Err(e) => {
-            if !crate::app::documents::is_referenced(conn, &received.sha256).unwrap_or(true) {
-                let _ = std::fs::remove_file(store.path_for(&received.sha256));
-            }
-            Err(e)
-        }
-    }
+    )?;
+    let found = people(conn, &[row.uploaded_by.as_str()])?;
+    let by = found
+        .get(&row.uploaded_by)
+        .map(|(u, a)| super::bodies::Person {
+            id: u.id.clone(),
+            name: u.name.clone(),
+            agency: a.clone(),
+        })
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the uploader vanished")))?;
+    Ok(PaperView {
+        download_url: format!("/api/v1/meetings/{}/papers/{}", row.meeting_id, row.id),
+        id: row.id,
+        title: row.title,
+        file_name: row.file_name,
+        size_bytes: row.size_bytes,
+        content_type: row.content_type,
+        sha256: row.sha256,
+        uploaded_by: by,
+        uploaded_at: row.uploaded_at,
+    })
 }
 
 /// A paper to download, if this person sees the whole meeting; the read is audited.
@@ -148,7 +158,7 @@ pub fn open(
     actor: &Actor,
     meeting_id: &str,
     paper_id: &str,
-) -> Result<(PaperRow, PathBuf), AppError> {
+) -> Result<PaperRow, AppError> {
     let paper = audited(
         conn,
         st,
@@ -180,8 +190,7 @@ pub fn open(
                 .detail(serde_json::json!({ "meeting": meeting_id, "paper": paper.id, "sha256": paper.sha256 })),
         )
     })?;
-    let path = Store::new(&st.settings.documents.dir).path_for(&paper.sha256);
-    Ok((paper, path))
+    Ok(paper)
 }
 
 /// Removes a paper from the meeting (soft delete with a reason; the audit keeps it).

@@ -471,3 +471,62 @@ fn prepub_copies_say_what_was_sent_and_the_earliest_permissible_date() {
     .unwrap();
     assert!(none.is_empty());
 }
+
+/// DESIGN.md §2: for every day a copy may be sent, 2018 to 2028, in every division, publishing
+/// on the earliest permissible date the service names is allowed by the check that refuses
+/// `published`, and publishing the calendar day before is refused.
+#[test]
+fn the_earliest_permissible_date_passes_the_check_and_the_day_before_fails_2018_to_2028() {
+    let (rules, cal) = (RuleSet::shipped(), Calendar::shipped());
+    for division in Division::ALL {
+        let mut sent = d("2018-01-01");
+        while sent <= d("2028-12-31") {
+            let mut case = Case::new("2017-12-01", Harm::Death, false);
+            case.add("2017-12-01", plan("2017-12-01"));
+            for r in [
+                Recipient::Panel,
+                Recipient::Ofsted,
+                Recipient::SecretaryOfState,
+            ] {
+                case.events.push(Event {
+                    sequence: case.events.len() as i32 + 1,
+                    occurred_on: sent,
+                    data: copy(r),
+                });
+            }
+            let input = CaseInput {
+                facts: case.facts,
+                division,
+                stage: Stage::PublicationPlanning,
+                events: &case.events,
+            };
+            let earliest = earliest_publication_after(&cal, division, sent, 7).unwrap();
+            assert!(
+                check_publication(&input, &rules, &cal, earliest).is_ok(),
+                "{division:?}: sent {sent}, publication on {earliest} refused"
+            );
+            let before = earliest.pred_opt().unwrap();
+            let refused = check_publication(&input, &rules, &cal, before)
+                .expect_err(&format!("{division:?}: sent {sent}, {before} allowed"));
+            // The refusal names the same earliest date.
+            assert!(refused.iter().all(|r| r.earliest == Some(earliest)));
+            sent = sent.succ_opt().unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_earliest_permissible_date_after_a_weekend_or_holiday_send() {
+    let cal = Calendar::shipped();
+    let ew = Division::EnglandAndWales;
+    let earliest = |s: &str| earliest_publication_after(&cal, ew, d(s), 7).unwrap();
+    // DESIGN.md: sent Saturday 29 Nov 2025 → Wed 10 Dec 2025; Christmas Day 2025 → Thu 8 Jan.
+    assert_eq!(earliest("2025-11-29"), d("2025-12-10"));
+    assert_eq!(earliest("2025-12-25"), d("2026-01-08"));
+    // Issue 10: sent Saturday 28 Nov 2026 → Wed 9 Dec 2026, not Tue 8 Dec.
+    assert_eq!(earliest("2026-11-28"), d("2026-12-09"));
+    // A working day: the 7th working day after it, when the day before that is one too.
+    assert_eq!(earliest("2026-01-05"), d("2026-01-14"));
+    // Sent on a Thursday: from the Saturday after the 6th working day.
+    assert_eq!(earliest("2026-01-08"), d("2026-01-17"));
+}

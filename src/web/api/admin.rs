@@ -35,10 +35,10 @@ pub async fn outbox_list(
         None => 200,
     };
     let (counts, messages) = state
-        .db(move |c, _| {
+        .db(move |c, st| {
             Ok((
-                outbox::counts(c, &user.actor)?,
-                outbox::list(c, &user.actor, status, limit)?,
+                outbox::counts(c, &user.actor, st.now())?,
+                outbox::list(c, &user.actor, st.now(), status, limit)?,
             ))
         })
         .await?;
@@ -53,7 +53,7 @@ pub async fn outbox_get(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let m = state
-        .db(move |c, _| outbox::get(c, &user.actor, &id))
+        .db(move |c, st| outbox::get(c, &user.actor, st.now(), &id))
         .await?;
     Ok(HttpResponse::Ok().json(m))
 }

@@ -7,12 +7,12 @@ use actix_multipart::Multipart;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-use super::documents::{attachment, read_parts, Upload};
 use crate::app::governance::{attendance, bodies, decisions, meetings, minutes, papers};
 use crate::app::{agencies, users};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::extract::{object, ApiUser};
+use crate::web::uploads::{attachment, read_parts, Upload};
 
 pub async fn list_agencies(
     _user: ApiUser,
@@ -256,9 +256,7 @@ pub async fn upload_paper(
     let Some(received) = upload.file.take() else {
         return Err(AppError::invalid("file", "choose a file to upload"));
     };
-    let paper = state
-        .db(move |c, st| papers::commit(c, st, &user.actor, &id, &title, &file_name, received))
-        .await?;
+    let paper = papers::save(&state, &user.actor, &id, &title, &file_name, received).await?;
     Ok(HttpResponse::Created().json(paper))
 }
 
@@ -278,15 +276,15 @@ pub async fn paper_response(
     meeting_id: String,
     paper_id: String,
 ) -> Result<HttpResponse, AppError> {
-    let (row, path) = state
+    let row = state
         .db(move |c, st| papers::open(c, st, &actor, &meeting_id, &paper_id))
         .await?;
     attachment(
-        &path,
+        state,
+        &row.sha256,
         row.size_bytes as u64,
         &row.content_type,
         &row.file_name,
-        &row.sha256,
     )
     .await
 }
@@ -314,7 +312,7 @@ pub async fn case_meetings(
     let id = path.into_inner();
     let list = state
         .db(move |c, st| {
-            let (case, _) = crate::app::cases::visible_or_refuse(
+            let (case, _) = crate::app::access::visible_or_refuse(
                 c,
                 st,
                 &user.actor,

@@ -22,9 +22,11 @@ pub struct Operation {
 
 macro_rules! api {
     ($( $method:ident $path:literal => $handler:path, { $($doc:tt)* } );* $(;)?) => {
-        /// Registers every API route.
+        /// Registers every API route, then, for each path, a 405 with `Allow` for the methods
+        /// it does not take.
         pub fn register(cfg: &mut web::ServiceConfig) {
             $( cfg.route($path, web::$method().to($handler)); )*
+            register_method_not_allowed(cfg);
         }
 
         /// Every API operation with its documentation.
@@ -32,6 +34,36 @@ macro_rules! api {
             vec![$( Operation { method: stringify!($method), path: $path, doc: json!({ $($doc)* }) } ),*]
         }
     };
+}
+
+/// A path answers a method it does not take with 405, naming the ones it does in `Allow`,
+/// as a JSON error. Registered after every route, so it is reached only when none matched.
+fn register_method_not_allowed(cfg: &mut web::ServiceConfig) {
+    let mut allowed: Vec<(&'static str, Vec<String>)> = vec![];
+    for op in operations() {
+        let method = op.method.to_ascii_uppercase();
+        match allowed.iter_mut().find(|(p, _)| *p == op.path) {
+            Some((_, methods)) => methods.push(method),
+            None => allowed.push((op.path, vec![method])),
+        }
+    }
+    for (path, methods) in allowed {
+        let allow = methods.join(", ");
+        cfg.route(
+            path,
+            web::route().to(move || {
+                let allow = allow.clone();
+                async move {
+                    HttpResponse::MethodNotAllowed()
+                        .insert_header((actix_web::http::header::ALLOW, allow.clone()))
+                        .json(json!({ "error": {
+                            "code": "method_not_allowed",
+                            "message": format!("this endpoint takes {allow}"),
+                        } }))
+                }
+            }),
+        );
+    }
 }
 
 fn error_responses(codes: &[u16]) -> Value {
@@ -42,11 +74,14 @@ fn error_responses(codes: &[u16]) -> Value {
             401 => "No valid bearer token",
             403 => "The role may never do this",
             404 => "Not found, or not visible to this user",
+            405 => "The path does not take this method; `Allow` names the ones it does",
             409 => "Conflicts with the current state",
-            413 => "The upload is larger than documents.max_bytes",
+            413 => "The upload is larger than documents.max_bytes, or the JSON body larger than 256 KiB",
             415 => "The file type is not accepted (decided by content); the message lists the accepted types",
             422 => "Refused: `error.fields` lists each field and the problem",
             429 => "Too many failed attempts; see Retry-After",
+            503 => "The database is not answering; try again after Retry-After seconds",
+            507 => "The document store is full; nothing was saved",
             _ => "Error",
         };
         m.insert(
@@ -89,21 +124,66 @@ fn schema_ref(name: &str) -> Value {
 
 api! {
     post "/api/v1/auth/token" => auth::token, {
-        "summary": "Sign in: exchange an email and password for a bearer token",
+        "summary": "Sign in: exchange an email and password (and, once two-step verification is set up, \"otp\": a code or a recovery code) for a bearer token",
         "tags": ["auth"], "security": [],
         "requestBody": body("Credentials"),
-        "responses": with_errors(ok(200, "A token", schema_ref("Token")), &[400, 401, 422, 429]),
+        "responses": with_errors(ok(200, "A token", schema_ref("Token")), &[400, 401, 403, 422, 429]),
     };
     post "/api/v1/auth/logout" => auth::logout, {
         "summary": "Revoke the token used for this request",
         "tags": ["auth"],
         "responses": with_errors(json!({ "204": { "description": "Revoked" } }), &[401]),
     };
+    post "/api/v1/auth/invitation/accept" => auth::accept_invitation, {
+        "summary": "Accept an invitation by choosing a password (the token is the last part of the emailed link); then sign in",
+        "tags": ["auth"], "security": [],
+        "requestBody": body("LinkPassword"),
+        "responses": with_errors(json!({ "204": { "description": "The password is set; the link is used up" } }), &[400, 403, 422]),
+    };
+    post "/api/v1/auth/password-reset" => auth::request_password_reset, {
+        "summary": "Email a one-time link to choose a new password; the same answer whether or not the account exists",
+        "tags": ["auth"], "security": [],
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["email"], "properties": { "email": { "type": "string", "format": "email" } } } } } },
+        "responses": with_errors(ok(202, "Accepted", json!({ "type": "object", "properties": { "message": { "type": "string" } } })), &[400, 422]),
+    };
+    post "/api/v1/auth/password-reset/confirm" => auth::reset_password, {
+        "summary": "Set a new password with a reset link's token; every session and token of the account is revoked",
+        "tags": ["auth"], "security": [],
+        "requestBody": body("LinkPassword"),
+        "responses": with_errors(json!({ "204": { "description": "The password is changed" } }), &[400, 403, 422]),
+    };
+    post "/api/v1/me/mfa/totp" => me::begin_totp, {
+        "summary": "Start setting up two-step verification: a TOTP secret, its otpauth:// address and ten recovery codes, shown this once",
+        "tags": ["me"],
+        "responses": with_errors(ok(201, "The secret and the recovery codes", schema_ref("TotpEnrolment")), &[401, 409]),
+    };
+    post "/api/v1/me/mfa/totp/confirm" => me::confirm_totp, {
+        "summary": "Confirm the secret with a code from the authenticator app; two-step verification is then on",
+        "tags": ["me"],
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["otp"], "properties": { "otp": { "type": "string", "pattern": "^[0-9]{6}$" } } } } } },
+        "responses": with_errors(json!({ "204": { "description": "Two-step verification is on" } }), &[400, 401, 409, 422, 429]),
+    };
     get "/api/v1/users" => users::list, {
         "summary": "Active users (programme manager, co-chairs, admins)",
         "tags": ["users"],
         "parameters": [query("role", "Only users with this role")],
         "responses": with_errors(ok(200, "Users", json!({ "type": "array", "items": schema_ref("User") })), &[400, 401, 403]),
+    };
+    post "/api/v1/users" => users::invite, {
+        "summary": "Add a user and email them an invitation to set up their own account (administrators)",
+        "tags": ["users"],
+        "requestBody": body("NewUser"),
+        "responses": with_errors(ok(201, "The user, and when the invitation expires", schema_ref("InvitedUser")), &[400, 401, 403, 422]),
+    };
+    post "/api/v1/users/{id}/invitation" => users::invite_again, {
+        "summary": "Send a new invitation to a user who has not set up their account (administrators); the earlier link stops working",
+        "tags": ["users"], "parameters": id_param(),
+        "responses": with_errors(ok(200, "The user, and when the invitation expires", schema_ref("InvitedUser")), &[401, 403, 404, 409]),
+    };
+    post "/api/v1/users/{id}/mfa/reset" => users::reset_mfa, {
+        "summary": "Reset a user's two-step verification (administrators): audited, the user is signed out everywhere and told by email",
+        "tags": ["users"], "parameters": id_param(),
+        "responses": with_errors(json!({ "204": { "description": "Reset" } }), &[401, 403, 404, 409]),
     };
     get "/api/v1/cases" => cases::list_cases, {
         "summary": "Cases visible to the user, filtered and sorted, one page at a time",
@@ -127,10 +207,10 @@ api! {
         "responses": with_errors(ok(200, "The case", schema_ref("Case")), &[401, 404]),
     };
     post "/api/v1/cases/{id}/events" => cases::record_event, {
-        "summary": "Record one event; answers with the updated case",
+        "summary": "Record one event; answers with the event, the case's stage and the deadlines that changed (Location: the case)",
         "tags": ["cases"], "parameters": id_param(),
         "requestBody": body("NewEvent"),
-        "responses": with_errors(ok(201, "The updated case", schema_ref("Case")), &[400, 401, 403, 404, 422]),
+        "responses": with_errors(ok(201, "The event recorded, the stage, the deadlines it changed", schema_ref("RecordedEvent")), &[400, 401, 403, 404, 422]),
     };
     post "/api/v1/cases/{id}/conflict" => cases::declare_conflict, {
         "summary": "Declare a conflict of interest on a case (a sub-group member then no longer sees it)",
@@ -155,7 +235,7 @@ api! {
             "kind": { "type": "string", "enum": crate::domain::documents::DocumentKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>() },
             "title": { "type": "string" }, "document_id": { "type": "string" },
             "file": { "type": "string", "format": "binary", "description": "PDF, DOCX, XLSX, PPTX, ODT or plain text (decided by content)" } } } } } },
-        "responses": with_errors(ok(201, "The document with its versions, and any warnings", json!({ "type": "object" })), &[400, 401, 403, 404, 413, 415, 422]),
+        "responses": with_errors(ok(201, "The document with its versions, and any warnings", json!({ "type": "object" })), &[400, 401, 403, 404, 413, 415, 422, 507]),
     };
     get "/api/v1/cases/{id}/documents" => documents::list, {
         "summary": "A case's documents, each with its versions (number, sha256, size, uploader, time)",
@@ -357,8 +437,7 @@ fn schemas() -> Value {
             "code": { "type": "string" }, "message": { "type": "string" }, "field": { "type": "string" },
             "fields": { "type": "array", "items": { "type": "object", "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } },
             "id": { "type": "string", "description": "Quote it when reporting a 500" } } } } },
-        "Credentials": { "type": "object", "required": ["email", "password"], "properties": { "email": { "type": "string" }, "password": { "type": "string" } } },
-        "Token": { "type": "object", "required": ["token", "expires_at"], "properties": { "token": { "type": "string" }, "expires_at": { "type": "string", "format": "date-time" } } },
+        "Credentials": { "type": "object", "required": ["email", "password"], "properties": { "email": { "type": "string" }, "password": { "type": "string" }, "otp": { "type": "string", "description": "A 6-digit TOTP code or a recovery code; required once two-step verification is set up (without it: 401 otp_required)" } } },
         "User": { "type": "object", "properties": { "id": { "type": "string" }, "email": { "type": "string" }, "name": { "type": "string" }, "role": { "type": "string" }, "agency": { "type": ["string", "null"], "description": "The agency's name" }, "agency_id": { "type": ["string", "null"] } } },
         "NewCase": { "type": "object", "required": ["child_pseudonym", "aware_on", "incident_on", "harm", "looked_after", "summary"], "properties": {
             "child_pseudonym": { "type": "string" }, "aware_on": date, "incident_on": date,
@@ -369,13 +448,24 @@ fn schemas() -> Value {
             "occurred_on": date } },
         "Deadline": { "type": "object", "required": ["rule", "label", "due_on", "status", "met_on", "explanation"], "properties": {
             "id": { "type": "string" }, "rule": { "type": "string" }, "rule_version": { "type": "integer" }, "label": { "type": "string" },
-            "due_on": date, "status": { "type": "string", "enum": ["pending", "met", "missed", "waived"] }, "met_on": { "type": ["string", "null"], "format": "date" },
+            "due_on": date, "status": { "type": "string", "enum": crate::domain::deadlines::DeadlineStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>() }, "met_on": { "type": ["string", "null"], "format": "date" },
             "working_days_left": { "type": "integer" }, "explanation": { "type": "object" } } },
         "Case": { "type": "object", "required": ["id", "reference", "child_pseudonym", "stage", "events", "deadlines"], "properties": {
             "id": { "type": "string" }, "reference": { "type": "string" }, "child_pseudonym": { "type": "string" },
             "child_name": { "type": "string", "description": "Only for co-chairs, the programme manager and the case's lead reviewer" },
             "child_dob": date, "stage": { "type": "string" }, "events": { "type": "array", "items": { "type": "object" } },
             "deadlines": { "type": "array", "items": schema_ref("Deadline") } } },
+        "Event": { "type": "object", "required": ["id", "sequence", "type", "occurred_on", "recorded_by", "recorded_at", "fields"], "properties": {
+            "id": { "type": "string" }, "sequence": { "type": "integer" }, "type": { "type": "string" }, "label": { "type": "string" },
+            "occurred_on": date, "recorded_by": { "type": "object", "properties": { "id": { "type": "string" }, "name": { "type": "string" } } },
+            "recorded_at": { "type": "string", "format": "date-time" }, "fields": { "type": "object", "description": "The event's own fields" } } },
+        "RecordedEvent": { "type": "object", "required": ["case_id", "reference", "stage", "previous_stage", "event", "deadlines"], "properties": {
+            "case_id": { "type": "string" }, "reference": { "type": "string" },
+            "stage": { "type": "string", "description": "The case's stage after the event" }, "stage_label": { "type": "string" },
+            "previous_stage": { "type": "string" }, "event": schema_ref("Event"),
+            "deadlines": { "type": "array", "description": "Only the deadlines the event changed; GET /api/v1/cases/{id}/deadlines lists them all", "items": { "allOf": [schema_ref("Deadline"), { "type": "object", "required": ["change"], "properties": {
+                "change": { "type": "string", "enum": ["created", "moved", "status", "no_longer_applies"] },
+                "previous_due_on": { "type": "string", "format": "date", "description": "When moved: the date before" } } }] } } } },
         "CasePage": { "type": "object", "properties": { "cases": { "type": "array", "items": { "type": "object" } }, "total": { "type": "integer" }, "page": { "type": "integer" }, "per_page": { "type": "integer" } } },
         "WorkingDays": { "type": "object", "required": ["date", "explanation"], "properties": { "date": date, "explanation": { "type": "object" } } },
         "ReminderMode": { "type": "object", "required": ["mode"], "properties": { "mode": { "type": "string", "enum": ["immediate", "daily"] } } },
@@ -383,7 +473,7 @@ fn schemas() -> Value {
         "FeedUrl": { "type": "object", "required": ["url"], "properties": { "url": { "type": "string", "format": "uri", "description": "GET it without authentication: text/calendar" } } },
         "TestEmail": { "type": "object", "required": ["to"], "properties": { "to": { "type": "string", "format": "email" } } },
         "OutboxMessage": { "type": "object", "required": ["id", "kind", "status", "subject", "attempts"], "properties": {
-            "id": { "type": "string" }, "kind": { "type": "string", "enum": ["reminder", "digest", "test", "meeting_notice"] },
+            "id": { "type": "string" }, "kind": { "type": "string", "enum": ["reminder", "digest", "test", "invitation", "password_reset", "mfa_reset", "meeting_notice"] },
             "status": { "type": "string", "enum": ["queued", "sent", "failed"] }, "recipient_id": { "type": ["string", "null"] },
             "recipient_name": { "type": ["string", "null"] }, "to_address": { "type": "string" }, "subject": { "type": "string" },
             "case_id": { "type": ["string", "null"] }, "case_reference": { "type": ["string", "null"] }, "deadline_id": { "type": ["string", "null"] },
@@ -402,12 +492,27 @@ fn schemas() -> Value {
     all
 }
 
+/// The schemas of identity: invitations, reset links, two-step verification.
+fn identity_schemas() -> Value {
+    json!({
+        "LinkPassword": { "type": "object", "required": ["token", "password"], "properties": { "token": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "password": { "type": "string", "minLength": 12 } } },
+        "TotpEnrolment": { "type": "object", "required": ["secret", "otpauth_uri", "recovery_codes"], "properties": { "secret": { "type": "string", "description": "Base32" }, "otpauth_uri": { "type": "string" }, "recovery_codes": { "type": "array", "items": { "type": "string" }, "minItems": 10, "maxItems": 10 } } },
+        "NewUser": { "type": "object", "required": ["email", "name", "role"], "properties": { "email": { "type": "string", "format": "email" }, "name": { "type": "string" }, "role": { "type": "string", "enum": crate::domain::roles::Role::ALL.map(|r| r.as_str()) }, "agency": { "type": "string" } } },
+        "InvitedUser": { "type": "object", "required": ["id", "email", "name", "role", "active", "invitation_expires_at"], "properties": { "id": { "type": "string" }, "email": { "type": "string" }, "name": { "type": "string" }, "role": { "type": "string" }, "agency": { "type": ["string", "null"] }, "active": { "type": "boolean" }, "invitation_expires_at": { "type": "string", "format": "date-time" } } },
+        "Token": { "type": "object", "required": ["token", "expires_at"], "properties": { "token": { "type": "string" }, "expires_at": { "type": "string", "format": "date-time" } } }
+    })
+}
+
 /// The OpenAPI 3 document, generated from the route list.
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
     for op in operations() {
         let entry = paths.entry(op.path).or_insert_with(|| json!({}));
         entry[op.method] = op.doc;
+    }
+    let mut all_schemas = schemas();
+    if let (Some(a), Value::Object(more)) = (all_schemas.as_object_mut(), identity_schemas()) {
+        a.extend(more);
     }
     json!({
         "openapi": "3.1.0",
@@ -420,7 +525,7 @@ pub fn document() -> Value {
         "security": [{ "bearer": [] }],
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" } },
-            "schemas": schemas(),
+            "schemas": all_schemas,
         },
         "paths": paths,
     })

@@ -9,7 +9,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest};
 use tera::Context;
 
-use super::form::humanise;
+use super::form::{humanise, Posted};
 use super::{see_other, FormData, HtmlError, Page, PageResult};
 use crate::app::audit::{self, Entry};
 use crate::app::auth::{self, Credentials, SignIn, TokenKind};
@@ -20,8 +20,8 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::extract::client_addr;
 use crate::web::session::{
-    check_origin, cookie, new_form_id, removal, safe_next, same_token, WebUser, ANON_CSRF_COOKIE,
-    SESSION_COOKIE,
+    check_origin, cookie, encode_component, new_form_id, read_cookie, removal, safe_next,
+    same_token, WebUser, ANON_CSRF_COOKIE, SESSION_COOKIE,
 };
 use crate::web::templates::{base_context, render_page};
 
@@ -40,10 +40,8 @@ type Query = web::Query<HashMap<String, String>>;
 /// The double-submit token of a visitor who is not signed in, and the cookie to set when it is
 /// new.
 fn anon_csrf(req: &HttpRequest, state: &AppState) -> (String, Option<Cookie<'static>>) {
-    match req.cookie(ANON_CSRF_COOKIE) {
-        Some(c) if c.value().len() == 32 && c.value().bytes().all(|b| b.is_ascii_hexdigit()) => {
-            (c.value().to_string(), None)
-        }
+    match read_cookie(req, &state.settings, ANON_CSRF_COOKIE) {
+        Some(c) if c.len() == 32 && c.bytes().all(|b| b.is_ascii_hexdigit()) => (c, None),
         _ => {
             let token = new_form_id();
             let c = cookie(req, &state.settings, ANON_CSRF_COOKIE, token.clone());
@@ -52,27 +50,26 @@ fn anon_csrf(req: &HttpRequest, state: &AppState) -> (String, Option<Cookie<'sta
     }
 }
 
-/// Checks a form sent before signing in: our origin, and the field matching the cookie.
-fn check_anon_form(req: &HttpRequest, state: &AppState, form: &FormData) -> Result<(), HtmlError> {
-    check_origin(req, &state.settings).map_err(|e| HtmlError::new(state, None, e))?;
-    let cookie = req
-        .cookie(ANON_CSRF_COOKIE)
-        .map(|c| c.value().to_string())
-        .unwrap_or_default();
-    if same_token(form.get("csrf_token"), &cookie) {
-        Ok(())
-    } else {
-        Err(HtmlError::new(
-            state,
-            None,
-            AppError::Forbidden(
-                "the form has expired; go back, reload the page and try again".into(),
-            ),
-        ))
+/// Checks a form sent before signing in: our origin, the field matching the cookie, and text
+/// without control characters. A refusal is audited.
+pub(super) fn check_anon_form(
+    req: &HttpRequest,
+    state: &AppState,
+    form: &FormData,
+) -> Result<(), HtmlError> {
+    let refused = |e: AppError| HtmlError::new(state, None, e).audit("form_refused");
+    check_origin(req, &state.settings).map_err(refused)?;
+    let cookie = read_cookie(req, &state.settings, ANON_CSRF_COOKIE).unwrap_or_default();
+    if !same_token(form.get("csrf_token"), &cookie) {
+        return Err(refused(AppError::Forbidden(
+            "the form has expired; go back, reload the page and try again".into(),
+        )));
     }
+    form.check_text()
+        .map_err(|e| HtmlError::new(state, None, e))
 }
 
-fn anon_page(
+pub(super) fn anon_page(
     req: &HttpRequest,
     state: &AppState,
     status: StatusCode,
@@ -96,6 +93,16 @@ fn sign_in_context(state: &AppState, next: &str, errors: &[FieldError], email: &
     ctx.insert("next", next);
     ctx.insert("errors", errors);
     ctx.insert("form", &serde_json::json!({ "email": email }));
+    let auth = &state.settings.auth;
+    ctx.insert("password_enabled", &auth.password_enabled);
+    ctx.insert("sso_enabled", &auth.oidc.enabled());
+    ctx.insert("sso_label", &auth.oidc.label);
+    let sso_href = if next == "/" {
+        "/sign-in/sso".to_string()
+    } else {
+        format!("/sign-in/sso?next={}", encode_component(next))
+    };
+    ctx.insert("sso_href", &sso_href);
     ctx
 }
 
@@ -112,6 +119,9 @@ async fn sign_in_form(
     let mut ctx = sign_in_context(&state, &next, &[], "");
     ctx.insert("expired", &q.contains_key("expired"));
     ctx.insert("signed_out", &q.contains_key("signed_out"));
+    ctx.insert("reset", &q.contains_key("reset"));
+    ctx.insert("throttled", &q.contains_key("throttled"));
+    ctx.insert("code_expired", &q.contains_key("code_expired"));
     anon_page(&req, &state, StatusCode::OK, "pages/sign_in.html", ctx)
 }
 
@@ -122,6 +132,16 @@ async fn sign_in(
 ) -> PageResult {
     let form = FormData::from(form.into_inner());
     check_anon_form(&req, &state, &form)?;
+    if !state.settings.auth.password_enabled {
+        return Err(HtmlError::new(
+            &state,
+            None,
+            AppError::Forbidden(format!(
+                "signing in with a password is switched off; use “{}”",
+                state.settings.auth.oidc.label
+            )),
+        ));
+    }
     let next = safe_next(Some(form.get("next")));
     let email = form.get("email").trim().to_string();
     let password = form.get("password").to_string();
@@ -154,6 +174,7 @@ async fn sign_in(
                 &Credentials {
                     email: &attempt_email,
                     password: &password,
+                    otp: None,
                     client: &client,
                     kind: TokenKind::Web,
                 },
@@ -162,12 +183,9 @@ async fn sign_in(
         .await
         .map_err(|e| HtmlError::new(&state, None, e))?;
     match outcome {
-        SignIn::Ok { issued, .. } => {
-            let mut resp = see_other(&next);
-            resp.add_cookie(&cookie(&req, &state.settings, SESSION_COOKIE, issued.token))
-                .and_then(|_| resp.add_cookie(&removal(&req, &state.settings, ANON_CSRF_COOKIE)))
-                .map_err(|e| HtmlError::new(&state, None, AppError::internal(e)))?;
-            Ok(resp)
+        SignIn::Ok { issued, .. } => signed_in(&req, &state, &issued.token, &next),
+        SignIn::CodeNeeded { user_id } => {
+            super::account_two_step::ask_for_code(&req, &state, user_id, next).await
         }
         SignIn::Invalid { delay } => {
             actix_web::rt::time::sleep(delay).await;
@@ -214,13 +232,23 @@ async fn sign_in(
     }
 }
 
-async fn sign_out(
-    req: HttpRequest,
-    page: Page,
-    form: web::Form<Vec<(String, String)>>,
+/// Signed in: the session cookie, the pre-sign-in cookies gone, and on to `next`.
+pub(super) fn signed_in(
+    req: &HttpRequest,
+    state: &AppState,
+    token: &str,
+    next: &str,
 ) -> PageResult {
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
+    let mut resp = see_other(next);
+    let settings = &state.settings;
+    resp.add_cookie(&cookie(req, settings, SESSION_COOKIE, token.to_string()))
+        .and_then(|_| resp.add_cookie(&removal(req, settings, ANON_CSRF_COOKIE)))
+        .map_err(|e| HtmlError::new(state, None, AppError::internal(e)))?;
+    Ok(resp)
+}
+
+async fn sign_out(req: HttpRequest, posted: Posted) -> PageResult {
+    let page = &posted.page;
     let token_id = page.user.token_id.clone();
     page.db(move |c, st, actor| {
         write_tx(c, |c| {
@@ -249,13 +277,8 @@ async fn password_form(page: Page, q: Query) -> PageResult {
     page.render("pages/account/password.html", &ctx)
 }
 
-async fn change_password(
-    req: HttpRequest,
-    page: Page,
-    form: web::Form<Vec<(String, String)>>,
-) -> PageResult {
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
+async fn change_password(posted: Posted) -> PageResult {
+    let Posted { page, form } = &posted;
     let current = form.get("current_password").to_string();
     let new = form.get("new_password").to_string();
     let mut errors = vec![];
@@ -265,7 +288,10 @@ async fn change_password(
             "Enter your current password",
         ));
     }
-    match auth::check_password_policy("new_password", &new) {
+    let me = page
+        .db(|c, _, actor| users::get(c, &actor.user_id)?.ok_or(AppError::NotFound))
+        .await?;
+    match auth::check_password_policy("new_password", &new, &me.name, &me.email) {
         Err(_) if new.is_empty() => {
             errors.push(FieldError::new("new_password", "Enter a new password"))
         }
@@ -308,7 +334,7 @@ async fn change_password(
             "Your current password is not correct",
         ));
     }
-    let ctx = password_context(&page, &errors);
+    let ctx = password_context(page, &errors);
     page.render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
         "pages/account/password.html",
@@ -384,6 +410,7 @@ async fn setup(
                         &st.keys,
                         &user.id,
                         TokenKind::Web,
+                        auth::SignInMethod::Setup,
                         st.now(),
                         st.settings.auth.token_ttl_minutes,
                     )?;

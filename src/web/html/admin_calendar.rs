@@ -12,8 +12,8 @@ use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
 use serde_json::json;
 
-use super::form::{claim, for_page, humanise, settle, Claim};
-use super::{see_other, FormData, HtmlError, Page, PageResult};
+use super::form::{for_page, humanise, Outcome, Posted};
+use super::{FormData, HtmlError, Page, PageResult};
 use crate::app::calendar::{self, Change, NewDay};
 use crate::domain::calendar::DayKind;
 use crate::domain::input::{FieldError, SHORT_MAX};
@@ -155,25 +155,14 @@ async fn render_preview(
     page.render("pages/admin/calendar_preview.html", &ctx)
 }
 
-async fn preview_day(
-    req: HttpRequest,
-    page: Page,
-    form: web::Form<Vec<(String, String)>>,
-) -> PageResult {
-    admin_only(&page)?;
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
-    let day = match new_day(&page, &form) {
+async fn preview_day(posted: Posted) -> PageResult {
+    let Posted { page, form } = &posted;
+    admin_only(page)?;
+    let day = match new_day(page, form) {
         Ok(d) => d,
         Err(errors) => {
-            return render_calendar(
-                &page,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &form,
-                &errors,
-                None,
-            )
-            .await
+            return render_calendar(page, StatusCode::UNPROCESSABLE_ENTITY, form, &errors, None)
+                .await
         }
     };
     let what = format!(
@@ -191,20 +180,13 @@ async fn preview_day(
         .map(|k| (k.to_string(), form.get(k).to_string()))
         .chain([("change".to_string(), "add".to_string())])
         .collect();
-    match render_preview(&page, Change::AddDay(day), hidden, what).await {
+    match render_preview(page, Change::AddDay(day), hidden, what).await {
         Err(e) if matches!(e.error(), AppError::Invalid(_)) => {
             let errors = for_page(
                 humanise(e.into_error().field_errors(), |_| None),
                 &["date".into()],
             );
-            render_calendar(
-                &page,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &form,
-                &errors,
-                None,
-            )
-            .await
+            render_calendar(page, StatusCode::UNPROCESSABLE_ENTITY, form, &errors, None).await
         }
         other => other,
     }
@@ -288,12 +270,11 @@ async fn import_error(page: &Page, message: &str) -> PageResult {
     .await
 }
 
-async fn apply(req: HttpRequest, page: Page, form: web::Form<Vec<(String, String)>>) -> PageResult {
-    admin_only(&page)?;
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
+async fn apply(posted: Posted) -> PageResult {
+    let Posted { page, form } = &posted;
+    admin_only(page)?;
     let change = match form.get("change") {
-        "add" => new_day(&page, &form)
+        "add" => new_day(page, form)
             .map(Change::AddDay)
             .map_err(AppError::Invalid),
         "import" => Change::import(form.get("json")),
@@ -303,34 +284,32 @@ async fn apply(req: HttpRequest, page: Page, form: web::Form<Vec<(String, String
         )),
     }
     .map_err(|e| page.fail(e))?;
-    if let Claim::Done(resp) = claim(&page, &form, "/admin/calendar").await? {
-        return Ok(resp);
-    }
-    let applied = page
-        .db(move |c, st, actor| calendar::apply(c, st, Some(actor), &change))
-        .await;
-    match applied {
-        Ok(moved) => {
-            let to = format!("/admin/calendar?applied={}", moved.len());
-            settle(&page, &form, Some(&to)).await?;
-            Ok(see_other(&to))
-        }
-        Err(e) => {
-            settle(&page, &form, None).await?;
-            match e.into_error() {
-                AppError::Invalid(found) => {
-                    let errors = for_page(humanise(found, |_| None), &["date".into()]);
-                    render_calendar(
-                        &page,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        &form,
-                        &errors,
-                        None,
-                    )
-                    .await
-                }
-                other => Err(page.fail(other)),
+    posted
+        .once("/admin/calendar", async || {
+            let applied = page
+                .db(move |c, st, actor| calendar::apply(c, st, Some(actor), &change))
+                .await;
+            match applied {
+                Ok(moved) => Ok(Outcome::Redirect(format!(
+                    "/admin/calendar?applied={}",
+                    moved.len()
+                ))),
+                Err(e) => match e.into_error() {
+                    AppError::Invalid(found) => {
+                        let errors = for_page(humanise(found, |_| None), &["date".into()]);
+                        let again = render_calendar(
+                            page,
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            form,
+                            &errors,
+                            None,
+                        )
+                        .await?;
+                        Ok(Outcome::Again(again))
+                    }
+                    other => Err(page.fail(other)),
+                },
             }
-        }
-    }
+        })
+        .await
 }

@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest};
+use actix_web::web;
 use serde_json::{json, Value};
 
-use super::form::{claim, for_page, settle, Claim};
+use super::form::{for_page, Outcome, Posted};
 use super::{see_other, FormData, HtmlError, Page, PageResult};
 use crate::app::outbox::{self, OutboxEntry, OutboxKind, OutboxStatus};
 use crate::domain::input::FieldError;
@@ -76,10 +76,10 @@ async fn render_list(
     errors: &[FieldError],
 ) -> PageResult {
     let (counts, mut messages) = page
-        .db(move |c, _, actor| {
+        .db(move |c, st, actor| {
             Ok((
-                outbox::counts(c, actor)?,
-                outbox::list(c, actor, filter, LIMIT)?,
+                outbox::counts(c, actor, st.now())?,
+                outbox::list(c, actor, st.now(), filter, LIMIT)?,
             ))
         })
         .await?;
@@ -142,50 +142,36 @@ async fn list(page: Page, q: web::Query<HashMap<String, String>>) -> PageResult 
 }
 
 /// Queues a test email; the delivery job sends it like any other message.
-async fn test_email(
-    req: HttpRequest,
-    page: Page,
-    form: web::Form<Vec<(String, String)>>,
-) -> PageResult {
-    admin_only(&page)?;
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
-    if let Claim::Done(resp) = claim(&page, &form, "/admin/outbox").await? {
-        return Ok(resp);
-    }
-    let to = form.get("to").trim().to_string();
-    let errors = if to.is_empty() {
-        vec![FieldError::new("to", "Enter an email address")]
-    } else {
-        let queued = page
-            .db(move |c, st, actor| outbox::queue_test_email(c, st, actor, &to))
-            .await;
-        match queued {
-            Ok(entry) => {
-                let to = format!("/admin/outbox/{}?queued=1", entry.id);
-                settle(&page, &form, Some(&to)).await?;
-                return Ok(see_other(&to));
-            }
-            Err(e) if matches!(e.error(), AppError::Invalid(_)) => vec![FieldError::new(
-                "to",
-                "Enter an email address in the correct format, like name@example.org",
-            )],
-            Err(e) => {
-                settle(&page, &form, None).await?;
-                return Err(e);
-            }
-        }
-    };
-    settle(&page, &form, None).await?;
-    let errors = for_page(errors, &["to".to_string()]);
-    render_list(
-        &page,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        None,
-        &form,
-        &errors,
-    )
-    .await
+async fn test_email(posted: Posted) -> PageResult {
+    let Posted { page, form } = &posted;
+    admin_only(page)?;
+    posted
+        .once("/admin/outbox", async || {
+            let to = form.get("to").trim().to_string();
+            let errors = if to.is_empty() {
+                vec![FieldError::new("to", "Enter an email address")]
+            } else {
+                let queued = page
+                    .db(move |c, st, actor| outbox::queue_test_email(c, st, actor, &to))
+                    .await;
+                match queued {
+                    Ok(entry) => {
+                        let to = format!("/admin/outbox/{}?queued=1", entry.id);
+                        return Ok(Outcome::Redirect(to));
+                    }
+                    Err(e) if matches!(e.error(), AppError::Invalid(_)) => vec![FieldError::new(
+                        "to",
+                        "Enter an email address in the correct format, like name@example.org",
+                    )],
+                    Err(e) => return Err(e),
+                }
+            };
+            let errors = for_page(errors, &["to".to_string()]);
+            let again =
+                render_list(page, StatusCode::UNPROCESSABLE_ENTITY, None, form, &errors).await?;
+            Ok(Outcome::Again(again))
+        })
+        .await
 }
 
 async fn show(
@@ -196,7 +182,7 @@ async fn show(
     admin_only(&page)?;
     let id = path.into_inner();
     let m = page
-        .db(move |c, _, actor| outbox::get(c, actor, &id))
+        .db(move |c, st, actor| outbox::get(c, actor, st.now(), &id))
         .await?;
     let banner = if q.contains_key("queued") {
         Some(json!({ "heading": "Test email queued",
@@ -219,15 +205,9 @@ async fn show(
 }
 
 /// Queues a failed (or waiting) message again, now, with a fresh set of attempts.
-async fn retry(
-    req: HttpRequest,
-    page: Page,
-    path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
-) -> PageResult {
-    admin_only(&page)?;
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
+async fn retry(posted: Posted, path: web::Path<String>) -> PageResult {
+    let page = &posted.page;
+    admin_only(page)?;
     let id = path.into_inner();
     let target = id.clone();
     page.db(move |c, st, actor| outbox::retry(c, actor, st.now(), &target))

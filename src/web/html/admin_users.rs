@@ -1,17 +1,20 @@
-//! Users (`/admin/users`, system administrators only): the list, adding a user with a password,
-//! changing a role, deactivating (which signs the user out everywhere) and reactivating.
+//! Users (`/admin/users`, system administrators only): the list, inviting a user by email (they
+//! choose their own password, or sign in with single sign-on: no administrator sees it),
+//! sending an invitation again, changing a role, deactivating (which signs the user out
+//! everywhere) and reactivating, and resetting a user's two-step verification.
 //! Lead reviewers are appointed to cases on the case page ("Lead reviewer appointed").
 
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest};
+use actix_web::web;
 use serde_json::json;
 
-use super::form::{claim, for_page, humanise, settle, Claim};
+use super::form::{for_page, humanise, Outcome, Posted};
 use super::{see_other, FormData, HtmlError, Page, PageResult};
-use crate::app::auth;
-use crate::app::users::{self, NewUserInput, UserView};
+use crate::app::accounts::{self, Invite};
+use crate::app::mfa;
+use crate::app::users::{self, UserView};
 use crate::domain::input::FieldError;
 use crate::domain::roles::Role;
 use crate::error::AppError;
@@ -45,14 +48,32 @@ async fn render_list(
     banner: Option<String>,
     errors: &[FieldError],
 ) -> PageResult {
-    let all: Vec<UserView> = page.db(|c, _, _| users::list(c, None, true)).await?;
+    let (all, invited, enrolled, now) = page
+        .db(|c, st, _| {
+            Ok((
+                users::list(c, None, true)?,
+                accounts::invitations(c)?,
+                mfa::enrolled_users(c)?,
+                st.now(),
+            ))
+        })
+        .await?;
+    let all: Vec<UserView> = all;
     let rows: Vec<_> = all
         .iter()
         .map(|u| {
+            let invitation = invited.get(&u.id).map(|expires| {
+                json!({
+                    "expired": *expires <= now,
+                    "expires": crate::clock::uk_local(*expires).format("%-d %B %Y %H:%M").to_string(),
+                })
+            });
             json!({
                 "id": u.id, "name": u.name, "email": u.email, "role": u.role,
                 "role_label": u.role.label(), "agency": u.agency, "active": u.active,
                 "is_me": u.id == page.actor().user_id,
+                "invitation": invitation,
+                "two_step": enrolled.contains(&u.id),
                 "form": { "role": u.role.as_str() },
             })
         })
@@ -71,7 +92,12 @@ async fn list(page: Page, q: web::Query<HashMap<String, String>>) -> PageResult 
         Some(
             "Your administrator account has been created. Add the partnership’s users next.".into(),
         )
-    } else if let Some(id) = q.get("updated").or(q.get("added")) {
+    } else if let Some(id) = q
+        .get("updated")
+        .or(q.get("added"))
+        .or(q.get("invited"))
+        .or(q.get("reset"))
+    {
         let id = id.clone();
         let name = page
             .db(move |c, _, _| users::get(c, &id))
@@ -79,7 +105,11 @@ async fn list(page: Page, q: web::Query<HashMap<String, String>>) -> PageResult 
             .map(|u| u.name);
         name.map(|n| {
             if q.contains_key("added") {
-                format!("{n} has been added")
+                format!("{n} has been invited: the email with their link is on its way")
+            } else if q.contains_key("invited") {
+                format!("A new invitation has been sent to {n}")
+            } else if q.contains_key("reset") {
+                format!("{n}’s two-step verification has been reset: they set it up again when they next sign in, and have been told by email")
             } else {
                 format!("{n}’s account has been updated")
             }
@@ -102,7 +132,10 @@ fn render_new(
     ctx.insert("errors", errors);
     ctx.insert("roles", &roles());
     ctx.insert("form_id", form_id);
-    ctx.insert("min_chars", &auth::MIN_PASSWORD_CHARS);
+    ctx.insert(
+        "valid_hours",
+        &page.state.settings.auth.invitation_valid_hours,
+    );
     page.render_status(status, "pages/admin/user_new.html", &ctx)
 }
 
@@ -117,98 +150,96 @@ async fn new_form(page: Page) -> PageResult {
     )
 }
 
-async fn add(req: HttpRequest, page: Page, form: web::Form<Vec<(String, String)>>) -> PageResult {
-    admin_only(&page)?;
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
-    if let Claim::Done(resp) = claim(&page, &form, "/admin/users").await? {
-        return Ok(resp);
-    }
-    let (email, name) = (form.get("email").to_string(), form.get("name").to_string());
-    let password = form.get("password").to_string();
-    let mut errors = match users::validate_new_user(&email, &name, &password) {
-        Ok(()) => vec![],
-        Err(e) => humanise(e.field_errors(), |f| {
-            (f == "password").then(|| "The password".to_string())
-        }),
-    };
-    let role = form.get("role").parse::<Role>().ok();
-    if role.is_none() {
-        errors.push(FieldError::new("role", "Select the user’s role"));
-    }
-    if errors.iter().all(|e| e.field != "password") && password != form.get("confirm_password") {
-        errors.push(FieldError::new(
-            "confirm_password",
-            "Enter the same password twice",
-        ));
-    }
-    if let (true, Some(role)) = (errors.is_empty(), role) {
-        let agency = Some(form.get("agency").to_string()).filter(|a| !a.trim().is_empty());
-        let added = page
-            .state
-            .db({
-                let actor = page.actor().clone();
-                move |c, st| {
-                    let password_hash =
-                        auth::hash_password(&password).map_err(AppError::Internal)?;
-                    users::add(
-                        c,
-                        Some(&actor),
-                        st.now(),
-                        NewUserInput {
-                            email,
-                            name,
-                            role,
-                            agency,
-                            password_hash,
-                        },
-                    )
+async fn add(posted: Posted) -> PageResult {
+    let Posted { page, form } = &posted;
+    admin_only(page)?;
+    posted
+        .once("/admin/users", async || {
+            let (email, name) = (form.get("email").to_string(), form.get("name").to_string());
+            let mut errors = match users::validate_details(&email, &name) {
+                Ok(()) => vec![],
+                Err(e) => humanise(e.field_errors(), |_| None),
+            };
+            let role = form.get("role").parse::<Role>().ok();
+            if role.is_none() {
+                errors.push(FieldError::new("role", "Select the user’s role"));
+            }
+            if let (true, Some(role)) = (errors.is_empty(), role) {
+                let agency = Some(form.get("agency").to_string()).filter(|a| !a.trim().is_empty());
+                let added = page
+                    .state
+                    .db({
+                        let actor = page.actor().clone();
+                        move |c, st| {
+                            accounts::invite(
+                                c,
+                                st,
+                                Some(&actor),
+                                Invite {
+                                    email,
+                                    name,
+                                    role,
+                                    agency,
+                                },
+                            )
+                        }
+                    })
+                    .await;
+                match added {
+                    Ok(invited) => {
+                        return Ok(Outcome::Redirect(format!(
+                            "/admin/users?added={}",
+                            invited.user.id
+                        )))
+                    }
+                    Err(AppError::Invalid(found)) => errors = humanise(found, |_| None),
+                    Err(e) => return Err(page.fail(e)),
                 }
-            })
-            .await;
-        match added {
-            Ok(user) => {
-                let to = format!("/admin/users?added={}", user.id);
-                settle(&page, &form, Some(&to)).await?;
-                return Ok(see_other(&to));
             }
-            Err(AppError::Invalid(found)) => errors = humanise(found, |_| None),
-            Err(e) => {
-                settle(&page, &form, None).await?;
-                return Err(page.fail(e));
-            }
-        }
-    }
-    settle(&page, &form, None).await?;
-    let known: Vec<String> = [
-        "name",
-        "email",
-        "role",
-        "agency",
-        "password",
-        "confirm_password",
-    ]
-    .map(String::from)
-    .to_vec();
-    render_new(
-        &page,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &form,
-        &for_page(errors, &known),
-        form.get("form_id"),
-    )
+            let known: Vec<String> = ["name", "email", "role", "agency"]
+                .map(String::from)
+                .to_vec();
+            let again = render_new(
+                page,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+                &for_page(errors, &known),
+                form.get("form_id"),
+            )?;
+            Ok(Outcome::Again(again))
+        })
+        .await
 }
 
-async fn update(
-    req: HttpRequest,
-    page: Page,
-    path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
-) -> PageResult {
-    admin_only(&page)?;
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
+async fn update(posted: Posted, path: web::Path<String>) -> PageResult {
+    let Posted { page, form } = &posted;
+    admin_only(page)?;
     let id = path.into_inner();
+    let target = id.clone();
+    let actor = page.actor().clone();
+    match form.get("action") {
+        "invite_again" => {
+            let sent = page
+                .state
+                .db(move |c, st| accounts::resend_invitation(c, st, &actor, &target))
+                .await;
+            return match sent {
+                Ok(_) => Ok(see_other(&format!("/admin/users?invited={id}"))),
+                Err(e) => Err(page.fail(e)),
+            };
+        }
+        "reset_two_step" => {
+            let reset = page
+                .state
+                .db(move |c, st| mfa::reset(c, st, &actor, &target))
+                .await;
+            return match reset {
+                Ok(()) => Ok(see_other(&format!("/admin/users?reset={id}"))),
+                Err(e) => Err(page.fail(e)),
+            };
+        }
+        _ => {}
+    }
     let (role, active) = match form.get("action") {
         "role" => match form.get("role").parse::<Role>() {
             Ok(r) => (Some(r), None),
@@ -235,7 +266,7 @@ async fn update(
         Ok(_) => Ok(see_other(&format!("/admin/users?updated={id}"))),
         Err(AppError::Invalid(found)) => {
             let errors = for_page(humanise(found, |_| None), &[]);
-            render_list(&page, StatusCode::UNPROCESSABLE_ENTITY, None, &errors).await
+            render_list(page, StatusCode::UNPROCESSABLE_ENTITY, None, &errors).await
         }
         Err(e) => Err(page.fail(e)),
     }

@@ -6,11 +6,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{sentence, Page, PageResult};
+use crate::app::access::visible_case;
 use crate::app::cases;
 use crate::domain::case::Stage;
 use crate::domain::events::EventType;
 use crate::domain::roles::Role;
-use crate::web::api::cases::case_audit_entries;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/cases/{id}/audit", web::get().to(show));
@@ -134,8 +134,8 @@ async fn show(page: Page, path: web::Path<String>) -> PageResult {
     let id = path.into_inner();
     let (case, entries) = page
         .db(move |c, st, actor| {
-            let entries = case_audit_entries(c, st, actor, &id)?;
-            let (case, _) = cases::visible_case(c, actor, &id)?;
+            let entries = cases::trail::entries(c, st, actor, &id)?;
+            let (case, _) = visible_case(c, actor, &id)?;
             Ok((case, entries))
         })
         .await?;

@@ -15,10 +15,14 @@ use crate::app::cases::view::{self, CaseView, DeadlineView, EventView};
 use crate::app::documents as app_documents;
 use crate::app::governance::meetings::{self as app_meetings, DecisionView, MeetingSummary};
 use crate::domain::case::{Harm, Stage};
+use crate::domain::deadlines::DeadlineStatus;
 use crate::domain::events::{
     Criterion, Decision, EventType, PanelOutcome, PublicationFormat, Recipient,
 };
 use crate::domain::roles::Role;
+
+/// Events shown on one page of the timeline.
+const TIMELINE_PAGE: usize = 25;
 
 #[derive(Serialize)]
 struct Row {
@@ -170,7 +174,7 @@ fn deadline_rows(case: &CaseView) -> Vec<DeadlineRow<'_>> {
                 .parse::<EventType>()
                 .map_or(String::new(), |k| k.label().to_string());
             DeadlineRow {
-                overdue: d.met_on.is_none() && d.status.as_str() == "missed",
+                overdue: d.met_on.is_none() && d.status == DeadlineStatus::Missed,
                 role_label: d.role.parse::<Role>().map_or("", |r| r.label()),
                 text: s("text"),
                 source: s("source"),
@@ -342,10 +346,20 @@ pub async fn show(
         .iter()
         .map(|r| (r.id.clone(), r.name.clone()))
         .collect();
+    // The timeline a page at a time, newest first (`?timeline=N`).
+    let pages = case.events.len().div_ceil(TIMELINE_PAGE).max(1);
+    let timeline_page = q
+        .get("timeline")
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, pages);
+    let skip = (timeline_page - 1) * TIMELINE_PAGE;
     let timeline: Vec<TimelineItem<'_>> = case
         .events
         .iter()
         .rev()
+        .skip(skip)
+        .take(TIMELINE_PAGE)
         .map(|e| TimelineItem {
             lines: event_lines(e, &case, &names, &decision_links),
             e,
@@ -370,7 +384,11 @@ pub async fn show(
     ctx.insert("summary", &summary(&case));
     ctx.insert("tasks", &tasks);
     ctx.insert("deadlines", &deadline_rows(&case));
+    ctx.insert("timeline_first", &(skip + 1));
+    ctx.insert("timeline_last", &(skip + timeline.len()));
     ctx.insert("timeline", &timeline);
+    ctx.insert("timeline_page", &timeline_page);
+    ctx.insert("timeline_pages", &pages);
     ctx.insert("record", &record);
     ctx.insert("recorded", &recorded);
     ctx.insert("opened", &q.contains_key("opened"));

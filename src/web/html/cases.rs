@@ -4,18 +4,18 @@
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest};
+use actix_web::web;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use super::form::{claim, for_page, humanise, settle, Claim};
-use super::{case_page, see_other, FormData, Page, PageResult};
-use crate::app::cases::list::{self, Sort};
+use super::form::{add_uncovered, date_base, for_page, humanise, Outcome, Posted};
+use super::{case_page, FormData, Page, PageResult};
+use crate::app::cases::list::{self, Filter, Sort};
 use crate::app::cases::{self, NewCase};
 use crate::domain::case::{Harm, Stage};
+use crate::domain::deadlines::DeadlineStatus;
 use crate::domain::input::FieldError;
 use crate::error::AppError;
-use crate::web::api::cases::parse_filter;
 use crate::web::session::{encode_component, new_form_id};
 
 /// Cases on one page of the list.
@@ -50,7 +50,7 @@ struct Column {
 
 async fn list(page: Page, q: web::Query<Vec<(String, String)>>) -> PageResult {
     let q: HashMap<String, String> = q.into_inner().into_iter().collect();
-    let mut filter = parse_filter(&q).map_err(|e| page.fail(e))?;
+    let mut filter = Filter::parse(&q).map_err(|e| page.fail(e))?;
     if !q.contains_key("per_page") {
         filter.per_page = PER_PAGE;
     }
@@ -120,12 +120,13 @@ async fn list(page: Page, q: web::Query<Vec<(String, String)>>) -> PageResult {
     );
     ctx.insert(
         "statuses",
-        &json!([
-            { "value": "pending", "text": "Deadline pending" },
-            { "value": "missed", "text": "Deadline missed or overdue" },
-            { "value": "met", "text": "Deadline met" },
-            { "value": "waived", "text": "Deadline waived" },
-        ]),
+        &[
+            (DeadlineStatus::Pending, "Deadline pending"),
+            (DeadlineStatus::Missed, "Deadline missed or overdue"),
+            (DeadlineStatus::Met, "Deadline met"),
+            (DeadlineStatus::Waived, "Deadline waived"),
+        ]
+        .map(|(s, text)| json!({ "value": s.as_str(), "text": text })),
     );
     ctx.insert(
         "years",
@@ -204,106 +205,86 @@ const NEW_CASE_FIELDS: [(&str, &str, bool, bool); 8] = [
     ("child_dob", "the child's date of birth", true, false),
 ];
 
-async fn create(
-    req: HttpRequest,
-    page: Page,
-    form: web::Form<Vec<(String, String)>>,
-) -> PageResult {
-    may_open(&page)?;
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
-    if let Claim::Done(resp) = claim(&page, &form, "/cases").await? {
-        return Ok(resp);
-    }
-    let mut body = Map::new();
-    let mut errors = vec![];
-    for (name, what, is_date, required) in NEW_CASE_FIELDS {
-        if is_date {
-            match form.date(name, &super::sentence(what)) {
-                Ok(Some(d)) => {
-                    body.insert(name.into(), json!(d.to_string()));
+async fn create(posted: Posted) -> PageResult {
+    let Posted { page, form } = &posted;
+    may_open(page)?;
+    posted
+        .once("/cases", async || {
+            let mut body = Map::new();
+            let mut errors = vec![];
+            for (name, what, is_date, required) in NEW_CASE_FIELDS {
+                if is_date {
+                    match form.date(name, &super::sentence(what)) {
+                        Ok(Some(d)) => {
+                            body.insert(name.into(), json!(d.to_string()));
+                        }
+                        Ok(None) if required => {
+                            errors.push(FieldError::new(name, format!("Enter {what}")))
+                        }
+                        Ok(None) => {}
+                        Err(e) => errors.push(e),
+                    }
+                } else {
+                    let v = form.get(name).trim();
+                    if !v.is_empty() {
+                        body.insert(name.into(), json!(v));
+                    } else if matches!(name, "harm" | "looked_after") {
+                        errors.push(FieldError::new(name, format!("Select {what}")));
+                    }
                 }
-                Ok(None) if required => errors.push(FieldError::new(name, format!("Enter {what}"))),
-                Ok(None) => {}
-                Err(e) => errors.push(e),
             }
-        } else {
-            let v = form.get(name).trim();
-            if !v.is_empty() {
-                body.insert(name.into(), json!(v));
-            } else if matches!(name, "harm" | "looked_after") {
-                errors.push(FieldError::new(name, format!("Select {what}")));
-            }
-        }
-    }
-    let today = page.state.today();
-    let outcome = match NewCase::parse(&body, today) {
-        Err(AppError::Invalid(more)) => {
-            let covered: Vec<String> = errors.iter().map(|e| date_base(&e.field)).collect();
-            errors.extend(
-                more.into_iter()
-                    .filter(|e| !covered.contains(&date_base(&e.field))),
-            );
-            Ok(None)
-        }
-        Err(e) => Err(e),
-        Ok(_) if !errors.is_empty() => Ok(None),
-        Ok(input) => {
-            let opened = page
-                .state
-                .db({
-                    let actor = page.actor().clone();
-                    move |c, st| cases::create(c, st, &actor, input)
-                })
-                .await;
-            match opened {
-                Ok(case) => Ok(Some(case.id)),
+            let today = page.state.today();
+            let outcome = match NewCase::parse(&body, today) {
                 Err(AppError::Invalid(more)) => {
-                    errors.extend(more);
+                    add_uncovered(&mut errors, more);
                     Ok(None)
                 }
                 Err(e) => Err(e),
+                Ok(_) if !errors.is_empty() => Ok(None),
+                Ok(input) => {
+                    let opened = page
+                        .state
+                        .db({
+                            let actor = page.actor().clone();
+                            move |c, st| cases::create(c, st, &actor, input)
+                        })
+                        .await;
+                    match opened {
+                        Ok(case) => Ok(Some(case.id)),
+                        Err(AppError::Invalid(more)) => {
+                            errors.extend(more);
+                            Ok(None)
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+            };
+            match outcome {
+                Ok(Some(id)) => return Ok(Outcome::Redirect(format!("/cases/{id}?opened=1"))),
+                Ok(None) => {}
+                Err(e) => return Err(page.fail(e)),
             }
-        }
-    };
-    match outcome {
-        Ok(Some(id)) => {
-            let to = format!("/cases/{id}?opened=1");
-            settle(&page, &form, Some(&to)).await?;
-            return Ok(see_other(&to));
-        }
-        Ok(None) => settle(&page, &form, None).await?,
-        Err(e) => {
-            settle(&page, &form, None).await?;
-            return Err(page.fail(e));
-        }
-    }
-    let errors = humanise(errors, |f| {
-        NEW_CASE_FIELDS
-            .iter()
-            .find(|(n, ..)| *n == date_base(f))
-            .map(|(_, what, ..)| super::sentence(what))
-    });
-    let known: Vec<String> = NEW_CASE_FIELDS
-        .iter()
-        .map(|(n, ..)| n.to_string())
-        .collect();
-    let errors = for_page(errors, &known);
-    render_new(
-        &page,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &form,
-        &errors,
-        form.get("form_id"),
-    )
-}
-
-fn date_base(field: &str) -> String {
-    field
-        .trim_end_matches("-day")
-        .trim_end_matches("-month")
-        .trim_end_matches("-year")
-        .to_string()
+            let errors = humanise(errors, |f| {
+                NEW_CASE_FIELDS
+                    .iter()
+                    .find(|(n, ..)| *n == date_base(f))
+                    .map(|(_, what, ..)| super::sentence(what))
+            });
+            let known: Vec<String> = NEW_CASE_FIELDS
+                .iter()
+                .map(|(n, ..)| n.to_string())
+                .collect();
+            let errors = for_page(errors, &known);
+            let again = render_new(
+                page,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+                &errors,
+                form.get("form_id"),
+            )?;
+            Ok(Outcome::Again(again))
+        })
+        .await
 }
 
 #[cfg(test)]

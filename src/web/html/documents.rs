@@ -9,13 +9,13 @@ use std::collections::HashMap;
 
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest};
 use serde_json::{json, Value};
 
 use super::event_forms::Item;
-use super::form::{claim, for_page, humanise, settle, Claim};
+use super::form::{claim, for_page, humanise, settle, Claim, Outcome, Posted};
 use super::{see_other, FormData, HtmlError, Page, PageResult};
-use crate::app::cases;
+use crate::app::access::visible_or_refuse;
 use crate::app::documents::{self, DocumentView, VersionView};
 use crate::app::Actor;
 use crate::db::models::CaseRow;
@@ -24,8 +24,8 @@ use crate::domain::documents::{DocumentKind, FileType};
 use crate::domain::input::FieldError;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::api::documents::{download_response, read_upload, store_upload, Upload};
 use crate::web::session::{check_origin, new_form_id};
+use crate::web::uploads::{download_response, read_upload, store_upload, Upload};
 
 /// Hex digits of a SHA-256 shown in lists; the whole value is one click away.
 const SHORT_SHA256: usize = 12;
@@ -252,6 +252,10 @@ fn refusal(e: AppError, max_bytes: u64) -> Result<(StatusCode, Vec<FieldError>),
                 size_limit(max_bytes)
             )),
         )),
+        AppError::StorageFull => Ok((
+            StatusCode::INSUFFICIENT_STORAGE,
+            on_file(super::sentence(crate::error::STORAGE_FULL)),
+        )),
         AppError::UnsupportedType(_) => Ok((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             on_file(format!("The selected file must be {}", accepted_types())),
@@ -321,7 +325,7 @@ async fn upload(
 ) -> PageResult {
     let id = path.into_inner();
     // The CSRF token is inside the body; the origin is checked before reading it.
-    check_origin(&req, &page.state.settings).map_err(|e| page.fail(e))?;
+    check_origin(&req, &page.state.settings).map_err(|e| page.fail(e).audit("form_refused"))?;
     let mut upload = Upload::default();
     let read = read_upload(&req, &page.state, page.actor(), &id, payload, &mut upload).await;
     let form = FormData::from(upload.fields.clone().into_iter().collect::<Vec<_>>());
@@ -387,7 +391,7 @@ fn find_version(
     number: &str,
     action: &str,
 ) -> Result<Found, AppError> {
-    let (case, _) = cases::visible_or_refuse(c, st, actor, case_id, action)?;
+    let (case, _) = visible_or_refuse(c, st, actor, case_id, action)?;
     let number: i32 = number.parse().map_err(|_| AppError::NotFound)?;
     let doc = documents::list(c, actor, &case.id)?
         .into_iter()
@@ -495,47 +499,23 @@ async fn delete_form(page: Page, path: VersionPath) -> PageResult {
     )
 }
 
-/// What a delete form led to.
-enum Deleted {
-    /// The version is deleted: go here.
-    To(String),
-    /// A page instead: the form with its errors, or the refusal of a locked version.
-    Shown(HttpResponse),
-}
-
-async fn delete(
-    req: HttpRequest,
-    page: Page,
-    path: VersionPath,
-    form: web::Form<Vec<(String, String)>>,
-) -> PageResult {
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
-    // Claimed first, so a second submission is answered with the first one's result.
-    if let Claim::Done(resp) = claim(&page, &form, &format!("/cases/{}", path.0)).await? {
-        return Ok(resp);
-    }
-    let outcome = delete_claimed(&page, path, &form).await;
-    let to = match &outcome {
-        Ok(Deleted::To(to)) => Some(to.as_str()),
-        _ => None,
-    };
-    settle(&page, &form, to).await?;
-    match outcome? {
-        Deleted::To(to) => Ok(see_other(&to)),
-        Deleted::Shown(resp) => Ok(resp),
-    }
+async fn delete(posted: Posted, path: VersionPath) -> PageResult {
+    let Posted { page, form } = &posted;
+    let fallback = format!("/cases/{}", path.0);
+    posted
+        .once(&fallback, async || delete_claimed(page, path, form).await)
+        .await
 }
 
 async fn delete_claimed(
     page: &Page,
     path: VersionPath,
     form: &FormData,
-) -> Result<Deleted, HtmlError> {
+) -> Result<Outcome, HtmlError> {
     let found = lookup(page, path, "document_version_deleted").await?;
     may_delete(page)?;
     if found.version.locked {
-        return render_locked(page, &found).map(Deleted::Shown);
+        return render_locked(page, &found).map(Outcome::Again);
     }
     let reason = form.get("reason").trim().to_string();
     let mut errors = vec![];
@@ -557,7 +537,7 @@ async fn delete_claimed(
             .await;
         match deleted {
             Ok(()) => {
-                return Ok(Deleted::To(format!(
+                return Ok(Outcome::Redirect(format!(
                     "/cases/{}?deleted={}&version={}",
                     found.case.id, found.doc.id, found.version.number
                 )));
@@ -577,7 +557,7 @@ async fn delete_claimed(
         &errors,
         form.get("form_id"),
     )
-    .map(Deleted::Shown)
+    .map(Outcome::Again)
 }
 
 #[cfg(test)]

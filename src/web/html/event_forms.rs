@@ -106,18 +106,6 @@ fn select(name: &'static str, label: &str, source: Source) -> Field {
     }
 }
 
-/// The meeting decision an event records (`decision_id`): required by the use case when
-/// `governance.require_meeting_decision` is on, so optional here.
-fn decision(label: &str, empty: &'static str, when_empty: &str) -> Field {
-    Field {
-        source: Some(Source::Decisions),
-        empty,
-        when_empty: when_empty.into(),
-        hint: "Carried at a meeting with this case on its agenda; the event is dated the day of that meeting".into(),
-        ..field("select", "decision_id", label, false)
-    }
-}
-
 fn capitalised(s: &str) -> String {
     super::sentence(s)
 }
@@ -130,27 +118,78 @@ pub fn has_form(kind: EventType) -> bool {
 
 /// The fields of an event type's form; the first is always the date it happened.
 pub fn fields(kind: EventType) -> Vec<Field> {
+    if !has_form(kind) {
+        return vec![];
+    }
+    let mut fields = vec![date("occurred_on", when_label(kind))];
+    fields.extend(details(kind));
+    fields
+}
+
+/// The label of the date an event happened.
+fn when_label(kind: EventType) -> &'static str {
     use EventType as E;
-    let when = |label: &str| date("occurred_on", label);
     match kind {
-        E::Aware | E::ReportVersionUploaded => vec![],
-        E::SinSubmitted => vec![
-            when("Date the notification was submitted"),
-            hint(
-                text("ofsted_reference", "Ofsted reference (optional)", false),
-                "The reference Ofsted’s notification system gave",
-            ),
-        ],
-        E::PartnersInformed => vec![
-            when("Date the safeguarding partners were informed"),
-            note(),
-        ],
-        E::LacDeathNotified => vec![
-            when("Date the Secretary of State and Ofsted were notified"),
-            note(),
-        ],
+        E::Aware | E::ReportVersionUploaded => "Date",
+        E::SinSubmitted => "Date the notification was submitted",
+        E::PartnersInformed => "Date the safeguarding partners were informed",
+        E::LacDeathNotified => "Date the Secretary of State and Ofsted were notified",
+        E::RapidReviewSent => "Date the rapid review was sent to the Panel",
+        E::PanelResponse => "Date of the Panel’s response",
+        E::LcsprDecided => "Date of the decision",
+        E::ReviewerAppointed => "Date of the appointment",
+        E::ReviewMeeting => "Date of the meeting",
+        E::LearningWorkshop => "Date of the workshop",
+        E::FamilyEngagement => "Date of the engagement",
+        E::PractitionerEngagement => "Date of the engagement",
+        E::ProgressCheck => "Date of the check",
+        E::FinalReportSubmitted => "Date the final report was submitted",
+        E::QaApproved => "Date the Sub-Group approved the report",
+        E::Ratified => "Date the Executive Board agreed the report",
+        E::PublicationPlanned => "Date of the publication planning meeting",
+        E::PublicationDelayed => "Date of the decision to delay",
+        E::PrepubCopySent => "Date the copy was sent",
+        E::Published => "Date of publication",
+        E::NspccSent => "Date it was sent to the NSPCC repository",
+        E::BriefingPublished => "Date the briefing was published",
+        E::WebinarHeld => "Date of the webinar",
+        E::ActionAdded => "Date the action was agreed",
+        E::ActionDone => "Date the action was completed",
+        E::Archived => "Date the report was archived",
+        E::DeadlineWaived => "Date of the decision",
+        E::Withdrawn => "Date of the decision to withdraw",
+        E::Closed => "Date the case was closed",
+    }
+}
+
+/// The fields after the date: a note for most events, the others by the part of the path they
+/// belong to.
+fn details(kind: EventType) -> Vec<Field> {
+    use EventType as E;
+    match kind {
+        E::SinSubmitted | E::RapidReviewSent | E::PanelResponse => notification_details(kind),
+        E::ReviewerAppointed | E::ProgressCheck => review_details(kind),
+        E::LcsprDecided | E::QaApproved | E::Ratified => vec![decision_of(kind), note()],
+        E::PublicationPlanned | E::PublicationDelayed | E::PrepubCopySent | E::Published => {
+            publication_details(kind)
+        }
+        E::BriefingPublished
+        | E::ActionAdded
+        | E::ActionDone
+        | E::DeadlineWaived
+        | E::Withdrawn => learning_details(kind),
+        _ => vec![note()],
+    }
+}
+
+fn notification_details(kind: EventType) -> Vec<Field> {
+    use EventType as E;
+    match kind {
+        E::SinSubmitted => vec![hint(
+            text("ofsted_reference", "Ofsted reference (optional)", false),
+            "The reference Ofsted’s notification system gave",
+        )],
         E::RapidReviewSent => vec![
-            when("Date the rapid review was sent to the Panel"),
             radios(
                 "decision",
                 "What did the rapid review recommend?",
@@ -175,7 +214,6 @@ pub fn fields(kind: EventType) -> Vec<Field> {
             textarea("rationale", "Rationale for the recommendation", true),
         ],
         E::PanelResponse => vec![
-            when("Date of the Panel’s response"),
             radios(
                 "outcome",
                 "What did the Panel say?",
@@ -186,17 +224,52 @@ pub fn fields(kind: EventType) -> Vec<Field> {
             ),
             note(),
         ],
-        E::LcsprDecided => vec![
-            when("Date of the decision"),
-            decision(
-                "The Sub-Group's decision to commission",
-                "Choose the decision",
-                "No carried decision of the Sub-Group to commission a review of this case is recorded. Record it at a quorate meeting with the case on its agenda first.",
-            ),
-            note(),
-        ],
+        _ => vec![],
+    }
+}
+
+/// The meeting decision an event records (`decision_id`): required by the use case when
+/// `governance.require_meeting_decision` is on, so optional here.
+fn decision(label: &str, empty: &'static str, when_empty: &str) -> Field {
+    Field {
+        source: Some(Source::Decisions),
+        empty,
+        when_empty: when_empty.into(),
+        hint: "Carried at a meeting with this case on its agenda; the event is dated the day of that meeting".into(),
+        ..field("select", "decision_id", label, false)
+    }
+}
+
+/// The decision field of the events that record one.
+fn decision_of(kind: EventType) -> Field {
+    match kind {
+        EventType::QaApproved => decision(
+            "The Sub-Group's quality assurance decision",
+            "Choose the decision",
+            "No carried quality assurance decision of the Sub-Group is recorded for this case. Record it at a quorate meeting with the case on its agenda first.",
+        ),
+        EventType::Ratified => decision(
+            "The Executive Board's decision to ratify",
+            "Choose the decision",
+            "No carried ratification by the Executive Board is recorded for this case. Record it at a quorate Board meeting with the case on its agenda first.",
+        ),
+        EventType::PublicationPlanned => decision(
+            "The Gold Group's decision (optional)",
+            "None",
+            "No Gold Group decision on publication is recorded for this case (citing one is optional).",
+        ),
+        _ => decision(
+            "The Sub-Group's decision to commission",
+            "Choose the decision",
+            "No carried decision of the Sub-Group to commission a review of this case is recorded. Record it at a quorate meeting with the case on its agenda first.",
+        ),
+    }
+}
+
+fn review_details(kind: EventType) -> Vec<Field> {
+    use EventType as E;
+    match kind {
         E::ReviewerAppointed => vec![
-            when("Date of the appointment"),
             select("reviewer_id", "Lead reviewer", Source::LeadReviewers),
             hint(
                 textarea(
@@ -207,40 +280,19 @@ pub fn fields(kind: EventType) -> Vec<Field> {
                 "What the reviewer declared about their links with the agencies involved",
             ),
         ],
-        E::ReviewMeeting => vec![when("Date of the meeting"), note()],
-        E::LearningWorkshop => vec![when("Date of the workshop"), note()],
-        E::FamilyEngagement => vec![when("Date of the engagement"), note()],
-        E::PractitionerEngagement => vec![when("Date of the engagement"), note()],
-        E::ProgressCheck => vec![
-            when("Date of the check"),
-            textarea(
-                "note",
-                "What did the check find about time and quality?",
-                true,
-            ),
-        ],
-        E::FinalReportSubmitted => vec![when("Date the final report was submitted"), note()],
-        E::QaApproved => vec![
-            when("Date the Sub-Group approved the report"),
-            decision(
-                "The Sub-Group's quality assurance decision",
-                "Choose the decision",
-                "No carried quality assurance decision of the Sub-Group is recorded for this case. Record it at a quorate meeting with the case on its agenda first.",
-            ),
-            note(),
-        ],
-        E::Ratified => vec![
-            when("Date the Executive Board agreed the report"),
-            decision(
-                "The Executive Board's decision to ratify",
-                "Choose the decision",
-                "No carried ratification by the Executive Board is recorded for this case. Record it at a quorate Board meeting with the case on its agenda first.",
-            ),
-            note(),
-        ],
-        E::PublicationPlanned => vec![
-            when("Date of the publication planning meeting"),
-            date("publication_on", "Planned publication date"),
+        E::ProgressCheck => vec![textarea(
+            "note",
+            "What did the check find about time and quality?",
+            true,
+        )],
+        _ => vec![],
+    }
+}
+
+fn publication_details(kind: EventType) -> Vec<Field> {
+    use EventType as E;
+    match kind {
+        E::PublicationPlanned => vec![date("publication_on", "Planned publication date"),
             radios(
                 "format",
                 "How will the report be published?",
@@ -257,22 +309,12 @@ pub fn fields(kind: EventType) -> Vec<Field> {
                 ),
                 "Needed for a summary only or for not publishing: it goes to the Panel and the Secretary of State",
             ),
-            decision(
-                "The Gold Group's decision (optional)",
-                "None",
-                "No Gold Group decision on publication is recorded for this case (citing one is optional).",
-            ),
-        ],
-        E::PublicationDelayed => vec![
-            when("Date of the decision to delay"),
-            hint(
+            decision_of(kind)],
+        E::PublicationDelayed => vec![hint(
                 textarea("reason", "Reason for the delay", true),
                 "For example, criminal proceedings or an inquest",
-            ),
-        ],
-        E::PrepubCopySent => vec![
-            when("Date the copy was sent"),
-            radios(
+            )],
+        E::PrepubCopySent => vec![radios(
                 "recipient",
                 "Who was the copy sent to?",
                 Recipient::ALL
@@ -286,43 +328,42 @@ pub fn fields(kind: EventType) -> Vec<Field> {
                 when_empty: "No final or summary report has been uploaded to this case, so no version will be recorded.".into(),
                 source: Some(Source::ReportVersions),
                 ..field("version", "sent_version", "Which version of the report was sent? (optional)", false)
-            },
-        ],
-        E::Published => vec![
-            when("Date of publication"),
-            hint(
+            }],
+        E::Published => vec![hint(
                 text("url", "Web address where it is published", true),
                 "Starting https://",
-            ),
-        ],
-        E::NspccSent => vec![when("Date it was sent to the NSPCC repository"), note()],
-        E::BriefingPublished => vec![
-            when("Date the briefing was published"),
-            text("url", "Web address of the briefing (optional)", false),
-        ],
-        E::WebinarHeld => vec![when("Date of the webinar"), note()],
+            )],
+        _ => vec![],
+    }
+}
+
+fn learning_details(kind: EventType) -> Vec<Field> {
+    use EventType as E;
+    match kind {
+        E::BriefingPublished => vec![text("url", "Web address of the briefing (optional)", false)],
         E::ActionAdded => vec![
-            when("Date the action was agreed"),
             textarea("description", "What is the action?", true),
             text("owner_agency", "Agency that owns the action", true),
             date("due_on", "Date the action is due"),
         ],
         E::ActionDone => vec![
-            when("Date the action was completed"),
-            select("action_id", "Which action was completed?", Source::OpenActions),
+            select(
+                "action_id",
+                "Which action was completed?",
+                Source::OpenActions,
+            ),
             note(),
         ],
-        E::Archived => vec![when("Date the report was archived"), note()],
         E::DeadlineWaived => vec![
-            when("Date of the decision"),
             select("rule", "Which deadline is waived?", Source::PendingRules),
             textarea("reason", "Why is the deadline waived?", true),
         ],
-        E::Withdrawn => vec![
-            when("Date of the decision to withdraw"),
-            textarea("reason", "Why is the notification withdrawn?", true),
-        ],
-        E::Closed => vec![when("Date the case was closed"), note()],
+        E::Withdrawn => vec![textarea(
+            "reason",
+            "Why is the notification withdrawn?",
+            true,
+        )],
+        _ => vec![],
     }
 }
 
@@ -447,15 +488,6 @@ fn choice_phrase(question: &str) -> String {
 mod tests {
     use super::*;
 
-    fn form(pairs: &[(&str, &str)]) -> FormData {
-        FormData::from(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<Vec<_>>(),
-        )
-    }
-
     #[test]
     fn every_recordable_type_has_a_form_starting_with_its_date() {
         for kind in EventType::ALL.iter().copied().filter(|k| has_form(*k)) {
@@ -471,7 +503,7 @@ mod tests {
         let (body, errors) = body(
             kind,
             &fields(kind),
-            &form(&[
+            &FormData::of(&[
                 ("occurred_on-day", "20"),
                 ("occurred_on-month", "1"),
                 ("occurred_on-year", "2026"),
@@ -500,7 +532,7 @@ mod tests {
         ];
         let mut chosen = date.to_vec();
         chosen.push(("sent_version", "0123abcd:2"));
-        let (body, errors) = body(kind, &fields(kind), &form(&chosen));
+        let (body, errors) = body(kind, &fields(kind), &FormData::of(&chosen));
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(body["document_id"], "0123abcd");
         assert_eq!(body["version"], 2);
@@ -514,7 +546,7 @@ mod tests {
     }
 
     fn body_of(kind: EventType, pairs: &[(&str, &str)]) -> (Map<String, Value>, Vec<FieldError>) {
-        body(kind, &fields(kind), &form(pairs))
+        body(kind, &fields(kind), &FormData::of(pairs))
     }
 
     #[test]
@@ -523,7 +555,7 @@ mod tests {
         let (_, errors) = body(
             kind,
             &fields(kind),
-            &form(&[
+            &FormData::of(&[
                 ("occurred_on-day", "30"),
                 ("occurred_on-month", "2"),
                 ("occurred_on-year", "2026"),

@@ -4,14 +4,16 @@
 //! submit record nothing twice.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest};
+use actix_web::web;
 
 use super::event_forms::{self, Field, Item, Source};
-use super::form::{claim, for_page, humanise, settle, Claim};
-use super::{see_other, FormData, Page, PageResult};
-use crate::app::cases::{self, view, CaseView};
-use crate::app::{documents, users};
+use super::form::{add_uncovered, for_page, humanise, Outcome, Posted};
+use super::{FormData, Page, PageResult};
+use crate::app::access::visible_case;
+use crate::app::cases::{view, CaseView};
+use crate::app::{documents, events, users};
 use crate::db::DbConnection;
+use crate::domain::deadlines::DeadlineStatus;
 use crate::domain::events::{EventInput, EventType};
 use crate::domain::input::FieldError;
 use crate::domain::roles::Role;
@@ -46,8 +48,8 @@ fn case_for_form(
     let view = if audited {
         view::read(c, st, actor, id)?
     } else {
-        let (case, access) = cases::visible_case(c, actor, id)?;
-        view::build(c, st, actor, &case, access)?
+        let (case, people) = visible_case(c, actor, id)?;
+        view::build(c, st, actor, &case, &people)?
     };
     if !workflow::may_record(actor.role, kind) {
         return Err(AppError::Forbidden(format!(
@@ -96,7 +98,8 @@ fn case_for_form(
             Some(Source::PendingRules) => {
                 let mut items: Vec<Item> = vec![];
                 for d in view.deadlines.iter().filter(|d| {
-                    d.met_on.is_none() && matches!(d.status.as_str(), "pending" | "missed")
+                    d.met_on.is_none()
+                        && matches!(d.status, DeadlineStatus::Pending | DeadlineStatus::Missed)
                 }) {
                     if !items.iter().any(|i| i.value == d.rule) {
                         items.push(Item::new(
@@ -217,84 +220,61 @@ async fn show(
     render_form(&page, StatusCode::OK, &shown, &form, &[], &new_form_id())
 }
 
-async fn record(
-    req: HttpRequest,
-    page: Page,
-    path: web::Path<(String, String)>,
-    form: web::Form<Vec<(String, String)>>,
-) -> PageResult {
+async fn record(posted: Posted, path: web::Path<(String, String)>) -> PageResult {
     let (id, code) = path.into_inner();
-    let kind = kind_of(&page, &code)?;
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
-    let case_url = format!("/cases/{id}");
-    if let Claim::Done(resp) = claim(&page, &form, &case_url).await? {
-        return Ok(resp);
-    }
-    let fields = event_forms::fields(kind);
-    let (body, mut errors) = event_forms::body(kind, &fields, &form);
-    let outcome = if errors.is_empty() {
-        let case_id = id.clone();
-        let recorded = page
-            .state
-            .db({
-                let actor = page.actor().clone();
-                move |c, st| cases::record_event(c, st, &actor, &case_id, &body).map(|_| ())
-            })
-            .await;
-        match recorded {
-            Ok(()) => {
-                let to = format!("/cases/{id}?recorded={}", kind.as_str());
-                settle(&page, &form, Some(&to)).await?;
-                return Ok(see_other(&to));
-            }
-            Err(AppError::Invalid(found)) => {
-                errors = found
-                    .into_iter()
-                    .map(|e| {
-                        let field = event_forms::form_field(&e.field).to_string();
-                        FieldError::new(field, e.message)
+    let Posted { page, form } = &posted;
+    let kind = kind_of(page, &code)?;
+    posted
+        .once(&format!("/cases/{id}"), async || {
+            let fields = event_forms::fields(kind);
+            let (body, mut errors) = event_forms::body(kind, &fields, form);
+            if errors.is_empty() {
+                let case_id = id.clone();
+                let recorded = page
+                    .db(move |c, st, actor| {
+                        events::record_event(c, st, actor, &case_id, &body).map(|_| ())
                     })
-                    .collect();
-                Ok(())
+                    .await;
+                match recorded {
+                    Ok(()) => {
+                        let to = format!("/cases/{id}?recorded={}", kind.as_str());
+                        return Ok(Outcome::Redirect(to));
+                    }
+                    Err(e) => match e.into_error() {
+                        AppError::Invalid(found) => {
+                            errors = found
+                                .into_iter()
+                                .map(|e| {
+                                    let field = event_forms::form_field(&e.field).to_string();
+                                    FieldError::new(field, e.message)
+                                })
+                                .collect();
+                        }
+                        other => return Err(page.fail(other)),
+                    },
+                }
+            } else if let Err(more) = EventInput::parse(&body, String::new) {
+                // Show every problem at once: what the service would say about the other
+                // fields.
+                add_uncovered(&mut errors, more);
             }
-            Err(e) => Err(e),
-        }
-    } else {
-        // Show every problem at once: what the service would say about the other fields.
-        if let Err(more) = EventInput::parse(&body, String::new) {
-            let covered: Vec<String> = errors.iter().map(|e| base(&e.field)).collect();
-            errors.extend(
-                more.into_iter()
-                    .filter(|e| !covered.contains(&base(&e.field))),
-            );
-        }
-        Ok(())
-    };
-    settle(&page, &form, None).await?;
-    outcome.map_err(|e| page.fail(e))?;
-    let errors = humanise(errors, |f| event_forms::label_of(&fields, f));
-    let known: Vec<String> = fields.iter().map(|f| f.name.to_string()).collect();
-    let errors = for_page(errors, &known);
-    let (view, fields) = page
-        .db(move |c, st, actor| case_for_form(c, st, actor, &id, kind, false))
-        .await?;
-    let shown = EventForm { view, kind, fields };
-    render_form(
-        &page,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &shown,
-        &form,
-        &errors,
-        form.get("form_id"),
-    )
-}
-
-/// A date's part names its date field.
-fn base(field: &str) -> String {
-    field
-        .trim_end_matches("-day")
-        .trim_end_matches("-month")
-        .trim_end_matches("-year")
-        .to_string()
+            let errors = humanise(errors, |f| event_forms::label_of(&fields, f));
+            let known: Vec<String> = fields.iter().map(|f| f.name.to_string()).collect();
+            let errors = for_page(errors, &known);
+            let id = id.clone();
+            let (view, fields) = page
+                .db(move |c, st, actor| case_for_form(c, st, actor, &id, kind, false))
+                .await?;
+            let shown = EventForm { view, kind, fields };
+            let again = render_form(
+                page,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &shown,
+                form,
+                &errors,
+                form.get("form_id"),
+            )?;
+            Ok(Outcome::Again(again))
+        })
+        .await
 }

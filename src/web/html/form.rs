@@ -3,12 +3,15 @@
 //! wording, and one-time form ids.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 
-use actix_web::{web, HttpRequest};
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use super::{see_other, HtmlError, Page};
+use super::{see_other, HtmlError, Page, PageResult};
 use crate::domain::input::FieldError;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -46,6 +49,16 @@ impl From<Vec<(String, String)>> for FormData {
 }
 
 impl FormData {
+    /// A form from (name, value) pairs.
+    pub fn of(pairs: &[(&str, &str)]) -> FormData {
+        FormData::from(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>(),
+        )
+    }
+
     /// The last value given for `name`, or "".
     pub fn get(&self, name: &str) -> &str {
         self.pairs
@@ -67,6 +80,26 @@ impl FormData {
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
         self.pairs.retain(|(k, _)| k != name);
         self.pairs.push((name.to_string(), value.into()));
+    }
+
+    /// Refuses control characters (other than tab and line breaks) in any field, naming it
+    /// (a 422; PostgreSQL cannot store a NUL, and nobody types one).
+    pub fn check_text(&self) -> Result<(), AppError> {
+        let mut errors: Vec<FieldError> = vec![];
+        for (k, v) in &self.pairs {
+            let bad = crate::domain::input::check_text(k)
+                .and_then(|()| crate::domain::input::check_text(v));
+            if let Err(m) = bad {
+                if !errors.iter().any(|e| &e.field == k) {
+                    errors.push(FieldError::new(k.clone(), m));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(errors))
+        }
     }
 
     /// Name → last value.
@@ -131,14 +164,32 @@ pub fn humanise(
         .collect()
 }
 
+/// Adds the errors of `more` about fields `errors` says nothing of yet (a date's parts count as
+/// its field), so a form shows every problem at once.
+pub fn add_uncovered(errors: &mut Vec<FieldError>, more: Vec<FieldError>) {
+    let covered: Vec<String> = errors
+        .iter()
+        .map(|e| date_base(&e.field).to_string())
+        .collect();
+    errors.extend(
+        more.into_iter()
+            .filter(|e| !covered.iter().any(|c| c == date_base(&e.field))),
+    );
+}
+
+/// The field a date's part belongs to (`occurred_on-day` → `occurred_on`).
+pub fn date_base(field: &str) -> &str {
+    field
+        .trim_end_matches("-day")
+        .trim_end_matches("-month")
+        .trim_end_matches("-year")
+}
+
 /// The errors as the page shows them, in the order of the form's fields (`known`); one that
 /// names no field of the form comes first, without a link.
 pub fn for_page(errors: Vec<FieldError>, known: &[String]) -> Vec<FieldError> {
     let position = |field: &str| {
-        let base = field
-            .trim_end_matches("-day")
-            .trim_end_matches("-month")
-            .trim_end_matches("-year");
+        let base = date_base(field);
         known.iter().position(|k| k == base).map_or(0, |i| i + 1)
     };
     let mut errors = errors;
@@ -146,11 +197,7 @@ pub fn for_page(errors: Vec<FieldError>, known: &[String]) -> Vec<FieldError> {
     errors
         .into_iter()
         .map(|e| {
-            let base = e
-                .field
-                .trim_end_matches("-day")
-                .trim_end_matches("-month")
-                .trim_end_matches("-year");
+            let base = date_base(&e.field);
             if known.iter().any(|k| k == base) {
                 e
             } else {
@@ -158,6 +205,63 @@ pub fn for_page(errors: Vec<FieldError>, known: &[String]) -> Vec<FieldError> {
             }
         })
         .collect()
+}
+
+/// A form a signed-in user submitted, its origin and CSRF token checked: the preamble every
+/// state-changing page handler shares, as an extractor. [`Posted::once`] adds the one-time
+/// form id.
+pub struct Posted {
+    pub page: Page,
+    pub form: FormData,
+}
+
+impl FromRequest for Posted {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Posted, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let page = Page::from_request(req, payload);
+        let form = web::Form::<Vec<(String, String)>>::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let page = page.await?;
+            let form = FormData::from(form.await?.into_inner());
+            page.check_form(&req, &form)?;
+            Ok(Posted { page, form })
+        })
+    }
+}
+
+/// What a one-time form's action came to.
+pub enum Outcome {
+    /// Done: go there (a second submission of the same form is sent there too).
+    Redirect(String),
+    /// Not done (the form is shown again with its errors): the form may be sent again.
+    Again(HttpResponse),
+}
+
+impl Posted {
+    /// Runs `act` once for the form's one-time id: a second submission is answered with the
+    /// first one's redirect (or `fallback` while the first is still running) and does nothing.
+    pub async fn once(
+        &self,
+        fallback: &str,
+        act: impl AsyncFnOnce() -> Result<Outcome, HtmlError>,
+    ) -> PageResult {
+        if let Claim::Done(resp) = claim(&self.page, &self.form, fallback).await? {
+            return Ok(resp);
+        }
+        let outcome = act().await;
+        let result = match &outcome {
+            Ok(Outcome::Redirect(to)) => Some(to.as_str()),
+            _ => None,
+        };
+        settle(&self.page, &self.form, result).await?;
+        match outcome? {
+            Outcome::Redirect(to) => Ok(see_other(&to)),
+            Outcome::Again(resp) => Ok(resp),
+        }
+    }
 }
 
 /// What to do with a submitted one-time form.
@@ -195,18 +299,9 @@ pub async fn settle(page: &Page, form: &FormData, result: Option<&str>) -> Resul
 mod tests {
     use super::*;
 
-    fn form(pairs: &[(&str, &str)]) -> FormData {
-        FormData::from(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<Vec<_>>(),
-        )
-    }
-
     #[test]
     fn repeated_names_are_lists_when_asked() {
-        let f = form(&[
+        let f = FormData::of(&[
             ("criteria", "a"),
             ("criteria", "c"),
             ("note", "x"),

@@ -194,7 +194,7 @@ async fn upload_paper(
     payload: actix_multipart::Multipart,
 ) -> PageResult {
     use crate::app::governance::papers;
-    use crate::web::api::documents::{read_parts, Upload};
+    use crate::web::uploads::{read_parts, Upload};
     let id = path.into_inner();
     crate::web::session::check_origin(&req, &page.state.settings).map_err(|e| page.fail(e))?;
     let m = id.clone();
@@ -279,7 +279,7 @@ async fn upload_paper(
         .await;
     };
     if !errors.is_empty() {
-        file.discard();
+        file.discard().await;
         return refuse(
             page_clone(&page),
             id,
@@ -290,13 +290,10 @@ async fn upload_paper(
     }
     let name = upload.file_name.clone().unwrap_or_default();
     let m = id.clone();
-    match page
-        .db(move |c, st, actor| papers::commit(c, st, actor, &m, &title, &name, file))
-        .await
-    {
+    match papers::save(&page.state, page.actor(), &m, &title, &name, file).await {
         Ok(_) => Ok(see_other(&format!("/meetings/{id}?paper=1#papers"))),
         Err(e) => {
-            let (status, errors) = on_file(e.into_error()).map_err(|e| page.fail(e))?;
+            let (status, errors) = on_file(e).map_err(|e| page.fail(e))?;
             refuse(page_clone(&page), id, status, errors).await
         }
     }

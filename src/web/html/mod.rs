@@ -3,6 +3,9 @@
 //! render. Errors are pages ([`HtmlError`]), never JSON.
 
 mod account;
+mod account_links;
+mod account_sso;
+mod account_two_step;
 mod admin_calendar;
 mod admin_governance;
 mod admin_outbox;
@@ -45,6 +48,9 @@ use crate::state::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(form::config())
         .configure(account::routes)
+        .configure(account_two_step::routes)
+        .configure(account_links::routes)
+        .configure(account_sso::routes)
         .configure(your_account::routes)
         .route("/", web::get().to(dashboard::show))
         .configure(cases::routes)
@@ -75,6 +81,17 @@ struct Failed {
     error: AppError,
     state: AppState,
     user: Option<(LayoutUser, String)>,
+    actor: Option<Actor>,
+    /// Audit this refusal under this action (see [`crate::web::refusal_audit`]).
+    audit: Option<&'static str>,
+}
+
+/// A refusal for the audit trail, handed from an error page to the middleware that writes it.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub actor: Option<Actor>,
+    pub action: &'static str,
+    pub reason: String,
 }
 
 impl HtmlError {
@@ -83,7 +100,15 @@ impl HtmlError {
             error,
             state: state.clone(),
             user: user.map(|u| (layout_user(&u.actor), u.csrf.clone())),
+            actor: user.map(|u| u.actor.clone()),
+            audit: None,
         }))
+    }
+
+    /// Marks this refusal to be audited under `action` when the page is sent.
+    pub fn audit(mut self, action: &'static str) -> HtmlError {
+        self.0.audit = Some(action);
+        self
     }
 
     pub fn error(&self) -> &AppError {
@@ -116,7 +141,23 @@ impl ResponseError for HtmlError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let Failed { error, state, user } = &*self.0;
+        let mut resp = self.page();
+        if let Some(action) = self.0.audit {
+            resp.extensions_mut().insert(Refusal {
+                actor: self.0.actor.clone(),
+                action,
+                reason: self.0.error.to_string(),
+            });
+        }
+        resp
+    }
+}
+
+impl HtmlError {
+    fn page(&self) -> HttpResponse {
+        let Failed {
+            error, state, user, ..
+        } = &*self.0;
         let mut ctx = Context::new();
         if let Some((user, csrf)) = user {
             ctx.insert("user", user);
@@ -125,12 +166,23 @@ impl ResponseError for HtmlError {
         let status = error.status_code();
         match error {
             AppError::Internal(e) => {
-                let error_id = uuid::Uuid::new_v4().simple().to_string();
+                // The request id: the reference on the page, in the X-Request-Id header and on
+                // every log line of the request.
+                let error_id = crate::web::request_id::current()
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
                 tracing::error!(error_id = %error_id, error = %crate::telemetry::redact_debug(&e), "internal error on a page");
                 ctx.insert("error_id", &error_id);
                 error_page(state, StatusCode::INTERNAL_SERVER_ERROR, &ctx)
             }
             AppError::Unauthorized => see_other("/sign-in"),
+            AppError::Unavailable(_) => {
+                let mut resp = error_page(state, status, &ctx);
+                resp.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    header::HeaderValue::from(crate::error::RETRY_AFTER_SECS),
+                );
+                resp
+            }
             AppError::Forbidden(message) => {
                 ctx.insert("message", &format!("{}.", sentence(message)));
                 error_page(state, status, &ctx)
@@ -236,20 +288,24 @@ impl Page {
         render_page(&self.state, status, template, ctx).map_err(|e| self.fail(e))
     }
 
-    /// Refuses the request unless the user's role allows it (a 403 page).
+    /// Refuses the request unless the user's role allows it (a 403 page, audited).
     pub fn require(&self, allowed: bool, why: &str) -> Result<(), HtmlError> {
         if allowed {
             Ok(())
         } else {
-            Err(self.fail(AppError::Forbidden(why.into())))
+            Err(self
+                .fail(AppError::Forbidden(why.into()))
+                .audit("page_refused"))
         }
     }
 
-    /// Checks a state-changing form: our origin and the session's CSRF token.
+    /// Checks a state-changing form: our origin and the session's CSRF token (a refusal is
+    /// audited), then text without control characters (422).
     pub fn check_form(&self, req: &HttpRequest, form: &FormData) -> Result<(), HtmlError> {
         self.user
             .check_form(req, &self.state.settings, form.get("csrf_token"))
-            .map_err(|e| self.fail(e))
+            .map_err(|e| self.fail(e).audit("form_refused"))?;
+        form.check_text().map_err(|e| self.fail(e))
     }
 }
 

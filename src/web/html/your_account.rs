@@ -14,7 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest};
 use serde_json::json;
 
-use super::form::humanise;
+use super::form::{humanise, Posted};
 use super::{see_other, FormData, Page, PageResult};
 use crate::app::{feeds, reminders, users};
 use crate::domain::input::FieldError;
@@ -164,13 +164,8 @@ async fn show(req: HttpRequest, page: Page, q: web::Query<HashMap<String, String
     .await
 }
 
-async fn set_reminders(
-    req: HttpRequest,
-    page: Page,
-    form: web::Form<Vec<(String, String)>>,
-) -> PageResult {
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
+async fn set_reminders(req: HttpRequest, posted: Posted) -> PageResult {
+    let Posted { page, form } = &posted;
     let chosen = match form.get("mode").trim() {
         "" => Err(vec![FieldError::new(
             "mode",
@@ -188,10 +183,10 @@ async fn set_reminders(
         Err(errors) => {
             render(
                 &req,
-                &page,
+                page,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
-                &form,
+                form,
                 &errors,
             )
             .await
@@ -200,13 +195,8 @@ async fn set_reminders(
 }
 
 /// Makes a new feed address (the old one stops working) and shows it once.
-async fn make_feed(
-    req: HttpRequest,
-    page: Page,
-    form: web::Form<Vec<(String, String)>>,
-) -> PageResult {
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
+async fn make_feed(req: HttpRequest, posted: Posted) -> PageResult {
+    let page = &posted.page;
     let url = page
         .db(|c, st, actor| feeds::generate(c, st, actor, st.now()))
         .await?;
@@ -215,20 +205,15 @@ async fn make_feed(
         .next()
         .and_then(|f| f.strip_suffix(".ics"))
         .ok_or_else(|| page.fail(AppError::internal(anyhow::anyhow!("unexpected feed URL"))))?;
-    let value = format!("{token}.{}", feed_mac(&page, token));
+    let value = format!("{token}.{}", feed_mac(page, token));
     let mut resp = see_other("/account");
-    resp.add_cookie(&new_feed_cookie(&req, &page, value))
+    resp.add_cookie(&new_feed_cookie(&req, page, value))
         .map_err(|e| page.fail(AppError::internal(e)))?;
     Ok(resp)
 }
 
-async fn revoke_feed(
-    req: HttpRequest,
-    page: Page,
-    form: web::Form<Vec<(String, String)>>,
-) -> PageResult {
-    let form = FormData::from(form.into_inner());
-    page.check_form(&req, &form)?;
+async fn revoke_feed(posted: Posted) -> PageResult {
+    let page = &posted.page;
     page.db(|c, st, actor| feeds::revoke(c, actor, st.now()))
         .await?;
     Ok(see_other("/account?feed=revoked"))

@@ -12,7 +12,7 @@ use super::TestApp;
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// One Argon2 hash shared by every test user (hashing is deliberately slow).
-fn password_hash() -> &'static str {
+pub fn password_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| lcspr_tracker::app::auth::hash_password(PASSWORD).unwrap())
 }
@@ -124,7 +124,8 @@ impl TestApp {
         .await
     }
 
-    /// Records an event, asserting 201, and returns the case.
+    /// Records an event, asserting 201, and returns the answer: the event, the case's stage and
+    /// the deadlines that changed (`deadline` finds one of them).
     pub async fn ok_event(&self, user: &User, case_id: &str, body: Value) -> Value {
         let (status, case) = self.event(user, case_id, body.clone()).await;
         assert_eq!(status, 201, "event {body}: {case}");
@@ -136,7 +137,7 @@ impl TestApp {
     }
 }
 
-/// The deadline of a rule in a case JSON.
+/// The deadline of a rule in a case JSON (or among the deadlines an event changed).
 pub fn deadline<'a>(case: &'a Value, rule: &str) -> &'a Value {
     case["deadlines"]
         .as_array()

@@ -24,6 +24,21 @@ pub fn pg_server() -> Option<String> {
     Some(format!("{scheme}://{authority}"))
 }
 
+/// For a test that only means something on PostgreSQL: the server, or `None` after saying on
+/// the terminal that the test was skipped (written past the test harness's capture, so a run
+/// without TEST_DATABASE_URL shows it rather than a silent pass).
+pub fn postgres_or_skip(test: &str) -> Option<String> {
+    let server = pg_server();
+    if server.is_none() {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "SKIPPED {test}: needs PostgreSQL (set TEST_DATABASE_URL=postgres://user@host:port)"
+        );
+    }
+    server
+}
+
 impl TestDb {
     pub fn create(dir: &std::path::Path) -> TestDb {
         match pg_server() {
@@ -46,8 +61,62 @@ impl TestDb {
         }
     }
 
+    /// A handle on a database another test handle owns (it is not dropped by this one).
+    pub fn existing(url: &str) -> TestDb {
+        TestDb {
+            url: url.to_string(),
+            pg: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database even when the tests run on SQLite, for the tests that need
+    /// PostgreSQL itself (a database outage, moving between backends): on the server in
+    /// TEST_DATABASE_URL, else on `TEST_POSTGRES_SERVER`. Without either, the local server
+    /// (postgres://postgres@127.0.0.1:5432) is tried, and when it does not answer the test says
+    /// SKIPPED on the terminal and gets `None`; a server named by either variable must answer.
+    pub fn postgres_or_skip(test: &str) -> Option<TestDb> {
+        let named = pg_server().or_else(|| {
+            std::env::var("TEST_POSTGRES_SERVER")
+                .ok()
+                .filter(|u| !u.is_empty())
+        });
+        let server = named
+            .clone()
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432".into());
+        let mut admin = match PgConnection::establish(&format!("{server}/postgres")) {
+            Ok(c) => c,
+            Err(e) if named.is_some() => {
+                panic!("this test needs PostgreSQL ({server}; set TEST_POSTGRES_SERVER): {e}")
+            }
+            Err(_) => {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "SKIPPED {test}: needs PostgreSQL (none answers at {server}; set TEST_POSTGRES_SERVER=postgres://user@host:port)"
+                );
+                return None;
+            }
+        };
+        let name = format!("lcspr_test_{}", uuid::Uuid::new_v4().simple());
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("create test database");
+        Some(TestDb {
+            url: format!("{server}/{name}"),
+            pg: Some((server, name)),
+        })
+    }
+
+    /// A fresh SQLite database in `dir`, whatever the tests run on.
+    pub fn create_sqlite(dir: &std::path::Path) -> TestDb {
+        TestDb {
+            url: format!("sqlite://{}", dir.join("test.db").display()),
+            pg: None,
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
-        self.pg.is_some()
+        self.url.starts_with("postgres")
     }
 }
 

@@ -1,9 +1,10 @@
 //! Helpers for review documents: multipart bodies, test files, the store on disk, and a case
 //! with a lead reviewer appointed.
 
-use serde_json::json;
+use serde_json::Value;
 
 use super::api::User;
+use super::walk::{Cast, Step};
 use super::TestApp;
 
 pub const BOUNDARY: &str = "----lcspr-test-boundary";
@@ -28,11 +29,11 @@ pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8
     body
 }
 
-/// A small PDF whose content depends on `n`.
+/// A small PDF whose content depends on `n`: the header, one object, the trailer.
 pub fn pdf(n: u8) -> Vec<u8> {
-    let mut v = b"%PDF-1.7\n".to_vec();
+    let mut v = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n% ".to_vec();
     v.extend(std::iter::repeat_n(b'a' + n, 20_000));
-    v.extend_from_slice(b"\n%%EOF\n");
+    v.extend_from_slice(b"\nxref\n0 2\ntrailer\n<< /Root 1 0 R >>\nstartxref\n9\n%%EOF\n");
     v
 }
 
@@ -64,27 +65,72 @@ impl TestApp {
 pub async fn appointed_case(app: &TestApp, pm: &User, chair: &User, reviewer: &User) -> String {
     let case = app.open_case(pm, "2026-01-05", "Child D").await;
     let id = case["id"].as_str().unwrap().to_string();
-    app.ok_event(
+    let cast = Cast {
         pm,
+        chair,
+        board: None,
+        reviewer: Some(reviewer),
+    };
+    app.walk(
         &id,
-        json!({"type": "sin_submitted", "occurred_on": "2026-01-06"}),
+        &cast,
+        &[
+            ("2026-01-06", Step::Sin),
+            ("2026-01-20", Step::RapidReview),
+            ("2026-01-26", Step::PanelAgrees),
+            ("2026-01-27", Step::Decided),
+            ("2026-01-28", Step::Appointed),
+        ],
     )
     .await;
-    app.ok_event(chair, &id, json!({"type": "rapid_review_sent", "occurred_on": "2026-01-20", "decision": "lcspr", "rationale": "r", "criteria": ["a"]})).await;
-    app.ok_event(
-        pm,
-        &id,
-        json!({"type": "panel_response", "occurred_on": "2026-01-26", "outcome": "agrees"}),
-    )
-    .await;
-    let decided = app
-        .cite(
-            pm,
-            &id,
-            json!({"type": "lcspr_decided", "occurred_on": "2026-01-27"}),
-        )
-        .await;
-    app.ok_event(chair, &id, decided).await;
-    app.ok_event(pm, &id, json!({"type": "reviewer_appointed", "occurred_on": "2026-01-28", "reviewer_id": reviewer.id, "conflict_declaration": "none"})).await;
     id
+}
+
+impl TestApp {
+    pub async fn upload(
+        &self,
+        user: &User,
+        case_id: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &[u8])>,
+    ) -> (u16, Value) {
+        let mut resp = self
+            .client
+            .post(self.url(&format!("/api/v1/cases/{case_id}/documents")))
+            .bearer_auth(&user.token)
+            .insert_header((
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            ))
+            .send_body(multipart(fields, file))
+            .await
+            .unwrap();
+        let body = resp.body().limit(10_000_000).await.unwrap();
+        (
+            resp.status().as_u16(),
+            serde_json::from_slice(&body).unwrap_or(Value::Null),
+        )
+    }
+
+    pub async fn download(
+        &self,
+        user: &User,
+        url: &str,
+    ) -> (u16, Vec<u8>, Option<String>, Option<String>) {
+        let mut resp = self
+            .client
+            .get(self.url(url))
+            .bearer_auth(&user.token)
+            .send()
+            .await
+            .unwrap();
+        let h = |n: &str| {
+            resp.headers()
+                .get(n)
+                .map(|v| v.to_str().unwrap().to_string())
+        };
+        let (cd, nosniff) = (h("content-disposition"), h("x-content-type-options"));
+        let body = resp.body().limit(10_000_000).await.unwrap();
+        (resp.status().as_u16(), body.to_vec(), cd, nosniff)
+    }
 }

@@ -2,13 +2,19 @@
 
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod api;
 pub mod browser;
 pub mod db;
 pub mod documents;
 pub mod governance;
 pub mod mail;
+pub mod oidc;
+pub mod pgproxy;
+pub mod process;
+pub mod s3;
 pub mod smtp;
+pub mod walk;
 
 use std::sync::Arc;
 
@@ -45,6 +51,9 @@ pub fn test_settings(db: &TestDb, dir: &std::path::Path) -> Settings {
     s.server.workers = 2;
     // Tests move the clock over months; their API tokens outlive that.
     s.auth.token_ttl_minutes = 60 * 24 * 365 * 10;
+    // Two-step verification is tested on its own (tests/it/mfa.rs, with the shipped roles);
+    // elsewhere users sign in with a password alone.
+    s.auth.mfa_required_roles = vec![];
     s.calendar.bank_holidays_file = "/nonexistent/bank-holidays.json".into();
     s.rules.file = "/nonexistent/rules.toml".into();
     s
@@ -61,13 +70,40 @@ impl TestApp {
     }
 
     pub async fn spawn_with(today: NaiveDate, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::spawn_full(FixedClock::on(today), None, adjust, |_| {}).await
+    }
+
+    /// With a given clock, optionally on a listener already bound (when the settings must
+    /// name the app's own address); `inject` may replace parts of the state (a faulty
+    /// document store) before the server starts.
+    pub async fn spawn_full(
+        clock: FixedClock,
+        listener: Option<std::net::TcpListener>,
+        adjust: impl FnOnce(&mut Settings),
+        inject: impl FnOnce(&mut AppState),
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = TestDb::create(dir.path());
         let mut settings = test_settings(&db, dir.path());
         adjust(&mut settings);
-        let clock = FixedClock::on(today);
-        let state = build_state(settings, Arc::new(clock.clone())).expect("app state");
-        let app = Application::build(state.clone(), "127.0.0.1:0").expect("bind");
+        Self::start(clock, listener, settings, inject, dir, db).await
+    }
+
+    async fn start(
+        clock: FixedClock,
+        listener: Option<std::net::TcpListener>,
+        settings: Settings,
+        inject: impl FnOnce(&mut AppState),
+        dir: tempfile::TempDir,
+        db: TestDb,
+    ) -> TestApp {
+        let mut state = build_state(settings, Arc::new(clock.clone())).expect("app state");
+        inject(&mut state);
+        let app = match listener {
+            Some(l) => Application::build_on(state.clone(), l),
+            None => Application::build(state.clone(), "127.0.0.1:0"),
+        }
+        .expect("bind");
         let base = format!("http://{}", app.running.addr);
         let handle = app.running.handle();
         actix_web::rt::spawn(app.running.server);
@@ -80,6 +116,30 @@ impl TestApp {
             _dir: dir,
             db,
         }
+    }
+
+    /// An instance on a database prepared elsewhere (an import), after `adjust`.
+    pub async fn spawn_on_database(
+        today: NaiveDate,
+        db: TestDb,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = test_settings(&db, dir.path());
+        adjust(&mut settings);
+        Self::start(FixedClock::on(today), None, settings, |_| {}, dir, db).await
+    }
+
+    /// A second instance on the same database with the same settings (its own folder, pool,
+    /// mailer and server), after `adjust`.
+    pub async fn second_instance(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = (*self.state.settings).clone();
+        settings.mail.outbox_dir = dir.path().join("outbox").to_string_lossy().into_owned();
+        settings.documents.dir = dir.path().join("documents").to_string_lossy().into_owned();
+        adjust(&mut settings);
+        let db = TestDb::existing(&self.db.url);
+        Self::start(self.clock.clone(), None, settings, |_| {}, dir, db).await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -294,6 +294,18 @@ fn decode_base64(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+impl super::TestApp {
+    /// The app on `today` (`YYYY-MM-DD`), sending its mail over SMTP to `sink`.
+    pub async fn with_smtp(today: &str, sink: &SmtpSink) -> super::TestApp {
+        let url = sink.url();
+        super::TestApp::spawn_with(today.parse().expect("a date"), move |s| {
+            s.mail.transport = lcspr_tracker::config::MailTransportKind::Smtp;
+            s.mail.smtp_url = url.into();
+        })
+        .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

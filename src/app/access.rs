@@ -1,0 +1,179 @@
+//! Who may see which case. The rule itself is `Role::case_scope` (domain); here it is read for
+//! one case from the case's people ([`CasePeople`], [`Access`]) and, for the list, the dashboard
+//! and anything else that selects many cases, as one SQL filter ([`visible_cases`]). A refused
+//! attempt is audited ([`refuse`]).
+
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+
+use super::audit::{self, Entry};
+use super::Actor;
+use crate::db::models::CaseRow;
+use crate::db::schema::{case_people, cases};
+use crate::db::{write_tx, DbBackend, DbConnection};
+use crate::domain::roles::{CaseScope, Relation, Role};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// What one user is to a case.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Access {
+    /// Appointed as its lead reviewer.
+    pub appointed: bool,
+    /// Declared a conflict of interest on it.
+    pub conflicted: bool,
+}
+
+impl Access {
+    /// Whether a user of this role with this access sees the case.
+    pub fn sees(self, role: Role) -> bool {
+        role.may_see_case(self.appointed, self.conflicted)
+    }
+}
+
+/// The people related to one case (`case_people`): its lead reviewers and those who declared a
+/// conflict of interest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CasePeople {
+    links: Vec<(String, Relation)>,
+}
+
+impl CasePeople {
+    pub fn load(conn: &mut DbConnection, case_id: &str) -> Result<CasePeople, AppError> {
+        let rows: Vec<(String, String)> = case_people::table
+            .filter(case_people::case_id.eq(case_id))
+            .order((case_people::since.asc(), case_people::user_id.asc()))
+            .select((case_people::user_id, case_people::relation))
+            .load(conn)?;
+        let links = rows
+            .into_iter()
+            .map(|(user, relation)| {
+                let relation = relation
+                    .parse()
+                    .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+                Ok((user, relation))
+            })
+            .collect::<Result<_, AppError>>()?;
+        Ok(CasePeople { links })
+    }
+
+    /// From rows already read (user id, relation).
+    pub fn from_links(links: Vec<(String, Relation)>) -> CasePeople {
+        CasePeople { links }
+    }
+
+    pub fn has(&self, user_id: &str, relation: Relation) -> bool {
+        self.links
+            .iter()
+            .any(|(u, r)| u == user_id && *r == relation)
+    }
+
+    pub fn add(&mut self, user_id: &str, relation: Relation) {
+        if !self.has(user_id, relation) {
+            self.links.push((user_id.to_string(), relation));
+        }
+    }
+
+    /// What `user_id` is to the case.
+    pub fn access(&self, user_id: &str) -> Access {
+        Access {
+            appointed: self.has(user_id, Relation::LeadReviewer),
+            conflicted: self.has(user_id, Relation::Conflict),
+        }
+    }
+
+    /// The appointed lead reviewers, in the order they were appointed.
+    pub fn reviewers(&self) -> impl Iterator<Item = &str> {
+        self.links
+            .iter()
+            .filter(|(_, r)| *r == Relation::LeadReviewer)
+            .map(|(u, _)| u.as_str())
+    }
+}
+
+/// The condition "the actor may see this case" on any query that has `cases` in it: the
+/// actor's [`CaseScope`] as SQL (one fragment, so it serves a query on `cases` and one joined
+/// to it alike).
+pub fn visible_cases<'a, QS: 'a>(
+    actor: &Actor,
+) -> Box<dyn BoxableExpression<QS, DbBackend, SqlType = Bool> + 'a> {
+    let related = |relation: Relation, negate: bool| {
+        sql::<Bool>(if negate {
+            "cases.id NOT IN (SELECT case_id FROM case_people WHERE user_id = "
+        } else {
+            "cases.id IN (SELECT case_id FROM case_people WHERE user_id = "
+        })
+        .bind::<Text, _>(actor.user_id.clone())
+        .sql(" AND relation = ")
+        .bind::<Text, _>(relation.as_str())
+        .sql(")")
+    };
+    match actor.role.case_scope() {
+        CaseScope::Every => Box::new(sql::<Bool>("1 = 1")),
+        CaseScope::NotConflicted => Box::new(related(Relation::Conflict, true)),
+        CaseScope::Appointed => Box::new(related(Relation::LeadReviewer, false)),
+        CaseScope::NoCases => Box::new(sql::<Bool>("1 = 0")),
+    }
+}
+
+/// The case, if this actor may see it; `NotFound` otherwise (never 403: that would confirm
+/// the case exists). With the case's people, which say what the actor is to it.
+pub fn visible_case(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    case_id: &str,
+) -> Result<(CaseRow, CasePeople), AppError> {
+    let case: Option<CaseRow> = cases::table
+        .find(case_id)
+        .select(CaseRow::as_select())
+        .first(conn)
+        .optional()?;
+    let case = case.ok_or(AppError::NotFound)?;
+    let people = CasePeople::load(conn, case_id)?;
+    if !people.access(&actor.user_id).sees(actor.role) {
+        return Err(AppError::NotFound);
+    }
+    Ok((case, people))
+}
+
+/// As [`visible_case`], and a refused attempt is audited under `action`.
+pub fn visible_or_refuse(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: &str,
+    action: &str,
+) -> Result<(CaseRow, CasePeople), AppError> {
+    visible_case(conn, actor, case_id).or_else(|e| {
+        refuse(
+            conn,
+            st,
+            actor,
+            None,
+            action,
+            "case not found or not visible",
+        )?;
+        Err(e)
+    })
+}
+
+/// Writes the audit entry of a refused attempt in its own transaction (the attempt itself
+/// changed nothing).
+pub fn refuse(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: Option<&str>,
+    action: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    write_tx(conn, |c| {
+        let mut e = Entry::refused(Some(actor), action, reason);
+        if let Some(id) = case_id {
+            e = e.case(id);
+        }
+        audit::append(c, st.now(), e)?;
+        Ok(())
+    })
+}
