@@ -15,7 +15,7 @@ use crate::db::schema::{
 };
 use crate::db::DbConnection;
 use crate::domain::governance::{may_organise, Body};
-use crate::domain::roles::Role;
+use crate::domain::roles::{Relation, Role};
 use crate::error::AppError;
 
 /// How much of a meeting someone sees.
@@ -87,14 +87,14 @@ impl Standing {
             .select((case_people::case_id, case_people::relation))
             .load(conn)?;
         for (case, relation) in relations {
-            match relation.as_str() {
-                "lead_reviewer" => {
+            match relation.parse::<Relation>() {
+                Ok(Relation::LeadReviewer) => {
                     s.appointed.insert(case);
                 }
-                "conflict" => {
+                Ok(Relation::Conflict) => {
                     s.conflicted.insert(case);
                 }
-                _ => {}
+                Err(_) => {}
             }
         }
         Ok(s)

@@ -26,6 +26,7 @@ use crate::domain::governance::quorum::Quorum;
 use crate::domain::governance::tally::{self, Electorate, VoteCast};
 use crate::domain::governance::{CastingVote, DecisionKind, Declared, Method, Vote};
 use crate::domain::input::{FieldError, Fields, SHORT_MAX};
+use crate::domain::roles::Relation;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -248,7 +249,7 @@ fn write(
         let earlier: BTreeSet<String> = match &case_id {
             Some(cid) => case_people::table
                 .filter(case_people::case_id.eq(cid))
-                .filter(case_people::relation.eq("conflict"))
+                .filter(case_people::relation.eq(Relation::Conflict.as_str()))
                 .select(case_people::user_id)
                 .load::<String>(c)?
                 .into_iter()
@@ -405,7 +406,7 @@ fn write(
                     .values(&CasePersonRow {
                         case_id: cid.clone(),
                         user_id: u.clone(),
-                        relation: "conflict".into(),
+                        relation: Relation::Conflict.as_str().into(),
                         since: held_on,
                     })
                     .execute(c)?;
