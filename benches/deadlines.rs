@@ -49,7 +49,13 @@ fn case_events() -> Vec<Event> {
                 note: None,
             },
         ),
-        ("2026-02-03", EventData::LcsprDecided { note: None }),
+        (
+            "2026-02-03",
+            EventData::LcsprDecided {
+                note: None,
+                decision_id: None,
+            },
+        ),
         (
             "2026-02-10",
             EventData::ReviewerAppointed {
@@ -61,14 +67,27 @@ fn case_events() -> Vec<Event> {
     for on in ["2026-03-10", "2026-04-08", "2026-05-07"] {
         v.push((on, EventData::ProgressCheck { note: "ok".into() }));
     }
-    v.push(("2026-06-08", EventData::QaApproved { note: None }));
-    v.push(("2026-06-15", EventData::Ratified { note: None }));
+    v.push((
+        "2026-06-08",
+        EventData::QaApproved {
+            note: None,
+            decision_id: None,
+        },
+    ));
+    v.push((
+        "2026-06-15",
+        EventData::Ratified {
+            note: None,
+            decision_id: None,
+        },
+    ));
     v.push((
         "2026-06-16",
         EventData::PublicationPlanned {
             publication_on: d("2026-07-14"),
             format: PublicationFormat::Full,
             justification: None,
+            decision_id: None,
         },
     ));
     for r in [

@@ -115,7 +115,10 @@ fn load(st: &AppState, pm: &Actor) -> (String, Vec<String>) {
                             outcome: lcspr_tracker::domain::events::PanelOutcome::Agrees,
                             note: None,
                         });
-                        events.push(EventData::LcsprDecided { note: None });
+                        events.push(EventData::LcsprDecided {
+                            note: None,
+                            decision_id: None,
+                        });
                     }
                     for (k, data) in events.iter().enumerate() {
                         diesel::insert_into(case_events::table)
@@ -327,7 +330,10 @@ fn cases_in_review(
                         outcome: lcspr_tracker::domain::events::PanelOutcome::Agrees,
                         note: None,
                     },
-                    EventData::LcsprDecided { note: None },
+                    EventData::LcsprDecided {
+                        note: None,
+                        decision_id: None,
+                    },
                     EventData::ReviewerAppointed {
                         reviewer_id: reviewer.to_string(),
                         conflict_declaration: "none".into(),

@@ -68,6 +68,17 @@ pub fn uk_local(utc: NaiveDateTime) -> NaiveDateTime {
     }
 }
 
+/// UK civil time → UTC (the inverse of [`uk_local`]; in the hour the clocks go back, the first
+/// of the two, BST, is taken).
+pub fn uk_to_utc(local: NaiveDateTime) -> NaiveDateTime {
+    let summer = local - Duration::hours(1);
+    if uk_local(summer) == local {
+        summer
+    } else {
+        local
+    }
+}
+
 fn last_sunday(year: i32, month: u32) -> NaiveDate {
     let mut d =
         NaiveDate::from_ymd_opt(year, month + 1, 1).expect("valid month") - Duration::days(1);
@@ -102,6 +113,20 @@ mod tests {
         assert_eq!(uk_local(at("2026-03-29 01:00")), at("2026-03-29 02:00"));
         assert_eq!(uk_local(at("2026-10-25 00:59")), at("2026-10-25 01:59"));
         assert_eq!(uk_local(at("2026-10-25 01:00")), at("2026-10-25 01:00"));
+    }
+
+    #[test]
+    fn uk_time_back_to_utc() {
+        assert_eq!(uk_to_utc(at("2026-07-01 10:00")), at("2026-07-01 09:00"));
+        assert_eq!(uk_to_utc(at("2026-12-10 10:00")), at("2026-12-10 10:00"));
+        for t in [
+            "2026-03-29 00:30",
+            "2026-03-29 03:00",
+            "2026-10-25 03:00",
+            "2026-06-30 23:30",
+        ] {
+            assert_eq!(uk_local(uk_to_utc(at(t))), at(t), "{t}");
+        }
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub struct Settings {
     pub documents: DocumentSettings,
     pub log: LogSettings,
     pub metrics: MetricsSettings,
+    pub governance: GovernanceSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -198,6 +199,16 @@ impl std::fmt::Debug for S3Settings {
             .field("region", &self.region)
             .finish_non_exhaustive()
     }
+}
+
+/// The Sub-Group's and the Board's quorum, and whether decisions must come from meetings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernanceSettings {
+    pub subgroup_quorum: u32,
+    pub board_quorum: u32,
+    pub require_meeting_decision: bool,
+    pub meeting_notice_working_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -433,6 +444,12 @@ impl Settings {
                 "key `documents.max_bytes`: must be at least 1".into(),
             ));
         }
+        if self.governance.subgroup_quorum == 0 || self.governance.board_quorum == 0 {
+            return Err(ConfigError(
+                "keys `governance.subgroup_quorum` and `governance.board_quorum` must be at least 1"
+                    .into(),
+            ));
+        }
         Ok(())
     }
 
@@ -654,6 +671,12 @@ mod tests {
         assert_eq!(s.database.url, "sqlite://data/lcspr.db");
         assert_eq!(s.mail.transport, MailTransportKind::File);
         assert_eq!(s.documents.max_bytes, 26_214_400);
+        assert_eq!(
+            (s.governance.subgroup_quorum, s.governance.board_quorum),
+            (4, 4)
+        );
+        assert!(s.governance.require_meeting_decision);
+        assert_eq!(s.governance.meeting_notice_working_days, 5);
     }
 
     #[test]

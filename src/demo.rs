@@ -1,7 +1,12 @@
 //! `lcspr-tracker demo`: a realistic partnership with a user for every role and cases at every
 //! stage (one with a missed deadline, one over Christmas), recorded through the same use cases
-//! as the service, dated relative to today so the dashboard has work due.
+//! as the service, dated relative to today so the dashboard has work due. The decisions the
+//! cases record were made at meetings of the Sub-Group and the Board (`meetings.rs`).
 
+mod meetings;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -27,7 +32,7 @@ pub const DEMO_PASSWORD: &str = "demo-password-2026";
 pub const DEMO_TOTP_SECRET: &str = "DEMOLCSPRTRACKERDEMOLCSPRTRACKER";
 
 /// The demo users: (email, name, role, agency).
-pub const DEMO_USERS: [(&str, &str, Role, &str); 9] = [
+pub const DEMO_USERS: [(&str, &str, Role, &str); 17] = [
     (
         "admin@demo.example",
         "Alex Admin",
@@ -82,6 +87,55 @@ pub const DEMO_USERS: [(&str, &str, Role, &str); 9] = [
         Role::BoardMember,
         "Independent Scrutineer",
     ),
+    // The rest of the Sub-Group (the ICB has two members: one vote) and of the Board.
+    (
+        "nurse@demo.example",
+        "Sarah Okafor",
+        Role::SubgroupMember,
+        "NHS Birmingham and Solihull ICB",
+    ),
+    (
+        "trust@demo.example",
+        "Ben Adeyemi",
+        Role::SubgroupMember,
+        "Birmingham Children's Trust",
+    ),
+    (
+        "nspcc@demo.example",
+        "Grace Lewis",
+        Role::SubgroupMember,
+        "NSPCC",
+    ),
+    (
+        "bchc@demo.example",
+        "Imran Hussain",
+        Role::SubgroupMember,
+        "Birmingham Community Healthcare NHS Trust",
+    ),
+    (
+        "deputy@demo.example",
+        "Kate Morgan",
+        Role::SubgroupMember,
+        "Birmingham Community Healthcare NHS Trust",
+    ),
+    (
+        "board.police@demo.example",
+        "Ch Supt Dawn Reid",
+        Role::BoardMember,
+        "West Midlands Police",
+    ),
+    (
+        "board.trust@demo.example",
+        "Andy Cole",
+        Role::BoardMember,
+        "Birmingham Children's Trust",
+    ),
+    (
+        "board.council@demo.example",
+        "Helen Marsh",
+        Role::BoardMember,
+        "Birmingham City Council",
+    ),
 ];
 
 /// When a demo event happened: working days before today, or a fixed date.
@@ -99,6 +153,12 @@ enum When {
 enum Step {
     Event(When, Role, Value),
     Conflict(Role, &'static str),
+    /// The Sub-Group commissions a review by a vote with a conflict and a casting vote.
+    CommissioningVote(When),
+    /// The Sub-Group meets without a quorum; its quality assurance is refused.
+    Inquorate(When),
+    /// The Independent Scrutineer signs off the Board meeting of that day.
+    SignOffBoard(When),
 }
 
 /// A demo case: how it was opened and what happened to it since.
@@ -262,10 +322,18 @@ fn cases() -> Vec<DemoCase> {
         // 5. Waiting for the Panel.
         case("Child E", Ago(30), Harm::SeriousHarm, false,
             "Serious injury after domestic abuse incident.", early(27)),
-        // 6. Commissioning.
+        // 6. Commissioning: by a vote, with a declared conflict and the chair's casting vote.
         case("Child F", Ago(45), Harm::Death, false,
             "Death of a child with complex health needs; missed appointments.",
-            commissioned(42, 20, None)),
+            [
+                early(42),
+                vec![
+                    ev(Ago(20), Pm, json!({"type": "panel_response", "outcome": "agrees"})),
+                    Step::CommissioningVote(Ago(19)),
+                    ev(Ago(19), Chair, json!({"type": "lcspr_decided"})),
+                ],
+            ]
+            .concat()),
         // 7. In review, with a progress check due; the education member works with Child G's
         // school: a declared conflict hides the case.
         case("Child G", Ago(70), Harm::SeriousHarm, false,
@@ -287,6 +355,8 @@ fn cases() -> Vec<DemoCase> {
                     ev(Ago(40), Pm, progress("Family engagement delayed.")),
                     ev(Ago(20), Pm, progress("Draft received.")),
                     ev(Ago(5), Pm, json!({"type": "final_report_submitted"})),
+                    // The Sub-Group could not quality-assure it: not quorate.
+                    Step::Inquorate(Ago(3)),
                 ],
             ]
             .concat()),
@@ -314,6 +384,8 @@ fn cases() -> Vec<DemoCase> {
                 ],
                 qa_and_ratify(15, Some(10)),
                 vec![
+                    Step::SignOffBoard(Ago(10)),
+                    // Planned at a Gold Group (publication and media planning) meeting.
                     ev(Ago(2), Pm, json!({"type": "publication_planned", "publication_on": "@ahead:12", "format": "full"})),
                     ev(Ago(1), Pm, json!({"type": "prepub_copy_sent", "recipient": "panel"})),
                 ],
@@ -400,10 +472,15 @@ pub fn load(st: &AppState, conn: &mut DbConnection) -> Result<bool, AppError> {
         clock,
         today,
         actors,
+        meetings: RefCell::new(HashMap::new()),
     };
+    d.set_up_bodies(conn)?;
+    let mut ids = HashMap::new();
     for case in cases() {
-        d.open_and_record(conn, case)?;
+        let pseudonym = case.pseudonym;
+        ids.insert(pseudonym, d.open_and_record(conn, case)?);
     }
+    d.meetings_to_come(conn, &ids["Child H"], &ids["Child J"])?;
     Ok(true)
 }
 
@@ -412,6 +489,8 @@ struct Demo {
     clock: FixedClock,
     today: NaiveDate,
     actors: Vec<Actor>,
+    /// The meeting held by each body on each day (the decisions of one day share it).
+    meetings: RefCell<HashMap<(crate::domain::governance::Body, NaiveDate), String>>,
 }
 
 impl Demo {
@@ -454,7 +533,7 @@ impl Demo {
         })
     }
 
-    fn open_and_record(&self, conn: &mut DbConnection, case: DemoCase) -> Result<(), AppError> {
+    fn open_and_record(&self, conn: &mut DbConnection, case: DemoCase) -> Result<String, AppError> {
         let aware_on = self.date(case.aware);
         self.clock.set_day(aware_on);
         let pm = self.actor(Role::ProgrammeManager, 0);
@@ -487,13 +566,22 @@ impl Demo {
                         }
                     }
                     body.insert("occurred_on".into(), json!(on.to_string()));
+                    // A decision the event records was made at a meeting that day.
+                    if let Some(decision) = self.decision_for(conn, &id, &body, on)? {
+                        body.insert("decision_id".into(), json!(decision));
+                    }
                     events::record_event(conn, &self.st, self.actor(role, 0), &id, &body)?;
                 }
                 Step::Conflict(role, note) => {
                     cases::declare_conflict(conn, &self.st, self.actor(role, 0), &id, note)?;
                 }
+                Step::CommissioningVote(when) => {
+                    self.commissioning_vote(conn, &id, self.date(when))?
+                }
+                Step::Inquorate(when) => self.inquorate_meeting(conn, &id, self.date(when))?,
+                Step::SignOffBoard(when) => self.sign_off_board(conn, self.date(when))?,
             }
         }
-        Ok(())
+        Ok(id)
     }
 }

@@ -119,9 +119,30 @@ pub fn calendar_for_token(
             url: Some(case_url(st, &d.case_id)),
         })
         .collect();
+    // Meetings of the bodies the user sits on: named for the body only.
+    let mut timed = vec![];
+    let mut events = events;
+    for m in crate::app::governance::notices::feed_meetings(conn, st, &user_id, now)? {
+        let uid = format!("meeting-{}@{host}", m.meeting_id);
+        match m.starts_utc {
+            Some(start) => timed.push(ical::TimedEvent {
+                uid,
+                start,
+                minutes: m.minutes,
+                summary: m.summary,
+                url: Some(m.url),
+            }),
+            None => events.push(AllDayEvent {
+                uid,
+                date: m.on,
+                summary: m.summary,
+                url: Some(m.url),
+            }),
+        }
+    }
     // Calendar services keep what they fetch: no names at all, not even the user's.
     let title = format!("{} deadlines", st.settings.service.name);
-    Ok(Some(ical::calendar(&title, now, &events)))
+    Ok(Some(ical::calendar_with(&title, now, &events, &timed)))
 }
 
 /// The host of the public address (`https://lcspr.example:8443/x` → `lcspr.example`).

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod agencies;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
@@ -12,6 +13,7 @@ pub mod documents;
 pub mod events;
 pub mod feeds;
 pub mod flows;
+pub mod governance;
 pub mod mfa;
 pub mod oidc;
 pub mod outbox;

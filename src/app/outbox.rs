@@ -41,6 +41,7 @@ text_enum! {
         Invitation = ("invitation", "Invitation"),
         PasswordReset = ("password_reset", "Password reset"),
         MfaReset = ("mfa_reset", "Two-step verification reset"),
+        MeetingNotice = ("meeting_notice", "Meeting notice"),
     }
 }
 

@@ -10,7 +10,7 @@ use super::audit::{self, Entry};
 use super::auth::{self, check_password_policy, normalise_email};
 use super::{new_id, stored, Actor};
 use crate::db::models::{NewUser, UserRow};
-use crate::db::schema::users;
+use crate::db::schema::{agencies, users};
 use crate::db::{write_tx, DbConnection};
 use crate::domain::roles::Role;
 use crate::error::{AppError, FieldError};
@@ -22,13 +22,16 @@ pub struct UserView {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// The agency's name.
     pub agency: Option<String>,
+    pub agency_id: Option<String>,
     pub active: bool,
 }
 
-impl TryFrom<UserRow> for UserView {
+impl TryFrom<(UserRow, Option<String>)> for UserView {
     type Error = AppError;
-    fn try_from(u: UserRow) -> Result<Self, AppError> {
+    /// A user row with the name of its agency.
+    fn try_from((u, agency): (UserRow, Option<String>)) -> Result<Self, AppError> {
         Ok(UserView {
             role: u
                 .role
@@ -37,7 +40,8 @@ impl TryFrom<UserRow> for UserView {
             id: u.id,
             email: u.email,
             name: u.name,
-            agency: u.agency,
+            agency,
+            agency_id: u.agency_id,
             active: u.active,
         })
     }
@@ -132,17 +136,29 @@ pub fn insert(
                 "a user with this email address already exists",
             ));
         }
+        // An agency named for the first time is created.
+        let agency = match input.agency.as_deref().filter(|a| !a.trim().is_empty()) {
+            Some(name) => Some(
+                super::agencies::find_or_create(c, now, name)
+                    .map_err(|e| match e {
+                        AppError::Invalid(errs) => AppError::Invalid(
+                            errs.into_iter()
+                                .map(|e| FieldError::new("agency", e.message))
+                                .collect(),
+                        ),
+                        other => other,
+                    })?
+                    .0,
+            ),
+            None => None,
+        };
         diesel::insert_into(users::table)
             .values(&NewUser {
                 id: &id,
                 email: &email,
                 name: input.name.trim(),
                 role: input.role.as_str(),
-                agency: input
-                    .agency
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|a| !a.is_empty()),
+                agency_id: agency.as_ref().map(|a| a.id.as_str()),
                 active: true,
                 password_hash: &input.password_hash,
                 password_changed_at: stored(now),
@@ -155,7 +171,7 @@ pub fn insert(
             now,
             Entry::ok(actor, "user_added")
                 .subject(id.clone())
-                .detail(serde_json::json!({ "after": { "role": input.role, "agency": input.agency, "active": true } })),
+                .detail(serde_json::json!({ "after": { "role": input.role, "agency": agency.as_ref().map(|a| &a.name), "active": true } })),
         )?;
         get(c, &id)?.ok_or(AppError::NotFound)
     }
@@ -164,8 +180,9 @@ pub fn insert(
 pub fn get(conn: &mut DbConnection, id: &str) -> Result<Option<UserView>, AppError> {
     users::table
         .find(id)
-        .select(UserRow::as_select())
-        .first(conn)
+        .left_join(agencies::table)
+        .select((UserRow::as_select(), agencies::name.nullable()))
+        .first::<(UserRow, Option<String>)>(conn)
         .optional()?
         .map(UserView::try_from)
         .transpose()
@@ -182,7 +199,8 @@ pub fn list(
     include_inactive: bool,
 ) -> Result<Vec<UserView>, AppError> {
     let mut q = users::table
-        .select(UserRow::as_select())
+        .left_join(agencies::table)
+        .select((UserRow::as_select(), agencies::name.nullable()))
         .order(users::name.asc())
         .into_boxed();
     if let Some(r) = role {
@@ -191,7 +209,10 @@ pub fn list(
     if !include_inactive {
         q = q.filter(users::active.eq(true));
     }
-    q.load(conn)?.into_iter().map(UserView::try_from).collect()
+    q.load::<(UserRow, Option<String>)>(conn)?
+        .into_iter()
+        .map(UserView::try_from)
+        .collect()
 }
 
 /// Changes role and/or active flag (admin). Deactivation revokes every token at once.

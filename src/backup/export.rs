@@ -16,7 +16,7 @@ use super::{
     read_table, schema_version, BackupError, DocumentEntry, Manifest, RowSink, TableEntry, FORMAT,
     FORMAT_VERSION, TABLES,
 };
-use crate::db::schema::document_versions;
+use crate::db::schema::{document_versions, meeting_papers};
 use crate::db::DbConnection;
 use crate::store::{content_key, DocumentStore};
 
@@ -91,11 +91,20 @@ fn snapshot(conn: &mut DbConnection, work: &Path) -> Result<Snapshot, BackupErro
                 path,
             ));
         }
-        let documents = document_versions::table
+        let mut files: std::collections::BTreeMap<String, i64> = document_versions::table
             .select((document_versions::sha256, document_versions::size_bytes))
             .distinct()
-            .order(document_versions::sha256)
             .load::<(String, i64)>(conn)?
+            .into_iter()
+            .collect();
+        // Meeting papers share the document store.
+        files.extend(
+            meeting_papers::table
+                .select((meeting_papers::sha256, meeting_papers::size_bytes))
+                .distinct()
+                .load::<(String, i64)>(conn)?,
+        );
+        let documents = files
             .into_iter()
             .map(|(sha256, size)| DocumentEntry {
                 sha256,

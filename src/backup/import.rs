@@ -17,7 +17,7 @@ use super::{
     count_rows, insert_row, schema_version, BackupError, Manifest, FORMAT, FORMAT_VERSION, TABLES,
 };
 use crate::app::audit::{self, Verification};
-use crate::db::schema::document_versions;
+use crate::db::schema::{document_versions, meeting_papers};
 use crate::db::DbConnection;
 use crate::store::{content_key, DocumentStore};
 
@@ -206,10 +206,17 @@ async fn load<R: Read>(
             return Err(BackupError(format!("document {} is missing", d.sha256)));
         }
     }
-    let referenced: Vec<String> = document_versions::table
+    let mut referenced: Vec<String> = document_versions::table
         .select(document_versions::sha256)
         .distinct()
         .load(conn)?;
+    // Meeting papers share the document store.
+    referenced.extend(
+        meeting_papers::table
+            .select(meeting_papers::sha256)
+            .distinct()
+            .load::<String>(conn)?,
+    );
     if let Some(missing) = referenced
         .iter()
         .find(|s| !seen_documents.contains(s.as_str()))

@@ -148,6 +148,7 @@ macro_rules! tables {
 }
 
 tables! {
+    agencies => AgencyRow,
     users => UserRow,
     settings => SettingRow,
     auth_tokens => TokenRow,
@@ -169,6 +170,17 @@ tables! {
     one_time_links => OneTimeLinkRow,
     oidc_identities => OidcIdentityRow,
     sign_in_flows => SignInFlowRow,
+    body_members => BodyMemberRow,
+    meetings => MeetingRow,
+    meeting_attendance => AttendanceRow,
+    meeting_guests => GuestRow,
+    meeting_deputies => NamedDeputyRow,
+    meeting_agenda => AgendaRow,
+    meeting_minutes => MinutesRow,
+    meeting_papers => PaperRow,
+    decisions => DecisionRow,
+    decision_votes => DecisionVoteRow,
+    decision_conflicts => DecisionConflictRow,
 }
 
 /// The tables in the database (the migrations' bookkeeping aside), for the coverage check.

@@ -13,7 +13,7 @@ pub struct UserRow {
     pub email: String,
     pub name: String,
     pub role: String,
-    pub agency: Option<String>,
+    pub agency_id: Option<String>,
     pub active: bool,
     pub password_hash: String,
     pub password_changed_at: NaiveDateTime,
@@ -29,7 +29,7 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     pub name: &'a str,
     pub role: &'a str,
-    pub agency: Option<&'a str>,
+    pub agency_id: Option<&'a str>,
     pub active: bool,
     pub password_hash: &'a str,
     pub password_changed_at: NaiveDateTime,
@@ -312,4 +312,146 @@ pub struct OidcIdentityRow {
     pub issuer: String,
     pub subject: String,
     pub bound_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = agencies)]
+pub struct AgencyRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = body_members)]
+pub struct BodyMemberRow {
+    pub body: String,
+    pub user_id: String,
+    pub chair: bool,
+    pub since: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = meetings)]
+pub struct MeetingRow {
+    pub id: String,
+    pub body: String,
+    pub title: String,
+    pub scheduled_on: NaiveDate,
+    pub start_time: Option<String>,
+    pub held_on: Option<NaiveDate>,
+    pub quorum_needed: Option<i32>,
+    pub signed_off_at: Option<NaiveDateTime>,
+    pub signed_off_by: Option<String>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = meeting_attendance)]
+pub struct AttendanceRow {
+    pub meeting_id: String,
+    pub user_id: String,
+    pub kind: String,
+    pub for_member: Option<String>,
+    pub agency_id: Option<String>,
+    pub core_member: bool,
+    pub chair: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = meeting_guests)]
+pub struct GuestRow {
+    pub id: String,
+    pub meeting_id: String,
+    pub position: i32,
+    pub name: String,
+    pub organisation: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = meeting_deputies)]
+pub struct NamedDeputyRow {
+    pub meeting_id: String,
+    pub member_id: String,
+    pub deputy_id: String,
+    pub named_by: String,
+    pub named_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = meeting_agenda)]
+pub struct AgendaRow {
+    pub meeting_id: String,
+    pub case_id: String,
+    pub position: i32,
+    pub added_by: String,
+    pub added_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = meeting_minutes)]
+pub struct MinutesRow {
+    pub id: String,
+    pub meeting_id: String,
+    pub case_id: Option<String>,
+    pub revision: i32,
+    pub text: String,
+    pub correction_reason: Option<String>,
+    pub written_by: String,
+    pub written_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = meeting_papers)]
+pub struct PaperRow {
+    pub id: String,
+    pub meeting_id: String,
+    pub title: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub content_type: String,
+    pub file_name: String,
+    pub uploaded_by: String,
+    pub uploaded_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub deleted_by: Option<String>,
+    pub delete_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = decisions)]
+pub struct DecisionRow {
+    pub id: String,
+    pub meeting_id: String,
+    pub case_id: Option<String>,
+    pub kind: String,
+    pub method: String,
+    pub outcome: String,
+    pub votes_for: i32,
+    pub votes_against: i32,
+    pub abstentions: i32,
+    pub casting_vote: Option<String>,
+    pub casting_by: Option<String>,
+    pub tally: String,
+    pub note: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = decision_votes)]
+pub struct DecisionVoteRow {
+    pub decision_id: String,
+    pub agency_id: String,
+    pub vote: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = decision_conflicts)]
+pub struct DecisionConflictRow {
+    pub decision_id: String,
+    pub user_id: String,
+    pub declared: String,
 }

@@ -14,7 +14,7 @@ diesel::table! {
         email -> Text,
         name -> Text,
         role -> Text,
-        agency -> Nullable<Text>,
+        agency_id -> Nullable<Text>,
         active -> Bool,
         password_hash -> Text,
         password_changed_at -> Timestamp,
@@ -315,3 +315,173 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 diesel::allow_tables_to_appear_in_same_query!(auth_tokens, user_mfa);
 diesel::allow_tables_to_appear_in_same_query!(auth_tokens, oidc_identities);
+
+// Governance (migrations 2026-11-28-400001_agencies and 400002_meetings).
+
+diesel::table! {
+    agencies (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    body_members (body, user_id) {
+        body -> Text,
+        user_id -> Text,
+        chair -> Bool,
+        since -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> Text,
+        body -> Text,
+        title -> Text,
+        scheduled_on -> Date,
+        start_time -> Nullable<Text>,
+        held_on -> Nullable<Date>,
+        quorum_needed -> Nullable<Integer>,
+        signed_off_at -> Nullable<Timestamp>,
+        signed_off_by -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_attendance (meeting_id, user_id) {
+        meeting_id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        for_member -> Nullable<Text>,
+        agency_id -> Nullable<Text>,
+        core_member -> Bool,
+        chair -> Bool,
+    }
+}
+
+diesel::table! {
+    meeting_guests (id) {
+        id -> Text,
+        meeting_id -> Text,
+        position -> Integer,
+        name -> Text,
+        organisation -> Text,
+    }
+}
+
+diesel::table! {
+    meeting_deputies (meeting_id, member_id) {
+        meeting_id -> Text,
+        member_id -> Text,
+        deputy_id -> Text,
+        named_by -> Text,
+        named_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_agenda (meeting_id, case_id) {
+        meeting_id -> Text,
+        case_id -> Text,
+        position -> Integer,
+        added_by -> Text,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_minutes (id) {
+        id -> Text,
+        meeting_id -> Text,
+        case_id -> Nullable<Text>,
+        revision -> Integer,
+        text -> Text,
+        correction_reason -> Nullable<Text>,
+        written_by -> Text,
+        written_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_papers (id) {
+        id -> Text,
+        meeting_id -> Text,
+        title -> Text,
+        sha256 -> Text,
+        size_bytes -> BigInt,
+        content_type -> Text,
+        file_name -> Text,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        deleted_by -> Nullable<Text>,
+        delete_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    decisions (id) {
+        id -> Text,
+        meeting_id -> Text,
+        case_id -> Nullable<Text>,
+        kind -> Text,
+        method -> Text,
+        outcome -> Text,
+        votes_for -> Integer,
+        votes_against -> Integer,
+        abstentions -> Integer,
+        casting_vote -> Nullable<Text>,
+        casting_by -> Nullable<Text>,
+        tally -> Text,
+        note -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    decision_votes (decision_id, agency_id) {
+        decision_id -> Text,
+        agency_id -> Text,
+        vote -> Text,
+    }
+}
+
+diesel::table! {
+    decision_conflicts (decision_id, user_id) {
+        decision_id -> Text,
+        user_id -> Text,
+        declared -> Text,
+    }
+}
+
+diesel::joinable!(users -> agencies (agency_id));
+diesel::joinable!(body_members -> users (user_id));
+diesel::joinable!(meeting_agenda -> meetings (meeting_id));
+diesel::joinable!(meeting_agenda -> cases (case_id));
+diesel::joinable!(decisions -> meetings (meeting_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    agencies,
+    body_members,
+    meetings,
+    meeting_attendance,
+    meeting_guests,
+    meeting_deputies,
+    meeting_agenda,
+    meeting_minutes,
+    meeting_papers,
+    decisions,
+    decision_votes,
+    decision_conflicts,
+);
+diesel::allow_tables_to_appear_in_same_query!(users, agencies);
+diesel::allow_tables_to_appear_in_same_query!(users, body_members);
+diesel::allow_tables_to_appear_in_same_query!(users, meeting_attendance);
+diesel::allow_tables_to_appear_in_same_query!(cases, meeting_agenda);
+diesel::allow_tables_to_appear_in_same_query!(cases, meetings);
+diesel::allow_tables_to_appear_in_same_query!(cases, decisions);

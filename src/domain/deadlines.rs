@@ -466,6 +466,7 @@ pub fn prepub_copies(
             publication_on,
             format,
             justification: None,
+            decision_id: None,
         },
     };
     let mut out = vec![];

@@ -120,6 +120,9 @@ pub enum EventData {
     },
     LcsprDecided {
         note: Option<String>,
+        /// The meeting decision this records (`governance.require_meeting_decision`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decision_id: Option<String>,
     },
     ReviewerAppointed {
         reviewer_id: String,
@@ -150,14 +153,23 @@ pub enum EventData {
     },
     QaApproved {
         note: Option<String>,
+        /// The meeting decision this records (`governance.require_meeting_decision`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decision_id: Option<String>,
     },
     Ratified {
         note: Option<String>,
+        /// The meeting decision this records (`governance.require_meeting_decision`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decision_id: Option<String>,
     },
     PublicationPlanned {
         publication_on: NaiveDate,
         format: PublicationFormat,
         justification: Option<String>,
+        /// The meeting decision this records (`governance.require_meeting_decision`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decision_id: Option<String>,
     },
     PublicationDelayed {
         reason: String,
@@ -341,6 +353,7 @@ fn data(kind: EventType, r: &mut Fields<'_>, new_id: impl FnOnce() -> String) ->
         },
         EventType::LcsprDecided => EventData::LcsprDecided {
             note: r.opt_text("note"),
+            decision_id: r.opt_text_max("decision_id", SHORT_MAX),
         },
         EventType::ReviewerAppointed => EventData::ReviewerAppointed {
             reviewer_id: r.short_text("reviewer_id", "the lead reviewer"),
@@ -369,9 +382,11 @@ fn data(kind: EventType, r: &mut Fields<'_>, new_id: impl FnOnce() -> String) ->
         },
         EventType::QaApproved => EventData::QaApproved {
             note: r.opt_text("note"),
+            decision_id: r.opt_text_max("decision_id", SHORT_MAX),
         },
         EventType::Ratified => EventData::Ratified {
             note: r.opt_text("note"),
+            decision_id: r.opt_text_max("decision_id", SHORT_MAX),
         },
         EventType::PublicationPlanned => publication_planned(r),
         EventType::PublicationDelayed => EventData::PublicationDelayed {
@@ -461,6 +476,7 @@ fn publication_planned(r: &mut Fields<'_>) -> EventData {
         publication_on: publication_on.unwrap_or_default(),
         format: format.unwrap_or(PublicationFormat::Full),
         justification,
+        decision_id: r.opt_text_max("decision_id", SHORT_MAX),
     }
 }
 
@@ -563,6 +579,31 @@ mod tests {
             Some("2026-03-02".parse().unwrap())
         );
         assert_eq!(ok.data.field("format").as_deref(), Some("full"));
+    }
+
+    #[test]
+    fn a_decision_is_cited_and_old_records_without_one_still_read() {
+        let e = parse(
+            json!({"type": "lcspr_decided", "occurred_on": "2026-01-26", "decision_id": "d1"}),
+        )
+        .unwrap();
+        assert_eq!(e.data.field("decision_id").as_deref(), Some("d1"));
+        let old: EventData = serde_json::from_str(r#"{"type":"ratified","note":null}"#).unwrap();
+        assert_eq!(
+            old,
+            EventData::Ratified {
+                note: None,
+                decision_id: None
+            }
+        );
+        // Stored as before when there is none.
+        assert_eq!(
+            serde_json::to_string(&old).unwrap(),
+            r#"{"type":"ratified","note":null}"#
+        );
+        let errs = parse(json!({"type": "published", "occurred_on": "2026-01-26", "url": "https://x.org", "decision_id": "d1"}))
+            .unwrap_err();
+        assert_eq!(errs[0].field, "decision_id");
     }
 
     #[test]

@@ -16,8 +16,29 @@ pub struct AllDayEvent {
     pub url: Option<String>,
 }
 
+/// An event at a time of day (a meeting).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimedEvent {
+    pub uid: String,
+    /// The start, in UTC.
+    pub start: NaiveDateTime,
+    pub minutes: u32,
+    pub summary: String,
+    pub url: Option<String>,
+}
+
 /// Writes a `VCALENDAR` with the events. `stamp` (UTC) is every event's `DTSTAMP`.
 pub fn calendar(name: &str, stamp: NaiveDateTime, events: &[AllDayEvent]) -> String {
+    calendar_with(name, stamp, events, &[])
+}
+
+/// As [`calendar`], with timed events too (written in UTC, busy).
+pub fn calendar_with(
+    name: &str,
+    stamp: NaiveDateTime,
+    events: &[AllDayEvent],
+    timed: &[TimedEvent],
+) -> String {
     let mut out = String::new();
     let stamp = stamp.format("%Y%m%dT%H%M%SZ").to_string();
     line(&mut out, "BEGIN:VCALENDAR");
@@ -46,6 +67,22 @@ pub fn calendar(name: &str, stamp: NaiveDateTime, events: &[AllDayEvent]) -> Str
             line(&mut out, &format!("URL:{url}"));
         }
         line(&mut out, "TRANSP:TRANSPARENT");
+        line(&mut out, "END:VEVENT");
+    }
+    for e in timed {
+        line(&mut out, "BEGIN:VEVENT");
+        line(&mut out, &format!("UID:{}", escape_text(&e.uid)));
+        line(&mut out, &format!("DTSTAMP:{stamp}"));
+        line(
+            &mut out,
+            &format!("DTSTART:{}", e.start.format("%Y%m%dT%H%M%SZ")),
+        );
+        line(&mut out, &format!("DURATION:PT{}M", e.minutes));
+        line(&mut out, &format!("SUMMARY:{}", escape_text(&e.summary)));
+        if let Some(url) = &e.url {
+            line(&mut out, &format!("URL:{url}"));
+        }
+        line(&mut out, "TRANSP:OPAQUE");
         line(&mut out, "END:VEVENT");
     }
     line(&mut out, "END:VCALENDAR");
@@ -114,6 +151,25 @@ mod tests {
         // Unfolding gives back the summary, the multi-byte apostrophe intact.
         let unfolded = ics.replace("\r\n ", "");
         assert!(unfolded.contains(&format!("SUMMARY:BSCP2025-26-01 {label}\r\n")));
+    }
+
+    #[test]
+    fn timed_events_in_utc_with_a_duration() {
+        let ics = calendar_with(
+            "x",
+            "2026-01-05T12:00:00".parse().unwrap(),
+            &[],
+            &[TimedEvent {
+                uid: "m1@lcspr.example".into(),
+                start: "2026-07-01T09:00:00".parse().unwrap(),
+                minutes: 120,
+                summary: "Serious Cases Sub-Group meeting".into(),
+                url: None,
+            }],
+        );
+        assert!(ics.contains("BEGIN:VEVENT\r\nUID:m1@lcspr.example\r\n"));
+        assert!(ics.contains("DTSTART:20260701T090000Z\r\nDURATION:PT120M\r\n"));
+        assert!(ics.contains("TRANSP:OPAQUE\r\n"));
     }
 
     #[test]

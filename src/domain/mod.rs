@@ -6,6 +6,7 @@ pub mod case;
 pub mod deadlines;
 pub mod documents;
 pub mod events;
+pub mod governance;
 pub mod ical;
 pub mod input;
 pub mod passwords;

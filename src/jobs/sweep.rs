@@ -1,6 +1,6 @@
 //! The reminder sweep: every case with a pending deadline (withdrawn ones aside) is planned as
 //! of now, each in its own transaction, and the reminders not yet written are queued; then the
-//! daily digests.
+//! daily digests; then the notices of coming meetings.
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -66,6 +66,15 @@ pub fn sweep(
         reminders::queue_digests(conn, st, &report.planned, now, false)?
     };
     report.queued.extend(digests);
+    // Meeting notices, each written once (their own keys).
+    let notices = if write {
+        write_tx(conn, |c| {
+            crate::app::governance::notices::plan(c, st, now, true)
+        })?
+    } else {
+        crate::app::governance::notices::plan(conn, st, now, false)?
+    };
+    report.queued.extend(notices);
     if write {
         tracing::info!(
             cases = report.cases,

@@ -24,7 +24,8 @@ const TEMPLATES: &[(&str, &str)] = email_templates!(
     "test",
     "invitation",
     "password_reset",
-    "mfa_reset"
+    "mfa_reset",
+    "meeting_notice"
 );
 
 /// The emails there are templates for.
@@ -42,6 +43,8 @@ pub enum Template {
     PasswordReset,
     /// An administrator reset the user's two-step verification.
     MfaReset,
+    /// The notice of a meeting, with its agenda's case references.
+    MeetingNotice,
 }
 
 impl Template {
@@ -53,6 +56,7 @@ impl Template {
             Template::Invitation => "invitation",
             Template::PasswordReset => "password_reset",
             Template::MfaReset => "mfa_reset",
+            Template::MeetingNotice => "meeting_notice",
         }
     }
 }
@@ -115,9 +119,9 @@ mod tests {
 
     #[test]
     fn every_template_compiles() {
-        assert_eq!(TEMPLATES.len(), 18);
+        assert_eq!(TEMPLATES.len(), 21);
         let names: Vec<&str> = tera().get_template_names().collect();
-        assert_eq!(names.len(), 18);
+        assert_eq!(names.len(), 21);
     }
 
     #[test]

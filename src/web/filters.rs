@@ -97,7 +97,7 @@ fn parse_datetime(text: &str) -> Option<NaiveDateTime> {
 }
 
 /// GOV.UK style: "midnight", "midday", "9am", "2:05pm".
-fn govuk_time(hour: u32, minute: u32) -> String {
+pub fn govuk_time(hour: u32, minute: u32) -> String {
     match (hour, minute) {
         (0, 0) => "midnight".into(),
         (12, 0) => "midday".into(),

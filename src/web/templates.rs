@@ -33,8 +33,11 @@ pub fn build() -> Tera {
 #[derive(Debug, Clone, Serialize)]
 pub struct LayoutUser {
     pub name: String,
-    /// Shows the admin links (Users, Calendar, Outbox).
+    /// Shows the admin links (Users, Calendar, Outbox, Agencies, Members).
     pub is_admin: bool,
+    /// Shows the Meetings link (every role with case content).
+    #[serde(default)]
+    pub meetings: bool,
 }
 
 /// The context every page starts from: `service_name` and `partnership_name`. A page adds

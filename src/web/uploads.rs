@@ -88,7 +88,7 @@ pub async fn read_upload(
     read
 }
 
-async fn read_parts(
+pub async fn read_parts(
     state: &web::Data<AppState>,
     mut payload: Multipart,
     upload: &mut Upload,
@@ -173,26 +173,39 @@ pub async fn download_response(
     let version = state
         .db(move |c, st| documents::open_version(c, st, &actor, &document_id, number))
         .await?;
-    let key = crate::store::content_key(&version.sha256);
+    attachment(
+        state,
+        &version.sha256,
+        version.size_bytes as u64,
+        &version.content_type,
+        &version.file_name,
+    )
+    .await
+}
+
+/// A stored file (by its SHA-256) streamed as an attachment: `nosniff`, not cached, its
+/// SHA-256 in a header. Shared by document versions and meeting papers.
+pub async fn attachment(
+    state: &web::Data<AppState>,
+    sha256: &str,
+    size: u64,
+    content_type: &str,
+    file_name: &str,
+) -> Result<HttpResponse, AppError> {
+    let key = crate::store::content_key(sha256);
     let stream = state.documents.open(&key).await.map_err(|e| {
         AppError::internal(anyhow::anyhow!(
-            "the stored file of version {} of document {} cannot be read: {e}",
-            version.number,
-            version.document_id
+            "the stored file {sha256} cannot be read: {e}"
         ))
     })?;
-    let size = version.size_bytes as u64;
     Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, version.content_type.clone()))
+        .insert_header((header::CONTENT_TYPE, content_type.to_string()))
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"{}\"",
-                version.file_name.replace('"', "_")
-            ),
+            format!("attachment; filename=\"{}\"", file_name.replace('"', "_")),
         ))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header(("X-Content-SHA256", version.sha256.clone()))
+        .insert_header(("X-Content-SHA256", sha256.to_string()))
         .body(SizedStream::new(size, stream)))
 }

@@ -4,8 +4,11 @@
 // the two-step verification set-up (as the business manager); the programme manager signs in
 // with the demo's TOTP key and axe checks the code step, My work, the case
 // list, a case page (and the second page of a long timeline), an event form showing a validation error, publication planning, Your
-// account, the upload form showing a validation error and a case page with documents; then the
-// administrator signs in and axe checks the users, adding a user, the outbox and one message. All against WCAG 2.0, 2.1
+// account, the upload form showing a validation error, a case page with documents, the
+// meetings, a meeting decided by a vote, its attendance checklist (and the quorum recounted as
+// boxes are unticked), the decision form with errors, the minutes form and the meeting form
+// with errors; then the administrator signs in and axe checks the users, adding a user, the
+// outbox, one message, the agencies and the members of the Sub-Group and the Board. All against WCAG 2.0, 2.1
 // and 2.2 A and AA; the run fails on any violation. Then one flow is done with the keyboard
 // alone: sign in and record an event.
 //
@@ -265,6 +268,32 @@ async function pages (context, base) {
   await page.click('#documents ~ table summary')
   await check(page, 'case page with documents')
 
+  // Governance: the meetings, a meeting decided by a vote, its attendance checklist (the quorum
+  // recounted as boxes are ticked), the decision and minutes forms, scheduling with errors.
+  await page.goto(`${base}/meetings`)
+  expect(await page.isVisible('h2#upcoming'), 'the meetings page has no upcoming meetings')
+  await check(page, 'meetings list')
+  await Promise.all([page.waitForLoadState('load'), page.click('a:has-text("Serious Cases Sub-Group (extraordinary)")')])
+  expect(await page.isVisible('text=Votes, one per agency'), 'the meeting page shows no votes')
+  await check(page, 'meeting page with a vote')
+  const meeting = page.url().replace(/[?#].*$/, '')
+  await page.goto(`${meeting}/attendance`)
+  expect(await page.isVisible('text=Quorate: 6 agencies present, 4 needed.'), 'the attendance form shows no quorum')
+  await check(page, 'attendance checklist')
+  for (const box of await page.$$('input[name="present"]:checked')) await box.uncheck()
+  expect(await page.isVisible('text=Quorate: 1 agency present, 4 needed.') || await page.isVisible('text=Not quorate: 1 agency present, 4 needed.'),
+    'the quorum was not recounted as the boxes were unticked (static/quorum.js)')
+  await page.goto(`${meeting}/decisions/new`)
+  await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("Record decision")')])
+  expect(await page.isVisible('.govuk-error-summary'), 'the empty decision form showed no errors')
+  await check(page, 'decision form with errors')
+  await page.goto(`${meeting}/minutes`)
+  await check(page, 'minutes form')
+  await page.goto(`${base}/meetings/new`)
+  await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("Schedule meeting")')])
+  expect(await page.isVisible('.govuk-error-summary'), 'the empty meeting form showed no errors')
+  await check(page, 'schedule a meeting with errors')
+
   // The administrator's outbox.
   await context.clearCookies()
   await signInWithMouse(page, base, ADMIN)
@@ -279,6 +308,12 @@ async function pages (context, base) {
   await Promise.all([page.waitForLoadState('load'), page.click('table.govuk-table tbody a.govuk-link >> nth=0')])
   expect(await page.isVisible('text=The message'), 'the outbox message page shows no message')
   await check(page, 'outbox message')
+  await page.goto(`${base}/admin/agencies`)
+  expect(await page.isVisible('h1:has-text("Agencies")'), 'the agencies page has no heading')
+  await check(page, 'agencies')
+  await page.goto(`${base}/admin/bodies`)
+  expect(await page.isVisible('text=Core members of the Serious Cases Sub-Group'), 'the members page shows no members')
+  await check(page, 'members of the Sub-Group and the Board')
 
   const csp = consoleErrors.filter((e) => /Content Security Policy|Refused to/i.test(e))
   for (const e of csp) problems.push(`CSP: ${e}`)

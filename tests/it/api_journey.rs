@@ -94,13 +94,15 @@ async fn a_case_from_awareness_to_publication() {
         )
         .await;
     assert_eq!(status, 403);
-    let case = app
-        .ok_event(
-            &chair,
+    // The co-chair records the Sub-Group's decision, made at a quorate meeting that day.
+    let decided = app
+        .cite(
+            &pm,
             &id,
             json!({"type": "lcspr_decided", "occurred_on": "2026-01-26"}),
         )
         .await;
+    let case = app.ok_event(&chair, &id, decided).await;
     // Six calendar months from the decision.
     assert_eq!(deadline(&case, "lcspr_completion")["due_on"], "2026-07-26");
 
@@ -143,22 +145,24 @@ async fn a_case_from_awareness_to_publication() {
     )
     .await;
     app.set_today("2026-05-06");
-    let case = app
-        .ok_event(
-            &chair,
+    let approved = app
+        .cite(
+            &pm,
             &id,
             json!({"type": "qa_approved", "occurred_on": "2026-05-06"}),
         )
         .await;
+    let case = app.ok_event(&chair, &id, approved).await;
     assert_eq!(case["stage"], "ratification");
     app.set_today("2026-05-12");
-    let case = app
-        .ok_event(
-            &board,
+    let ratified = app
+        .cite(
+            &pm,
             &id,
             json!({"type": "ratified", "occurred_on": "2026-05-12"}),
         )
         .await;
+    let case = app.ok_event(&board, &id, ratified).await;
     assert_eq!(case["stage"], "publication_planning");
 
     // Publication Tue 9 Jun 2026 → copies due by Fri 29 May 2026 (Spring bank holiday Mon 25 May).

@@ -269,6 +269,16 @@ async fn user_add_sends_an_invitation_and_audit_verify_reports() {
         .post_json("/api/v1/auth/token", None, serde_json::json!({"email": "new.person@example.org", "password": "plinth otter saucepan lantern"}))
         .await;
     assert_eq!(status, 200, "{body}");
+    // The agency named for the first time was created; named again (in any case), it is reused.
+    let token = body["token"].as_str().unwrap().to_string();
+    let mut second = add("second@example.org", "subgroup_member");
+    second[9] = " police ";
+    let (code, _, err) = bin(&app, &second, None);
+    assert_eq!(code, 0, "{err}");
+    let (_, agencies) = app.get_json("/api/v1/agencies", Some(&token)).await;
+    assert_eq!(agencies.as_array().unwrap().len(), 1, "{agencies}");
+    assert_eq!(agencies[0]["name"], "Police");
+    assert_eq!(agencies[0]["users"], 2);
 
     let (code, _, err) = bin(&app, &add("x@example.org", "chair"), None);
     assert_eq!(code, 2);

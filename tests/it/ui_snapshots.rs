@@ -175,6 +175,24 @@ async fn the_main_pages_with_the_demo_partnership() {
     let outbox = admin.get("/admin/outbox").await;
     assert_eq!(outbox.status, 200);
     insta::assert_snapshot!("outbox", main_of(&outbox));
+    let bodies = admin.get("/admin/bodies").await;
+    assert_eq!(bodies.status, 200);
+    insta::assert_snapshot!("admin_bodies", main_of(&bodies));
+
+    // Governance: the meetings, and the Sub-Group's vote that commissioned Child F's review.
+    let meetings = pm.get("/meetings").await;
+    assert_eq!(meetings.status, 200);
+    insta::assert_snapshot!("meetings", main_of(&meetings));
+    let title = "Serious Cases Sub-Group (extraordinary)</a>";
+    let at = meetings
+        .body
+        .find(title)
+        .expect("the commissioning meeting");
+    let start = meetings.body[..at].rfind("/meetings/").unwrap();
+    let href = &meetings.body[start..at - 2];
+    let vote = pm.get(href).await;
+    assert_eq!(vote.status, 200);
+    insta::assert_snapshot!("meeting_commissioning_vote", main_of(&vote));
 
     // Child L's reports, uploaded through the page on the fixed day: two versions of the final
     // report (copies were sent before, so the banner says to send them again) and a statement.

@@ -234,7 +234,13 @@ mod tests {
                 note: None,
             },
         ));
-        e.push(ev(5, EventData::LcsprDecided { note: None }));
+        e.push(ev(
+            5,
+            EventData::LcsprDecided {
+                note: None,
+                decision_id: None,
+            },
+        ));
         e.push(ev(
             6,
             EventData::ReviewerAppointed {
@@ -242,7 +248,13 @@ mod tests {
                 conflict_declaration: "none".into(),
             },
         ));
-        e.push(ev(7, EventData::QaApproved { note: None }));
+        e.push(ev(
+            7,
+            EventData::QaApproved {
+                note: None,
+                decision_id: None,
+            },
+        ));
         let p = progress(&tasks(&e));
         assert!(p.contains(&(Stage::QualityAssurance, Progress::Completed)));
         assert!(p.contains(&(Stage::Ratification, Progress::InProgress)));

@@ -394,13 +394,17 @@ fn copies_sent_since_last_report(loaded: &Loaded) -> bool {
         .any(|e| e.kind() == EventType::PrepubCopySent)
 }
 
-/// Is a stored file still used by some version?
+/// Is a stored file still used by some version (or meeting paper)?
 pub fn is_referenced(conn: &mut DbConnection, sha256: &str) -> QueryResult<bool> {
     let n: i64 = document_versions::table
         .filter(document_versions::sha256.eq(sha256))
         .count()
         .get_result(conn)?;
-    Ok(n > 0)
+    let papers: i64 = crate::db::schema::meeting_papers::table
+        .filter(crate::db::schema::meeting_papers::sha256.eq(sha256))
+        .count()
+        .get_result(conn)?;
+    Ok(n + papers > 0)
 }
 
 fn view_of(conn: &mut DbConnection, doc: &DocumentRow) -> Result<DocumentView, AppError> {
@@ -599,9 +603,16 @@ pub async fn sweep_orphans(st: &AppState) -> Result<OrphanReport, AppError> {
     let objects = st.documents.list().await?;
     let known: std::collections::HashSet<String> = st
         .db(|c, _| {
-            Ok(document_versions::table
+            let mut known = document_versions::table
                 .select(document_versions::sha256)
-                .load::<String>(c)?)
+                .load::<String>(c)?;
+            // Meeting papers share the store.
+            known.extend(
+                crate::db::schema::meeting_papers::table
+                    .select(crate::db::schema::meeting_papers::sha256)
+                    .load::<String>(c)?,
+            );
+            Ok(known)
         })
         .await?
         .into_iter()

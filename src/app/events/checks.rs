@@ -20,8 +20,9 @@ use crate::domain::roles::Role;
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// Checks that need more than the event itself: the reviewer exists, the action is open, the
-/// waived deadline is pending, and the seven-working-day rule for publication.
+/// Checks that need more than the event itself: the meeting decision an event records, the
+/// reviewer exists, the action is open, the waived deadline is pending, and the
+/// seven-working-day rule for publication.
 pub fn across_events(
     conn: &mut DbConnection,
     st: &AppState,
@@ -30,6 +31,7 @@ pub fn across_events(
 ) -> Result<(), AppError> {
     let case = &loaded.case;
     let state = loaded.history.state();
+    crate::app::governance::check_event_decision(conn, st, case, input)?;
     match &input.data {
         EventData::ReviewerAppointed { reviewer_id, .. } => {
             let reviewer: Option<UserRow> = users::table

@@ -78,6 +78,7 @@ fn plan(on: &str) -> EventData {
         publication_on: d(on),
         format: PublicationFormat::Full,
         justification: None,
+        decision_id: None,
     }
 }
 
@@ -175,7 +176,13 @@ fn to_publication_planning(case: &mut Case) {
                 criteria: vec![Criterion::A],
             },
         )
-        .add("2026-01-21", EventData::LcsprDecided { note: None })
+        .add(
+            "2026-01-21",
+            EventData::LcsprDecided {
+                note: None,
+                decision_id: None,
+            },
+        )
         .add(
             "2026-01-22",
             EventData::ReviewerAppointed {
@@ -189,8 +196,20 @@ fn to_publication_planning(case: &mut Case) {
                 note: "on track".into(),
             },
         )
-        .add("2026-05-01", EventData::QaApproved { note: None })
-        .add("2026-05-05", EventData::Ratified { note: None });
+        .add(
+            "2026-05-01",
+            EventData::QaApproved {
+                note: None,
+                decision_id: None,
+            },
+        )
+        .add(
+            "2026-05-05",
+            EventData::Ratified {
+                note: None,
+                decision_id: None,
+            },
+        );
 }
 
 #[test]
@@ -300,6 +319,7 @@ fn summary_only_and_none() {
             publication_on: d("2026-06-30"),
             format: PublicationFormat::None,
             justification: Some("family".into()),
+            decision_id: None,
         },
     );
     assert!(case

@@ -6,6 +6,7 @@ mod auth;
 mod calendar;
 pub mod cases;
 pub mod documents;
+pub mod governance;
 mod me;
 mod users;
 
@@ -307,6 +308,122 @@ api! {
         "requestBody": body("TestEmail"),
         "responses": with_errors(ok(202, "Queued", schema_ref("OutboxMessage")), &[400, 401, 403, 422]),
     };
+    get "/api/v1/agencies" => governance::list_agencies, {
+        "summary": "Every agency, with its number of active users",
+        "tags": ["governance"],
+        "responses": with_errors(ok(200, "Agencies", json!({ "type": "array", "items": schema_ref("Agency") })), &[401]),
+    };
+    post "/api/v1/agencies" => governance::add_agency, {
+        "summary": "Add an agency (administrators)",
+        "tags": ["governance"],
+        "requestBody": body("AgencyName"),
+        "responses": with_errors(ok(201, "The agency", schema_ref("Agency")), &[400, 401, 403, 422]),
+    };
+    put "/api/v1/agencies/{id}" => governance::rename_agency, {
+        "summary": "Rename an agency (administrators)",
+        "tags": ["governance"], "parameters": id_param(),
+        "requestBody": body("AgencyName"),
+        "responses": with_errors(ok(200, "The agency", schema_ref("Agency")), &[400, 401, 403, 404, 422]),
+    };
+    put "/api/v1/users/{id}/agency" => governance::set_user_agency, {
+        "summary": "Put a user in an agency, by name; an agency named for the first time is created (administrators)",
+        "tags": ["users"], "parameters": id_param(),
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["agency"], "properties": { "agency": { "type": "string" } } } } } },
+        "responses": with_errors(ok(200, "The user", schema_ref("User")), &[400, 401, 403, 404, 422]),
+    };
+    get "/api/v1/bodies/{body}/members" => governance::get_members, {
+        "summary": "The core members and chairs of the Sub-Group (subgroup) or the Executive Board (board)",
+        "tags": ["governance"], "parameters": [{ "name": "body", "in": "path", "required": true, "schema": { "type": "string", "enum": ["subgroup", "board"] } }],
+        "responses": with_errors(ok(200, "The membership", schema_ref("Membership")), &[401, 404, 422]),
+    };
+    put "/api/v1/bodies/{body}/members" => governance::put_members, {
+        "summary": "Set the core members and chairs (administrators); a chair is a member; the Sub-Group's chairs are co-chairs",
+        "tags": ["governance"], "parameters": [{ "name": "body", "in": "path", "required": true, "schema": { "type": "string", "enum": ["subgroup", "board"] } }],
+        "requestBody": body("MembersInput"),
+        "responses": with_errors(ok(200, "The membership", schema_ref("Membership")), &[400, 401, 403, 404, 422]),
+    };
+    get "/api/v1/meetings" => governance::list_meetings, {
+        "summary": "Meetings the user may see, earliest first",
+        "tags": ["meetings"],
+        "parameters": [query("body", "subgroup, board or gold_group"), query("from", "On or after this date (YYYY-MM-DD)"), query("to", "On or before this date (YYYY-MM-DD)")],
+        "responses": with_errors(ok(200, "Meetings", json!({ "type": "array", "items": { "type": "object" } })), &[400, 401]),
+    };
+    post "/api/v1/meetings" => governance::schedule_meeting, {
+        "summary": "Schedule a meeting (co-chairs and programme manager: Sub-Group, Gold Group; business and programme managers: Board)",
+        "tags": ["meetings"],
+        "requestBody": body("NewMeeting"),
+        "responses": with_errors(ok(201, "The meeting", schema_ref("Meeting")), &[400, 401, 403, 422]),
+    };
+    get "/api/v1/meetings/{id}" => governance::get_meeting, {
+        "summary": "One meeting: agenda, attendance, quorum, decisions, minutes, papers (the read is audited)",
+        "tags": ["meetings"], "parameters": id_param(),
+        "responses": with_errors(ok(200, "The meeting", schema_ref("Meeting")), &[401, 404]),
+    };
+    post "/api/v1/meetings/{id}/agenda" => governance::add_agenda, {
+        "summary": "Put a case on the agenda (shown by reference and pseudonym only)",
+        "tags": ["meetings"], "parameters": id_param(),
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["case_id"], "properties": { "case_id": { "type": "string" } } } } } },
+        "responses": with_errors(ok(201, "The agenda item", json!({ "type": "object" })), &[400, 401, 403, 404, 422]),
+    };
+    delete "/api/v1/meetings/{id}/agenda/{case_id}" => governance::remove_agenda, {
+        "summary": "Take a case off the agenda (while nothing was decided or minuted about it)",
+        "tags": ["meetings"],
+        "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }, { "name": "case_id", "in": "path", "required": true, "schema": { "type": "string" } }],
+        "responses": with_errors(json!({ "204": { "description": "Removed" } }), &[401, 403, 404, 422]),
+    };
+    post "/api/v1/meetings/{id}/deputies" => governance::name_deputy, {
+        "summary": "A core member names a deputy from their agency for a meeting not yet held (deputy_id null withdraws); organisers may name one for any member with member_id",
+        "tags": ["meetings"], "parameters": id_param(),
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["deputy_id"], "properties": { "deputy_id": { "type": ["string", "null"] }, "member_id": { "type": "string" } } } } } },
+        "responses": with_errors(ok(200, "The deputies named", json!({ "type": "object" })), &[400, 401, 403, 404, 422]),
+    };
+    post "/api/v1/meetings/{id}/held" => governance::record_held, {
+        "summary": "Record the attendance of a held meeting (held_on not in the future); may be corrected until a decision is made",
+        "tags": ["meetings"], "parameters": id_param(),
+        "requestBody": body("Held"),
+        "responses": with_errors(ok(200, "The meeting, with its quorum", schema_ref("Meeting")), &[400, 401, 403, 404, 422]),
+    };
+    put "/api/v1/meetings/{id}/minutes" => governance::write_minutes, {
+        "summary": "Key points or minutes of the meeting, or of one agenda case (case_id); after the sign-off a correction needs a reason",
+        "tags": ["meetings"], "parameters": id_param(),
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["text"], "properties": { "case_id": { "type": "string" }, "text": { "type": "string" }, "reason": { "type": "string" } } } } } },
+        "responses": with_errors(ok(200, "The meeting", schema_ref("Meeting")), &[400, 401, 403, 404, 422]),
+    };
+    post "/api/v1/meetings/{id}/sign-off" => governance::sign_off, {
+        "summary": "A chair signs the record of a held meeting off; the minutes are then fixed",
+        "tags": ["meetings"], "parameters": id_param(),
+        "responses": with_errors(ok(200, "The meeting", schema_ref("Meeting")), &[401, 403, 404, 422]),
+    };
+    post "/api/v1/meetings/{id}/decisions" => governance::record_decision, {
+        "summary": "Record a decision: by consensus, or by a vote of one per agency represented; conflicted members excluded; a split broken by the chair's casting vote; an inquorate meeting cannot decide",
+        "tags": ["meetings"], "parameters": id_param(),
+        "requestBody": body("NewDecision"),
+        "responses": with_errors(ok(201, "The decision", schema_ref("Decision")), &[400, 401, 403, 404, 422]),
+    };
+    post "/api/v1/meetings/{id}/papers" => governance::upload_paper, {
+        "summary": "Attach a paper to a meeting (multipart: title, file); members read it",
+        "tags": ["meetings"], "parameters": id_param(),
+        "requestBody": { "required": true, "content": { "multipart/form-data": { "schema": { "type": "object", "required": ["title", "file"], "properties": { "title": { "type": "string" }, "file": { "type": "string", "format": "binary" } } } } } },
+        "responses": with_errors(ok(201, "The paper", json!({ "type": "object" })), &[400, 401, 403, 404, 413, 415, 422]),
+    };
+    get "/api/v1/meetings/{id}/papers/{paper_id}" => governance::download_paper, {
+        "summary": "Download a paper (as an attachment; the read is audited)",
+        "tags": ["meetings"],
+        "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }, { "name": "paper_id", "in": "path", "required": true, "schema": { "type": "string" } }],
+        "responses": with_errors(json!({ "200": { "description": "The file's bytes" } }), &[401, 404]),
+    };
+    post "/api/v1/meetings/{id}/papers/{paper_id}/delete" => governance::delete_paper, {
+        "summary": "Remove a paper, with a reason (kept in the audit)",
+        "tags": ["meetings"],
+        "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }, { "name": "paper_id", "in": "path", "required": true, "schema": { "type": "string" } }],
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["reason"], "properties": { "reason": { "type": "string" } } } } } },
+        "responses": with_errors(ok(200, "Removed", json!({ "type": "object" })), &[401, 403, 404, 422]),
+    };
+    get "/api/v1/cases/{id}/meetings" => governance::case_meetings, {
+        "summary": "The meetings a case was on, with the decisions about it",
+        "tags": ["cases"], "parameters": id_param(),
+        "responses": with_errors(ok(200, "Meetings", json!({ "type": "array", "items": { "type": "object" } })), &[401, 404]),
+    };
     get "/api/v1/openapi.json" => openapi, {
         "summary": "This document", "tags": ["meta"], "security": [],
         "responses": { "200": { "description": "OpenAPI 3 document" } },
@@ -315,13 +432,13 @@ api! {
 
 fn schemas() -> Value {
     let date = json!({ "type": "string", "format": "date" });
-    json!({
+    let mut all = json!({
         "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": {
             "code": { "type": "string" }, "message": { "type": "string" }, "field": { "type": "string" },
             "fields": { "type": "array", "items": { "type": "object", "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } },
             "id": { "type": "string", "description": "Quote it when reporting a 500" } } } } },
         "Credentials": { "type": "object", "required": ["email", "password"], "properties": { "email": { "type": "string" }, "password": { "type": "string" }, "otp": { "type": "string", "description": "A 6-digit TOTP code or a recovery code; required once two-step verification is set up (without it: 401 otp_required)" } } },
-        "User": { "type": "object", "properties": { "id": { "type": "string" }, "email": { "type": "string" }, "name": { "type": "string" }, "role": { "type": "string" }, "agency": { "type": ["string", "null"] } } },
+        "User": { "type": "object", "properties": { "id": { "type": "string" }, "email": { "type": "string" }, "name": { "type": "string" }, "role": { "type": "string" }, "agency": { "type": ["string", "null"], "description": "The agency's name" }, "agency_id": { "type": ["string", "null"] } } },
         "NewCase": { "type": "object", "required": ["child_pseudonym", "aware_on", "incident_on", "harm", "looked_after", "summary"], "properties": {
             "child_pseudonym": { "type": "string" }, "aware_on": date, "incident_on": date,
             "harm": { "type": "string", "enum": ["death", "serious_harm"] }, "looked_after": { "type": "boolean" },
@@ -356,7 +473,7 @@ fn schemas() -> Value {
         "FeedUrl": { "type": "object", "required": ["url"], "properties": { "url": { "type": "string", "format": "uri", "description": "GET it without authentication: text/calendar" } } },
         "TestEmail": { "type": "object", "required": ["to"], "properties": { "to": { "type": "string", "format": "email" } } },
         "OutboxMessage": { "type": "object", "required": ["id", "kind", "status", "subject", "attempts"], "properties": {
-            "id": { "type": "string" }, "kind": { "type": "string", "enum": ["reminder", "digest", "test", "invitation", "password_reset", "mfa_reset"] },
+            "id": { "type": "string" }, "kind": { "type": "string", "enum": ["reminder", "digest", "test", "invitation", "password_reset", "mfa_reset", "meeting_notice"] },
             "status": { "type": "string", "enum": ["queued", "sent", "failed"] }, "recipient_id": { "type": ["string", "null"] },
             "recipient_name": { "type": ["string", "null"] }, "to_address": { "type": "string" }, "subject": { "type": "string" },
             "case_id": { "type": ["string", "null"] }, "case_reference": { "type": ["string", "null"] }, "deadline_id": { "type": ["string", "null"] },
@@ -368,7 +485,11 @@ fn schemas() -> Value {
         "Outbox": { "type": "object", "required": ["counts", "messages"], "properties": {
             "counts": { "type": "object", "additionalProperties": { "type": "integer" } },
             "messages": { "type": "array", "items": schema_ref("OutboxMessage") } } },
-    })
+    });
+    if let (Some(all), Value::Object(more)) = (all.as_object_mut(), governance::schemas()) {
+        all.extend(more);
+    }
+    all
 }
 
 /// The schemas of identity: invitations, reset links, two-step verification.

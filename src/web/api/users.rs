@@ -37,7 +37,7 @@ pub async fn list(
     let list = state.db(move |c, _| users::list(c, role, false)).await?;
     let out: Vec<_> = list
         .into_iter()
-        .map(|u| json!({ "id": u.id, "email": u.email, "name": u.name, "role": u.role, "agency": u.agency }))
+        .map(|u| json!({ "id": u.id, "email": u.email, "name": u.name, "role": u.role, "agency": u.agency, "agency_id": u.agency_id }))
         .collect();
     Ok(HttpResponse::Ok().json(out))
 }

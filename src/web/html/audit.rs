@@ -38,6 +38,11 @@ fn what(action: &str, subject: &str) -> String {
         "conflict_declared" => "Conflict of interest declared",
         "deadlines_moved_by_calendar" => "Deadlines moved by a calendar change",
         "publication_planning_viewed" => "Publication planning viewed",
+        "agenda_case_added" => "Put on a meeting's agenda",
+        "agenda_case_removed" => "Taken off a meeting's agenda",
+        "decision_recorded" => "Meeting decision recorded",
+        "minutes_written" => "Meeting minutes written",
+        "minutes_corrected" => "Meeting minutes corrected",
         other => return sentence(&other.replace('_', " ")),
     };
     match subject.parse::<EventType>() {
@@ -88,6 +93,34 @@ fn detail(action: &str, outcome: &str, d: &Value) -> String {
             let n = d.get("moved").and_then(Value::as_array).map_or(0, Vec::len);
             format!("{n} deadline{} moved", if n == 1 { "" } else { "s" })
         }
+        "decision_recorded" => {
+            let kind = d["kind"]
+                .as_str()
+                .and_then(|k| k.parse::<crate::domain::governance::DecisionKind>().ok())
+                .map_or("", |k| k.label());
+            let outcome = d["outcome"]
+                .as_str()
+                .and_then(|o| o.parse::<crate::domain::governance::Outcome>().ok())
+                .map_or("", |o| o.label());
+            let t = &d["tally"];
+            let mut text = format!("{kind}: {}", outcome.to_lowercase());
+            if d["method"] == "vote" {
+                text.push_str(&format!(
+                    " ({} for, {} against, {} abstained{})",
+                    t["for"],
+                    t["against"],
+                    t["abstain"],
+                    t["casting_vote"]
+                        .as_str()
+                        .map_or(String::new(), |v| format!("; casting vote {v}"))
+                ));
+            } else {
+                text.push_str(" by consensus");
+            }
+            text
+        }
+        "minutes_corrected" => d["reason"].as_str().map(sentence).unwrap_or_default(),
+        "conflict_declared" if d.get("at_meeting").is_some() => "Declared at a meeting".into(),
         "conflict_declared" => d
             .get("note")
             .and_then(Value::as_str)

@@ -1,7 +1,8 @@
 //! The case page (`GET /cases/{id}`): the summary (the child's identity only for the roles
 //! allowed), the stages as a task list, the deadlines with the explanation of each date, the
-//! event timeline, links to the forms of exactly the events this user may record now, and the
-//! review documents with their versions (upload and delete links for the roles allowed).
+//! event timeline, links to the forms of exactly the events this user may record now, the
+//! review documents with their versions (upload and delete links for the roles allowed), and
+//! the meetings the case was on (an event citing a decision links to its meeting).
 
 use std::collections::HashMap;
 
@@ -12,6 +13,7 @@ use super::{documents, Page, PageResult};
 use crate::app::cases::stages;
 use crate::app::cases::view::{self, CaseView, DeadlineView, EventView};
 use crate::app::documents as app_documents;
+use crate::app::governance::meetings::{self as app_meetings, DecisionView, MeetingSummary};
 use crate::domain::case::{Harm, Stage};
 use crate::domain::deadlines::DeadlineStatus;
 use crate::domain::events::{
@@ -26,13 +28,52 @@ const TIMELINE_PAGE: usize = 25;
 struct Row {
     key: String,
     value: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    href: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<&'static str>,
 }
 
 fn row(key: &str, value: impl Into<Value>) -> Row {
     Row {
         key: key.into(),
         value: value.into(),
+        href: None,
+        action: None,
     }
+}
+
+/// The meeting decisions this user may follow, by id: (what, link to the meeting).
+type DecisionLinks = HashMap<String, (String, String)>;
+
+/// The meetings a case was on (as this user may see them) for the page's Meetings section,
+/// and the links from the events that cite their decisions.
+fn meetings_of(list: &[(MeetingSummary, Vec<DecisionView>)]) -> (Vec<Value>, DecisionLinks) {
+    let mut links = DecisionLinks::new();
+    let rows = list
+        .iter()
+        .map(|(m, decisions)| {
+            let day = m.date.format("%-d %B %Y").to_string();
+            for d in decisions {
+                links.insert(
+                    d.id.clone(),
+                    (
+                        format!("{} by the {}, {day}", d.outcome.label(), m.body_label),
+                        format!("/meetings/{}#decision-{}", m.id, d.id),
+                    ),
+                );
+            }
+            serde_json::json!({
+                "href": format!("/meetings/{}", m.id),
+                "title": m.title,
+                "body_label": m.body_label,
+                "date": m.date,
+                "held": m.held_on.is_some(),
+                "decisions": decisions.iter().map(|d| format!("{}: {}", d.kind_label, d.outcome.label().to_lowercase())).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    (rows, links)
 }
 
 fn date(d: chrono::NaiveDate) -> String {
@@ -159,7 +200,12 @@ fn label_of<T: std::str::FromStr + Copy>(v: &str, label: impl Fn(T) -> &'static 
 }
 
 /// An event's fields, each with a label and its value in words.
-fn event_lines(e: &EventView, case: &CaseView, names: &HashMap<String, String>) -> Vec<Row> {
+fn event_lines(
+    e: &EventView,
+    case: &CaseView,
+    names: &HashMap<String, String>,
+    decisions: &DecisionLinks,
+) -> Vec<Row> {
     let Some(fields) = e.fields.as_object() else {
         return vec![];
     };
@@ -247,6 +293,19 @@ fn event_lines(e: &EventView, case: &CaseView, names: &HashMap<String, String>) 
                     .map_or(text.clone(), |d| d.label.clone())
                     .into(),
             ),
+            "decision_id" => {
+                // The meeting that made the decision, when this user may see it.
+                let r = match decisions.get(&text) {
+                    Some((what, href)) => Row {
+                        href: Some(href.clone()),
+                        action: Some("View the meeting"),
+                        ..row("Decision", what.clone())
+                    },
+                    None => row("Decision", "Made at a meeting"),
+                };
+                lines.push(r);
+                continue;
+            }
             "kind" => ("Document", text.into()),
             "version" => ("Version", text.into()),
             _ => continue,
@@ -272,13 +331,15 @@ pub async fn show(
     q: actix_web::web::Query<HashMap<String, String>>,
 ) -> PageResult {
     let id = path.into_inner();
-    let (case, docs) = page
+    let (case, docs, meetings) = page
         .db(move |c, st, actor| {
             let case = view::read(c, st, actor, &id)?;
             let docs = app_documents::list(c, actor, &case.id)?;
-            Ok((case, docs))
+            let meetings = app_meetings::for_case(c, st, actor, &case.id)?;
+            Ok((case, docs, meetings))
         })
         .await?;
+    let (meetings, decision_links) = meetings_of(&meetings);
     let tasks = stages::tasks(&stages::events_of(&case));
     let names: HashMap<String, String> = case
         .reviewers
@@ -300,7 +361,7 @@ pub async fn show(
         .skip(skip)
         .take(TIMELINE_PAGE)
         .map(|e| TimelineItem {
-            lines: event_lines(e, &case, &names),
+            lines: event_lines(e, &case, &names, &decision_links),
             e,
         })
         .collect();
@@ -346,6 +407,7 @@ pub async fn show(
         "show_planning",
         &(case.stage == Stage::PublicationPlanning.as_str()),
     );
+    ctx.insert("meetings", &meetings);
     ctx.insert("case", &case);
     page.render("pages/cases/show.html", &ctx)
 }

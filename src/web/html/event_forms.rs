@@ -19,6 +19,8 @@ pub enum Source {
     PendingRules,
     /// The case's final and summary report versions (`document_id:number`).
     ReportVersions,
+    /// The carried meeting decisions about the case that the event may cite.
+    Decisions,
 }
 
 /// One field of an event form, as the template renders it.
@@ -167,6 +169,7 @@ fn details(kind: EventType) -> Vec<Field> {
     match kind {
         E::SinSubmitted | E::RapidReviewSent | E::PanelResponse => notification_details(kind),
         E::ReviewerAppointed | E::ProgressCheck => review_details(kind),
+        E::LcsprDecided | E::QaApproved | E::Ratified => vec![decision_of(kind), note()],
         E::PublicationPlanned | E::PublicationDelayed | E::PrepubCopySent | E::Published => {
             publication_details(kind)
         }
@@ -225,6 +228,44 @@ fn notification_details(kind: EventType) -> Vec<Field> {
     }
 }
 
+/// The meeting decision an event records (`decision_id`): required by the use case when
+/// `governance.require_meeting_decision` is on, so optional here.
+fn decision(label: &str, empty: &'static str, when_empty: &str) -> Field {
+    Field {
+        source: Some(Source::Decisions),
+        empty,
+        when_empty: when_empty.into(),
+        hint: "Carried at a meeting with this case on its agenda; the event is dated the day of that meeting".into(),
+        ..field("select", "decision_id", label, false)
+    }
+}
+
+/// The decision field of the events that record one.
+fn decision_of(kind: EventType) -> Field {
+    match kind {
+        EventType::QaApproved => decision(
+            "The Sub-Group's quality assurance decision",
+            "Choose the decision",
+            "No carried quality assurance decision of the Sub-Group is recorded for this case. Record it at a quorate meeting with the case on its agenda first.",
+        ),
+        EventType::Ratified => decision(
+            "The Executive Board's decision to ratify",
+            "Choose the decision",
+            "No carried ratification by the Executive Board is recorded for this case. Record it at a quorate Board meeting with the case on its agenda first.",
+        ),
+        EventType::PublicationPlanned => decision(
+            "The Gold Group's decision (optional)",
+            "None",
+            "No Gold Group decision on publication is recorded for this case (citing one is optional).",
+        ),
+        _ => decision(
+            "The Sub-Group's decision to commission",
+            "Choose the decision",
+            "No carried decision of the Sub-Group to commission a review of this case is recorded. Record it at a quorate meeting with the case on its agenda first.",
+        ),
+    }
+}
+
 fn review_details(kind: EventType) -> Vec<Field> {
     use EventType as E;
     match kind {
@@ -267,7 +308,8 @@ fn publication_details(kind: EventType) -> Vec<Field> {
                     false,
                 ),
                 "Needed for a summary only or for not publishing: it goes to the Panel and the Secretary of State",
-            )],
+            ),
+            decision_of(kind)],
         E::PublicationDelayed => vec![hint(
                 textarea("reason", "Reason for the delay", true),
                 "For example, criminal proceedings or an inquest",
@@ -437,6 +479,7 @@ fn choice_phrase(question: &str) -> String {
         "which action was completed" => "the action that was completed".into(),
         "which deadline is waived" => "the deadline that is waived".into(),
         "lead reviewer" => "the lead reviewer".into(),
+        q if q.starts_with("the ") && q.contains("decision") => q.into(),
         _ => question.into(),
     }
 }

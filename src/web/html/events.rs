@@ -133,10 +133,44 @@ fn case_for_form(
                         .collect::<Vec<_>>()
                 })
                 .collect(),
+            Some(Source::Decisions) => decision_items(c, st, actor, &view.id, kind)?,
             None => std::mem::take(&mut f.items),
         };
     }
     Ok((view, fields))
+}
+
+/// The carried decisions about the case that an event of `kind` may cite, newest first.
+fn decision_items(
+    c: &mut DbConnection,
+    st: &AppState,
+    actor: &crate::app::Actor,
+    case_id: &str,
+    kind: EventType,
+) -> Result<Vec<Item>, AppError> {
+    let Some((wanted, _)) = crate::domain::governance::decision_for_event(kind) else {
+        return Ok(vec![]);
+    };
+    let mut items = vec![];
+    for (m, decisions) in crate::app::governance::meetings::for_case(c, st, actor, case_id)?
+        .into_iter()
+        .rev()
+    {
+        for d in decisions.iter().filter(|d| {
+            d.kind == wanted && d.outcome == crate::domain::governance::Outcome::Carried
+        }) {
+            items.push(Item::new(
+                d.id.clone(),
+                format!(
+                    "Carried by the {} on {} ({})",
+                    m.body_label,
+                    m.date.format("%-d %B %Y"),
+                    d.method.label().to_lowercase()
+                ),
+            ));
+        }
+    }
+    Ok(items)
 }
 
 /// The form of `kind` on a case, with its choices filled in.

@@ -7,16 +7,21 @@ mod account_links;
 mod account_sso;
 mod account_two_step;
 mod admin_calendar;
+mod admin_governance;
 mod admin_outbox;
 mod admin_users;
 mod audit;
 mod case_page;
 mod cases;
 mod dashboard;
+mod decision_form;
 mod documents;
 mod event_forms;
 mod events;
 mod form;
+mod meeting_actions;
+mod meeting_forms;
+mod meetings;
 mod publication;
 mod your_account;
 
@@ -55,7 +60,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(publication::routes)
         .configure(admin_users::routes)
         .configure(admin_calendar::routes)
-        .configure(admin_outbox::routes);
+        .configure(admin_outbox::routes)
+        .configure(admin_governance::routes)
+        .configure(meetings::routes)
+        .configure(meeting_actions::routes)
+        .configure(meeting_forms::routes)
+        .configure(decision_form::routes);
 }
 
 /// What a page handler answers.
@@ -210,6 +220,7 @@ pub fn layout_user(actor: &Actor) -> LayoutUser {
     LayoutUser {
         name: actor.name.clone(),
         is_admin: actor.role.may_manage_users(),
+        meetings: actor.role != crate::domain::roles::Role::Admin,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod api;
 pub mod browser;
 pub mod db;
 pub mod documents;
+pub mod governance;
 pub mod mail;
 pub mod oidc;
 pub mod pgproxy;

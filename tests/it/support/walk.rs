@@ -114,6 +114,9 @@ impl TestApp {
         for (on, step) in steps {
             let (mut body, who) = step.event(cast);
             body["occurred_on"] = json!(on);
+            // A decision, quality assurance or ratification cites what a quorate meeting
+            // decided that day (`governance.require_meeting_decision`).
+            let body = self.cite(cast.pm, case_id, body).await;
             self.ok_event(who, case_id, body).await;
         }
     }

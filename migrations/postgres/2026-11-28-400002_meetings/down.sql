@@ -1,0 +1,11 @@
+DROP TABLE decision_conflicts;
+DROP TABLE decision_votes;
+DROP TABLE decisions;
+DROP TABLE meeting_papers;
+DROP TABLE meeting_minutes;
+DROP TABLE meeting_agenda;
+DROP TABLE meeting_deputies;
+DROP TABLE meeting_guests;
+DROP TABLE meeting_attendance;
+DROP TABLE meetings;
+DROP TABLE body_members;
