@@ -84,6 +84,7 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         documents,
         metrics: Arc::new(crate::metrics::Metrics::new()),
         db_health,
+        listening: Arc::default(),
     })
 }
 
@@ -112,7 +113,9 @@ impl Application {
     }
 
     /// The background jobs (when `jobs.enabled`), the database monitor and the store clean-up.
+    /// Links follow the address now bound unless `service.base_url` is set.
     fn with_jobs(state: AppState, running: web::Running) -> Application {
+        let _ = state.listening.set(running.addr);
         let jobs = state
             .settings
             .jobs

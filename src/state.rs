@@ -35,6 +35,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Whether the database answers (requests fail fast with 503 while it does not).
     pub db_health: Arc<crate::db::health::DbHealth>,
+    /// The address the server listens on, once bound (shared by every clone of the state).
+    pub listening: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
 }
 
 impl AppState {
@@ -44,6 +46,12 @@ impl AppState {
 
     pub fn today(&self) -> NaiveDate {
         self.clock.today()
+    }
+
+    /// The base of links in emails and feeds, without a trailing `/`: `service.base_url`, or
+    /// the address the server listens on when it is not configured.
+    pub fn base_url(&self) -> String {
+        self.settings.base_url_for(self.listening.get().copied())
     }
 
     /// Runs blocking database work on the blocking thread pool, in the caller's tracing span

@@ -38,7 +38,7 @@ pub fn sweep(
         report.cases += 1;
         let mut plan = |c: &mut DbConnection, write: bool| {
             let planned = reminders::plan_case(c, st, &case, &calendar, &mut users, now)?;
-            let queued = reminders::queue_reminders(c, st, &planned, now, write)?;
+            let queued = reminders::queue_reminders(c, st, &planned, now, now, write)?;
             Ok::<_, AppError>((planned, queued))
         };
         let result = if write {
