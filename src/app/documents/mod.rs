@@ -144,10 +144,19 @@ pub fn may_upload(role: Role, appointed: bool) -> bool {
     }
 }
 
-/// Who may delete a version: the programme manager and the co-chairs.
-pub fn may_delete(role: Role) -> bool {
-    matches!(role, Role::CoChair | Role::ProgrammeManager)
+/// Who may delete a version (until it is sent and locked): the programme manager and the
+/// co-chairs any version, a lead reviewer a version they uploaded themselves (by mistake).
+pub fn may_delete(role: Role, uploaded_it: bool) -> bool {
+    match role {
+        Role::CoChair | Role::ProgrammeManager => true,
+        Role::LeadReviewer => uploaded_it,
+        _ => false,
+    }
 }
+
+/// Why [`may_delete`] refuses.
+pub const DELETE_REFUSED: &str =
+    "only the programme manager and the co-chairs delete versions; a lead reviewer may delete a version they uploaded";
 
 /// The warning after a new final or summary report version when copies of an earlier one
 /// were already sent.
@@ -544,16 +553,8 @@ fn delete_checked(
             .optional()?
             .ok_or(AppError::NotFound)?;
         visible_case(c, actor, &doc.case_id)?;
-        if !may_delete(actor.role) {
-            return Err(AppError::Forbidden(
-                "only the programme manager and the co-chairs delete documents".into(),
-            ));
-        }
-        if reason.is_empty() || reason.chars().count() > 2000 {
-            return Err(AppError::invalid(
-                "reason",
-                "give the reason for deleting this version",
-            ));
+        if !may_delete(actor.role, true) {
+            return Err(AppError::Forbidden(DELETE_REFUSED.into()));
         }
         let version: VersionRow = document_versions::table
             .filter(document_versions::document_id.eq(&doc.id))
@@ -563,6 +564,15 @@ fn delete_checked(
             .first(c)
             .optional()?
             .ok_or(AppError::NotFound)?;
+        if !may_delete(actor.role, version.uploaded_by == actor.user_id) {
+            return Err(AppError::Forbidden(DELETE_REFUSED.into()));
+        }
+        if reason.is_empty() || reason.chars().count() > 2000 {
+            return Err(AppError::invalid(
+                "reason",
+                "give the reason for deleting this version",
+            ));
+        }
         if let Some(at) = version.locked_at {
             return Err(AppError::Conflict(locked_message(number, at)));
         }

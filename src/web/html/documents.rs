@@ -22,6 +22,7 @@ use crate::db::models::CaseRow;
 use crate::db::DbConnection;
 use crate::domain::documents::{DocumentKind, FileType};
 use crate::domain::input::FieldError;
+use crate::domain::roles::Role;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::session::{check_origin, new_form_id};
@@ -56,7 +57,8 @@ fn version_path(case_id: &str, doc_id: &str, number: i32) -> String {
 
 /// The case's documents as the case page lists them: each version, newest first, with its
 /// download link, its SHA-256 shortened and whole, and its delete link.
-pub fn listing(case_id: &str, docs: &[DocumentView]) -> Vec<Value> {
+/// `viewer` (role, user id) decides which versions show a delete link.
+pub fn listing(case_id: &str, docs: &[DocumentView], viewer: (Role, &str)) -> Vec<Value> {
     docs.iter()
         .map(|d| {
             let versions: Vec<Value> = d
@@ -73,6 +75,7 @@ pub fn listing(case_id: &str, docs: &[DocumentView]) -> Vec<Value> {
                         "uploaded_by": v.uploaded_by.name,
                         "uploaded_at": v.uploaded_at,
                         "locked": v.locked,
+                        "may_delete": documents::may_delete(viewer.0, v.uploaded_by.id == viewer.1),
                         "delete_href": format!("{href}/delete"),
                         "href": href,
                     })
@@ -427,10 +430,11 @@ async fn download(page: Page, path: VersionPath) -> PageResult {
     .map_err(|e| page.fail(e))
 }
 
-fn may_delete(page: &Page) -> Result<(), HtmlError> {
+fn may_delete(page: &Page, found: &Found) -> Result<(), HtmlError> {
+    let actor = page.actor();
     page.require(
-        documents::may_delete(page.actor().role),
-        "only the programme manager and the co-chairs delete documents",
+        documents::may_delete(actor.role, found.version.uploaded_by.id == actor.user_id),
+        documents::DELETE_REFUSED,
     )
 }
 
@@ -485,7 +489,7 @@ fn render_locked(page: &Page, found: &Found) -> PageResult {
 
 async fn delete_form(page: Page, path: VersionPath) -> PageResult {
     let found = lookup(&page, path, "document_version_deleted").await?;
-    may_delete(&page)?;
+    may_delete(&page, &found)?;
     if found.version.locked {
         return render_locked(&page, &found);
     }
@@ -513,7 +517,7 @@ async fn delete_claimed(
     form: &FormData,
 ) -> Result<Outcome, HtmlError> {
     let found = lookup(page, path, "document_version_deleted").await?;
-    may_delete(page)?;
+    may_delete(page, &found)?;
     if found.version.locked {
         return render_locked(page, &found).map(Outcome::Again);
     }
