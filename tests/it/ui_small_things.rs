@@ -313,3 +313,103 @@ async fn the_setup_form_reports_a_mismatched_confirmation_with_a_short_password(
         a.body
     );
 }
+
+/// A document is linked to the event it belongs to: through the API (`event_id`) and the
+/// upload form (a choice of the case's events); the case page says which; an event of another
+/// case is refused, naming the field, and nothing is stored.
+#[actix_web::test]
+async fn a_document_is_linked_to_the_event_it_belongs_to() {
+    let app = TestApp::spawn_on(day("2026-01-05")).await;
+    app.set_today("2026-01-28");
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    let chair = app.user(Role::CoChair, "Chris Chair").await;
+    let rae = app.user(Role::LeadReviewer, "Rae Reviewer").await;
+    let id = appointed_case(&app, &pm, &chair, &rae).await;
+    let other = appointed_case(&app, &pm, &chair, &rae).await;
+    app.set_today("2026-02-03");
+    let meeting = app
+        .ok_event(
+            &rae,
+            &id,
+            json!({"type": "review_meeting", "occurred_on": "2026-02-02"}),
+        )
+        .await;
+    let meeting_id = meeting["event"]["id"].as_str().unwrap().to_string();
+    let elsewhere = app
+        .ok_event(
+            &rae,
+            &other,
+            json!({"type": "review_meeting", "occurred_on": "2026-02-02"}),
+        )
+        .await;
+    let elsewhere_id = elsewhere["event"]["id"].as_str().unwrap().to_string();
+
+    let (status, err) = app
+        .upload(
+            &rae,
+            &id,
+            &[
+                ("kind", "draft_report"),
+                ("title", "Draft for the meeting"),
+                ("event_id", &elsewhere_id),
+            ],
+            Some(("draft.pdf", &pdf(1))),
+        )
+        .await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["fields"][0]["field"], "event_id", "{err}");
+    let (_, docs) = app
+        .get_json(&format!("/api/v1/cases/{id}/documents"), Some(&pm.token))
+        .await;
+    assert_eq!(docs.as_array().unwrap().len(), 0, "nothing stored");
+
+    let (status, up) = app
+        .upload(
+            &rae,
+            &id,
+            &[
+                ("kind", "draft_report"),
+                ("title", "Draft for the meeting"),
+                ("event_id", &meeting_id),
+            ],
+            Some(("draft.pdf", &pdf(1))),
+        )
+        .await;
+    assert_eq!(status, 201, "{up}");
+    assert_eq!(up["document"]["event_id"], meeting_id.as_str());
+
+    // The upload form offers the case's events; the case page names the one linked.
+    let b = Browser::new(&app);
+    b.sign_in(&rae.email).await;
+    let form = b.get(&format!("/cases/{id}/documents/new")).await;
+    assert!(
+        form.main()
+            .contains("Which event does it belong to? (optional)"),
+        "{}",
+        form.main()
+    );
+    assert!(form.main().contains(&format!(
+        "<option value=\"{meeting_id}\">Review team meeting, 2 February 2026</option>"
+    )));
+    let a = b
+        .upload(
+            &id,
+            &[
+                ("kind", "other"),
+                ("title", "Meeting notes"),
+                ("event_id", &meeting_id),
+            ],
+            Some(("notes.pdf", &pdf(2))),
+        )
+        .await;
+    assert_eq!(a.status, 303, "{}", a.main());
+    let page = b.get(&format!("/cases/{id}")).await;
+    assert_eq!(
+        page.main()
+            .matches("belongs to: Review team meeting, 2 February 2026")
+            .count(),
+        2,
+        "{}",
+        page.main()
+    );
+}

@@ -15,7 +15,7 @@ use super::events::{record_system_event, view::PersonRef, Loaded};
 use super::users::names;
 use super::{new_id, stored, Actor};
 use crate::db::models::{CaseRow, DocumentRow, VersionRow};
-use crate::db::schema::{document_versions, documents};
+use crate::db::schema::{case_events, document_versions, documents};
 use crate::db::{write_tx, DbConnection};
 use crate::domain::case::Stage;
 use crate::domain::documents::{detect, sanitise_file_name, DocumentKind, FileType};
@@ -31,12 +31,15 @@ pub struct UploadMeta {
     pub kind: DocumentKind,
     pub title: String,
     pub document_id: Option<String>,
+    /// The case event the document belongs to (optional; given with a new version, it moves
+    /// the link).
+    pub event_id: Option<String>,
     pub file_name: String,
 }
 
 impl UploadMeta {
-    /// From the multipart text fields (`kind`, `title`, optional `document_id`) and the file's
-    /// own name.
+    /// From the multipart text fields (`kind`, `title`, optional `document_id` and
+    /// `event_id`) and the file's own name.
     pub fn parse(
         fields: &HashMap<String, String>,
         file_name: Option<&str>,
@@ -94,6 +97,7 @@ impl UploadMeta {
             kind: kind.unwrap_or(DocumentKind::Other),
             title,
             document_id,
+            event_id: get("event_id").map(str::to_string),
             file_name: file_name.unwrap_or_default().to_string(),
         })
     }
@@ -122,8 +126,40 @@ pub struct DocumentView {
     pub kind_label: &'static str,
     pub title: String,
     pub created_at: NaiveDateTime,
+    /// The case event the document belongs to, if linked.
+    pub event_id: Option<String>,
     /// Newest first; deleted versions are left out (the audit keeps them).
     pub versions: Vec<VersionView>,
+}
+
+/// The events of a case a document may be linked to, newest first, as (event id, "Review team
+/// meeting, 3 March 2026"): those people recorded (not awareness or report uploads).
+pub fn linkable_events(
+    conn: &mut DbConnection,
+    case_id: &str,
+) -> Result<Vec<(String, String)>, AppError> {
+    let rows: Vec<(String, String, chrono::NaiveDate)> = case_events::table
+        .filter(case_events::case_id.eq(case_id))
+        .order((
+            case_events::occurred_on.desc(),
+            case_events::sequence.desc(),
+        ))
+        .select((
+            case_events::id,
+            case_events::event_type,
+            case_events::occurred_on,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, kind, on)| {
+            let kind: EventType = kind.parse().ok()?;
+            if matches!(kind, EventType::Aware | EventType::ReportVersionUploaded) {
+                return None;
+            }
+            Some((id, format!("{}, {}", kind.label(), on.format("%-d %B %Y"))))
+        })
+        .collect())
 }
 
 /// The result of an upload.
@@ -330,7 +366,7 @@ fn record_version(
             .case(&case.id)
             .subject(doc.id.clone())
             .detail(serde_json::json!({
-                "document": doc.id, "kind": kind, "title": doc.title, "version": number,
+                "document": doc.id, "kind": kind, "title": doc.title, "event_id": doc.event_id, "version": number,
                 "sha256": file.sha256, "size_bytes": file.size, "content_type": file_type.as_str(),
                 "file_name": file_name,
             })),
@@ -352,6 +388,19 @@ fn document_for(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<DocumentRow, AppError> {
+    if let Some(event_id) = &meta.event_id {
+        let of_case: i64 = case_events::table
+            .filter(case_events::id.eq(event_id))
+            .filter(case_events::case_id.eq(&case.id))
+            .count()
+            .get_result(c)?;
+        if of_case == 0 {
+            return Err(AppError::invalid(
+                "event_id",
+                "this case has no event with that id",
+            ));
+        }
+    }
     let existing: Option<DocumentRow> = match &meta.document_id {
         Some(id) => Some(
             documents::table
@@ -372,7 +421,13 @@ fn document_for(
             .first(c)
             .optional()?,
     };
-    if let Some(d) = existing {
+    if let Some(mut d) = existing {
+        if meta.event_id.is_some() && meta.event_id != d.event_id {
+            diesel::update(documents::table.find(&d.id))
+                .set(documents::event_id.eq(&meta.event_id))
+                .execute(c)?;
+            d.event_id = meta.event_id.clone();
+        }
         return Ok(d);
     }
     let d = DocumentRow {
@@ -382,6 +437,7 @@ fn document_for(
         title: meta.title.clone(),
         created_by: actor.user_id.clone(),
         created_at: stored(now),
+        event_id: meta.event_id.clone(),
     };
     diesel::insert_into(documents::table)
         .values(&d)
@@ -433,6 +489,7 @@ fn view_of(conn: &mut DbConnection, doc: &DocumentRow) -> Result<DocumentView, A
         kind_label: kind.label(),
         title: doc.title.clone(),
         created_at: doc.created_at,
+        event_id: doc.event_id.clone(),
         versions: versions
             .into_iter()
             .map(|v| VersionView {

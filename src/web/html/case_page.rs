@@ -407,7 +407,15 @@ pub async fn show(
             && case.stage != Stage::Withdrawn.as_str()),
     );
     // A lead reviewer may delete the versions they uploaded: the column shows when any may go.
-    let listing = documents::listing(&case.id, &docs, (actor.role, &actor.user_id));
+    let event_names: HashMap<String, String> = case
+        .events
+        .iter()
+        .map(|e| {
+            let on = e.occurred_on.format("%-d %B %Y");
+            (e.id.clone(), format!("{}, {on}", e.label))
+        })
+        .collect();
+    let listing = documents::listing(&case.id, &docs, (actor.role, &actor.user_id), &event_names);
     let any_deletable = listing.iter().any(|d| {
         d["versions"]
             .as_array()

@@ -57,8 +57,14 @@ fn version_path(case_id: &str, doc_id: &str, number: i32) -> String {
 
 /// The case's documents as the case page lists them: each version, newest first, with its
 /// download link, its SHA-256 shortened and whole, and its delete link.
-/// `viewer` (role, user id) decides which versions show a delete link.
-pub fn listing(case_id: &str, docs: &[DocumentView], viewer: (Role, &str)) -> Vec<Value> {
+/// `viewer` (role, user id) decides which versions show a delete link; `events` names the
+/// case's events (id → "Review team meeting, 3 March 2026") a document may belong to.
+pub fn listing(
+    case_id: &str,
+    docs: &[DocumentView],
+    viewer: (Role, &str),
+    events: &HashMap<String, String>,
+) -> Vec<Value> {
     docs.iter()
         .map(|d| {
             let versions: Vec<Value> = d
@@ -81,7 +87,8 @@ pub fn listing(case_id: &str, docs: &[DocumentView], viewer: (Role, &str)) -> Ve
                     })
                 })
                 .collect();
-            json!({ "id": d.id, "kind_label": d.kind_label, "title": d.title, "versions": versions })
+            let event = d.event_id.as_ref().and_then(|e| events.get(e));
+            json!({ "id": d.id, "kind_label": d.kind_label, "title": d.title, "event": event, "versions": versions })
         })
         .collect()
 }
@@ -144,6 +151,7 @@ fn size_limit(bytes: u64) -> String {
 struct UploadForm {
     case: Value,
     documents: Vec<Item>,
+    events: Vec<Item>,
 }
 
 fn upload_form(
@@ -163,9 +171,14 @@ fn upload_form(
             )
         })
         .collect();
+    let events = documents::linkable_events(c, &case.id)?
+        .into_iter()
+        .map(|(id, label)| Item::new(id, label))
+        .collect();
     Ok(UploadForm {
         case: case_summary(&case),
         documents,
+        events,
     })
 }
 
@@ -188,6 +201,7 @@ fn render_upload(
     let mut ctx = page.context("Upload a document", "cases");
     ctx.insert("case", &shown.case);
     ctx.insert("documents", &shown.documents);
+    ctx.insert("events", &shown.events);
     ctx.insert("kinds", &kinds);
     ctx.insert("form", &form.values(&[]));
     ctx.insert("errors", errors);
