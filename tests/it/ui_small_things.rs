@@ -413,3 +413,52 @@ async fn a_document_is_linked_to_the_event_it_belongs_to() {
         page.main()
     );
 }
+
+/// The pages' own text uses curly apostrophes (partnership’s, not partnership's): every
+/// template's visible text, outside comments, template code and tag attributes.
+#[test]
+fn page_text_has_curly_apostrophes() {
+    fn strip(s: &str, open: &str, close: &str) -> String {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(i) = rest.find(open) {
+            out.push_str(&rest[..i]);
+            rest = rest[i..]
+                .find(close)
+                .map_or("", |j| &rest[i + j + close.len()..]);
+        }
+        out.push_str(rest);
+        out
+    }
+    let mut straight = vec![];
+    let mut dirs = vec![std::path::PathBuf::from("templates")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            // The pages and the HTML emails.
+            if path.extension().is_none_or(|e| e != "html") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut visible = strip(&text, "{#", "#}");
+            for (open, close) in [("{%", "%}"), ("{{", "}}"), ("<", ">")] {
+                visible = strip(&visible, open, close);
+            }
+            let chars: Vec<char> = visible.chars().collect();
+            for w in chars.windows(3) {
+                if w[0].is_alphabetic() && w[1] == '\'' && w[2].is_lowercase() {
+                    straight.push(format!(
+                        "{}: {}",
+                        path.display(),
+                        w.iter().collect::<String>()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(straight.is_empty(), "{straight:#?}");
+}
