@@ -18,7 +18,8 @@ pub struct Application {
     pub state: AppState,
     pub running: Running,
     pub jobs: Option<crate::jobs::JobsHandle>,
-    /// The database monitor and the document store cleanup (they end with the process).
+    /// The database monitor, the document store cleanup and the statistics refresh (they end
+    /// with the process).
     pub monitors: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -121,6 +122,7 @@ impl Application {
         let monitors = vec![
             state.db_health.spawn_monitor(),
             crate::jobs::spawn_cleanup(state.clone()),
+            crate::jobs::spawn_statistics(state.clone()),
         ];
         Application {
             state,

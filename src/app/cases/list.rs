@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use diesel::dsl::{count_star, exists, max, sql};
 use diesel::prelude::*;
+use diesel::sql_types::Integer;
 use serde::Serialize;
 
 use crate::app::access::visible_cases;
@@ -121,6 +123,9 @@ impl Filter {
     }
 }
 
+/// How far the list counts its cases (see [`Page::total`]).
+pub const COUNT_LIMIT: i64 = 1_000;
+
 /// The highest page number asked for (at 500 a page, far more cases than a partnership has).
 pub const MAX_PAGE: i64 = 100_000;
 
@@ -148,7 +153,10 @@ pub struct CaseSummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct Page {
     pub cases: Vec<CaseSummary>,
+    /// The number of matching cases, counted up to [`COUNT_LIMIT`] (or the page after this
+    /// one); `total_exact` is false when there are more.
     pub total: i64,
+    pub total_exact: bool,
     pub page: i64,
     pub per_page: i64,
 }
@@ -164,37 +172,37 @@ fn filtered<'a>(actor: &'a Actor, f: &'a Filter, today: NaiveDate) -> Boxed<'a> 
         q = q.filter(cases::financial_year.eq(y));
     }
     if let Some(status) = f.deadline_status {
+        // A correlated EXISTS, one range of `deadlines_case_status` per case, while the cases
+        // are read in the list's order: the first page stops after its rows, whatever the
+        // size of the tables (an `IN (subquery)` would first collect every matching case).
         // Each branch keeps its subquery unboxed: a boxed subquery does not compile for the
         // two-backend connection.
+        let of_case = deadlines::case_id.eq(cases::id);
         q = match status {
-            DeadlineStatus::Pending => q.filter(
-                cases::id.eq_any(
-                    deadlines::table
-                        .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
-                        .filter(deadlines::due_on.ge(today))
-                        .select(deadlines::case_id),
-                ),
-            ),
+            DeadlineStatus::Pending => q.filter(exists(
+                deadlines::table
+                    .filter(of_case)
+                    .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+                    .filter(deadlines::due_on.ge(today)),
+            )),
             DeadlineStatus::Missed => q.filter(
-                cases::id.eq_any(
+                exists(
                     deadlines::table
-                        .filter(
-                            deadlines::status.eq(DeadlineStatus::Missed.as_str()).or(
-                                deadlines::status
-                                    .eq(DeadlineStatus::Pending.as_str())
-                                    .and(deadlines::due_on.lt(today)),
-                            ),
-                        )
-                        .select(deadlines::case_id),
-                ),
-            ),
-            other => q.filter(
-                cases::id.eq_any(
+                        .filter(of_case)
+                        .filter(deadlines::status.eq(DeadlineStatus::Missed.as_str())),
+                )
+                .or(exists(
                     deadlines::table
-                        .filter(deadlines::status.eq(other.as_str()))
-                        .select(deadlines::case_id),
-                ),
+                        .filter(of_case)
+                        .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+                        .filter(deadlines::due_on.lt(today)),
+                )),
             ),
+            other => q.filter(exists(
+                deadlines::table
+                    .filter(of_case)
+                    .filter(deadlines::status.eq(other.as_str())),
+            )),
         };
     }
     q
@@ -207,7 +215,18 @@ pub fn list(
     f: &Filter,
 ) -> Result<Page, AppError> {
     let today = st.today();
-    let total: i64 = filtered(actor, f, today).count().get_result(conn)?;
+    let per_page = f.per_page.clamp(1, 500);
+    let page = f.page.max(1);
+    // A bounded count: at most COUNT_LIMIT rows (or up to the page after this one) are
+    // counted, so the first page costs the same at 50,000 cases as at 1,000.
+    let limit = COUNT_LIMIT.max((page + 1) * per_page);
+    let counted = filtered(actor, f, today)
+        .select(sql::<Integer>("1"))
+        .limit(limit + 1)
+        .load::<i32>(conn)?
+        .len() as i64;
+    let total_exact = counted <= limit;
+    let total = counted.min(limit);
     let mut q = filtered(actor, f, today).select(CaseRow::as_select());
     q = match (f.sort, f.descending) {
         (Sort::NextDue, false) => q.order((
@@ -229,8 +248,6 @@ pub fn list(
         (Sort::Updated, false) => q.order((cases::updated_at.asc(), cases::reference.asc())),
         (Sort::Updated, true) => q.order((cases::updated_at.desc(), cases::reference.asc())),
     };
-    let per_page = f.per_page.clamp(1, 500);
-    let page = f.page.max(1);
     let rows: Vec<CaseRow> = q.limit(per_page).offset((page - 1) * per_page).load(conn)?;
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let pending: Vec<DeadlineRow> = deadlines::table
@@ -279,6 +296,7 @@ pub fn list(
     Ok(Page {
         cases,
         total,
+        total_exact,
         page,
         per_page,
     })
@@ -289,30 +307,40 @@ pub fn count_by_stage(
     conn: &mut DbConnection,
     actor: &Actor,
 ) -> Result<Vec<(String, i64)>, AppError> {
-    let stages: Vec<String> = cases::table
+    let stages: Vec<(String, i64)> = cases::table
         .filter(visible_cases(actor))
-        .select(cases::stage)
+        .group_by(cases::stage)
+        .select((cases::stage, count_star()))
         .load(conn)?;
     let mut counts: Vec<(String, i64)> = Stage::ALL
         .iter()
         .map(|s| {
-            (
-                s.as_str().to_string(),
-                stages.iter().filter(|x| *x == s.as_str()).count() as i64,
-            )
+            let n = stages
+                .iter()
+                .find(|(x, _)| x == s.as_str())
+                .map_or(0, |(_, n)| *n);
+            (s.as_str().to_string(), n)
         })
         .collect();
     counts.retain(|(_, n)| *n > 0);
     Ok(counts)
 }
 
-/// The financial years of the visible cases, latest first (for the list's filter).
+/// The financial years of the visible cases, latest first (for the list's filter): one
+/// index lookup per year (`cases_year_next_due`), not a pass over every case.
 pub fn years(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<String>, AppError> {
-    let mut years: Vec<String> = cases::table
-        .filter(visible_cases(actor))
-        .select(cases::financial_year)
-        .distinct()
-        .load(conn)?;
-    years.sort_unstable_by(|a, b| b.cmp(a));
-    Ok(years)
+    let mut years: Vec<String> = vec![];
+    loop {
+        let mut q = cases::table
+            .into_boxed()
+            .filter(visible_cases(actor))
+            .select(max(cases::financial_year));
+        if let Some(last) = years.last() {
+            q = q.filter(cases::financial_year.lt(last.clone()));
+        }
+        match q.first::<Option<String>>(conn)? {
+            Some(year) => years.push(year),
+            None => return Ok(years),
+        }
+    }
 }

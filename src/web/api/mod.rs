@@ -466,7 +466,7 @@ fn schemas() -> Value {
             "deadlines": { "type": "array", "description": "Only the deadlines the event changed; GET /api/v1/cases/{id}/deadlines lists them all", "items": { "allOf": [schema_ref("Deadline"), { "type": "object", "required": ["change"], "properties": {
                 "change": { "type": "string", "enum": ["created", "moved", "status", "no_longer_applies"] },
                 "previous_due_on": { "type": "string", "format": "date", "description": "When moved: the date before" } } }] } } } },
-        "CasePage": { "type": "object", "properties": { "cases": { "type": "array", "items": { "type": "object" } }, "total": { "type": "integer" }, "page": { "type": "integer" }, "per_page": { "type": "integer" } } },
+        "CasePage": { "type": "object", "properties": { "cases": { "type": "array", "items": { "type": "object" } }, "total": { "type": "integer", "description": "Matching cases, counted up to 1,000 (or the page after this one)" }, "total_exact": { "type": "boolean", "description": "false when more cases match than total" }, "page": { "type": "integer" }, "per_page": { "type": "integer" } } },
         "WorkingDays": { "type": "object", "required": ["date", "explanation"], "properties": { "date": date, "explanation": { "type": "object" } } },
         "ReminderMode": { "type": "object", "required": ["mode"], "properties": { "mode": { "type": "string", "enum": ["immediate", "daily"] } } },
         "ReminderSettings": { "type": "object", "required": ["mode", "feed"], "properties": { "mode": { "type": "string", "enum": ["immediate", "daily"] }, "feed": { "type": "boolean", "description": "A calendar feed URL exists" } } },
