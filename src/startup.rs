@@ -70,6 +70,12 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
     let keys =
         JwtKeys::load(&settings.auth, &mut conn).map_err(|e| StartError::Config(e.to_string()))?;
     drop(conn);
+    let read_audits = db::group_commit::GroupCommit::start(
+        "read-audits",
+        db::ConnectionManager::new(&settings.database)?,
+        crate::app::audit::append_reads,
+    )
+    .map_err(|e| StartError::Config(format!("cannot start the audit writer: {e}")))?;
     let templates =
         web::templates::try_build().map_err(|e| StartError::Config(format!("templates: {e:?}")))?;
     Ok(AppState {
@@ -85,6 +91,7 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         documents,
         metrics: Arc::new(crate::metrics::Metrics::new()),
         db_health,
+        read_audits: Arc::new(read_audits),
     })
 }
 

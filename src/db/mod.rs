@@ -1,6 +1,7 @@
 //! Database access: one connection type for SQLite and PostgreSQL (chosen by the URL scheme),
 //! the r2d2 pool, embedded migrations, and the write-transaction helper.
 
+pub mod group_commit;
 pub mod health;
 pub mod models;
 pub mod schema;

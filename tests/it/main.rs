@@ -10,6 +10,7 @@ mod api_cases;
 mod api_journey;
 mod api_misc;
 mod cli;
+mod cost;
 mod documents;
 mod event_path;
 mod feeds;

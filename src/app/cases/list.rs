@@ -250,17 +250,21 @@ pub fn list(
     };
     let rows: Vec<CaseRow> = q.limit(per_page).offset((page - 1) * per_page).load(conn)?;
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let pending: Vec<DeadlineRow> = deadlines::table
-        .filter(deadlines::case_id.eq_any(&ids))
-        .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
-        // Ties broken the same way on every backend.
-        .order((
-            deadlines::due_on.asc(),
-            deadlines::rule_id.asc(),
-            deadlines::instance.asc(),
-        ))
-        .select(DeadlineRow::as_select())
-        .load(conn)?;
+    let pending: Vec<DeadlineRow> = if ids.is_empty() {
+        vec![]
+    } else {
+        deadlines::table
+            .filter(deadlines::case_id.eq_any(&ids))
+            .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+            // Ties broken the same way on every backend.
+            .order((
+                deadlines::due_on.asc(),
+                deadlines::rule_id.asc(),
+                deadlines::instance.asc(),
+            ))
+            .select(DeadlineRow::as_select())
+            .load(conn)?
+    };
     let mut by_case: HashMap<&str, Vec<&DeadlineRow>> = HashMap::new();
     for d in &pending {
         by_case.entry(d.case_id.as_str()).or_default().push(d);
