@@ -26,6 +26,7 @@ mod ops_processes;
 mod ops_storage;
 mod probe;
 mod reminders;
+mod reports;
 mod sso;
 mod ui_account;
 mod ui_documents;
