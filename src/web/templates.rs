@@ -144,7 +144,7 @@ mod tests {
 
         let member = page(
             "",
-            json!({"user": {"name": "Ann", "is_admin": false}, "csrf_token": "tok<&>",
+            json!({"user": {"name": "Ann", "is_admin": false, "cases": true}, "csrf_token": "tok<&>",
                    "nav_current": "cases", "page_title": "Cases"}),
         );
         assert!(member.contains("<title>Cases – LCSPR Tracker</title>"));
@@ -162,6 +162,8 @@ mod tests {
         for href in ["/admin/users", "/admin/calendar", "/admin/outbox"] {
             assert!(admin.contains(&format!("href=\"{href}\"")), "{href}");
         }
+        // The administrator sees no case content, so no Cases menu.
+        assert!(!admin.contains("href=\"/cases\""));
     }
 
     #[test]
