@@ -23,6 +23,7 @@ pub mod refusals;
 pub mod reminders;
 pub mod reports;
 pub mod search;
+pub mod send_checks;
 pub mod setup;
 pub mod users;
 

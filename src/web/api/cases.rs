@@ -67,9 +67,10 @@ pub async fn get_case(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let case = state
+    let (case, read) = state
         .db(move |c, st| view::read(c, st, &user.actor, &id))
         .await?;
+    state.audit_read(read).await?;
     Ok(HttpResponse::Ok().json(case))
 }
 

@@ -297,7 +297,7 @@ api! {
     get "/api/v1/admin/outbox" => admin::outbox_list, {
         "summary": "The outbox, newest first, with counts per status (administrators)",
         "tags": ["admin"],
-        "parameters": [query("status", "queued, sent or failed"), query("limit", "1 to 1000, default 200")],
+        "parameters": [query("status", "queued, sent, failed or cancelled"), query("limit", "1 to 1000, default 200")],
         "responses": with_errors(ok(200, "Messages without their bodies", schema_ref("Outbox")), &[400, 401, 403]),
     };
     get "/api/v1/admin/outbox/{id}" => admin::outbox_get, {
@@ -492,7 +492,7 @@ fn schemas() -> Value {
             "deadlines": { "type": "array", "description": "Only the deadlines the event changed; GET /api/v1/cases/{id}/deadlines lists them all", "items": { "allOf": [schema_ref("Deadline"), { "type": "object", "required": ["change"], "properties": {
                 "change": { "type": "string", "enum": ["created", "moved", "status", "no_longer_applies"] },
                 "previous_due_on": { "type": "string", "format": "date", "description": "When moved: the date before" } } }] } } } },
-        "CasePage": { "type": "object", "properties": { "cases": { "type": "array", "items": { "type": "object" } }, "total": { "type": "integer" }, "page": { "type": "integer" }, "per_page": { "type": "integer" } } },
+        "CasePage": { "type": "object", "properties": { "cases": { "type": "array", "items": { "type": "object" } }, "total": { "type": "integer", "description": "Matching cases, counted up to 1,000 (or the page after this one)" }, "total_exact": { "type": "boolean", "description": "false when more cases match than total" }, "page": { "type": "integer" }, "per_page": { "type": "integer" } } },
         "WorkingDays": { "type": "object", "required": ["date", "explanation"], "properties": { "date": date, "explanation": { "type": "object" } } },
         "ReminderMode": { "type": "object", "required": ["mode"], "properties": { "mode": { "type": "string", "enum": ["immediate", "daily"] } } },
         "ReminderSettings": { "type": "object", "required": ["mode", "feed"], "properties": { "mode": { "type": "string", "enum": ["immediate", "daily"] }, "feed": { "type": "boolean", "description": "A calendar feed URL exists" } } },
@@ -500,12 +500,13 @@ fn schemas() -> Value {
         "TestEmail": { "type": "object", "required": ["to"], "properties": { "to": { "type": "string", "format": "email" } } },
         "OutboxMessage": { "type": "object", "required": ["id", "kind", "status", "subject", "attempts"], "properties": {
             "id": { "type": "string" }, "kind": { "type": "string", "enum": ["reminder", "digest", "test", "invitation", "password_reset", "mfa_reset", "meeting_notice"] },
-            "status": { "type": "string", "enum": ["queued", "sent", "failed"] }, "recipient_id": { "type": ["string", "null"] },
+            "status": { "type": "string", "enum": ["queued", "sent", "failed", "cancelled"] }, "recipient_id": { "type": ["string", "null"] },
             "recipient_name": { "type": ["string", "null"] }, "to_address": { "type": "string" }, "subject": { "type": "string" },
             "case_id": { "type": ["string", "null"] }, "case_reference": { "type": ["string", "null"] }, "deadline_id": { "type": ["string", "null"] },
             "attempts": { "type": "integer" }, "next_attempt_at": { "type": "string", "format": "date-time" },
             "last_error": { "type": ["string", "null"] }, "created_at": { "type": "string", "format": "date-time" },
             "sent_at": { "type": ["string", "null"], "format": "date-time" },
+            "cancelled_reason": { "type": ["string", "null"], "description": "Why a cancelled message was not sent (checked as it was about to go)" },
             "body_text": { "type": "string", "description": "Only from GET /api/v1/admin/outbox/{id}" },
             "body_html": { "type": "string", "description": "Only from GET /api/v1/admin/outbox/{id}" } } },
         "Outbox": { "type": "object", "required": ["counts", "messages"], "properties": {
