@@ -226,6 +226,11 @@ api! {
         "tags": ["cases"], "parameters": [id_param()[0].clone(), query("format", "json (default), csv or xlsx")],
         "responses": with_errors(ok(200, "Deadlines", json!({ "type": "array", "items": schema_ref("Deadline") })), &[401, 404]),
     };
+    get "/api/v1/cases/{id}/timeline.svg" => cases::timeline_svg, {
+        "summary": "A case's statutory clocks as an SVG picture: each a bar from its trigger to its due date, the day it was met marked, today as a line, missed ones red and hatched; with <title> and <desc>",
+        "tags": ["cases"], "parameters": id_param(),
+        "responses": with_errors(json!({ "200": { "description": "The picture", "content": { "image/svg+xml": { "schema": { "type": "string" } } } } }), &[401, 404]),
+    };
     get "/api/v1/cases/{id}/audit" => cases::case_audit, {
         "summary": "A case's audit trail (co-chairs, programme manager, business manager); format=csv|xlsx for a file (audited)",
         "tags": ["cases"], "parameters": [id_param()[0].clone(), query("format", "json (default), csv or xlsx")],

@@ -14,6 +14,7 @@ use crate::app::cases::stages;
 use crate::app::cases::view::{self, CaseView, DeadlineView, EventView};
 use crate::app::documents as app_documents;
 use crate::app::governance::meetings::{self as app_meetings, DecisionView, MeetingSummary};
+use crate::app::reports::timeline;
 use crate::domain::case::{Harm, Stage};
 use crate::domain::deadlines::DeadlineStatus;
 use crate::domain::events::{
@@ -25,7 +26,7 @@ use crate::domain::roles::Role;
 const TIMELINE_PAGE: usize = 25;
 
 #[derive(Serialize)]
-struct Row {
+pub(super) struct Row {
     key: String,
     value: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -44,11 +45,13 @@ fn row(key: &str, value: impl Into<Value>) -> Row {
 }
 
 /// The meeting decisions this user may follow, by id: (what, link to the meeting).
-type DecisionLinks = HashMap<String, (String, String)>;
+pub(super) type DecisionLinks = HashMap<String, (String, String)>;
 
 /// The meetings a case was on (as this user may see them) for the page's Meetings section,
 /// and the links from the events that cite their decisions.
-fn meetings_of(list: &[(MeetingSummary, Vec<DecisionView>)]) -> (Vec<Value>, DecisionLinks) {
+pub(super) fn meetings_of(
+    list: &[(MeetingSummary, Vec<DecisionView>)],
+) -> (Vec<Value>, DecisionLinks) {
     let mut links = DecisionLinks::new();
     let rows = list
         .iter()
@@ -80,7 +83,7 @@ fn date(d: chrono::NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
 }
 
-fn summary(case: &CaseView) -> Vec<Row> {
+pub(super) fn summary(case: &CaseView) -> Vec<Row> {
     let mut rows = vec![
         row("Reference", case.reference.clone()),
         row("Pseudonym", case.child_pseudonym.clone()),
@@ -132,7 +135,7 @@ struct Skipped {
 
 /// A deadline as the table shows it.
 #[derive(Serialize)]
-struct DeadlineRow<'a> {
+pub(super) struct DeadlineRow<'a> {
     #[serde(flatten)]
     d: &'a DeadlineView,
     /// Pending and past its date (not yet met).
@@ -144,7 +147,7 @@ struct DeadlineRow<'a> {
     skipped: Vec<Skipped>,
 }
 
-fn deadline_rows(case: &CaseView) -> Vec<DeadlineRow<'_>> {
+pub(super) fn deadline_rows(case: &CaseView) -> Vec<DeadlineRow<'_>> {
     case.deadlines
         .iter()
         .map(|d| {
@@ -188,10 +191,10 @@ fn deadline_rows(case: &CaseView) -> Vec<DeadlineRow<'_>> {
 
 /// One event in the timeline.
 #[derive(Serialize)]
-struct TimelineItem<'a> {
+pub(super) struct TimelineItem<'a> {
     #[serde(flatten)]
-    e: &'a EventView,
-    lines: Vec<Row>,
+    pub(super) e: &'a EventView,
+    pub(super) lines: Vec<Row>,
 }
 
 fn label_of<T: std::str::FromStr + Copy>(v: &str, label: impl Fn(T) -> &'static str) -> String {
@@ -200,7 +203,7 @@ fn label_of<T: std::str::FromStr + Copy>(v: &str, label: impl Fn(T) -> &'static 
 }
 
 /// An event's fields, each with a label and its value in words.
-fn event_lines(
+pub(super) fn event_lines(
     e: &EventView,
     case: &CaseView,
     names: &HashMap<String, String>,
@@ -388,6 +391,10 @@ pub async fn show(
     ctx.insert("summary", &summary(&case));
     ctx.insert("tasks", &tasks);
     ctx.insert("deadlines", &deadline_rows(&case));
+    ctx.insert(
+        "t",
+        &timeline::build(&case.reference, &case.deadlines, page.state.today()),
+    );
     ctx.insert("timeline_first", &(skip + 1));
     ctx.insert("timeline_last", &(skip + timeline.len()));
     ctx.insert("timeline", &timeline);

@@ -12,6 +12,7 @@ mod admin_outbox;
 mod admin_users;
 mod audit;
 mod case_page;
+mod case_print;
 mod cases;
 mod dashboard;
 mod decision_form;
@@ -23,6 +24,7 @@ mod meeting_actions;
 mod meeting_forms;
 mod meetings;
 mod publication;
+mod reports;
 mod your_account;
 
 use std::fmt;
@@ -56,6 +58,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(cases::routes)
         .configure(documents::routes)
         .configure(audit::routes)
+        .configure(case_print::routes)
+        .configure(reports::routes)
         .configure(events::routes)
         .configure(publication::routes)
         .configure(admin_users::routes)
