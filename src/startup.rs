@@ -92,6 +92,7 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         metrics: Arc::new(crate::metrics::Metrics::new()),
         db_health,
         read_audits: Arc::new(read_audits),
+        listening: Arc::default(),
     })
 }
 
@@ -120,7 +121,9 @@ impl Application {
     }
 
     /// The background jobs (when `jobs.enabled`), the database monitor and the store clean-up.
+    /// Links follow the address now bound unless `service.base_url` is set.
     fn with_jobs(state: AppState, running: web::Running) -> Application {
+        let _ = state.listening.set(running.addr);
         let jobs = state
             .settings
             .jobs

@@ -38,6 +38,8 @@ pub struct AppState {
     pub db_health: Arc<crate::db::health::DbHealth>,
     /// The writer that commits the audit entries of case reads together (group commit).
     pub read_audits: Arc<GroupCommit<ReadAudit>>,
+    /// The address the server listens on, once bound (shared by every clone of the state).
+    pub listening: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
 }
 
 impl AppState {
@@ -53,6 +55,12 @@ impl AppState {
     /// returns once it is durable.
     pub async fn audit_read(&self, entry: ReadAudit) -> Result<(), AppError> {
         Ok(self.read_audits.submit(entry).await?)
+    }
+
+    /// The base of links in emails and feeds, without a trailing `/`: `service.base_url`, or
+    /// the address the server listens on when it is not configured.
+    pub fn base_url(&self) -> String {
+        self.settings.base_url_for(self.listening.get().copied())
     }
 
     /// Runs blocking database work on the blocking thread pool, in the caller's tracing span

@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod recalc;
 pub mod refusals;
 pub mod reminders;
+pub mod send_checks;
 pub mod setup;
 pub mod users;
 

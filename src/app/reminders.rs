@@ -70,6 +70,17 @@ impl Planned {
     }
 }
 
+/// The due date a reminder's key was written for (`reminder:{deadline}:{due_on}:…`), so the
+/// send-time check can tell a moved deadline; `None` for any other key.
+pub fn key_due_on(key: &str) -> Option<NaiveDate> {
+    let mut parts = key.split(':');
+    if parts.next()? != "reminder" {
+        return None;
+    }
+    parts.next()?;
+    parts.next()?.parse().ok()
+}
+
 /// A message written (or, in a dry run, that would be written).
 #[derive(Debug, Clone, Serialize)]
 pub struct Outgoing {
@@ -232,13 +243,23 @@ fn planned(
     }
 }
 
+/// When reminders made due by a write at `now` may first be sent: after
+/// `jobs.reminder_grace_minutes`, so that entering a case from its beginning does not send
+/// "overdue" a minute before the next form meets the deadline (the send-time check then
+/// cancels it).
+pub fn after_write(st: &AppState, now: NaiveDateTime) -> NaiveDateTime {
+    now + chrono::Duration::minutes(st.settings.jobs.reminder_grace_minutes)
+}
+
 /// Writes (or with `write` false, only lists) the reminder rows `planned` calls for that do
-/// not exist yet.
+/// not exist yet, to be sent from `send_from` (`now` for the sweep, [`after_write`] for a
+/// write).
 pub fn queue_reminders(
     conn: &mut DbConnection,
     st: &AppState,
     planned: &[Planned],
     now: NaiveDateTime,
+    send_from: NaiveDateTime,
     write: bool,
 ) -> Result<Vec<Outgoing>, AppError> {
     let keys = reminder_keys(planned);
@@ -246,7 +267,7 @@ pub fn queue_reminders(
         return Ok(vec![]);
     }
     let existing = outbox::existing_keys(conn, &keys)?;
-    let out = queue_missing(conn, st, planned, &existing, now, write)?;
+    let out = queue_missing(conn, st, planned, &existing, now, send_from, write)?;
     if write && !out.is_empty() {
         tracing::info!(
             queued = out.len(),
@@ -278,6 +299,7 @@ pub fn queue_missing(
     planned: &[Planned],
     existing: &HashSet<String>,
     now: NaiveDateTime,
+    send_from: NaiveDateTime,
     write: bool,
 ) -> Result<Vec<Outgoing>, AppError> {
     let mut out = vec![];
@@ -302,7 +324,7 @@ pub fn queue_missing(
                 case_id: Some(p.case_id.clone()),
                 deadline_id: Some(p.deadline_id.clone()),
             };
-            out.extend(queue_one(conn, message, &r.name, now, write)?);
+            out.extend(queue_one(conn, message, &r.name, now, send_from, write)?);
         }
     }
     Ok(out)
@@ -316,6 +338,7 @@ fn queue_one(
     message: NewMessage,
     user_name: &str,
     now: NaiveDateTime,
+    send_from: NaiveDateTime,
     write: bool,
 ) -> Result<Option<Outgoing>, AppError> {
     let outgoing = Outgoing {
@@ -330,7 +353,7 @@ fn queue_one(
         return Ok(Some(outgoing));
     }
     Ok(
-        outbox::insert_if_absent(conn, message, now)?.map(|id| Outgoing {
+        outbox::insert_if_absent_from(conn, message, now, send_from)?.map(|id| Outgoing {
             id: Some(id),
             ..outgoing
         }),
@@ -338,10 +361,7 @@ fn queue_one(
 }
 
 pub fn case_url(st: &AppState, case_id: &str) -> String {
-    format!(
-        "{}/cases/{case_id}",
-        st.settings.service.base_url.trim_end_matches('/')
-    )
+    format!("{}/cases/{case_id}", st.base_url())
 }
 
 fn long_date(d: NaiveDate) -> String {
@@ -541,7 +561,7 @@ pub fn queue_digests(
             case_id: None,
             deadline_id: None,
         };
-        out.extend(queue_one(conn, message, &recipient.name, now, write)?);
+        out.extend(queue_one(conn, message, &recipient.name, now, now, write)?);
     }
     Ok(out)
 }
@@ -793,5 +813,18 @@ pub fn parse_mode(value: Option<&str>) -> Result<ReminderMode, AppError> {
             "mode",
             "give \"immediate\" or \"daily\"",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reminder_key_names_the_due_date_it_was_written_for() {
+        let key = "reminder:0af3c2:2026-01-12:overdue_2:9bd1e0";
+        assert_eq!(key_due_on(key), NaiveDate::from_ymd_opt(2026, 1, 12));
+        assert_eq!(key_due_on("digest:9bd1e0:2026-01-12"), None);
+        assert_eq!(key_due_on("reminder:0af3c2"), None);
     }
 }

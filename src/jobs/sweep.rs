@@ -86,7 +86,7 @@ fn run(
             }
             let existing =
                 crate::app::outbox::existing_keys(c, &reminders::reminder_keys(&planned))?;
-            let queued = reminders::queue_missing(c, st, &planned, &existing, now, write)?;
+            let queued = reminders::queue_missing(c, st, &planned, &existing, now, now, write)?;
             Ok::<_, AppError>((batch.cases.len(), planned, queued))
         };
         let mut outcome = |c: &mut DbConnection, ids: &[String]| {

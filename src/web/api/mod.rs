@@ -289,7 +289,7 @@ api! {
     get "/api/v1/admin/outbox" => admin::outbox_list, {
         "summary": "The outbox, newest first, with counts per status (administrators)",
         "tags": ["admin"],
-        "parameters": [query("status", "queued, sent or failed"), query("limit", "1 to 1000, default 200")],
+        "parameters": [query("status", "queued, sent, failed or cancelled"), query("limit", "1 to 1000, default 200")],
         "responses": with_errors(ok(200, "Messages without their bodies", schema_ref("Outbox")), &[400, 401, 403]),
     };
     get "/api/v1/admin/outbox/{id}" => admin::outbox_get, {
@@ -474,12 +474,13 @@ fn schemas() -> Value {
         "TestEmail": { "type": "object", "required": ["to"], "properties": { "to": { "type": "string", "format": "email" } } },
         "OutboxMessage": { "type": "object", "required": ["id", "kind", "status", "subject", "attempts"], "properties": {
             "id": { "type": "string" }, "kind": { "type": "string", "enum": ["reminder", "digest", "test", "invitation", "password_reset", "mfa_reset", "meeting_notice"] },
-            "status": { "type": "string", "enum": ["queued", "sent", "failed"] }, "recipient_id": { "type": ["string", "null"] },
+            "status": { "type": "string", "enum": ["queued", "sent", "failed", "cancelled"] }, "recipient_id": { "type": ["string", "null"] },
             "recipient_name": { "type": ["string", "null"] }, "to_address": { "type": "string" }, "subject": { "type": "string" },
             "case_id": { "type": ["string", "null"] }, "case_reference": { "type": ["string", "null"] }, "deadline_id": { "type": ["string", "null"] },
             "attempts": { "type": "integer" }, "next_attempt_at": { "type": "string", "format": "date-time" },
             "last_error": { "type": ["string", "null"] }, "created_at": { "type": "string", "format": "date-time" },
             "sent_at": { "type": ["string", "null"], "format": "date-time" },
+            "cancelled_reason": { "type": ["string", "null"], "description": "Why a cancelled message was not sent (checked as it was about to go)" },
             "body_text": { "type": "string", "description": "Only from GET /api/v1/admin/outbox/{id}" },
             "body_html": { "type": "string", "description": "Only from GET /api/v1/admin/outbox/{id}" } } },
         "Outbox": { "type": "object", "required": ["counts", "messages"], "properties": {
