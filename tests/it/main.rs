@@ -27,6 +27,7 @@ mod ops_processes;
 mod ops_storage;
 mod probe;
 mod reminders;
+mod reports;
 mod send_checks;
 mod sso;
 mod ui_account;

@@ -10,6 +10,7 @@ use diesel::sql_types::Integer;
 use serde::Serialize;
 
 use crate::app::access::visible_cases;
+use crate::app::search::{self, Needle};
 use crate::app::Actor;
 use crate::db::models::{CaseRow, DeadlineRow};
 use crate::db::schema::{cases, deadlines};
@@ -34,6 +35,8 @@ text_enum! {
 
 #[derive(Debug, Clone)]
 pub struct Filter {
+    /// Search text (`q`): reference, pseudonym and, for the roles that may see it, the name.
+    pub q: Option<Needle>,
     pub stage: Option<Stage>,
     pub deadline_status: Option<DeadlineStatus>,
     /// Financial year, e.g. `2025-26`.
@@ -47,6 +50,7 @@ pub struct Filter {
 impl Default for Filter {
     fn default() -> Self {
         Filter {
+            q: None,
             stage: None,
             deadline_status: None,
             year: None,
@@ -64,6 +68,7 @@ impl Filter {
     pub fn parse(q: &HashMap<String, String>) -> Result<Filter, AppError> {
         let mut f = Filter::default();
         let get = |k: &str| q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+        f.q = Needle::parse(q.get("q").map(String::as_str))?;
         if let Some(s) = get("stage") {
             f.stage = Some(
                 s.parse::<Stage>()
@@ -163,8 +168,11 @@ pub struct Page {
 
 type Boxed<'a> = cases::BoxedQuery<'a, crate::db::DbBackend>;
 
-fn filtered<'a>(actor: &'a Actor, f: &'a Filter, today: NaiveDate) -> Boxed<'a> {
+fn filtered<'a>(actor: &'a Actor, f: &'a Filter, today: NaiveDate, postgres: bool) -> Boxed<'a> {
     let mut q = cases::table.into_boxed().filter(visible_cases(actor));
+    if let Some(needle) = &f.q {
+        q = q.filter(search::matches(actor, needle, postgres));
+    }
     if let Some(s) = f.stage {
         q = q.filter(cases::stage.eq(s.as_str()));
     }
@@ -217,18 +225,31 @@ pub fn list(
     let today = st.today();
     let per_page = f.per_page.clamp(1, 500);
     let page = f.page.max(1);
+    let postgres = conn.is_postgres();
     // A bounded count: at most COUNT_LIMIT rows (or up to the page after this one) are
     // counted, so the first page costs the same at 50,000 cases as at 1,000.
     let limit = COUNT_LIMIT.max((page + 1) * per_page);
-    let counted = filtered(actor, f, today)
+    let counted = filtered(actor, f, today, postgres)
         .select(sql::<Integer>("1"))
         .limit(limit + 1)
         .load::<i32>(conn)?
         .len() as i64;
     let total_exact = counted <= limit;
     let total = counted.min(limit);
-    let mut q = filtered(actor, f, today).select(CaseRow::as_select());
-    q = match (f.sort, f.descending) {
+    let q = ordered(filtered(actor, f, today, postgres), f).select(CaseRow::as_select());
+    let rows: Vec<CaseRow> = q.limit(per_page).offset((page - 1) * per_page).load(conn)?;
+    Ok(Page {
+        cases: summarise(conn, st, &rows)?,
+        total,
+        total_exact,
+        page,
+        per_page,
+    })
+}
+
+/// The list's order.
+fn ordered<'a>(q: Boxed<'a>, f: &Filter) -> Boxed<'a> {
+    match (f.sort, f.descending) {
         (Sort::NextDue, false) => q.order((
             cases::next_due_on.is_null(),
             cases::next_due_on.asc(),
@@ -247,8 +268,36 @@ pub fn list(
         (Sort::Stage, true) => q.order((cases::stage.desc(), cases::reference.asc())),
         (Sort::Updated, false) => q.order((cases::updated_at.asc(), cases::reference.asc())),
         (Sort::Updated, true) => q.order((cases::updated_at.desc(), cases::reference.asc())),
-    };
-    let rows: Vec<CaseRow> = q.limit(per_page).offset((page - 1) * per_page).load(conn)?;
+    }
+}
+
+/// Every case of the filtered list in its order, not a page (for an export), with the rows the
+/// summaries were made from.
+pub fn all(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    f: &Filter,
+) -> Result<Vec<(CaseRow, CaseSummary)>, AppError> {
+    let postgres = conn.is_postgres();
+    let rows: Vec<CaseRow> = ordered(filtered(actor, f, st.today(), postgres), f)
+        .select(CaseRow::as_select())
+        .load(conn)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(500) {
+        let summaries = summarise(conn, st, chunk)?;
+        out.extend(chunk.iter().cloned().zip(summaries));
+    }
+    Ok(out)
+}
+
+/// The summaries of these cases: each with its next pending deadline and overdue count.
+fn summarise(
+    conn: &mut DbConnection,
+    st: &AppState,
+    rows: &[CaseRow],
+) -> Result<Vec<CaseSummary>, AppError> {
+    let today = st.today();
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let pending: Vec<DeadlineRow> = if ids.is_empty() {
         vec![]
@@ -297,13 +346,7 @@ pub fn list(
             }
         })
         .collect();
-    Ok(Page {
-        cases,
-        total,
-        total_exact,
-        page,
-        per_page,
-    })
+    Ok(cases)
 }
 
 /// Visible cases counted by stage (for the dashboard).

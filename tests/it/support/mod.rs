@@ -114,7 +114,7 @@ impl TestApp {
             base,
             state,
             clock,
-            client: awc::Client::builder().disable_redirects().finish(),
+            client: test_client(),
             handle,
             _dir: dir,
             db,
@@ -167,4 +167,16 @@ impl TestApp {
     pub async fn stop(&self) {
         self.handle.stop(true).await;
     }
+}
+
+/// The tests' HTTP client. An idle connection is dropped after 2 s, before the server's 5 s
+/// keep-alive closes it: on a loaded machine a test that spends longer than that between two
+/// requests would otherwise send on a connection the server is closing (`Disconnected`).
+/// Requests get 60 s, not awc's 5 s, for the same machines.
+pub fn test_client() -> awc::Client {
+    awc::Client::builder()
+        .disable_redirects()
+        .timeout(std::time::Duration::from_secs(60))
+        .connector(awc::Connector::new().conn_keep_alive(std::time::Duration::from_secs(2)))
+        .finish()
 }
