@@ -185,6 +185,28 @@ pub struct Session {
     pub mfa_enrolment_required: bool,
 }
 
+/// Whether a genuine token (signature checked; expiry and revocation aside) belongs to a
+/// deactivated account: the session ended because the account was deactivated, not for being
+/// idle.
+pub fn token_of_deactivated_user(
+    conn: &mut DbConnection,
+    keys: &JwtKeys,
+    token: &str,
+) -> Result<bool, AppError> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_exp = false;
+    validation.set_required_spec_claims(&["sub"]);
+    let Ok(data) = jsonwebtoken::decode::<Claims>(token, &keys.decoding, &validation) else {
+        return Ok(false);
+    };
+    let active: Option<bool> = users::table
+        .find(&data.claims.sub)
+        .select(users::active)
+        .first(conn)
+        .optional()?;
+    Ok(active == Some(false))
+}
+
 /// The user behind a token, if the token is genuine, unexpired (both the JWT's own `exp` and
 /// the server-side record, against the injected clock), not revoked, not idle too long (browser
 /// sessions), and the user is active. Refreshes the idle clock.
@@ -300,6 +322,11 @@ pub enum SignIn {
         user_id: String,
     },
     Invalid {
+        delay: Duration,
+    },
+    /// The password is right but the account is deactivated (it counts as a failure all the
+    /// same): the person is told so, since they proved who they are.
+    Deactivated {
         delay: Duration,
     },
     Throttled {
@@ -564,6 +591,9 @@ pub fn sign_in(
                 reason,
                 client,
             )?;
+            if password_ok && user.is_some_and(|u| !u.active) {
+                return Ok(SignIn::Deactivated { delay });
+            }
             return Ok(SignIn::Invalid { delay });
         }
     };

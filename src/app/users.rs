@@ -297,6 +297,30 @@ pub fn password_hash(conn: &mut DbConnection, id: &str) -> Result<String, AppErr
 }
 
 /// Names of users by id.
+/// Each user's name and whether their account is active, by id.
+pub fn names_and_active(
+    conn: &mut DbConnection,
+    ids: &[&str],
+) -> QueryResult<HashMap<String, (String, bool)>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::name, users::active))
+        .load::<(String, String, bool)>(conn)?
+        .into_iter()
+        .map(|(id, name, active)| (id, (name, active)))
+        .collect())
+}
+
+/// How many cases list the user as their lead reviewer.
+pub fn cases_as_lead_reviewer(conn: &mut DbConnection, user_id: &str) -> QueryResult<i64> {
+    use crate::db::schema::case_people;
+    case_people::table
+        .filter(case_people::user_id.eq(user_id))
+        .filter(case_people::relation.eq(crate::domain::roles::Relation::LeadReviewer.as_str()))
+        .count()
+        .get_result(conn)
+}
+
 pub fn names(conn: &mut DbConnection, ids: &[&str]) -> QueryResult<HashMap<String, String>> {
     Ok(users::table
         .filter(users::id.eq_any(ids))

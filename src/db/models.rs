@@ -196,6 +196,8 @@ pub struct DocumentRow {
     pub title: String,
     pub created_by: String,
     pub created_at: NaiveDateTime,
+    /// The case event the document belongs to, if linked.
+    pub event_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]

@@ -220,6 +220,7 @@ diesel::table! {
         title -> Text,
         created_by -> Text,
         created_at -> Timestamp,
+        event_id -> Nullable<Text>,
     }
 }
 

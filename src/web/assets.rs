@@ -35,7 +35,23 @@ pub fn paths() -> impl Iterator<Item = &'static str> {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let get_or_head = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
     cfg.route("/assets/{path:.*}", get_or_head().to(serve))
-        .route("/static/{path:.*}", get_or_head().to(serve));
+        .route("/static/{path:.*}", get_or_head().to(serve))
+        .route("/favicon.ico", get_or_head().to(favicon));
+}
+
+/// Browsers ask for `/favicon.ico` whatever the page says: the service's own icon (not the
+/// GOV.UK crown, which is for services on gov.uk only).
+async fn favicon() -> HttpResponse {
+    match find("/static/favicon.ico") {
+        Some((content_type, bytes)) => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, content_type))
+            .insert_header(CacheControl(vec![
+                CacheDirective::Public,
+                CacheDirective::MaxAge(86_400),
+            ]))
+            .body(bytes),
+        None => HttpResponse::NotFound().finish(),
+    }
 }
 
 async fn serve(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {

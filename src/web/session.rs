@@ -167,6 +167,8 @@ impl WebUser {
 pub struct SignInRequired {
     next: String,
     clear: bool,
+    /// The session ended because the account was deactivated (not for being idle).
+    deactivated: bool,
     /// The session cookie to clear (its name depends on the service's address).
     cookie: String,
 }
@@ -219,10 +221,11 @@ impl ResponseError for SignInRequired {
             location = format!("/sign-in?next={}", encode_component(&self.next));
         }
         if self.clear {
-            location.push_str(if location.contains('?') {
-                "&expired=1"
+            location.push(if location.contains('?') { '&' } else { '?' });
+            location.push_str(if self.deactivated {
+                "deactivated=1"
             } else {
-                "?expired=1"
+                "expired=1"
             });
         }
         let mut resp = HttpResponse::SeeOther();
@@ -301,10 +304,12 @@ impl FromRequest for WebUser {
                 return Err(SignInRequired {
                     next,
                     clear: false,
+                    deactivated: false,
                     cookie,
                 }
                 .into());
             };
+            let kept = token.clone();
             match state
                 .db(move |c, st| {
                     auth::authenticate(c, &st.keys, &st.settings.auth, &token, st.now())
@@ -322,12 +327,19 @@ impl FromRequest for WebUser {
                     actor: session.actor,
                     token_id: session.token_id,
                 }),
-                Err(AppError::Unauthorized) => Err(SignInRequired {
-                    next,
-                    clear: true,
-                    cookie,
+                Err(AppError::Unauthorized) => {
+                    let deactivated = state
+                        .db(move |c, st| auth::token_of_deactivated_user(c, &st.keys, &kept))
+                        .await
+                        .unwrap_or(false);
+                    Err(SignInRequired {
+                        next,
+                        clear: true,
+                        deactivated,
+                        cookie,
+                    }
+                    .into())
                 }
-                .into()),
                 Err(e) => Err(e.into()),
             }
         })

@@ -38,6 +38,9 @@ pub struct LayoutUser {
     /// Shows the Meetings link (every role with case content).
     #[serde(default)]
     pub meetings: bool,
+    /// Shows the Cases link (every role that may see a case; not the administrator).
+    #[serde(default)]
+    pub cases: bool,
 }
 
 /// The context every page starts from: `service_name` and `partnership_name`. A page adds

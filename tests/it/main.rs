@@ -35,4 +35,5 @@ mod ui_documents;
 mod ui_foundation;
 mod ui_meetings;
 mod ui_pages;
+mod ui_small_things;
 mod ui_snapshots;

@@ -57,7 +57,9 @@ fn main_of(a: &Answer) -> String {
 fn case_id(list: &Answer, reference: &str) -> String {
     let at = list
         .body
-        .find(&format!("\">{reference}</a>"))
+        .find(&format!(
+            "\"><span class=\"app-case-ref\">{reference}</span></a>"
+        ))
         .unwrap_or_else(|| panic!("{reference} not in the list"));
     let start = list.body[..at].rfind("/cases/").unwrap() + "/cases/".len();
     list.body[start..at].to_string()

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::app::access::{visible_or_refuse, CasePeople};
 use crate::app::events::load_events;
 pub use crate::app::events::view::{deadline_view, DeadlineView, EventView, PersonRef};
-use crate::app::users::names;
+use crate::app::users::names_and_active;
 use crate::app::Actor;
 use crate::db::group_commit::ReadAudit;
 use crate::db::models::{CaseRow, DeadlineRow};
@@ -27,6 +27,15 @@ pub struct ActionView {
     pub owner_agency: String,
     pub due_on: NaiveDate,
     pub done_on: Option<NaiveDate>,
+}
+
+/// A lead reviewer the case lists; `active` is false once their account is deactivated (the
+/// case still lists them until another is appointed).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewerRef {
+    pub id: String,
+    pub name: String,
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,7 +59,7 @@ pub struct CaseView {
     pub stage: String,
     pub stage_label: String,
     pub created_at: NaiveDateTime,
-    pub reviewers: Vec<PersonRef>,
+    pub reviewers: Vec<ReviewerRef>,
     pub actions: Vec<ActionView>,
     pub events: Vec<EventView>,
     pub deadlines: Vec<DeadlineView>,
@@ -94,13 +103,17 @@ pub fn build(
     let reviewer_ids: Vec<&str> = people.reviewers().collect();
     let mut ids: Vec<&str> = rows.iter().map(|r| r.recorded_by.as_str()).collect();
     ids.extend(reviewer_ids.iter().copied());
-    let names = names(conn, &ids)?;
+    let names = names_and_active(conn, &ids)?;
     let person = |id: &str| PersonRef {
         id: id.to_string(),
         name: names
             .get(id)
-            .cloned()
-            .unwrap_or_else(|| "(unknown user)".into()),
+            .map_or_else(|| "(unknown user)".into(), |(n, _)| n.clone()),
+    };
+    let reviewer = |id: &str| ReviewerRef {
+        id: id.to_string(),
+        name: person(id).name,
+        active: names.get(id).is_some_and(|(_, active)| *active),
     };
     let event_views = rows
         .iter()
@@ -138,7 +151,7 @@ pub fn build(
         stage: state.stage.as_str().into(),
         stage_label: state.stage.label().into(),
         created_at: case.created_at,
-        reviewers: reviewer_ids.iter().map(|id| person(id)).collect(),
+        reviewers: reviewer_ids.iter().map(|id| reviewer(id)).collect(),
         actions: state
             .actions
             .iter()

@@ -15,7 +15,7 @@ use super::events::{record_system_event, view::PersonRef, Loaded};
 use super::users::names;
 use super::{new_id, stored, Actor};
 use crate::db::models::{CaseRow, DocumentRow, VersionRow};
-use crate::db::schema::{document_versions, documents};
+use crate::db::schema::{case_events, document_versions, documents};
 use crate::db::{write_tx, DbConnection};
 use crate::domain::case::Stage;
 use crate::domain::documents::{detect, sanitise_file_name, DocumentKind, FileType};
@@ -31,12 +31,15 @@ pub struct UploadMeta {
     pub kind: DocumentKind,
     pub title: String,
     pub document_id: Option<String>,
+    /// The case event the document belongs to (optional; given with a new version, it moves
+    /// the link).
+    pub event_id: Option<String>,
     pub file_name: String,
 }
 
 impl UploadMeta {
-    /// From the multipart text fields (`kind`, `title`, optional `document_id`) and the file's
-    /// own name.
+    /// From the multipart text fields (`kind`, `title`, optional `document_id` and
+    /// `event_id`) and the file's own name.
     pub fn parse(
         fields: &HashMap<String, String>,
         file_name: Option<&str>,
@@ -94,6 +97,7 @@ impl UploadMeta {
             kind: kind.unwrap_or(DocumentKind::Other),
             title,
             document_id,
+            event_id: get("event_id").map(str::to_string),
             file_name: file_name.unwrap_or_default().to_string(),
         })
     }
@@ -122,8 +126,40 @@ pub struct DocumentView {
     pub kind_label: &'static str,
     pub title: String,
     pub created_at: NaiveDateTime,
+    /// The case event the document belongs to, if linked.
+    pub event_id: Option<String>,
     /// Newest first; deleted versions are left out (the audit keeps them).
     pub versions: Vec<VersionView>,
+}
+
+/// The events of a case a document may be linked to, newest first, as (event id, "Review team
+/// meeting, 3 March 2026"): those people recorded (not awareness or report uploads).
+pub fn linkable_events(
+    conn: &mut DbConnection,
+    case_id: &str,
+) -> Result<Vec<(String, String)>, AppError> {
+    let rows: Vec<(String, String, chrono::NaiveDate)> = case_events::table
+        .filter(case_events::case_id.eq(case_id))
+        .order((
+            case_events::occurred_on.desc(),
+            case_events::sequence.desc(),
+        ))
+        .select((
+            case_events::id,
+            case_events::event_type,
+            case_events::occurred_on,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, kind, on)| {
+            let kind: EventType = kind.parse().ok()?;
+            if matches!(kind, EventType::Aware | EventType::ReportVersionUploaded) {
+                return None;
+            }
+            Some((id, format!("{}, {}", kind.label(), on.format("%-d %B %Y"))))
+        })
+        .collect())
 }
 
 /// The result of an upload.
@@ -144,10 +180,19 @@ pub fn may_upload(role: Role, appointed: bool) -> bool {
     }
 }
 
-/// Who may delete a version: the programme manager and the co-chairs.
-pub fn may_delete(role: Role) -> bool {
-    matches!(role, Role::CoChair | Role::ProgrammeManager)
+/// Who may delete a version (until it is sent and locked): the programme manager and the
+/// co-chairs any version, a lead reviewer a version they uploaded themselves (by mistake).
+pub fn may_delete(role: Role, uploaded_it: bool) -> bool {
+    match role {
+        Role::CoChair | Role::ProgrammeManager => true,
+        Role::LeadReviewer => uploaded_it,
+        _ => false,
+    }
 }
+
+/// Why [`may_delete`] refuses.
+pub const DELETE_REFUSED: &str =
+    "only the programme manager and the co-chairs delete versions; a lead reviewer may delete a version they uploaded";
 
 /// The warning after a new final or summary report version when copies of an earlier one
 /// were already sent.
@@ -321,7 +366,7 @@ fn record_version(
             .case(&case.id)
             .subject(doc.id.clone())
             .detail(serde_json::json!({
-                "document": doc.id, "kind": kind, "title": doc.title, "version": number,
+                "document": doc.id, "kind": kind, "title": doc.title, "event_id": doc.event_id, "version": number,
                 "sha256": file.sha256, "size_bytes": file.size, "content_type": file_type.as_str(),
                 "file_name": file_name,
             })),
@@ -343,6 +388,19 @@ fn document_for(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<DocumentRow, AppError> {
+    if let Some(event_id) = &meta.event_id {
+        let of_case: i64 = case_events::table
+            .filter(case_events::id.eq(event_id))
+            .filter(case_events::case_id.eq(&case.id))
+            .count()
+            .get_result(c)?;
+        if of_case == 0 {
+            return Err(AppError::invalid(
+                "event_id",
+                "this case has no event with that id",
+            ));
+        }
+    }
     let existing: Option<DocumentRow> = match &meta.document_id {
         Some(id) => Some(
             documents::table
@@ -363,7 +421,13 @@ fn document_for(
             .first(c)
             .optional()?,
     };
-    if let Some(d) = existing {
+    if let Some(mut d) = existing {
+        if meta.event_id.is_some() && meta.event_id != d.event_id {
+            diesel::update(documents::table.find(&d.id))
+                .set(documents::event_id.eq(&meta.event_id))
+                .execute(c)?;
+            d.event_id = meta.event_id.clone();
+        }
         return Ok(d);
     }
     let d = DocumentRow {
@@ -373,6 +437,7 @@ fn document_for(
         title: meta.title.clone(),
         created_by: actor.user_id.clone(),
         created_at: stored(now),
+        event_id: meta.event_id.clone(),
     };
     diesel::insert_into(documents::table)
         .values(&d)
@@ -424,6 +489,7 @@ fn view_of(conn: &mut DbConnection, doc: &DocumentRow) -> Result<DocumentView, A
         kind_label: kind.label(),
         title: doc.title.clone(),
         created_at: doc.created_at,
+        event_id: doc.event_id.clone(),
         versions: versions
             .into_iter()
             .map(|v| VersionView {
@@ -544,16 +610,8 @@ fn delete_checked(
             .optional()?
             .ok_or(AppError::NotFound)?;
         visible_case(c, actor, &doc.case_id)?;
-        if !may_delete(actor.role) {
-            return Err(AppError::Forbidden(
-                "only the programme manager and the co-chairs delete documents".into(),
-            ));
-        }
-        if reason.is_empty() || reason.chars().count() > 2000 {
-            return Err(AppError::invalid(
-                "reason",
-                "give the reason for deleting this version",
-            ));
+        if !may_delete(actor.role, true) {
+            return Err(AppError::Forbidden(DELETE_REFUSED.into()));
         }
         let version: VersionRow = document_versions::table
             .filter(document_versions::document_id.eq(&doc.id))
@@ -563,6 +621,15 @@ fn delete_checked(
             .first(c)
             .optional()?
             .ok_or(AppError::NotFound)?;
+        if !may_delete(actor.role, version.uploaded_by == actor.user_id) {
+            return Err(AppError::Forbidden(DELETE_REFUSED.into()));
+        }
+        if reason.is_empty() || reason.chars().count() > 2000 {
+            return Err(AppError::invalid(
+                "reason",
+                "give the reason for deleting this version",
+            ));
+        }
         if let Some(at) = version.locked_at {
             return Err(AppError::Conflict(locked_message(number, at)));
         }

@@ -60,7 +60,8 @@ pub async fn token(
         }))),
         // The account has a second factor: the same request again, with "otp".
         SignIn::CodeNeeded { .. } => Err(AppError::OtpRequired),
-        SignIn::Invalid { delay } => {
+        // The API says no more to a deactivated account than to a wrong password.
+        SignIn::Invalid { delay } | SignIn::Deactivated { delay } => {
             actix_web::rt::time::sleep(delay).await;
             Err(AppError::Unauthorized)
         }

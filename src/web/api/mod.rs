@@ -242,11 +242,12 @@ api! {
         "requestBody": { "required": true, "content": { "multipart/form-data": { "schema": { "type": "object", "required": ["file"], "properties": {
             "kind": { "type": "string", "enum": crate::domain::documents::DocumentKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>() },
             "title": { "type": "string" }, "document_id": { "type": "string" },
+            "event_id": { "type": "string", "description": "The case event the document belongs to (e.g. the review meeting a draft was discussed at); with a new version, moves the link" },
             "file": { "type": "string", "format": "binary", "description": "PDF, DOCX, XLSX, PPTX, ODT or plain text (decided by content)" } } } } } },
         "responses": with_errors(ok(201, "The document with its versions, and any warnings", json!({ "type": "object" })), &[400, 401, 403, 404, 413, 415, 422, 507]),
     };
     get "/api/v1/cases/{id}/documents" => documents::list, {
-        "summary": "A case's documents, each with its versions (number, sha256, size, uploader, time)",
+        "summary": "A case's documents, each with the event it belongs to (event_id) and its versions (number, sha256, size, uploader, time)",
         "tags": ["documents"], "parameters": id_param(),
         "responses": with_errors(ok(200, "Documents", json!({ "type": "array", "items": { "type": "object" } })), &[401, 404]),
     };

@@ -118,6 +118,7 @@ async fn sign_in_form(
     }
     let mut ctx = sign_in_context(&state, &next, &[], "");
     ctx.insert("expired", &q.contains_key("expired"));
+    ctx.insert("deactivated", &q.contains_key("deactivated"));
     ctx.insert("signed_out", &q.contains_key("signed_out"));
     ctx.insert("reset", &q.contains_key("reset"));
     ctx.insert("throttled", &q.contains_key("throttled"));
@@ -198,6 +199,21 @@ async fn sign_in(
                 &req,
                 &state,
                 StatusCode::UNAUTHORIZED,
+                "pages/sign_in.html",
+                ctx,
+            )
+        }
+        SignIn::Deactivated { delay } => {
+            actix_web::rt::time::sleep(delay).await;
+            let errors = [FieldError::new(
+                "",
+                "Your account has been deactivated, so you cannot sign in. Ask your administrator if you need it again.",
+            )];
+            let ctx = sign_in_context(&state, &next, &errors, &email);
+            anon_page(
+                &req,
+                &state,
+                StatusCode::FORBIDDEN,
                 "pages/sign_in.html",
                 ctx,
             )
@@ -296,11 +312,13 @@ async fn change_password(posted: Posted) -> PageResult {
             errors.push(FieldError::new("new_password", "Enter a new password"))
         }
         Err(e) => errors.extend(humanise(vec![e], |_| Some("Your new password".into()))),
-        Ok(()) if new != form.get("confirm_password") => errors.push(FieldError::new(
+        Ok(()) => {}
+    }
+    if new != form.get("confirm_password") {
+        errors.push(FieldError::new(
             "confirm_password",
             "Enter the same new password twice",
-        )),
-        Ok(()) => {}
+        ));
     }
     if errors.is_empty() {
         let token_id = page.user.token_id.clone();
@@ -392,7 +410,8 @@ async fn setup(
             (f == "password").then(|| "The password".to_string())
         }),
     };
-    if errors.iter().all(|e| e.field != "password") && password != form.get("confirm_password") {
+    // Reported together with any problem with the password itself, so one attempt shows both.
+    if password != form.get("confirm_password") {
         errors.push(FieldError::new(
             "confirm_password",
             "Enter the same password twice",

@@ -168,7 +168,8 @@ async fn set_password(
         auth::check_password_policy("password", &password, &user.name, &user.email)
     {
         errors.extend(humanise(vec![e], |_| Some("Your password".into())));
-    } else if password != form.get("confirm_password") {
+    }
+    if password != form.get("confirm_password") {
         errors.push(FieldError::new(
             "confirm_password",
             "Enter the same password twice",

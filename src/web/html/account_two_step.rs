@@ -200,7 +200,8 @@ async fn code(
             );
             Ok(resp)
         }
-        Ok(SignIn::CodeNeeded { .. }) | Err(AppError::Unauthorized) => {
+        Ok(SignIn::CodeNeeded { .. } | SignIn::Deactivated { .. })
+        | Err(AppError::Unauthorized) => {
             gone(&state, id).await?;
             Ok(see_other("/sign-in?code_expired=1"))
         }

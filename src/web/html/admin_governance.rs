@@ -60,7 +60,7 @@ async fn agencies_page(page: Page, q: web::Query<HashMap<String, String>>) -> Pa
     let banner = [
         ("added", "Agency added"),
         ("renamed", "Agency renamed"),
-        ("assigned", "The user's agency has been changed"),
+        ("assigned", "The user’s agency has been changed"),
     ]
     .into_iter()
     .find(|(k, _)| q.contains_key(*k))
@@ -236,8 +236,8 @@ async fn bodies_page(page: Page, q: web::Query<HashMap<String, String>>) -> Page
         .get("saved")
         .and_then(|b| b.parse::<Body>().ok())
         .map(|b| match b {
-            Body::Board => "The Executive Board's members have been saved",
-            _ => "The Sub-Group's members have been saved",
+            Body::Board => "The Executive Board’s members have been saved",
+            _ => "The Sub-Group’s members have been saved",
         });
     render_bodies(&page, StatusCode::OK, banner, None, &[]).await
 }

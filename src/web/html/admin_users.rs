@@ -24,7 +24,47 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/users", web::get().to(list))
         .route("/admin/users/new", web::get().to(new_form))
         .route("/admin/users/new", web::post().to(add))
-        .route("/admin/users/{id}", web::post().to(update));
+        .route("/admin/users/{id}", web::post().to(update))
+        .route(
+            "/admin/users/{id}/deactivate",
+            web::get().to(confirm_deactivate),
+        );
+}
+
+/// "Their 2 cases still list them as lead reviewer", or `None` for no case.
+fn cases_still_listing(n: i64) -> Option<String> {
+    match n {
+        0 => None,
+        1 => Some("their 1 case still lists them as lead reviewer".into()),
+        n => Some(format!("their {n} cases still list them as lead reviewer")),
+    }
+}
+
+/// The user and how many cases list them as lead reviewer.
+async fn with_cases(page: &Page, id: String) -> Result<(UserView, i64), HtmlError> {
+    page.db(move |c, _, _| {
+        let user = users::get(c, &id)?.ok_or(AppError::NotFound)?;
+        let cases = users::cases_as_lead_reviewer(c, &id)?;
+        Ok((user, cases))
+    })
+    .await
+}
+
+/// Asks before deactivating: what it does, and which cases still list the user.
+async fn confirm_deactivate(page: Page, path: web::Path<String>) -> PageResult {
+    admin_only(&page)?;
+    let (user, cases) = with_cases(&page, path.into_inner()).await?;
+    if !user.active || user.id == page.actor().user_id {
+        return Ok(see_other("/admin/users"));
+    }
+    let mut ctx = page.context(&format!("Deactivate {}", user.name), "users");
+    ctx.insert(
+        "target",
+        &json!({ "id": user.id, "name": user.name, "role_label": user.role.label() }),
+    );
+    ctx.insert("cases", &cases);
+    ctx.insert("cases_text", &cases_still_listing(cases));
+    page.render("pages/admin/user_deactivate.html", &ctx)
 }
 
 fn admin_only(page: &Page) -> Result<(), HtmlError> {
@@ -92,6 +132,12 @@ async fn list(page: Page, q: web::Query<HashMap<String, String>>) -> PageResult 
         Some(
             "Your administrator account has been created. Add the partnership’s users next.".into(),
         )
+    } else if let Some(id) = q.get("deactivated") {
+        let (user, cases) = with_cases(&page, id.clone()).await?;
+        Some(match cases_still_listing(cases) {
+            Some(listing) => format!("{} can no longer sign in; {listing}", user.name),
+            None => format!("{} can no longer sign in", user.name),
+        })
     } else if let Some(id) = q
         .get("updated")
         .or(q.get("added"))
@@ -245,6 +291,10 @@ async fn update(posted: Posted, path: web::Path<String>) -> PageResult {
             Ok(r) => (Some(r), None),
             Err(m) => return Err(page.fail(AppError::bad_request("role", m))),
         },
+        // The list's button leads to the confirmation page; only its button says yes.
+        "deactivate" if form.get("confirm") != "yes" => {
+            return Ok(see_other(&format!("/admin/users/{id}/deactivate")));
+        }
         "deactivate" => (None, Some(false)),
         "reactivate" => (None, Some(true)),
         _ => {
@@ -263,6 +313,7 @@ async fn update(posted: Posted, path: web::Path<String>) -> PageResult {
         })
         .await;
     match updated {
+        Ok(_) if active == Some(false) => Ok(see_other(&format!("/admin/users?deactivated={id}"))),
         Ok(_) => Ok(see_other(&format!("/admin/users?updated={id}"))),
         Err(AppError::Invalid(found)) => {
             let errors = for_page(humanise(found, |_| None), &[]);

@@ -119,7 +119,13 @@ pub(super) fn summary(case: &CaseView) -> Vec<Row> {
             "Lead reviewer",
             case.reviewers
                 .iter()
-                .map(|r| Value::String(r.name.clone()))
+                .map(|r| {
+                    Value::String(if r.active {
+                        r.name.clone()
+                    } else {
+                        format!("{} (account deactivated)", r.name)
+                    })
+                })
                 .collect::<Vec<_>>(),
         ));
     }
@@ -411,8 +417,26 @@ pub async fn show(
         &(app_documents::may_upload(actor.role, appointed)
             && case.stage != Stage::Withdrawn.as_str()),
     );
-    ctx.insert("may_delete", &app_documents::may_delete(actor.role));
-    ctx.insert("documents", &documents::listing(&case.id, &docs));
+    // A lead reviewer may delete the versions they uploaded: the column shows when any may go.
+    let event_names: HashMap<String, String> = case
+        .events
+        .iter()
+        .map(|e| {
+            let on = e.occurred_on.format("%-d %B %Y");
+            (e.id.clone(), format!("{}, {on}", e.label))
+        })
+        .collect();
+    let listing = documents::listing(&case.id, &docs, (actor.role, &actor.user_id), &event_names);
+    let any_deletable = listing.iter().any(|d| {
+        d["versions"]
+            .as_array()
+            .is_some_and(|vs| vs.iter().any(|v| v["may_delete"] == true))
+    });
+    ctx.insert(
+        "may_delete",
+        &(app_documents::may_delete(actor.role, false) || any_deletable),
+    );
+    ctx.insert("documents", &listing);
     ctx.insert("documents_banner", &documents::banner(&q, &docs));
     ctx.insert(
         "show_planning",

@@ -225,8 +225,8 @@ const NEW_CASE_FIELDS: [(&str, &str, bool, bool); 8] = [
         true,
     ),
     ("summary", "a short summary", false, true),
-    ("child_name", "the child's name", false, false),
-    ("child_dob", "the child's date of birth", true, false),
+    ("child_name", "the child’s name", false, false),
+    ("child_dob", "the child’s date of birth", true, false),
 ];
 
 async fn create(posted: Posted) -> PageResult {

@@ -106,7 +106,7 @@ fn render_decision(
 fn must_be_held(page: &Page, o: &Organised) -> Result<(), HtmlError> {
     if o.view.held_on.is_none() {
         return Err(page.fail(AppError::Conflict(
-            "record the meeting's attendance first: decisions are made at a held meeting".into(),
+            "record the meeting’s attendance first: decisions are made at a held meeting".into(),
         )));
     }
     Ok(())

@@ -22,6 +22,7 @@ use crate::db::models::CaseRow;
 use crate::db::DbConnection;
 use crate::domain::documents::{DocumentKind, FileType};
 use crate::domain::input::FieldError;
+use crate::domain::roles::Role;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::session::{check_origin, new_form_id};
@@ -56,7 +57,14 @@ fn version_path(case_id: &str, doc_id: &str, number: i32) -> String {
 
 /// The case's documents as the case page lists them: each version, newest first, with its
 /// download link, its SHA-256 shortened and whole, and its delete link.
-pub fn listing(case_id: &str, docs: &[DocumentView]) -> Vec<Value> {
+/// `viewer` (role, user id) decides which versions show a delete link; `events` names the
+/// case's events (id → "Review team meeting, 3 March 2026") a document may belong to.
+pub fn listing(
+    case_id: &str,
+    docs: &[DocumentView],
+    viewer: (Role, &str),
+    events: &HashMap<String, String>,
+) -> Vec<Value> {
     docs.iter()
         .map(|d| {
             let versions: Vec<Value> = d
@@ -73,12 +81,14 @@ pub fn listing(case_id: &str, docs: &[DocumentView]) -> Vec<Value> {
                         "uploaded_by": v.uploaded_by.name,
                         "uploaded_at": v.uploaded_at,
                         "locked": v.locked,
+                        "may_delete": documents::may_delete(viewer.0, v.uploaded_by.id == viewer.1),
                         "delete_href": format!("{href}/delete"),
                         "href": href,
                     })
                 })
                 .collect();
-            json!({ "id": d.id, "kind_label": d.kind_label, "title": d.title, "versions": versions })
+            let event = d.event_id.as_ref().and_then(|e| events.get(e));
+            json!({ "id": d.id, "kind_label": d.kind_label, "title": d.title, "event": event, "versions": versions })
         })
         .collect()
 }
@@ -141,6 +151,7 @@ fn size_limit(bytes: u64) -> String {
 struct UploadForm {
     case: Value,
     documents: Vec<Item>,
+    events: Vec<Item>,
 }
 
 fn upload_form(
@@ -160,9 +171,14 @@ fn upload_form(
             )
         })
         .collect();
+    let events = documents::linkable_events(c, &case.id)?
+        .into_iter()
+        .map(|(id, label)| Item::new(id, label))
+        .collect();
     Ok(UploadForm {
         case: case_summary(&case),
         documents,
+        events,
     })
 }
 
@@ -185,6 +201,7 @@ fn render_upload(
     let mut ctx = page.context("Upload a document", "cases");
     ctx.insert("case", &shown.case);
     ctx.insert("documents", &shown.documents);
+    ctx.insert("events", &shown.events);
     ctx.insert("kinds", &kinds);
     ctx.insert("form", &form.values(&[]));
     ctx.insert("errors", errors);
@@ -427,10 +444,11 @@ async fn download(page: Page, path: VersionPath) -> PageResult {
     .map_err(|e| page.fail(e))
 }
 
-fn may_delete(page: &Page) -> Result<(), HtmlError> {
+fn may_delete(page: &Page, found: &Found) -> Result<(), HtmlError> {
+    let actor = page.actor();
     page.require(
-        documents::may_delete(page.actor().role),
-        "only the programme manager and the co-chairs delete documents",
+        documents::may_delete(actor.role, found.version.uploaded_by.id == actor.user_id),
+        documents::DELETE_REFUSED,
     )
 }
 
@@ -485,7 +503,7 @@ fn render_locked(page: &Page, found: &Found) -> PageResult {
 
 async fn delete_form(page: Page, path: VersionPath) -> PageResult {
     let found = lookup(&page, path, "document_version_deleted").await?;
-    may_delete(&page)?;
+    may_delete(&page, &found)?;
     if found.version.locked {
         return render_locked(&page, &found);
     }
@@ -513,7 +531,7 @@ async fn delete_claimed(
     form: &FormData,
 ) -> Result<Outcome, HtmlError> {
     let found = lookup(page, path, "document_version_deleted").await?;
-    may_delete(page)?;
+    may_delete(page, &found)?;
     if found.version.locked {
         return render_locked(page, &found).map(Outcome::Again);
     }

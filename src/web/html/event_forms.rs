@@ -244,22 +244,22 @@ fn decision(label: &str, empty: &'static str, when_empty: &str) -> Field {
 fn decision_of(kind: EventType) -> Field {
     match kind {
         EventType::QaApproved => decision(
-            "The Sub-Group's quality assurance decision",
+            "The Sub-Group’s quality assurance decision",
             "Choose the decision",
             "No carried quality assurance decision of the Sub-Group is recorded for this case. Record it at a quorate meeting with the case on its agenda first.",
         ),
         EventType::Ratified => decision(
-            "The Executive Board's decision to ratify",
+            "The Executive Board’s decision to ratify",
             "Choose the decision",
             "No carried ratification by the Executive Board is recorded for this case. Record it at a quorate Board meeting with the case on its agenda first.",
         ),
         EventType::PublicationPlanned => decision(
-            "The Gold Group's decision (optional)",
+            "The Gold Group’s decision (optional)",
             "None",
             "No Gold Group decision on publication is recorded for this case (citing one is optional).",
         ),
         _ => decision(
-            "The Sub-Group's decision to commission",
+            "The Sub-Group’s decision to commission",
             "Choose the decision",
             "No carried decision of the Sub-Group to commission a review of this case is recorded. Record it at a quorate meeting with the case on its agenda first.",
         ),

@@ -324,7 +324,7 @@ async fn minutes_target(
             ))
         })
         .await?;
-    page.require(view.may.write_minutes, "only the meeting's organisers write its minutes, and a chair corrects them once signed off")?;
+    page.require(view.may.write_minutes, "only the meeting’s organisers write its minutes, and a chair corrects them once signed off")?;
     let topic = match case {
         None => None,
         Some(c) => Some(

@@ -225,6 +225,7 @@ pub fn layout_user(actor: &Actor) -> LayoutUser {
         name: actor.name.clone(),
         is_admin: actor.role.may_manage_users(),
         meetings: actor.role != crate::domain::roles::Role::Admin,
+        cases: actor.role.case_scope() != crate::domain::roles::CaseScope::NoCases,
     }
 }
 
