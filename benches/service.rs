@@ -131,6 +131,8 @@ fn load(st: &AppState, pm: &Actor) -> (String, Vec<String>) {
                                 data: serde_json::to_string(data).unwrap(),
                                 recorded_by: pm.user_id.clone(),
                                 recorded_at: st.clock.now(),
+                                supersedes: None,
+                                change_reason: None,
                             })
                             .execute(c)?;
                     }
@@ -356,6 +358,8 @@ fn cases_in_review(
                         data: serde_json::to_string(data).unwrap(),
                         recorded_by: pm.user_id.clone(),
                         recorded_at: st.clock.now(),
+                        supersedes: None,
+                        change_reason: None,
                     })
                     .collect();
                 for chunk in rows.chunks(100) {

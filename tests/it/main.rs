@@ -25,6 +25,7 @@ mod ops_observability;
 mod ops_processes;
 mod ops_storage;
 mod probe;
+mod records;
 mod reminders;
 mod sso;
 mod ui_account;

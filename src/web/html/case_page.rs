@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{documents, Page, PageResult};
+use super::{case_change, corrections, documents, Page, PageResult};
 use crate::app::cases::stages;
 use crate::app::cases::view::{self, CaseView, DeadlineView, EventView};
 use crate::app::documents as app_documents;
@@ -80,7 +80,35 @@ fn date(d: chrono::NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
 }
 
-fn summary(case: &CaseView) -> Vec<Row> {
+/// The summary list; with `may_change`, a "Change" link on each detail that can be changed.
+fn summary(case: &CaseView, may_change: bool) -> Vec<Row> {
+    let mut rows = summary_rows(case);
+    if may_change {
+        for r in &mut rows {
+            if let Some(d) = change_of(&r.key) {
+                r.href = Some(case_change::href(&case.id, d));
+            }
+        }
+    }
+    rows
+}
+
+/// The detail a summary row shows, when it can be changed.
+fn change_of(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "Pseudonym" => "child_pseudonym",
+        "Child’s name" => "child_name",
+        "Date of birth" => "child_dob",
+        "Local authority aware" => "aware_on",
+        "Date of incident" => "incident_on",
+        "Harm" => "harm",
+        "Looked-after child" => "looked_after",
+        "Summary" => "summary",
+        _ => return None,
+    })
+}
+
+fn summary_rows(case: &CaseView) -> Vec<Row> {
     let mut rows = vec![
         row("Reference", case.reference.clone()),
         row("Pseudonym", case.child_pseudonym.clone()),
@@ -186,12 +214,24 @@ fn deadline_rows(case: &CaseView) -> Vec<DeadlineRow<'_>> {
         .collect()
 }
 
-/// One event in the timeline.
+/// One event in the timeline: its fields in words, each earlier version (struck through) with
+/// who corrected it, when and why, and the links to correct or void it.
 #[derive(Serialize)]
 struct TimelineItem<'a> {
     #[serde(flatten)]
     e: &'a EventView,
     lines: Vec<Row>,
+    earlier: Vec<Earlier>,
+    may_change: bool,
+}
+
+#[derive(Serialize)]
+struct Earlier {
+    occurred_on: chrono::NaiveDate,
+    lines: Vec<Row>,
+    by: String,
+    at: chrono::NaiveDateTime,
+    reason: String,
 }
 
 fn label_of<T: std::str::FromStr + Copy>(v: &str, label: impl Fn(T) -> &'static str) -> String {
@@ -201,12 +241,13 @@ fn label_of<T: std::str::FromStr + Copy>(v: &str, label: impl Fn(T) -> &'static 
 
 /// An event's fields, each with a label and its value in words.
 fn event_lines(
-    e: &EventView,
+    kind: EventType,
+    fields: &Value,
     case: &CaseView,
     names: &HashMap<String, String>,
     decisions: &DecisionLinks,
 ) -> Vec<Row> {
-    let Some(fields) = e.fields.as_object() else {
+    let Some(fields) = fields.as_object() else {
         return vec![];
     };
     let mut lines = vec![];
@@ -276,7 +317,7 @@ fn event_lines(
             "description" => ("Action", text.into()),
             "owner_agency" => ("Owner", text.into()),
             "due_on" => ("Due", fmt_date(&text).into()),
-            "action_id" if e.kind == EventType::ActionDone => (
+            "action_id" if kind == EventType::ActionDone => (
                 "Action",
                 case.actions
                     .iter()
@@ -361,7 +402,19 @@ pub async fn show(
         .skip(skip)
         .take(TIMELINE_PAGE)
         .map(|e| TimelineItem {
-            lines: event_lines(e, &case, &names, &decision_links),
+            lines: event_lines(e.kind, &e.fields, &case, &names, &decision_links),
+            earlier: e
+                .earlier_versions
+                .iter()
+                .map(|v| Earlier {
+                    occurred_on: v.occurred_on,
+                    lines: event_lines(e.kind, &v.fields, &case, &names, &decision_links),
+                    by: v.corrected.by.name.clone(),
+                    at: v.corrected.at,
+                    reason: v.corrected.reason.clone(),
+                })
+                .collect(),
+            may_change: corrections::may_change(page.actor(), e),
             e,
         })
         .collect();
@@ -381,7 +434,10 @@ pub async fn show(
         &format!("{} – {}", case.reference, case.child_pseudonym),
         "cases",
     );
-    ctx.insert("summary", &summary(&case));
+    ctx.insert(
+        "summary",
+        &summary(&case, page.actor().role.may_open_cases()),
+    );
     ctx.insert("tasks", &tasks);
     ctx.insert("deadlines", &deadline_rows(&case));
     ctx.insert("timeline_first", &(skip + 1));
@@ -391,6 +447,12 @@ pub async fn show(
     ctx.insert("timeline_pages", &pages);
     ctx.insert("record", &record);
     ctx.insert("recorded", &recorded);
+    let changed = q
+        .get("corrected")
+        .map(|_| "Event corrected")
+        .or(q.get("voided").map(|_| "Event voided"))
+        .or(q.get("changed").map(|_| "Case details changed"));
+    ctx.insert("changed", &changed);
     ctx.insert("opened", &q.contains_key("opened"));
     ctx.insert("may_read_audit", &page.actor().role.may_read_audit());
     let actor = page.actor();

@@ -11,8 +11,10 @@ mod admin_governance;
 mod admin_outbox;
 mod admin_users;
 mod audit;
+mod case_change;
 mod case_page;
 mod cases;
+mod corrections;
 mod dashboard;
 mod decision_form;
 mod documents;
@@ -57,6 +59,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(documents::routes)
         .configure(audit::routes)
         .configure(events::routes)
+        .configure(corrections::routes)
+        .configure(case_change::routes)
         .configure(publication::routes)
         .configure(admin_users::routes)
         .configure(admin_calendar::routes)
