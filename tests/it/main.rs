@@ -33,4 +33,5 @@ mod ui_documents;
 mod ui_foundation;
 mod ui_meetings;
 mod ui_pages;
+mod ui_records;
 mod ui_snapshots;
