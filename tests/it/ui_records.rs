@@ -198,6 +198,49 @@ async fn an_irreversible_event_is_checked_before_it_is_recorded() {
         .get_json(&format!("/api/v1/cases/{id}"), Some(&pm.token))
         .await;
     assert_eq!(c["stage"], "withdrawn");
+    // The deadlines the service stopped needing say so, and why (not "Waived", which is a
+    // co-chair's decision).
+    let page = b.get(&format!("/cases/{id}")).await;
+    let main = page.main();
+    assert!(main.contains(">No longer needed</strong>"), "{main}");
+    assert!(
+        main.contains("Why: notification withdrawn on 9 Mar 2026"),
+        "{main}"
+    );
+    assert!(!main.contains(">Waived</strong>"));
+    // An event the stage does not allow: said plainly, not as a failure of the service.
+    let refused = b.get(&format!("/cases/{id}/events/sin_submitted")).await;
+    assert_eq!(refused.status, 409);
+    assert!(
+        refused.main().contains("This cannot be recorded now"),
+        "{}",
+        refused.main()
+    );
+    assert!(!refused.main().contains("Sorry"));
+}
+
+#[actix_web::test]
+async fn a_deadline_met_late_says_by_how_much() {
+    let app = TestApp::spawn_on(day("2026-03-11")).await;
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    let case = app.open_case(&pm, "2026-03-02", "Child L").await;
+    let id = case["id"].as_str().unwrap();
+    // Due Monday 9 March; submitted Wednesday 11 March.
+    app.ok_event(
+        &pm,
+        id,
+        json!({"type": "sin_submitted", "occurred_on": "2026-03-11"}),
+    )
+    .await;
+    let b = Browser::new(&app);
+    b.sign_in(&pm.email).await;
+    let page = b.get(&format!("/cases/{id}")).await;
+    let main = page.main();
+    assert!(
+        main.contains(">Met late (2 working days)</strong>"),
+        "{main}"
+    );
+    assert!(!main.contains(">Missed</strong>"));
 }
 
 #[actix_web::test]

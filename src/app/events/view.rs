@@ -162,6 +162,9 @@ pub struct DeadlineView {
     /// As of today: a pending deadline past its date is `missed`.
     pub status: DeadlineStatus,
     pub met_on: Option<NaiveDate>,
+    /// Met after its due date: by how many working days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub met_late_working_days: Option<i64>,
     /// Working days from today to the due date (negative when overdue).
     pub working_days_left: i64,
     pub statutory: bool,
@@ -188,6 +191,10 @@ pub fn deadline_view(
         instance: r.instance,
         label: r.label,
         role: r.role,
+        met_late_working_days: r
+            .met_on
+            .filter(|m| *m > r.due_on)
+            .map(|m| calendar.count_working_days(division, r.due_on, m)),
         due_on: r.due_on,
         met_on: r.met_on,
     }

@@ -16,6 +16,7 @@ use crate::app::documents as app_documents;
 use crate::app::governance::meetings::{self as app_meetings, DecisionView, MeetingSummary};
 use crate::domain::case::{Harm, Stage};
 use crate::domain::deadlines::DeadlineStatus;
+use crate::domain::documents::DocumentKind;
 use crate::domain::events::{
     Criterion, Decision, EventType, PanelOutcome, PublicationFormat, Recipient,
 };
@@ -170,6 +171,8 @@ struct DeadlineRow<'a> {
     source: String,
     trigger: String,
     skipped: Vec<Skipped>,
+    /// Waived by the service, not by a co-chair's decision: why it is no longer needed.
+    no_longer_needed: Option<String>,
 }
 
 fn deadline_rows(case: &CaseView) -> Vec<DeadlineRow<'_>> {
@@ -201,7 +204,15 @@ fn deadline_rows(case: &CaseView) -> Vec<DeadlineRow<'_>> {
             let trigger = s("trigger_event")
                 .parse::<EventType>()
                 .map_or(String::new(), |k| k.label().to_string());
+            let waived_by_decision = case.events.iter().any(|e| {
+                e.voided.is_none()
+                    && e.kind == EventType::DeadlineWaived
+                    && e.fields.get("rule").and_then(Value::as_str) == Some(d.rule.as_str())
+            });
+            let no_longer_needed = (d.status == DeadlineStatus::Waived && !waived_by_decision)
+                .then(|| s("waived_because"));
             DeadlineRow {
+                no_longer_needed,
                 overdue: d.met_on.is_none() && d.status == DeadlineStatus::Missed,
                 role_label: d.role.parse::<Role>().map_or("", |r| r.label()),
                 text: s("text"),
@@ -325,7 +336,16 @@ fn event_lines(
                     .map_or(text.clone(), |a| a.description.clone())
                     .into(),
             ),
-            "action_id" | "document_id" => continue,
+            "action_id" => continue,
+            // Named by its title (the version is its own line).
+            "document_id" => (
+                "Document",
+                names
+                    .get(&text)
+                    .cloned()
+                    .unwrap_or_else(|| "(deleted)".into())
+                    .into(),
+            ),
             "rule" => (
                 "Deadline",
                 case.deadlines
@@ -347,7 +367,12 @@ fn event_lines(
                 lines.push(r);
                 continue;
             }
-            "kind" => ("Document", text.into()),
+            "kind" => (
+                "Kind",
+                text.parse::<DocumentKind>()
+                    .map_or(text.clone(), |k| k.label().to_string())
+                    .into(),
+            ),
             "version" => ("Version", text.into()),
             _ => continue,
         };
@@ -382,10 +407,12 @@ pub async fn show(
         .await?;
     let (meetings, decision_links) = meetings_of(&meetings);
     let tasks = stages::tasks(&stages::events_of(&case));
+    // People and documents by id, for the timeline's lines.
     let names: HashMap<String, String> = case
         .reviewers
         .iter()
         .map(|r| (r.id.clone(), r.name.clone()))
+        .chain(docs.iter().map(|d| (d.id.clone(), d.title.clone())))
         .collect();
     // The timeline a page at a time, newest first (`?timeline=N`).
     let pages = case.events.len().div_ceil(TIMELINE_PAGE).max(1);

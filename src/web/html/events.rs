@@ -220,9 +220,15 @@ async fn show(
 ) -> PageResult {
     let (id, code) = path.into_inner();
     let kind = kind_of(&page, &code)?;
-    let (view, fields) = page
+    let found = page
         .db(move |c, st, actor| case_for_form(c, st, actor, &id, kind, true))
-        .await?;
+        .await;
+    let (view, fields) = match found {
+        Err(e) if matches!(e.error(), AppError::Conflict(_)) => {
+            return cannot_record_now(&page, &e.into_error().to_string())
+        }
+        other => other?,
+    };
     // A form may be started with values (publication planning passes its date).
     let mut form = FormData::from(q.into_inner());
     if form.get("occurred_on-day").is_empty() {
@@ -394,4 +400,12 @@ fn item_text(f: &Field, value: &str) -> String {
         .iter()
         .find(|i| i.value == value)
         .map_or(value.to_string(), |i| i.text.clone())
+}
+
+/// A stage that does not allow the event: not a failure of the service, so said plainly (409).
+fn cannot_record_now(page: &Page, reason: &str) -> PageResult {
+    let mut ctx = page.context("This cannot be recorded now", "cases");
+    ctx.insert("heading", "This cannot be recorded now");
+    ctx.insert("message", &super::sentence(reason));
+    page.render_status(StatusCode::CONFLICT, "errors/generic.html", &ctx)
 }
