@@ -241,6 +241,12 @@ async fn a_deadline_met_late_says_by_how_much() {
         "{main}"
     );
     assert!(!main.contains(">Missed</strong>"));
+    // What happens next, and who acts.
+    assert!(main.contains("What happens next"));
+    assert!(
+        main.contains("The co-chairs send the rapid review to the Panel. Soonest deadline: Tell the safeguarding partners, for the programme manager, due 9 March 2026."),
+        "{main}"
+    );
 }
 
 #[actix_web::test]

@@ -385,6 +385,49 @@ fn fmt_date(s: &str) -> String {
     s.parse::<chrono::NaiveDate>().map_or(s.to_string(), date)
 }
 
+/// What happens next on the case and who must act: the stage's next step, and the soonest
+/// deadline still open with its role.
+fn next_step(case: &CaseView) -> String {
+    let stage = case.stage.parse::<Stage>().ok();
+    let decided = case
+        .events
+        .iter()
+        .any(|e| e.voided.is_none() && e.kind == EventType::LcsprDecided);
+    let step = match stage {
+        Some(Stage::Notification) => "The programme manager submits the serious incident notification to the Panel and tells the safeguarding partners.",
+        Some(Stage::RapidReview) => "The co-chairs send the rapid review to the Panel.",
+        Some(Stage::PanelResponse) => "Waiting for the Panel’s response to the rapid review (the programme manager records it).",
+        Some(Stage::Commissioning) if !decided => "Waiting for the co-chairs’ decision on commissioning an LCSPR.",
+        Some(Stage::Commissioning) => "The programme manager appoints the lead reviewer.",
+        Some(Stage::InReview) => "The lead reviewer carries out the review; the programme manager records progress checks until the final report is submitted.",
+        Some(Stage::QualityAssurance) => "Waiting for the Sub-Group to quality assure the final report (the co-chairs record it).",
+        Some(Stage::Ratification) => "Waiting for the Executive Board to ratify the report.",
+        Some(Stage::PublicationPlanning) => "The programme manager plans the publication and sends the copies to the Panel, Ofsted and the Secretary of State at least 7 working days before it.",
+        Some(Stage::Published | Stage::Learning | Stage::NationalReview) => "The programme manager records the learning: improvement actions, briefings, webinars; then the co-chairs close the case.",
+        Some(Stage::Withdrawn | Stage::Closed) | None => return "Nothing more is due on this case.".into(),
+    };
+    let soonest = case
+        .deadlines
+        .iter()
+        .filter(|d| {
+            d.met_on.is_none()
+                && matches!(d.status, DeadlineStatus::Pending | DeadlineStatus::Missed)
+        })
+        .min_by_key(|d| d.due_on);
+    match soonest {
+        Some(d) => format!(
+            "{step} Soonest deadline: {}, for the {}, due {}.",
+            d.label,
+            d.role
+                .parse::<Role>()
+                .map_or("programme manager", |r| r.label())
+                .to_lowercase(),
+            d.due_on.format("%-d %B %Y")
+        ),
+        None => step.to_string(),
+    }
+}
+
 #[derive(Serialize)]
 struct RecordLink {
     href: String,
@@ -466,6 +509,7 @@ pub async fn show(
         &summary(&case, page.actor().role.may_open_cases()),
     );
     ctx.insert("tasks", &tasks);
+    ctx.insert("next_step", &next_step(&case));
     ctx.insert("deadlines", &deadline_rows(&case));
     ctx.insert("timeline_first", &(skip + 1));
     ctx.insert("timeline_last", &(skip + timeline.len()));
