@@ -138,6 +138,8 @@ fn load_range(st: &AppState, pm: &Actor, from: usize, to: usize) -> (String, Vec
                                 data: serde_json::to_string(data).unwrap(),
                                 recorded_by: pm.user_id.clone(),
                                 recorded_at: st.clock.now(),
+                                supersedes: None,
+                                change_reason: None,
                             })
                             .execute(c)?;
                     }
@@ -478,6 +480,8 @@ fn cases_in_review(
                         data: serde_json::to_string(data).unwrap(),
                         recorded_by: pm.user_id.clone(),
                         recorded_at: st.clock.now(),
+                        supersedes: None,
+                        change_reason: None,
                     })
                     .collect();
                 for chunk in rows.chunks(100) {

@@ -103,6 +103,12 @@ pub struct EventRow {
     pub data: String,
     pub recorded_by: String,
     pub recorded_at: NaiveDateTime,
+    /// A correction or a void: the entry it supersedes.
+    #[serde(default)]
+    pub supersedes: Option<String>,
+    /// Why it was corrected or voided.
+    #[serde(default)]
+    pub change_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
@@ -116,6 +122,8 @@ pub struct CasePersonRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize, Deserialize)]
 #[diesel(table_name = deadlines)]
+// A deadline no longer met (its meeting event voided) writes its `met_on` back to NULL.
+#[diesel(treat_none_as_null = true)]
 pub struct DeadlineRow {
     pub id: String,
     pub case_id: String,

@@ -94,6 +94,8 @@ diesel::table! {
         data -> Text,
         recorded_by -> Text,
         recorded_at -> Timestamp,
+        supersedes -> Nullable<Text>,
+        change_reason -> Nullable<Text>,
     }
 }
 

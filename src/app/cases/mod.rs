@@ -1,6 +1,7 @@
 //! Cases: opening one, recording its events, reading it. Each write is one transaction:
 //! event, stage and deadlines, audit entry, outbox rows.
 
+pub mod change;
 pub mod list;
 pub mod publication;
 pub mod stages;
@@ -200,6 +201,7 @@ pub fn create(
                 case,
                 people: CasePeople::default(),
                 history: History::new(vec![]),
+                entries: Default::default(),
                 deadlines: vec![],
             };
             insert_event(

@@ -90,6 +90,55 @@ pub async fn record_event(
         .json(recorded))
 }
 
+/// `PATCH /api/v1/cases/{id} {"reason", fields...}`: a case's details changed with a reason.
+pub async fn change_case(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let body = object(body)?;
+    let case = state
+        .db(move |c, st| cases::change::change(c, st, &user.actor, &id, &body))
+        .await?;
+    Ok(HttpResponse::Ok().json(case))
+}
+
+/// `POST /api/v1/cases/{id}/events/{event_id}/correct {"reason", ...fields, "occurred_on"?}`.
+pub async fn correct_event(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, AppError> {
+    let (id, event_id) = path.into_inner();
+    let body = object(body)?;
+    let recorded = state
+        .db(move |c, st| {
+            events::corrections::correct_event(c, st, &user.actor, &id, &event_id, &body)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/cases/{}", recorded.case_id)))
+        .json(recorded))
+}
+
+/// `POST /api/v1/cases/{id}/events/{event_id}/void {"reason"}`.
+pub async fn void_event(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, AppError> {
+    let (id, event_id) = path.into_inner();
+    let body = object(body)?;
+    let recorded = state
+        .db(move |c, st| events::corrections::void_event(c, st, &user.actor, &id, &event_id, &body))
+        .await?;
+    Ok(HttpResponse::Ok().json(recorded))
+}
+
 pub async fn case_deadlines(
     user: ApiUser,
     state: web::Data<AppState>,

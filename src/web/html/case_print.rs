@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use actix_web::web;
 
-use super::case_page::{deadline_rows, event_lines, meetings_of, summary, TimelineItem};
+use super::case_page::{deadline_rows, meetings_of, summary_rows, timeline_item, TimelineItem};
 use super::{see_other, Page, PageResult};
 use crate::app::cases::view;
 use crate::app::documents as app_documents;
@@ -46,16 +46,13 @@ async fn print(page: Page, path: web::Path<String>) -> PageResult {
     let events: Vec<TimelineItem<'_>> = case
         .events
         .iter()
-        .map(|e| TimelineItem {
-            lines: event_lines(e, &case, &names, &decision_links),
-            e,
-        })
+        .map(|e| timeline_item(e, &case, &names, &decision_links, false))
         .collect();
     let mut ctx = page.context(
         &format!("Chronology – {} – {}", case.reference, case.child_pseudonym),
         "cases",
     );
-    ctx.insert("summary", &summary(&case));
+    ctx.insert("summary", &summary_rows(&case));
     ctx.insert("deadlines", &deadline_rows(&case));
     ctx.insert("events", &events);
     ctx.insert("meetings", &meetings);

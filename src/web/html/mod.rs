@@ -11,9 +11,11 @@ mod admin_governance;
 mod admin_outbox;
 mod admin_users;
 mod audit;
+mod case_change;
 mod case_page;
 mod case_print;
 mod cases;
+mod corrections;
 mod dashboard;
 mod decision_form;
 mod documents;
@@ -61,6 +63,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(case_print::routes)
         .configure(reports::routes)
         .configure(events::routes)
+        .configure(corrections::routes)
+        .configure(case_change::routes)
         .configure(publication::routes)
         .configure(admin_users::routes)
         .configure(admin_calendar::routes)
