@@ -14,12 +14,14 @@ pub mod events;
 pub mod feeds;
 pub mod flows;
 pub mod governance;
+pub mod identity;
 pub mod mfa;
 pub mod oidc;
 pub mod outbox;
 pub mod recalc;
 pub mod refusals;
 pub mod reminders;
+pub mod rotation;
 pub mod setup;
 pub mod users;
 

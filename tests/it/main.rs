@@ -11,6 +11,7 @@ mod api_journey;
 mod api_misc;
 mod cli;
 mod documents;
+mod encryption;
 mod event_path;
 mod feeds;
 mod gov_bodies;

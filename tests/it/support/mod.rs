@@ -56,6 +56,11 @@ pub fn test_settings(db: &TestDb, dir: &std::path::Path) -> Settings {
     s.auth.mfa_required_roles = vec![];
     s.calendar.bank_holidays_file = "/nonexistent/bank-holidays.json".into();
     s.rules.file = "/nonexistent/rules.toml".into();
+    // Encryption at rest: on SQLite the key is generated beside the test's database; on
+    // PostgreSQL the database's own key file.
+    if let Some(key) = db::key_file_for(&db.url) {
+        s.security.master_key_file = key.to_string_lossy().into_owned();
+    }
     s
 }
 
@@ -111,7 +116,12 @@ impl TestApp {
             base,
             state,
             clock,
-            client: awc::Client::builder().disable_redirects().finish(),
+            // The machines running the tests are shared: a large upload may take more than
+            // awc's default 5 seconds there.
+            client: awc::Client::builder()
+                .disable_redirects()
+                .timeout(std::time::Duration::from_secs(60))
+                .finish(),
             handle,
             _dir: dir,
             db,
