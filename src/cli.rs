@@ -233,7 +233,8 @@ fn serve(settings: Settings, bind: Option<String>) -> Result<(), CliError> {
         let app = Application::build(state, &bind).map_err(|e| CliError::new(1, e))?;
         let addr = app.running.addr;
         tracing::info!(address = %addr, backend, store = %app.state.documents.describe(), "listening on http://{addr}");
-        first_run_link(&app.state, addr).await;
+        log_base_url(&app.state);
+        first_run_link(&app.state).await;
         let shutdown = std::time::Duration::from_secs(app.state.settings.server.shutdown_timeout_secs);
         let handle = app.running.handle();
         let mut server = actix_web::rt::spawn(app.running.server);
@@ -367,24 +368,32 @@ fn calendar(settings: Settings, action: CalendarCommand) -> Result<(), CliError>
     }
 }
 
+/// Says which base URL links in emails and feeds use, and where it comes from.
+fn log_base_url(state: &crate::state::AppState) {
+    let base_url = state.base_url();
+    if state.settings.base_url_configured() {
+        tracing::info!(%base_url, "links in emails and feeds use service.base_url");
+    } else {
+        tracing::info!(%base_url, "links in emails and feeds follow the listening address (service.base_url is not set)");
+        if state
+            .listening
+            .get()
+            .is_some_and(|a| a.ip().is_unspecified())
+        {
+            tracing::warn!(%base_url, "listening on every address: set service.base_url to the address people reach the service at");
+        }
+    }
+}
+
 /// On a database with no users, prints the one-time link that creates the first administrator.
 /// It goes to the terminal, not the log: the token is a secret until it is used.
-async fn first_run_link(state: &crate::state::AppState, addr: std::net::SocketAddr) {
+async fn first_run_link(state: &crate::state::AppState) {
     let token = state
         .db(|c, st| crate::app::setup::issue_token(c, st.now()))
         .await;
     match token {
         Ok(Some(token)) => {
-            let base = if state.settings.service.base_url != Settings::built_in().service.base_url {
-                state
-                    .settings
-                    .service
-                    .base_url
-                    .trim_end_matches('/')
-                    .to_string()
-            } else {
-                format!("http://{addr}")
-            };
+            let base = state.base_url();
             println!();
             println!("  No users yet. Create the first administrator account here (the link works once):");
             println!("    {base}/setup/{token}");

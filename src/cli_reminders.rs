@@ -91,12 +91,13 @@ pub fn describe(r: &RunReport) -> String {
         ));
     } else {
         out.push_str(&format!(
-            "summary: {} cases, {} queued; sent {}, retrying {}, failed {}\n",
+            "summary: {} cases, {} queued; sent {}, retrying {}, failed {}, cancelled {}\n",
             r.sweep.cases,
             r.sweep.queued.len(),
             r.delivery.sent,
             r.delivery.retrying,
-            r.delivery.failed
+            r.delivery.failed,
+            r.delivery.cancelled
         ));
     }
     out

@@ -140,6 +140,7 @@ pub struct JobsSettings {
     pub delivery_interval_secs: u64,
     pub max_attempts: i32,
     pub digest_hour: u32,
+    pub reminder_grace_minutes: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -383,11 +384,17 @@ impl Settings {
                 "key `partnership.code`: {code:?} must be 1 to 12 letters or digits"
             )));
         }
-        if !(self.service.base_url.starts_with("http://")
-            || self.service.base_url.starts_with("https://"))
+        if self.base_url_configured()
+            && !(self.service.base_url.starts_with("http://")
+                || self.service.base_url.starts_with("https://"))
         {
             return Err(ConfigError(
-                "key `service.base_url`: must start with http:// or https://".into(),
+                "key `service.base_url`: must start with http:// or https:// (or be empty)".into(),
+            ));
+        }
+        if !(0..=24 * 60).contains(&self.jobs.reminder_grace_minutes) {
+            return Err(ConfigError(
+                "key `jobs.reminder_grace_minutes`: must be 0 to 1440".into(),
             ));
         }
         if self.database.pool_size == 0 {
@@ -507,6 +514,43 @@ impl Settings {
     /// True when the public address is HTTPS (cookies are then `Secure`, HSTS is sent).
     pub fn is_https(&self) -> bool {
         self.service.base_url.starts_with("https://")
+    }
+
+    /// True when `service.base_url` is set; otherwise links follow the listening address
+    /// ([`Settings::base_url_for`]).
+    pub fn base_url_configured(&self) -> bool {
+        !self.service.base_url.trim().is_empty()
+    }
+
+    /// The base of links in emails and feeds: `service.base_url` when configured, else
+    /// `http://` and the address `serve` listens on (`listening`, or `server.bind` for a command
+    /// that does not serve). An unspecified host (`0.0.0.0`, `[::]`) becomes loopback.
+    pub fn base_url_for(&self, listening: Option<std::net::SocketAddr>) -> String {
+        if self.base_url_configured() {
+            return self
+                .service
+                .base_url
+                .trim()
+                .trim_end_matches('/')
+                .to_string();
+        }
+        let addr = listening.or_else(|| {
+            use std::net::ToSocketAddrs;
+            self.server.bind.to_socket_addrs().ok()?.next()
+        });
+        match addr {
+            Some(mut a) => {
+                if a.ip().is_unspecified() {
+                    a.set_ip(if a.is_ipv4() {
+                        std::net::Ipv4Addr::LOCALHOST.into()
+                    } else {
+                        std::net::Ipv6Addr::LOCALHOST.into()
+                    });
+                }
+                format!("http://{a}")
+            }
+            None => format!("http://{}", self.server.bind.trim_end_matches('/')),
+        }
     }
 }
 
@@ -687,6 +731,22 @@ mod tests {
         );
         assert!(s.governance.require_meeting_decision);
         assert_eq!(s.governance.meeting_notice_working_days, 5);
+        assert_eq!(s.jobs.reminder_grace_minutes, 15);
+        assert!(!s.base_url_configured());
+    }
+
+    #[test]
+    fn links_follow_the_listening_address_unless_a_base_url_is_set() {
+        let mut s = Settings::defaults();
+        assert_eq!(s.base_url_for(None), "http://127.0.0.1:8080");
+        s.server.bind = "0.0.0.0:9000".into();
+        assert_eq!(s.base_url_for(None), "http://127.0.0.1:9000");
+        let listening: std::net::SocketAddr = "[::]:9443".parse().unwrap();
+        assert_eq!(s.base_url_for(Some(listening)), "http://[::1]:9443");
+        let listening: std::net::SocketAddr = "192.0.2.10:8081".parse().unwrap();
+        assert_eq!(s.base_url_for(Some(listening)), "http://192.0.2.10:8081");
+        s.service.base_url = "https://lcspr.example/".into();
+        assert_eq!(s.base_url_for(Some(listening)), "https://lcspr.example");
     }
 
     #[test]

@@ -18,7 +18,8 @@ pub struct Application {
     pub state: AppState,
     pub running: Running,
     pub jobs: Option<crate::jobs::JobsHandle>,
-    /// The database monitor and the document store cleanup (they end with the process).
+    /// The database monitor, the document store cleanup and the statistics refresh (they end
+    /// with the process).
     pub monitors: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -86,6 +87,12 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         );
     }
     drop(conn);
+    let read_audits = db::group_commit::GroupCommit::start(
+        "read-audits",
+        db::ConnectionManager::new(&settings.database)?,
+        crate::app::audit::append_reads,
+    )
+    .map_err(|e| StartError::Config(format!("cannot start the audit writer: {e}")))?;
     let templates =
         web::templates::try_build().map_err(|e| StartError::Config(format!("templates: {e:?}")))?;
     Ok(AppState {
@@ -102,6 +109,8 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         documents,
         metrics: Arc::new(crate::metrics::Metrics::new()),
         db_health,
+        read_audits: Arc::new(read_audits),
+        listening: Arc::default(),
     })
 }
 
@@ -130,7 +139,9 @@ impl Application {
     }
 
     /// The background jobs (when `jobs.enabled`), the database monitor and the store clean-up.
+    /// Links follow the address now bound unless `service.base_url` is set.
     fn with_jobs(state: AppState, running: web::Running) -> Application {
+        let _ = state.listening.set(running.addr);
         let jobs = state
             .settings
             .jobs
@@ -139,6 +150,7 @@ impl Application {
         let monitors = vec![
             state.db_health.spawn_monitor(),
             crate::jobs::spawn_cleanup(state.clone()),
+            crate::jobs::spawn_statistics(state.clone()),
         ];
         Application {
             state,

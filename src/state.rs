@@ -7,6 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use crate::calendars::CalendarStore;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::db::group_commit::{GroupCommit, ReadAudit};
 use crate::db::{DbConnection, Pool};
 use crate::domain::calendar::Division;
 use crate::domain::rules::RuleSet;
@@ -37,6 +38,10 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Whether the database answers (requests fail fast with 503 while it does not).
     pub db_health: Arc<crate::db::health::DbHealth>,
+    /// The writer that commits the audit entries of case reads together (group commit).
+    pub read_audits: Arc<GroupCommit<ReadAudit>>,
+    /// The address the server listens on, once bound (shared by every clone of the state).
+    pub listening: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
 }
 
 impl AppState {
@@ -46,6 +51,18 @@ impl AppState {
 
     pub fn today(&self) -> NaiveDate {
         self.clock.today()
+    }
+
+    /// Commits the audit entry of a read together with those of concurrent reads, and
+    /// returns once it is durable.
+    pub async fn audit_read(&self, entry: ReadAudit) -> Result<(), AppError> {
+        Ok(self.read_audits.submit(entry).await?)
+    }
+
+    /// The base of links in emails and feeds, without a trailing `/`: `service.base_url`, or
+    /// the address the server listens on when it is not configured.
+    pub fn base_url(&self) -> String {
+        self.settings.base_url_for(self.listening.get().copied())
     }
 
     /// Runs blocking database work on the blocking thread pool, in the caller's tracing span

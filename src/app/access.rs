@@ -117,6 +117,12 @@ pub fn visible_cases<'a, QS: 'a>(
     }
 }
 
+/// Whether the child's identity is shown to this actor in lists of cases (search, exports): a
+/// lead reviewer sees only the cases they are appointed to, and identity on each of them.
+pub fn identity_in_lists(actor: &Actor) -> bool {
+    actor.role.may_see_identity(true)
+}
+
 /// The case, if this actor may see it; `NotFound` otherwise (never 403: that would confirm
 /// the case exists). With the case's people, which say what the actor is to it.
 pub fn visible_case(

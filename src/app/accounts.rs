@@ -60,11 +60,7 @@ pub fn well_formed(token: &str) -> bool {
 }
 
 fn base_url(st: &AppState) -> String {
-    st.settings
-        .service
-        .base_url
-        .trim_end_matches('/')
-        .to_string()
+    st.base_url()
 }
 
 /// Makes a link for `user_id` (earlier unused links for the same purpose stop working) and

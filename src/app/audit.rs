@@ -7,6 +7,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{stored, Actor};
+use crate::db::group_commit::ReadAudit;
 use crate::db::models::AuditRow;
 use crate::db::schema::audit_log;
 use crate::db::DbConnection;
@@ -91,6 +92,12 @@ pub fn append(conn: &mut DbConnection, now: NaiveDateTime, entry: Entry<'_>) -> 
 }
 
 fn append_link(conn: &mut DbConnection, now: NaiveDateTime, entry: Entry<'_>) -> QueryResult<i64> {
+    let head = head(conn)?;
+    insert_link(conn, head, now, entry)
+}
+
+/// The chain's last link (its lock taken on PostgreSQL).
+fn head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
     if let DbConnection::Pg(pg) = conn {
         diesel::sql_query("SELECT pg_advisory_xact_lock(7272001)").execute(pg)?;
     }
@@ -99,7 +106,50 @@ fn append_link(conn: &mut DbConnection, now: NaiveDateTime, entry: Entry<'_>) ->
         .order(audit_log::seq.desc())
         .first(conn)
         .optional()?;
-    let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
+    Ok(head.unwrap_or((0, GENESIS.to_string())))
+}
+
+/// Appends the audit entries of reads sent to the group-commit writer, in the order they
+/// came: one lock and one read of the chain's head for the whole batch. Called by the writer
+/// inside its transaction.
+pub fn append_reads(conn: &mut DbConnection, reads: Vec<ReadAudit>) -> QueryResult<()> {
+    let mut prev = head(conn)?;
+    for r in reads {
+        let role: Option<crate::domain::roles::Role> = r.actor_role.parse().ok();
+        let actor = role.map(|role| Actor {
+            user_id: r.actor_id.clone(),
+            role,
+            name: String::new(),
+        });
+        let entry = Entry {
+            actor: actor.as_ref(),
+            action: r.action,
+            outcome: "ok",
+            case_id: Some(&r.case_id),
+            subject: None,
+            detail: r.detail,
+        };
+        let (seq, hash) = insert_link_hash(conn, prev, r.at, entry)?;
+        prev = (seq, hash);
+    }
+    Ok(())
+}
+
+fn insert_link(
+    conn: &mut DbConnection,
+    head: (i64, String),
+    now: NaiveDateTime,
+    entry: Entry<'_>,
+) -> QueryResult<i64> {
+    insert_link_hash(conn, head, now, entry).map(|(seq, _)| seq)
+}
+
+fn insert_link_hash(
+    conn: &mut DbConnection,
+    (prev_seq, prev_hash): (i64, String),
+    now: NaiveDateTime,
+    entry: Entry<'_>,
+) -> QueryResult<(i64, String)> {
     let mut row = AuditRow {
         seq: prev_seq + 1,
         at: stored(now),
@@ -117,7 +167,7 @@ fn append_link(conn: &mut DbConnection, now: NaiveDateTime, entry: Entry<'_>) ->
     diesel::insert_into(audit_log::table)
         .values(&row)
         .execute(conn)?;
-    Ok(row.seq)
+    Ok((row.seq, row.hash))
 }
 
 /// The result of checking the chain.

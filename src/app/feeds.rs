@@ -21,10 +21,7 @@ fn hash(token: &str) -> String {
 
 /// The feed URL for a token.
 pub fn feed_url(st: &AppState, token: &str) -> String {
-    format!(
-        "{}/feeds/{token}.ics",
-        st.settings.service.base_url.trim_end_matches('/')
-    )
+    format!("{}/feeds/{token}.ics", st.base_url())
 }
 
 /// Makes a new secret feed URL for the user, replacing any earlier one.
@@ -108,7 +105,7 @@ pub fn calendar_for_token(
         return Ok(None);
     };
     let now = st.now();
-    let host = host_of(&st.settings.service.base_url);
+    let host = host_of(&st.base_url());
     let events: Vec<AllDayEvent> = reminders::deadlines_for_user(conn, st, &user_id, now)?
         .into_iter()
         .map(|d| AllDayEvent {

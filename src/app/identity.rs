@@ -125,29 +125,16 @@ pub fn update_identity(conn: &mut DbConnection, row: &CaseRow) -> QueryResult<us
         .execute(conn)
 }
 
-/// The condition "the child's name has every word of `query`" on any query with `cases` in it,
-/// through the blind index (whole words, any case and order: "jones" finds "Amelia Jones", "jon"
-/// does not). Words are tagged under every loaded master key, so it also holds during a key
-/// rotation. Only the roles that may see the child's identity may search by it (403 otherwise;
-/// a lead reviewer's visible cases are those they are appointed to, so combine this with
-/// `access::visible_cases`). A query with no words is refused (422).
-pub fn child_name_matches<'a, QS: 'a>(
-    actor: &Actor,
-    keys: &Keyring,
-    query: &str,
-) -> Result<Box<dyn BoxableExpression<QS, DbBackend, SqlType = Bool> + 'a>, AppError> {
-    if !actor.role.may_see_identity(true) {
-        return Err(AppError::Forbidden(
-            "only the roles that see the child's identity may search by the child's name".into(),
-        ));
-    }
+/// The condition "the child's name has every word of `query`" as SQL on `cases`, through the
+/// blind index (whole words, any case and order: "jones" finds "Amelia Jones", "jon" does not),
+/// or `None` when the query has no word. Words are tagged under every loaded master key, so it
+/// also holds during a key rotation. The tags are hexadecimal digits the service computed, so
+/// they are written into the SQL.
+pub fn name_words_sql(keys: &Keyring, query: &str) -> Option<String> {
     let words = envelope::words(query);
     if words.is_empty() {
-        return Err(AppError::Invalid(vec![
-            crate::domain::input::FieldError::new("q", "must contain a letter or a digit"),
-        ]));
+        return None;
     }
-    // The tags are hexadecimal digits the service computed, so they are written into the SQL.
     let condition = words
         .iter()
         .map(|w| {
@@ -164,6 +151,26 @@ pub fn child_name_matches<'a, QS: 'a>(
         })
         .collect::<Vec<_>>()
         .join(" AND ");
+    Some(format!("({condition})"))
+}
+
+/// "Cases whose child's name matches": [`name_words_sql`] as a condition for any query with
+/// `cases` in it. Only the roles that may see the child's identity may search by it (403
+/// otherwise; a lead reviewer's visible cases are those they are appointed to, so combine this
+/// with `access::visible_cases`). A query with no words is refused (422). The case list's
+/// search (`app::search`) uses the same index.
+pub fn child_name_matches<'a, QS: 'a>(
+    actor: &Actor,
+    keys: &Keyring,
+    query: &str,
+) -> Result<Box<dyn BoxableExpression<QS, DbBackend, SqlType = Bool> + 'a>, AppError> {
+    if !actor.role.may_see_identity(true) {
+        return Err(AppError::Forbidden(
+            "only the roles that see the child's identity may search by the child's name".into(),
+        ));
+    }
+    let condition = name_words_sql(keys, query)
+        .ok_or_else(|| AppError::invalid("q", "must contain a letter or a digit"))?;
     Ok(Box::new(sql::<Bool>(&condition)))
 }
 

@@ -404,7 +404,7 @@ pub fn reset(
                 "service_name": st.settings.service.name,
                 "partnership_name": st.settings.partnership.name,
                 "name": user.name,
-                "sign_in_url": format!("{}/sign-in", st.settings.service.base_url.trim_end_matches('/')),
+                "sign_in_url": format!("{}/sign-in", st.base_url()),
             }),
         )
         .map_err(AppError::internal)?;

@@ -11,6 +11,7 @@ pub mod cases;
 pub mod dashboard;
 pub mod documents;
 pub mod events;
+pub mod export;
 pub mod feeds;
 pub mod flows;
 pub mod governance;
@@ -21,7 +22,10 @@ pub mod outbox;
 pub mod recalc;
 pub mod refusals;
 pub mod reminders;
+pub mod reports;
 pub mod rotation;
+pub mod search;
+pub mod send_checks;
 pub mod setup;
 pub mod users;
 

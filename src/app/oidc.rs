@@ -110,10 +110,7 @@ fn http() -> Result<openidconnect::reqwest::Client, SsoError> {
 }
 
 fn redirect_url(st: &AppState) -> String {
-    format!(
-        "{}{CALLBACK_PATH}",
-        st.settings.service.base_url.trim_end_matches('/')
-    )
+    format!("{}{CALLBACK_PATH}", st.base_url())
 }
 
 /// Reads the provider's discovery document (and its keys) and makes the client.

@@ -29,6 +29,8 @@ text_enum! {
         Sent = ("sent", "Sent"),
         /// Refused for good, or out of attempts; an administrator may retry it.
         Failed = ("failed", "Failed"),
+        /// No longer true when its turn came (`cancelled_reason` says why); never sent.
+        Cancelled = ("cancelled", "Cancelled"),
     }
 }
 
@@ -79,6 +81,17 @@ pub fn insert_if_absent(
     msg: NewMessage,
     now: NaiveDateTime,
 ) -> Result<Option<String>, AppError> {
+    insert_if_absent_from(conn, msg, now, now)
+}
+
+/// As [`insert_if_absent`], not to be sent before `send_from` (the grace period of reminders
+/// made due by a write).
+pub fn insert_if_absent_from(
+    conn: &mut DbConnection,
+    msg: NewMessage,
+    now: NaiveDateTime,
+    send_from: NaiveDateTime,
+) -> Result<Option<String>, AppError> {
     let id = new_id();
     let row = OutboxRow {
         id: id.clone(),
@@ -93,11 +106,12 @@ pub fn insert_if_absent(
         deadline_id: msg.deadline_id,
         status: OutboxStatus::Queued.as_str().into(),
         attempts: 0,
-        next_attempt_at: stored(now),
+        next_attempt_at: stored(send_from.max(now)),
         claimed_until: None,
         last_error: None,
         created_at: stored(now),
         sent_at: None,
+        cancelled_reason: None,
     };
     let inserted = match conn {
         DbConnection::Pg(c) => diesel::insert_into(outbox::table)
@@ -130,6 +144,8 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    /// Why a cancelled message was not sent.
+    pub cancelled_reason: Option<String>,
 }
 
 /// One message in full (administrators only).
@@ -188,6 +204,7 @@ fn entries(conn: &mut DbConnection, rows: &[OutboxRow]) -> Result<Vec<OutboxEntr
             last_error: r.last_error.clone(),
             created_at: r.created_at,
             sent_at: r.sent_at,
+            cancelled_reason: r.cancelled_reason.clone(),
         })
         .collect())
 }
@@ -286,6 +303,7 @@ pub fn retry(
                 outbox::status.eq(OutboxStatus::Queued.as_str()),
                 outbox::attempts.eq(0),
                 outbox::next_attempt_at.eq(stored(now)),
+                outbox::cancelled_reason.eq(None::<String>),
             ))
             .execute(c)?;
         audit::append(
@@ -324,7 +342,7 @@ pub fn queue_test_email(
         &serde_json::json!({
             "service_name": st.settings.service.name,
             "partnership_name": st.settings.partnership.name,
-            "base_url": st.settings.service.base_url,
+            "base_url": st.base_url(),
             "queued_at": now.format("%-d %B %Y %H:%M").to_string(),
         }),
     )
@@ -362,6 +380,8 @@ pub fn queue_test_email(
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: String,
+    /// The outbox key (the `Message-ID` is derived from it).
+    pub dedupe_key: String,
     pub to: String,
     pub subject: String,
     pub text: String,
@@ -372,62 +392,113 @@ pub struct Claimed {
     pub expired_claim: bool,
 }
 
+/// What one claim did: the messages claimed, and those cancelled on the way.
+#[derive(Debug, Clone, Default)]
+pub struct Claim {
+    pub messages: Vec<Claimed>,
+    /// (row id, reason) of each message found no longer true ([`super::send_checks`]).
+    pub cancelled: Vec<(String, String)>,
+}
+
+/// Rows looked at in one claim at most, cancelled ones included.
+const CLAIM_SCAN_LIMIT: usize = 200;
+
 /// Claims up to `limit` messages due now for `lease`: no other delivery loop takes them until
-/// the lease runs out. On PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED` while the
-/// claim is written, so two instances never claim the same row; on SQLite the write
-/// transaction serialises claimers.
+/// the lease runs out. Each is checked first ([`super::send_checks::why_not_send`]); one that is
+/// no longer true is marked `cancelled` with the reason in the same transaction, and the next
+/// is taken. On PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED` while the claim is
+/// written, so two instances never claim the same row; on SQLite the write transaction
+/// serialises claimers.
 pub fn claim(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     lease: Duration,
     limit: i64,
-) -> Result<Vec<Claimed>, AppError> {
+) -> Result<Claim, AppError> {
     let now = stored(now);
     write_tx(conn, |c| {
-        let due = outbox::status
-            .eq(OutboxStatus::Queued.as_str())
-            .and(outbox::next_attempt_at.le(now))
-            .and(
-                outbox::claimed_until
-                    .is_null()
-                    .or(outbox::claimed_until.le(now)),
-            );
-        let order = (outbox::next_attempt_at.asc(), outbox::created_at.asc());
-        let rows: Vec<OutboxRow> = match c {
-            DbConnection::Pg(pg) => outbox::table
-                .filter(due)
-                .order(order)
-                .limit(limit)
-                .select(OutboxRow::as_select())
-                .for_update()
-                .skip_locked()
-                .load(pg)?,
-            DbConnection::Sqlite(sq) => outbox::table
-                .filter(due)
-                .order(order)
-                .limit(limit)
-                .select(OutboxRow::as_select())
-                .load(sq)?,
-        };
-        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-        if !ids.is_empty() {
-            diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
-                .set(outbox::claimed_until.eq(now + lease))
-                .execute(c)?;
+        let mut out = Claim::default();
+        let mut scanned = 0;
+        while (out.messages.len() as i64) < limit && scanned < CLAIM_SCAN_LIMIT {
+            let wanted = limit - out.messages.len() as i64;
+            let rows = due_rows(c, now, wanted)?;
+            if rows.is_empty() {
+                break;
+            }
+            scanned += rows.len();
+            let mut ids = vec![];
+            for r in rows {
+                if let Some(reason) = super::send_checks::why_not_send(c, &r)? {
+                    cancel(c, &r.id, &reason)?;
+                    out.cancelled.push((r.id, reason));
+                    continue;
+                }
+                ids.push(r.id.clone());
+                out.messages.push(Claimed {
+                    expired_claim: r.claimed_until.is_some(),
+                    id: r.id,
+                    dedupe_key: r.dedupe_key,
+                    to: r.to_address,
+                    subject: r.subject,
+                    text: r.body_text,
+                    html: r.body_html,
+                    attempts: r.attempts,
+                });
+            }
+            if !ids.is_empty() {
+                diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+                    .set(outbox::claimed_until.eq(now + lease))
+                    .execute(c)?;
+            }
         }
-        Ok(rows
-            .into_iter()
-            .map(|r| Claimed {
-                expired_claim: r.claimed_until.is_some(),
-                id: r.id,
-                to: r.to_address,
-                subject: r.subject,
-                text: r.body_text,
-                html: r.body_html,
-                attempts: r.attempts,
-            })
-            .collect())
+        Ok(out)
     })
+}
+
+/// Up to `limit` queued rows due at `now` and not claimed, oldest due first.
+fn due_rows(c: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+    let due = outbox::status
+        .eq(OutboxStatus::Queued.as_str())
+        .and(outbox::next_attempt_at.le(now))
+        .and(
+            outbox::claimed_until
+                .is_null()
+                .or(outbox::claimed_until.le(now)),
+        );
+    let order = (outbox::next_attempt_at.asc(), outbox::created_at.asc());
+    match c {
+        DbConnection::Pg(pg) => outbox::table
+            .filter(due)
+            .order(order)
+            .limit(limit)
+            .select(OutboxRow::as_select())
+            .for_update()
+            .skip_locked()
+            .load(pg),
+        DbConnection::Sqlite(sq) => outbox::table
+            .filter(due)
+            .order(order)
+            .limit(limit)
+            .select(OutboxRow::as_select())
+            .load(sq),
+    }
+}
+
+/// Marks a queued message cancelled: it is never sent.
+fn cancel(c: &mut DbConnection, id: &str, reason: &str) -> QueryResult<usize> {
+    let mut reason = reason.to_string();
+    reason.truncate(1000);
+    diesel::update(
+        outbox::table
+            .find(id)
+            .filter(outbox::status.eq(OutboxStatus::Queued.as_str())),
+    )
+    .set((
+        outbox::status.eq(OutboxStatus::Cancelled.as_str()),
+        outbox::claimed_until.eq(None::<NaiveDateTime>),
+        outbox::cancelled_reason.eq(Some(reason)),
+    ))
+    .execute(c)
 }
 
 /// Marks a claimed message sent (the server accepted it).

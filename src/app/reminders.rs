@@ -6,7 +6,7 @@
 //! sends nothing more, and no reminder is ever written twice. A digest's key is
 //! `digest:{user_id}:{date}`: one a day.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
 use diesel::prelude::*;
@@ -68,6 +68,17 @@ impl Planned {
             self.deadline_id, self.due_on, self.step, user_id
         )
     }
+}
+
+/// The due date a reminder's key was written for (`reminder:{deadline}:{due_on}:…`), so the
+/// send-time check can tell a moved deadline; `None` for any other key.
+pub fn key_due_on(key: &str) -> Option<NaiveDate> {
+    let mut parts = key.split(':');
+    if parts.next()? != "reminder" {
+        return None;
+    }
+    parts.next()?;
+    parts.next()?.parse().ok()
 }
 
 /// A message written (or, in a dry run, that would be written).
@@ -145,25 +156,6 @@ fn pending_deadlines(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<
         .order((deadlines::due_on.asc(), deadlines::rule_id.asc()))
         .select(DeadlineRow::as_select())
         .load(conn)
-}
-
-/// The current reminder of each pending deadline of a case, as of `now`, with its
-/// recipients (all of them, whatever their mode), for the sweep. Reads only.
-pub fn plan_case(
-    conn: &mut DbConnection,
-    st: &AppState,
-    case: &CaseRow,
-    calendar: &Calendar,
-    users: &mut Recipients,
-    now: NaiveDateTime,
-) -> Result<Vec<Planned>, AppError> {
-    let pending = pending_deadlines(conn, &case.id)?;
-    if pending.is_empty() {
-        return Ok(vec![]);
-    }
-    let people = CasePeople::load(conn, &case.id)?;
-    let pending: Vec<&DeadlineRow> = pending.iter().collect();
-    plan_deadlines(conn, st, case, &pending, &people, calendar, users, now)
 }
 
 /// The current reminder of each of a case's pending deadlines (`pending`, soonest first), as
@@ -251,16 +243,44 @@ fn planned(
     }
 }
 
+/// When reminders made due by a write at `now` may first be sent: after
+/// `jobs.reminder_grace_minutes`, so that entering a case from its beginning does not send
+/// "overdue" a minute before the next form meets the deadline (the send-time check then
+/// cancels it).
+pub fn after_write(st: &AppState, now: NaiveDateTime) -> NaiveDateTime {
+    now + chrono::Duration::minutes(st.settings.jobs.reminder_grace_minutes)
+}
+
 /// Writes (or with `write` false, only lists) the reminder rows `planned` calls for that do
-/// not exist yet.
+/// not exist yet, to be sent from `send_from` (`now` for the sweep, [`after_write`] for a
+/// write).
 pub fn queue_reminders(
     conn: &mut DbConnection,
     st: &AppState,
     planned: &[Planned],
     now: NaiveDateTime,
+    send_from: NaiveDateTime,
     write: bool,
 ) -> Result<Vec<Outgoing>, AppError> {
-    let keys: Vec<String> = planned
+    let keys = reminder_keys(planned);
+    if keys.is_empty() {
+        return Ok(vec![]);
+    }
+    let existing = outbox::existing_keys(conn, &keys)?;
+    let out = queue_missing(conn, st, planned, &existing, now, send_from, write)?;
+    if write && !out.is_empty() {
+        tracing::info!(
+            queued = out.len(),
+            case_id = %planned[0].case_id,
+            "reminders queued"
+        );
+    }
+    Ok(out)
+}
+
+/// The outbox keys of the immediate reminders `planned` calls for.
+pub fn reminder_keys(planned: &[Planned]) -> Vec<String> {
+    planned
         .iter()
         .flat_map(|p| {
             p.recipients
@@ -268,11 +288,20 @@ pub fn queue_reminders(
                 .filter(|r| r.mode == ReminderMode::Immediate)
                 .map(|r| p.key(&r.user_id))
         })
-        .collect();
-    if keys.is_empty() {
-        return Ok(vec![]);
-    }
-    let existing = outbox::existing_keys(conn, &keys)?;
+        .collect()
+}
+
+/// Writes (or lists) the immediate reminders of `planned` whose keys are not in `existing`,
+/// rendering each message just before it is written (no body is kept after its row).
+pub fn queue_missing(
+    conn: &mut DbConnection,
+    st: &AppState,
+    planned: &[Planned],
+    existing: &HashSet<String>,
+    now: NaiveDateTime,
+    send_from: NaiveDateTime,
+    write: bool,
+) -> Result<Vec<Outgoing>, AppError> {
     let mut out = vec![];
     for p in planned {
         for r in p
@@ -295,15 +324,8 @@ pub fn queue_reminders(
                 case_id: Some(p.case_id.clone()),
                 deadline_id: Some(p.deadline_id.clone()),
             };
-            out.extend(queue_one(conn, message, &r.name, now, write)?);
+            out.extend(queue_one(conn, message, &r.name, now, send_from, write)?);
         }
-    }
-    if write && !out.is_empty() {
-        tracing::info!(
-            queued = out.len(),
-            case_id = %planned[0].case_id,
-            "reminders queued"
-        );
     }
     Ok(out)
 }
@@ -316,6 +338,7 @@ fn queue_one(
     message: NewMessage,
     user_name: &str,
     now: NaiveDateTime,
+    send_from: NaiveDateTime,
     write: bool,
 ) -> Result<Option<Outgoing>, AppError> {
     let outgoing = Outgoing {
@@ -330,7 +353,7 @@ fn queue_one(
         return Ok(Some(outgoing));
     }
     Ok(
-        outbox::insert_if_absent(conn, message, now)?.map(|id| Outgoing {
+        outbox::insert_if_absent_from(conn, message, now, send_from)?.map(|id| Outgoing {
             id: Some(id),
             ..outgoing
         }),
@@ -338,10 +361,7 @@ fn queue_one(
 }
 
 pub fn case_url(st: &AppState, case_id: &str) -> String {
-    format!(
-        "{}/cases/{case_id}",
-        st.settings.service.base_url.trim_end_matches('/')
-    )
+    format!("{}/cases/{case_id}", st.base_url())
 }
 
 fn long_date(d: NaiveDate) -> String {
@@ -541,14 +561,117 @@ pub fn queue_digests(
             case_id: None,
             deadline_id: None,
         };
-        out.extend(queue_one(conn, message, &recipient.name, now, write)?);
+        out.extend(queue_one(conn, message, &recipient.name, now, now, write)?);
     }
     Ok(out)
 }
 
-/// Cases the sweep plans: any with a pending deadline, except withdrawn ones. A closed case
-/// keeps only the deadlines that survive closure (website retention) pending.
-pub fn cases_to_sweep(conn: &mut DbConnection) -> QueryResult<Vec<CaseRow>> {
+/// The latest due date that can have a reminder step by `today`: the furthest "working days
+/// before" of any rule, counted from today in every division. A deadline due later has no
+/// step yet, so the sweep does not read it.
+pub fn sweep_horizon(
+    st: &AppState,
+    calendar: &Calendar,
+    today: NaiveDate,
+) -> Result<NaiveDate, AppError> {
+    let lead = st
+        .rules
+        .ids()
+        .into_iter()
+        .flat_map(|id| st.rules.versions(id))
+        .flat_map(|r| r.reminders.before.iter().copied())
+        .max()
+        .unwrap_or(0);
+    let mut horizon = today;
+    for division in Division::ALL {
+        let date = calendar
+            .add_working_days(division, today, i32::try_from(lead).unwrap_or(i32::MAX))
+            .map_err(AppError::internal)?
+            .date;
+        horizon = horizon.max(date);
+    }
+    Ok(horizon)
+}
+
+/// The cases the sweep plans, in reference order: any with a pending deadline due by
+/// `horizon` (see [`sweep_horizon`]), except withdrawn ones (a closed case keeps only the
+/// deadlines that survive closure, website retention, pending). Read through the partial
+/// index of pending deadlines: the cost follows the deadlines with a step due, not the cases.
+pub fn cases_to_sweep(conn: &mut DbConnection, horizon: NaiveDate) -> QueryResult<Vec<String>> {
+    let rows: Vec<(String, String)> = deadlines::table
+        .inner_join(cases::table)
+        .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+        .filter(deadlines::due_on.le(horizon))
+        .filter(cases::stage.ne(Stage::Withdrawn.as_str()))
+        .select((cases::reference, cases::id))
+        .distinct()
+        .order(cases::reference.asc())
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(_, id)| id).collect())
+}
+
+/// Some cases of a sweep, read together: each case with its pending deadlines due by the
+/// horizon (soonest first) and its people.
+pub struct SweepBatch {
+    pub cases: Vec<(CaseRow, Vec<DeadlineRow>, CasePeople)>,
+}
+
+impl SweepBatch {
+    /// Three statements for the whole batch, whatever its size.
+    pub fn load(
+        conn: &mut DbConnection,
+        ids: &[String],
+        horizon: NaiveDate,
+    ) -> Result<SweepBatch, AppError> {
+        let rows: Vec<CaseRow> = cases::table
+            .filter(cases::id.eq_any(ids))
+            .select(CaseRow::as_select())
+            .load(conn)?;
+        let mut pending: HashMap<String, Vec<DeadlineRow>> = HashMap::new();
+        for d in deadlines::table
+            .filter(deadlines::case_id.eq_any(ids))
+            .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+            .filter(deadlines::due_on.le(horizon))
+            .order((deadlines::due_on.asc(), deadlines::rule_id.asc()))
+            .select(DeadlineRow::as_select())
+            .load::<DeadlineRow>(conn)?
+        {
+            pending.entry(d.case_id.clone()).or_default().push(d);
+        }
+        let mut links: HashMap<String, Vec<(String, Relation)>> = HashMap::new();
+        for (case_id, user_id, relation) in case_people::table
+            .filter(case_people::case_id.eq_any(ids))
+            .order((case_people::since.asc(), case_people::user_id.asc()))
+            .select((
+                case_people::case_id,
+                case_people::user_id,
+                case_people::relation,
+            ))
+            .load::<(String, String, String)>(conn)?
+        {
+            let relation = relation
+                .parse()
+                .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+            links.entry(case_id).or_default().push((user_id, relation));
+        }
+        let mut by_id: HashMap<String, CaseRow> =
+            rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+        let cases = ids
+            .iter()
+            .filter_map(|id| by_id.remove(id))
+            .map(|case| {
+                let ds = pending.remove(&case.id).unwrap_or_default();
+                let people = CasePeople::from_links(links.remove(&case.id).unwrap_or_default());
+                (case, ds, people)
+            })
+            .collect();
+        Ok(SweepBatch { cases })
+    }
+}
+
+/// The cases with a pending deadline, withdrawn ones aside, in reference order (for the
+/// calendar feeds, which show every pending deadline however far ahead).
+fn cases_with_pending(conn: &mut DbConnection) -> QueryResult<Vec<CaseRow>> {
     cases::table
         .filter(cases::stage.ne(Stage::Withdrawn.as_str()))
         .filter(
@@ -601,7 +724,7 @@ pub fn deadlines_for_user(
     let calendar = st.calendars.current(conn)?;
     let mut out = vec![];
     let mut divisions: HashMap<String, Division> = HashMap::new();
-    for case in cases_to_sweep(conn)? {
+    for case in cases_with_pending(conn)? {
         let related = |relation: Relation| {
             mine.iter()
                 .any(|(c, r)| c == &case.id && r == relation.as_str())
@@ -690,5 +813,18 @@ pub fn parse_mode(value: Option<&str>) -> Result<ReminderMode, AppError> {
             "mode",
             "give \"immediate\" or \"daily\"",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reminder_key_names_the_due_date_it_was_written_for() {
+        let key = "reminder:0af3c2:2026-01-12:overdue_2:9bd1e0";
+        assert_eq!(key_due_on(key), NaiveDate::from_ymd_opt(2026, 1, 12));
+        assert_eq!(key_due_on("digest:9bd1e0:2026-01-12"), None);
+        assert_eq!(key_due_on("reminder:0af3c2"), None);
     }
 }

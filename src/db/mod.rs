@@ -1,6 +1,7 @@
 //! Database access: one connection type for SQLite and PostgreSQL (chosen by the URL scheme),
 //! the r2d2 pool, embedded migrations, and the write-transaction helper.
 
+pub mod group_commit;
 pub mod health;
 pub mod models;
 pub mod schema;
@@ -275,6 +276,36 @@ where
             let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
             Err(e)
         }
+    }
+}
+
+/// Keeps the query planner's statistics fresh, as the service's own work (no operator step):
+/// on SQLite `ANALYZE` (bounded by `analysis_limit`) when there are no statistics yet, else
+/// `PRAGMA optimize` (which re-analyses only what changed enough); on PostgreSQL `ANALYZE`
+/// (what autovacuum does, for servers where it is off). The service's plans do not depend on
+/// it (the indexes are chosen so that they need none), but other queries gain.
+pub fn refresh_statistics(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(_) => {
+            #[derive(QueryableByName)]
+            struct Count {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let analysed = diesel::sql_query(
+                "SELECT count(*) AS n FROM sqlite_master WHERE name = 'sqlite_stat1'",
+            )
+            .get_result::<Count>(conn)?
+            .n > 0;
+            write_tx(conn, |c| {
+                c.batch_execute(if analysed {
+                    "PRAGMA optimize = 0x10002"
+                } else {
+                    "PRAGMA analysis_limit = 1000; ANALYZE"
+                })
+            })
+        }
+        DbConnection::Pg(c) => c.batch_execute("ANALYZE"),
     }
 }
 

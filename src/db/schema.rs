@@ -191,6 +191,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        cancelled_reason -> Nullable<Text>,
     }
 }
 

@@ -30,6 +30,8 @@ pub fn lease() -> Duration {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct DeliveryReport {
     pub sent: usize,
+    /// Found no longer true when claimed: marked cancelled, never sent.
+    pub cancelled: usize,
     /// Failed this time; will be retried.
     pub retrying: usize,
     /// Failed for good (refused, or out of attempts).
@@ -39,12 +41,18 @@ pub struct DeliveryReport {
 impl DeliveryReport {
     fn add(&mut self, other: DeliveryReport) {
         self.sent += other.sent;
+        self.cancelled += other.cancelled;
         self.retrying += other.retrying;
         self.failed += other.failed;
     }
 
     pub fn attempted(&self) -> usize {
         self.sent + self.retrying + self.failed
+    }
+
+    /// Messages this pass dealt with: attempted or cancelled.
+    pub fn handled(&self) -> usize {
+        self.attempted() + self.cancelled
     }
 }
 
@@ -69,11 +77,13 @@ pub async fn deliver_batch_with(
             break;
         }
         let now = st.now();
-        let Some(m) = st
-            .db(move |c, _| outbox::claim(c, now, lease(), 1))
-            .await?
-            .pop()
-        else {
+        let claim = st.db(move |c, _| outbox::claim(c, now, lease(), 1)).await?;
+        for (id, reason) in &claim.cancelled {
+            // The reason names no person and no case detail.
+            tracing::info!(outbox_id = %id, reason = %reason, "email cancelled: no longer true");
+        }
+        report.cancelled += claim.cancelled.len();
+        let Some(m) = claim.messages.into_iter().next() else {
             break;
         };
         if m.expired_claim {
@@ -87,6 +97,10 @@ pub async fn deliver_batch_with(
             subject: m.subject,
             text: m.text,
             html: m.html,
+            message_id: Some(crate::mail::message_id(
+                &m.dedupe_key,
+                &st.settings.mail.from,
+            )),
         };
         let result = mailer.send(&email).await;
         let id = m.id.clone();
@@ -131,7 +145,7 @@ pub async fn deliver_until_stopped(
     loop {
         let r = deliver_batch_with(st, st.mailer.as_ref(), BATCH, stop).await?;
         total.add(r);
-        if r.attempted() < BATCH as usize || r.sent == 0 {
+        if r.handled() < BATCH as usize || r.sent + r.cancelled == 0 {
             return Ok(total);
         }
     }

@@ -80,7 +80,7 @@ pub fn spawn(state: AppState) -> JobsHandle {
         let st = st.clone();
         async move {
             let started = std::time::Instant::now();
-            let result = st.db(|c, st| sweep::sweep(c, st, st.now(), true)).await;
+            let result = st.db(|c, st| sweep::sweep_counted(c, st, st.now())).await;
             match result {
                 Ok(_) => st.metrics.sweep_done(started.elapsed().as_secs_f64()),
                 Err(e) => {
@@ -132,6 +132,29 @@ pub fn spawn_cleanup(state: AppState) -> JoinHandle<()> {
                 }
             }
             tokio::time::sleep(period).await;
+        }
+    })
+}
+
+/// How often the planner's statistics are refreshed ([`crate::db::refresh_statistics`]).
+pub const STATISTICS_EVERY: Duration = Duration::from_secs(3600);
+
+/// Refreshes the database's statistics at start, then every [`STATISTICS_EVERY`], whether or
+/// not this process runs the jobs.
+pub fn spawn_statistics(state: AppState) -> JoinHandle<()> {
+    actix_web::rt::spawn(async move {
+        loop {
+            let started = std::time::Instant::now();
+            match state.db(|c, _| Ok(crate::db::refresh_statistics(c)?)).await {
+                Ok(()) => tracing::debug!(
+                    ms = started.elapsed().as_millis() as u64,
+                    "database statistics refreshed"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %crate::telemetry::redact_debug(&e), "could not refresh the database statistics")
+                }
+            }
+            tokio::time::sleep(STATISTICS_EVERY).await;
         }
     })
 }

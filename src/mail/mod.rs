@@ -21,6 +21,8 @@ pub struct Email {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The `Message-ID` (with its angle brackets); `None`: a random one.
+    pub message_id: Option<String>,
 }
 
 impl Email {
@@ -30,8 +32,25 @@ impl Email {
             subject: rendered.subject,
             text: rendered.text,
             html: rendered.html,
+            message_id: None,
         }
     }
+}
+
+/// The `Message-ID` of the outbox row with key `outbox_key`: the same for every attempt (a
+/// message sent twice after a crash carries the same id, so mail systems can drop the copy),
+/// different for every row. The key is hashed (it names internal ids); the domain is
+/// `mail.from`'s.
+pub fn message_id(outbox_key: &str, from: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = hex::encode(Sha256::digest(outbox_key.as_bytes()));
+    let domain = from
+        .parse::<lettre::message::Mailbox>()
+        .ok()
+        .map(|m| m.email.domain().to_string())
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "lcspr-tracker.invalid".into());
+    format!("<{}@{domain}>", &digest[..40])
 }
 
 /// A failed send. `permanent` when the server refused the message for good (5xx); the
@@ -105,6 +124,17 @@ pub fn redact_addresses(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn message_ids_follow_the_outbox_key() {
+        let from = "LCSPR Tracker <lcspr@bscp.example>";
+        let a = message_id("reminder:d1:2026-01-12:due:u1", from);
+        assert_eq!(a, message_id("reminder:d1:2026-01-12:due:u1", from));
+        assert_ne!(a, message_id("reminder:d1:2026-01-12:due:u2", from));
+        assert!(a.starts_with('<') && a.ends_with("@bscp.example>"), "{a}");
+        assert!(!a.contains("reminder") && !a.contains("u1"), "{a}");
+        assert!(message_id("k", "not an address").ends_with("@lcspr-tracker.invalid>"));
+    }
 
     #[test]
     fn addresses_are_redacted_from_errors() {

@@ -46,6 +46,7 @@ fn message(from: &Mailbox, email: &Email) -> Result<Message, MailError> {
         .from(from.clone())
         .to(to)
         .subject(email.subject.clone())
+        .message_id(email.message_id.clone())
         .header(AutoSubmitted)
         .multipart(MultiPart::alternative_plain_html(
             email.text.clone(),
@@ -226,6 +227,7 @@ mod tests {
             subject: "BSCP2025-26-01: Rapid review due in 5 working days".into(),
             text: "plain".into(),
             html: "<p>html</p>".into(),
+            message_id: Some("<abc123@bscp.example>".into()),
         }
     }
 
@@ -234,6 +236,7 @@ mod tests {
         let from = parse_from("LCSPR Tracker <lcspr@localhost>").unwrap();
         let raw = String::from_utf8(message(&from, &email()).unwrap().formatted()).unwrap();
         assert!(raw.contains("Auto-Submitted: auto-generated"), "{raw}");
+        assert!(raw.contains("Message-ID: <abc123@bscp.example>"), "{raw}");
         assert!(raw.contains("multipart/alternative"), "{raw}");
         assert!(
             raw.contains("text/plain") && raw.contains("text/html"),

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod download;
 pub mod error_pages;
 pub mod extract;
 pub mod feeds;

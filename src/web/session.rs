@@ -94,7 +94,7 @@ pub fn same_token(a: &str, b: &str) -> bool {
 /// The origin forms must come from: `service.base_url` when it was configured, else the
 /// address the request was sent to.
 pub fn expected_origin(req: &HttpRequest, settings: &Settings) -> String {
-    if settings.service.base_url != Settings::built_in().service.base_url {
+    if settings.base_url_configured() {
         let base = settings.service.base_url.trim_end_matches('/');
         // scheme://authority only.
         let after = base.find("://").map_or(0, |i| i + 3);

@@ -107,7 +107,7 @@ async fn feed_url(app: &TestApp, user: &User) -> String {
         .await;
     assert_eq!(status, 201, "{body}");
     let url = body["url"].as_str().unwrap().to_string();
-    let base = &app.state.settings.service.base_url;
+    let base = &app.state.base_url();
     assert!(
         url.starts_with(&format!("{base}/feeds/")) && url.ends_with(".ics"),
         "{url}"

@@ -182,8 +182,8 @@ async fn a_crashed_senders_claim_runs_out_and_the_message_goes_once() {
         .db(|c, st| outbox::claim(c, st.now(), delivery::lease(), 10))
         .await
         .unwrap();
-    assert_eq!(claimed.len(), 2);
-    assert!(claimed.iter().all(|c| !c.expired_claim));
+    assert_eq!(claimed.messages.len(), 2);
+    assert!(claimed.messages.iter().all(|c| !c.expired_claim));
     assert_eq!(
         app.deliver().await.attempted(),
         0,

@@ -4,11 +4,15 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use diesel::dsl::{count_star, exists, max, sql};
 use diesel::prelude::*;
+use diesel::sql_types::Integer;
 use serde::Serialize;
 
 use crate::app::access::visible_cases;
+use crate::app::search::{self, Needle};
 use crate::app::Actor;
+use crate::crypto::Keyring;
 use crate::db::models::{CaseRow, DeadlineRow};
 use crate::db::schema::{cases, deadlines};
 use crate::db::DbConnection;
@@ -32,6 +36,8 @@ text_enum! {
 
 #[derive(Debug, Clone)]
 pub struct Filter {
+    /// Search text (`q`): reference, pseudonym and, for the roles that may see it, the name.
+    pub q: Option<Needle>,
     pub stage: Option<Stage>,
     pub deadline_status: Option<DeadlineStatus>,
     /// Financial year, e.g. `2025-26`.
@@ -45,6 +51,7 @@ pub struct Filter {
 impl Default for Filter {
     fn default() -> Self {
         Filter {
+            q: None,
             stage: None,
             deadline_status: None,
             year: None,
@@ -62,6 +69,7 @@ impl Filter {
     pub fn parse(q: &HashMap<String, String>) -> Result<Filter, AppError> {
         let mut f = Filter::default();
         let get = |k: &str| q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+        f.q = Needle::parse(q.get("q").map(String::as_str))?;
         if let Some(s) = get("stage") {
             f.stage = Some(
                 s.parse::<Stage>()
@@ -121,6 +129,9 @@ impl Filter {
     }
 }
 
+/// How far the list counts its cases (see [`Page::total`]).
+pub const COUNT_LIMIT: i64 = 1_000;
+
 /// The highest page number asked for (at 500 a page, far more cases than a partnership has).
 pub const MAX_PAGE: i64 = 100_000;
 
@@ -148,15 +159,27 @@ pub struct CaseSummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct Page {
     pub cases: Vec<CaseSummary>,
+    /// The number of matching cases, counted up to [`COUNT_LIMIT`] (or the page after this
+    /// one); `total_exact` is false when there are more.
     pub total: i64,
+    pub total_exact: bool,
     pub page: i64,
     pub per_page: i64,
 }
 
 type Boxed<'a> = cases::BoxedQuery<'a, crate::db::DbBackend>;
 
-fn filtered<'a>(actor: &'a Actor, f: &'a Filter, today: NaiveDate) -> Boxed<'a> {
+fn filtered<'a>(
+    actor: &'a Actor,
+    f: &'a Filter,
+    today: NaiveDate,
+    postgres: bool,
+    keys: &Keyring,
+) -> Boxed<'a> {
     let mut q = cases::table.into_boxed().filter(visible_cases(actor));
+    if let Some(needle) = &f.q {
+        q = q.filter(search::matches(actor, needle, postgres, keys));
+    }
     if let Some(s) = f.stage {
         q = q.filter(cases::stage.eq(s.as_str()));
     }
@@ -164,37 +187,37 @@ fn filtered<'a>(actor: &'a Actor, f: &'a Filter, today: NaiveDate) -> Boxed<'a> 
         q = q.filter(cases::financial_year.eq(y));
     }
     if let Some(status) = f.deadline_status {
+        // A correlated EXISTS, one range of `deadlines_case_status` per case, while the cases
+        // are read in the list's order: the first page stops after its rows, whatever the
+        // size of the tables (an `IN (subquery)` would first collect every matching case).
         // Each branch keeps its subquery unboxed: a boxed subquery does not compile for the
         // two-backend connection.
+        let of_case = deadlines::case_id.eq(cases::id);
         q = match status {
-            DeadlineStatus::Pending => q.filter(
-                cases::id.eq_any(
-                    deadlines::table
-                        .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
-                        .filter(deadlines::due_on.ge(today))
-                        .select(deadlines::case_id),
-                ),
-            ),
+            DeadlineStatus::Pending => q.filter(exists(
+                deadlines::table
+                    .filter(of_case)
+                    .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+                    .filter(deadlines::due_on.ge(today)),
+            )),
             DeadlineStatus::Missed => q.filter(
-                cases::id.eq_any(
+                exists(
                     deadlines::table
-                        .filter(
-                            deadlines::status.eq(DeadlineStatus::Missed.as_str()).or(
-                                deadlines::status
-                                    .eq(DeadlineStatus::Pending.as_str())
-                                    .and(deadlines::due_on.lt(today)),
-                            ),
-                        )
-                        .select(deadlines::case_id),
-                ),
-            ),
-            other => q.filter(
-                cases::id.eq_any(
+                        .filter(of_case)
+                        .filter(deadlines::status.eq(DeadlineStatus::Missed.as_str())),
+                )
+                .or(exists(
                     deadlines::table
-                        .filter(deadlines::status.eq(other.as_str()))
-                        .select(deadlines::case_id),
-                ),
+                        .filter(of_case)
+                        .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+                        .filter(deadlines::due_on.lt(today)),
+                )),
             ),
+            other => q.filter(exists(
+                deadlines::table
+                    .filter(of_case)
+                    .filter(deadlines::status.eq(other.as_str())),
+            )),
         };
     }
     q
@@ -207,9 +230,34 @@ pub fn list(
     f: &Filter,
 ) -> Result<Page, AppError> {
     let today = st.today();
-    let total: i64 = filtered(actor, f, today).count().get_result(conn)?;
-    let mut q = filtered(actor, f, today).select(CaseRow::as_select());
-    q = match (f.sort, f.descending) {
+    let per_page = f.per_page.clamp(1, 500);
+    let page = f.page.max(1);
+    let postgres = conn.is_postgres();
+    // A bounded count: at most COUNT_LIMIT rows (or up to the page after this one) are
+    // counted, so the first page costs the same at 50,000 cases as at 1,000.
+    let limit = COUNT_LIMIT.max((page + 1) * per_page);
+    let counted = filtered(actor, f, today, postgres, &st.crypto)
+        .select(sql::<Integer>("1"))
+        .limit(limit + 1)
+        .load::<i32>(conn)?
+        .len() as i64;
+    let total_exact = counted <= limit;
+    let total = counted.min(limit);
+    let q =
+        ordered(filtered(actor, f, today, postgres, &st.crypto), f).select(CaseRow::as_select());
+    let rows: Vec<CaseRow> = q.limit(per_page).offset((page - 1) * per_page).load(conn)?;
+    Ok(Page {
+        cases: summarise(conn, st, &rows)?,
+        total,
+        total_exact,
+        page,
+        per_page,
+    })
+}
+
+/// The list's order.
+fn ordered<'a>(q: Boxed<'a>, f: &Filter) -> Boxed<'a> {
+    match (f.sort, f.descending) {
         (Sort::NextDue, false) => q.order((
             cases::next_due_on.is_null(),
             cases::next_due_on.asc(),
@@ -228,22 +276,52 @@ pub fn list(
         (Sort::Stage, true) => q.order((cases::stage.desc(), cases::reference.asc())),
         (Sort::Updated, false) => q.order((cases::updated_at.asc(), cases::reference.asc())),
         (Sort::Updated, true) => q.order((cases::updated_at.desc(), cases::reference.asc())),
-    };
-    let per_page = f.per_page.clamp(1, 500);
-    let page = f.page.max(1);
-    let rows: Vec<CaseRow> = q.limit(per_page).offset((page - 1) * per_page).load(conn)?;
-    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let pending: Vec<DeadlineRow> = deadlines::table
-        .filter(deadlines::case_id.eq_any(&ids))
-        .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
-        // Ties broken the same way on every backend.
-        .order((
-            deadlines::due_on.asc(),
-            deadlines::rule_id.asc(),
-            deadlines::instance.asc(),
-        ))
-        .select(DeadlineRow::as_select())
+    }
+}
+
+/// Every case of the filtered list in its order, not a page (for an export), with the rows the
+/// summaries were made from.
+pub fn all(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    f: &Filter,
+) -> Result<Vec<(CaseRow, CaseSummary)>, AppError> {
+    let postgres = conn.is_postgres();
+    let rows: Vec<CaseRow> = ordered(filtered(actor, f, st.today(), postgres, &st.crypto), f)
+        .select(CaseRow::as_select())
         .load(conn)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(500) {
+        let summaries = summarise(conn, st, chunk)?;
+        out.extend(chunk.iter().cloned().zip(summaries));
+    }
+    Ok(out)
+}
+
+/// The summaries of these cases: each with its next pending deadline and overdue count.
+fn summarise(
+    conn: &mut DbConnection,
+    st: &AppState,
+    rows: &[CaseRow],
+) -> Result<Vec<CaseSummary>, AppError> {
+    let today = st.today();
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let pending: Vec<DeadlineRow> = if ids.is_empty() {
+        vec![]
+    } else {
+        deadlines::table
+            .filter(deadlines::case_id.eq_any(&ids))
+            .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+            // Ties broken the same way on every backend.
+            .order((
+                deadlines::due_on.asc(),
+                deadlines::rule_id.asc(),
+                deadlines::instance.asc(),
+            ))
+            .select(DeadlineRow::as_select())
+            .load(conn)?
+    };
     let mut by_case: HashMap<&str, Vec<&DeadlineRow>> = HashMap::new();
     for d in &pending {
         by_case.entry(d.case_id.as_str()).or_default().push(d);
@@ -276,12 +354,7 @@ pub fn list(
             }
         })
         .collect();
-    Ok(Page {
-        cases,
-        total,
-        page,
-        per_page,
-    })
+    Ok(cases)
 }
 
 /// Visible cases counted by stage (for the dashboard).
@@ -289,30 +362,40 @@ pub fn count_by_stage(
     conn: &mut DbConnection,
     actor: &Actor,
 ) -> Result<Vec<(String, i64)>, AppError> {
-    let stages: Vec<String> = cases::table
+    let stages: Vec<(String, i64)> = cases::table
         .filter(visible_cases(actor))
-        .select(cases::stage)
+        .group_by(cases::stage)
+        .select((cases::stage, count_star()))
         .load(conn)?;
     let mut counts: Vec<(String, i64)> = Stage::ALL
         .iter()
         .map(|s| {
-            (
-                s.as_str().to_string(),
-                stages.iter().filter(|x| *x == s.as_str()).count() as i64,
-            )
+            let n = stages
+                .iter()
+                .find(|(x, _)| x == s.as_str())
+                .map_or(0, |(_, n)| *n);
+            (s.as_str().to_string(), n)
         })
         .collect();
     counts.retain(|(_, n)| *n > 0);
     Ok(counts)
 }
 
-/// The financial years of the visible cases, latest first (for the list's filter).
+/// The financial years of the visible cases, latest first (for the list's filter): one
+/// index lookup per year (`cases_year_next_due`), not a pass over every case.
 pub fn years(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<String>, AppError> {
-    let mut years: Vec<String> = cases::table
-        .filter(visible_cases(actor))
-        .select(cases::financial_year)
-        .distinct()
-        .load(conn)?;
-    years.sort_unstable_by(|a, b| b.cmp(a));
-    Ok(years)
+    let mut years: Vec<String> = vec![];
+    loop {
+        let mut q = cases::table
+            .into_boxed()
+            .filter(visible_cases(actor))
+            .select(max(cases::financial_year));
+        if let Some(last) = years.last() {
+            q = q.filter(cases::financial_year.lt(last.clone()));
+        }
+        match q.first::<Option<String>>(conn)? {
+            Some(year) => years.push(year),
+            None => return Ok(years),
+        }
+    }
 }

@@ -9,6 +9,7 @@ use crate::app::events::load_events;
 pub use crate::app::events::view::{deadline_view, DeadlineView, EventView, PersonRef};
 use crate::app::users::names;
 use crate::app::Actor;
+use crate::db::group_commit::ReadAudit;
 use crate::db::models::{CaseRow, DeadlineRow};
 use crate::db::schema::deadlines;
 use crate::db::DbConnection;
@@ -156,23 +157,23 @@ pub fn build(
     })
 }
 
-/// Reads a case for an actor and audits the read.
+/// Reads a case for an actor, with the audit entry of the read, which the caller commits
+/// (`AppState::audit_read`, with concurrent reads) before answering.
 pub fn read(
     conn: &mut DbConnection,
     st: &AppState,
     actor: &Actor,
     case_id: &str,
-) -> Result<CaseView, AppError> {
+) -> Result<(CaseView, ReadAudit), AppError> {
     let (case, people) = visible_or_refuse(conn, st, actor, case_id, "case_viewed")?;
     let view = build(conn, st, actor, &case, &people)?;
-    crate::db::write_tx(conn, |c| {
-        crate::app::audit::append(
-            c,
-            st.now(),
-            crate::app::audit::Entry::ok(Some(actor), "case_viewed")
-                .case(&case.id)
-                .detail(serde_json::json!({ "identity_shown": view.identity_visible })),
-        )
-    })?;
-    Ok(view)
+    let entry = ReadAudit {
+        at: st.now(),
+        actor_id: actor.user_id.clone(),
+        actor_role: actor.role.as_str().to_string(),
+        action: "case_viewed",
+        case_id: case.id,
+        detail: serde_json::json!({ "identity_shown": view.identity_visible }),
+    };
+    Ok((view, entry))
 }

@@ -208,7 +208,14 @@ pub fn settle(
             users,
             now,
         )?;
-        reminders::queue_reminders(conn, st, &planned, now, true)?;
+        reminders::queue_reminders(
+            conn,
+            st,
+            &planned,
+            now,
+            reminders::after_write(st, now),
+            true,
+        )?;
     }
     loaded.deadlines = refreshed.rows.clone();
     Ok(refreshed)

@@ -93,10 +93,7 @@ struct NoticeContext<'a> {
 }
 
 pub fn meeting_url(st: &AppState, id: &str) -> String {
-    format!(
-        "{}/meetings/{id}",
-        st.settings.service.base_url.trim_end_matches('/')
-    )
+    format!("{}/meetings/{id}", st.base_url())
 }
 
 /// Writes (or with `write` false, lists) the notices due as of `now` that were not written yet.

@@ -1,4 +1,4 @@
-//! Administration: the outbox (queued, sent, failed with the last error), retrying a message,
+//! Administration: the outbox (queued, sent, failed with the last error, cancelled with the reason), retrying a message,
 //! sending a test email. Administrators only.
 
 use std::collections::HashMap;
@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::extract::{object, ApiUser};
 
-/// `?status=queued|sent|failed&limit=N` (newest first; default 200).
+/// `?status=queued|sent|failed|cancelled&limit=N` (newest first; default 200).
 pub async fn outbox_list(
     user: ApiUser,
     state: web::Data<AppState>,

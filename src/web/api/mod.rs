@@ -8,6 +8,7 @@ pub mod cases;
 pub mod documents;
 pub mod governance;
 mod me;
+pub mod reports;
 mod users;
 
 use actix_web::{web, HttpResponse};
@@ -191,7 +192,9 @@ api! {
         "parameters": [
             query("stage", "A stage code"), query("deadline_status", "pending, met, missed or waived"),
             query("year", "Financial year, e.g. 2025-26"), query("sort", "next_due, reference, aware_on, stage, updated"),
-            query("order", "asc or desc"), query("page", "From 1"), query("per_page", "1 to 500, default 50")
+            query("order", "asc or desc"), query("page", "From 1"), query("per_page", "1 to 500, default 50"),
+            query("q", "Search: the reference (whole or part), the pseudonym and, for the roles that see identity, the child's name; case-insensitive"),
+            query("format", "json (default), csv or xlsx: every matching case as a file (audited)")
         ],
         "responses": with_errors(ok(200, "A page of cases", schema_ref("CasePage")), &[400, 401]),
     };
@@ -219,13 +222,13 @@ api! {
         "responses": with_errors(json!({ "204": { "description": "Declared" } }), &[401, 404, 422]),
     };
     get "/api/v1/cases/{id}/deadlines" => cases::case_deadlines, {
-        "summary": "A case's deadlines, each with its explanation",
-        "tags": ["cases"], "parameters": id_param(),
+        "summary": "A case's deadlines, each with its explanation; format=csv|xlsx for a file (audited)",
+        "tags": ["cases"], "parameters": [id_param()[0].clone(), query("format", "json (default), csv or xlsx")],
         "responses": with_errors(ok(200, "Deadlines", json!({ "type": "array", "items": schema_ref("Deadline") })), &[401, 404]),
     };
     get "/api/v1/cases/{id}/audit" => cases::case_audit, {
-        "summary": "A case's audit trail (co-chairs, programme manager, business manager)",
-        "tags": ["cases"], "parameters": id_param(),
+        "summary": "A case's audit trail (co-chairs, programme manager, business manager); format=csv|xlsx for a file (audited)",
+        "tags": ["cases"], "parameters": [id_param()[0].clone(), query("format", "json (default), csv or xlsx")],
         "responses": with_errors(ok(200, "Entries, oldest first", json!({ "type": "array", "items": { "type": "object" } })), &[401, 403, 404]),
     };
     post "/api/v1/cases/{id}/documents" => documents::upload, {
@@ -289,7 +292,7 @@ api! {
     get "/api/v1/admin/outbox" => admin::outbox_list, {
         "summary": "The outbox, newest first, with counts per status (administrators)",
         "tags": ["admin"],
-        "parameters": [query("status", "queued, sent or failed"), query("limit", "1 to 1000, default 200")],
+        "parameters": [query("status", "queued, sent, failed or cancelled"), query("limit", "1 to 1000, default 200")],
         "responses": with_errors(ok(200, "Messages without their bodies", schema_ref("Outbox")), &[400, 401, 403]),
     };
     get "/api/v1/admin/outbox/{id}" => admin::outbox_get, {
@@ -424,6 +427,24 @@ api! {
         "tags": ["cases"], "parameters": id_param(),
         "responses": with_errors(ok(200, "Meetings", json!({ "type": "array", "items": { "type": "object" } })), &[401, 404]),
     };
+    get "/api/v1/reports/annual" => reports::annual_report, {
+        "summary": "The annual figures on reviews for a financial year (year=2025 is April 2025 to March 2026, by the case's awareness date), over the cases the user sees; format=csv|xlsx for a file (audited)",
+        "tags": ["reports"],
+        "parameters": [query("year", "The year the financial year starts in, e.g. 2025"), query("format", "json (default), csv or xlsx")],
+        "responses": with_errors(ok(200, "The figures", json!({ "type": "object" })), &[400, 401, 403]),
+    };
+    get "/api/v1/reports/board" => reports::board_report, {
+        "summary": "The Sub-Group's report to the Executive Board: open cases by stage, deadlines missed since the date, deadlines due before the next Board meeting (else 8 weeks), decisions made, improvement actions overdue by agency; format=csv|xlsx for a file (audited)",
+        "tags": ["reports"],
+        "parameters": [query("since", "YYYY-MM-DD; default the last Board meeting held, else 8 weeks ago"), query("format", "json (default), csv or xlsx")],
+        "responses": with_errors(ok(200, "The report", json!({ "type": "object" })), &[400, 401, 403, 422]),
+    };
+    get "/api/v1/reports/actions" => reports::improvement_actions, {
+        "summary": "Improvement actions of the cases the user sees, with their owner agency, due date and whether done or overdue; format=csv|xlsx for a file (audited)",
+        "tags": ["reports"],
+        "parameters": [query("year", "Only the cases of this financial year, e.g. 2025"), query("format", "json (default), csv or xlsx")],
+        "responses": with_errors(ok(200, "The actions", json!({ "type": "array", "items": { "type": "object" } })), &[400, 401, 403]),
+    };
     get "/api/v1/openapi.json" => openapi, {
         "summary": "This document", "tags": ["meta"], "security": [],
         "responses": { "200": { "description": "OpenAPI 3 document" } },
@@ -466,7 +487,7 @@ fn schemas() -> Value {
             "deadlines": { "type": "array", "description": "Only the deadlines the event changed; GET /api/v1/cases/{id}/deadlines lists them all", "items": { "allOf": [schema_ref("Deadline"), { "type": "object", "required": ["change"], "properties": {
                 "change": { "type": "string", "enum": ["created", "moved", "status", "no_longer_applies"] },
                 "previous_due_on": { "type": "string", "format": "date", "description": "When moved: the date before" } } }] } } } },
-        "CasePage": { "type": "object", "properties": { "cases": { "type": "array", "items": { "type": "object" } }, "total": { "type": "integer" }, "page": { "type": "integer" }, "per_page": { "type": "integer" } } },
+        "CasePage": { "type": "object", "properties": { "cases": { "type": "array", "items": { "type": "object" } }, "total": { "type": "integer", "description": "Matching cases, counted up to 1,000 (or the page after this one)" }, "total_exact": { "type": "boolean", "description": "false when more cases match than total" }, "page": { "type": "integer" }, "per_page": { "type": "integer" } } },
         "WorkingDays": { "type": "object", "required": ["date", "explanation"], "properties": { "date": date, "explanation": { "type": "object" } } },
         "ReminderMode": { "type": "object", "required": ["mode"], "properties": { "mode": { "type": "string", "enum": ["immediate", "daily"] } } },
         "ReminderSettings": { "type": "object", "required": ["mode", "feed"], "properties": { "mode": { "type": "string", "enum": ["immediate", "daily"] }, "feed": { "type": "boolean", "description": "A calendar feed URL exists" } } },
@@ -474,12 +495,13 @@ fn schemas() -> Value {
         "TestEmail": { "type": "object", "required": ["to"], "properties": { "to": { "type": "string", "format": "email" } } },
         "OutboxMessage": { "type": "object", "required": ["id", "kind", "status", "subject", "attempts"], "properties": {
             "id": { "type": "string" }, "kind": { "type": "string", "enum": ["reminder", "digest", "test", "invitation", "password_reset", "mfa_reset", "meeting_notice"] },
-            "status": { "type": "string", "enum": ["queued", "sent", "failed"] }, "recipient_id": { "type": ["string", "null"] },
+            "status": { "type": "string", "enum": ["queued", "sent", "failed", "cancelled"] }, "recipient_id": { "type": ["string", "null"] },
             "recipient_name": { "type": ["string", "null"] }, "to_address": { "type": "string" }, "subject": { "type": "string" },
             "case_id": { "type": ["string", "null"] }, "case_reference": { "type": ["string", "null"] }, "deadline_id": { "type": ["string", "null"] },
             "attempts": { "type": "integer" }, "next_attempt_at": { "type": "string", "format": "date-time" },
             "last_error": { "type": ["string", "null"] }, "created_at": { "type": "string", "format": "date-time" },
             "sent_at": { "type": ["string", "null"], "format": "date-time" },
+            "cancelled_reason": { "type": ["string", "null"], "description": "Why a cancelled message was not sent (checked as it was about to go)" },
             "body_text": { "type": "string", "description": "Only from GET /api/v1/admin/outbox/{id}" },
             "body_html": { "type": "string", "description": "Only from GET /api/v1/admin/outbox/{id}" } } },
         "Outbox": { "type": "object", "required": ["counts", "messages"], "properties": {

@@ -1,6 +1,7 @@
 //! The outbox (`/admin/outbox`, system administrators only): how many messages are queued,
 //! sent and failed; the newest messages of a status with their last error; one message in full
-//! (`/admin/outbox/{id}`) with a button to send a failed one again; and a test email.
+//! (`/admin/outbox/{id}`) with a button to send a failed one again; why a cancelled one was
+//! not sent; and a test email.
 
 use std::collections::HashMap;
 
@@ -53,6 +54,7 @@ fn entry_value(e: &OutboxEntry) -> Value {
         "status_colour": match e.status.as_str() {
             "sent" => "green",
             "failed" => "red",
+            "cancelled" => "grey",
             _ => "blue",
         },
         "kind_label": kind_label(&e.kind),
@@ -63,6 +65,7 @@ fn entry_value(e: &OutboxEntry) -> Value {
         "attempts": e.attempts,
         "next_attempt_at": (e.status == OutboxStatus::Queued.as_str()).then_some(e.next_attempt_at),
         "last_error": e.last_error,
+        "cancelled_reason": e.cancelled_reason,
         "created_at": e.created_at,
         "sent_at": e.sent_at,
     })

@@ -331,14 +331,18 @@ pub async fn show(
     q: actix_web::web::Query<HashMap<String, String>>,
 ) -> PageResult {
     let id = path.into_inner();
-    let (case, docs, meetings) = page
+    let (case, read, docs, meetings) = page
         .db(move |c, st, actor| {
-            let case = view::read(c, st, actor, &id)?;
+            let (case, read) = view::read(c, st, actor, &id)?;
             let docs = app_documents::list(c, actor, &case.id)?;
             let meetings = app_meetings::for_case(c, st, actor, &case.id)?;
-            Ok((case, docs, meetings))
+            Ok((case, read, docs, meetings))
         })
         .await?;
+    page.state
+        .audit_read(read)
+        .await
+        .map_err(|e| page.fail(e))?;
     let (meetings, decision_links) = meetings_of(&meetings);
     let tasks = stages::tasks(&stages::events_of(&case));
     let names: HashMap<String, String> = case

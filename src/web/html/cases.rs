@@ -12,6 +12,7 @@ use super::form::{add_uncovered, date_base, for_page, humanise, Outcome, Posted}
 use super::{case_page, FormData, Page, PageResult};
 use crate::app::cases::list::{self, Filter, Sort};
 use crate::app::cases::{self, NewCase};
+use crate::app::search;
 use crate::domain::case::{Harm, Stage};
 use crate::domain::deadlines::DeadlineStatus;
 use crate::domain::input::FieldError;
@@ -59,8 +60,10 @@ async fn list(page: Page, q: web::Query<Vec<(String, String)>>) -> PageResult {
         .db(move |c, st, actor| Ok((list::list(c, st, actor, &f)?, list::years(c, actor)?)))
         .await?;
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("").trim();
-    let (stage, status, year) = (get("stage"), get("deadline_status"), get("year"));
+    let (search, stage, status, year) =
+        (get("q"), get("stage"), get("deadline_status"), get("year"));
     let filters = [
+        ("q", search),
         ("stage", stage),
         ("deadline_status", status),
         ("year", year),
@@ -106,8 +109,15 @@ async fn list(page: Page, q: web::Query<Vec<(String, String)>>) -> PageResult {
     ctx.insert("page_prefix", &format!("/cases?{}&page=", query(&pairs)));
     ctx.insert(
         "form",
-        &json!({ "stage": stage, "deadline_status": status, "year": year }),
+        &json!({ "q": search, "stage": stage, "deadline_status": status, "year": year }),
     );
+    let name_hint = if search::searches_identity(page.actor()) {
+        ", pseudonym or the child's name"
+    } else {
+        " or pseudonym"
+    };
+    ctx.insert("name_hint", name_hint);
+    ctx.insert("export_query", &query(&pairs));
     ctx.insert("sort", filter.sort.as_str());
     ctx.insert("order", order);
     ctx.insert("filtered", &filters.iter().any(|(_, v)| !v.is_empty()));

@@ -46,7 +46,9 @@ fn case_for_form(
     audited: bool,
 ) -> Result<(CaseView, Vec<Field>), AppError> {
     let view = if audited {
-        view::read(c, st, actor, id)?
+        let (view, read) = view::read(c, st, actor, id)?;
+        st.read_audits.submit_blocking(read)?;
+        view
     } else {
         let (case, people) = visible_case(c, actor, id)?;
         view::build(c, st, actor, &case, &people)?

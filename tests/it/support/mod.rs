@@ -61,6 +61,9 @@ pub fn test_settings(db: &TestDb, dir: &std::path::Path) -> Settings {
     if let Some(key) = db::key_file_for(&db.url) {
         s.security.master_key_file = key.to_string_lossy().into_owned();
     }
+    // Reminders made due by a write go at once here; the grace period has its own tests
+    // (tests/it/send_checks.rs).
+    s.jobs.reminder_grace_minutes = 0;
     s
 }
 
@@ -116,12 +119,7 @@ impl TestApp {
             base,
             state,
             clock,
-            // The machines running the tests are shared: a large upload may take more than
-            // awc's default 5 seconds there.
-            client: awc::Client::builder()
-                .disable_redirects()
-                .timeout(std::time::Duration::from_secs(60))
-                .finish(),
+            client: test_client(),
             handle,
             _dir: dir,
             db,
@@ -174,4 +172,16 @@ impl TestApp {
     pub async fn stop(&self) {
         self.handle.stop(true).await;
     }
+}
+
+/// The tests' HTTP client. An idle connection is dropped after 2 s, before the server's 5 s
+/// keep-alive closes it: on a loaded machine a test that spends longer than that between two
+/// requests would otherwise send on a connection the server is closing (`Disconnected`).
+/// Requests get 60 s, not awc's 5 s, for the same machines.
+pub fn test_client() -> awc::Client {
+    awc::Client::builder()
+        .disable_redirects()
+        .timeout(std::time::Duration::from_secs(60))
+        .connector(awc::Connector::new().conn_keep_alive(std::time::Duration::from_secs(2)))
+        .finish()
 }

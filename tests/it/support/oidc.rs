@@ -183,7 +183,7 @@ impl Agent {
                     .join("; ")
             })
             .unwrap_or_default();
-        let client = awc::Client::builder().disable_redirects().finish();
+        let client = super::test_client();
         let mut req = client.get(url);
         if !cookies.is_empty() {
             req = req.insert_header(("cookie", cookies));

@@ -1,0 +1,131 @@
+//! Reports and exports: the annual figures, the Board report and improvement actions, each as
+//! JSON or, with `format=csv|xlsx`, as a file (audited).
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use crate::app::export::{audit_export, Exported, Format};
+use crate::app::reports::{actions, annual, board, tables};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::download::Answer;
+use crate::web::extract::ApiUser;
+
+type Query = web::Query<HashMap<String, String>>;
+
+fn param<'a>(q: &'a Query, key: &str) -> Option<&'a str> {
+    q.get(key).map(String::as_str)
+}
+
+pub async fn annual_report(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    q: Query,
+) -> Result<HttpResponse, AppError> {
+    let year = annual::Year::parse(param(&q, "year"))?;
+    let format = Format::parse(param(&q, "format"))?;
+    state
+        .db(move |c, st| {
+            let report = annual::compute(c, st, &user.actor, year)?;
+            if format == Format::Json {
+                return Ok(Answer::Json(report.to_json()));
+            }
+            let table = tables::annual(&report);
+            audit_export(
+                c,
+                st,
+                &user.actor,
+                Exported {
+                    what: "annual_report",
+                    case_id: None,
+                    format,
+                    filters: json!({ "year": year.0 }),
+                    rows: table.rows.len(),
+                },
+            )?;
+            Ok(Answer::file(table, format, st.today()))
+        })
+        .await?
+        .respond()
+}
+
+pub async fn board_report(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    q: Query,
+) -> Result<HttpResponse, AppError> {
+    let since = board::parse_since(param(&q, "since"))?;
+    let format = Format::parse(param(&q, "format"))?;
+    state
+        .db(move |c, st| {
+            let report = board::compute(c, st, &user.actor, since)?;
+            if format == Format::Json {
+                return Ok(Answer::Json(
+                    serde_json::to_value(&report).map_err(AppError::internal)?,
+                ));
+            }
+            let table = tables::board(&report);
+            audit_export(
+                c,
+                st,
+                &user.actor,
+                Exported {
+                    what: "board_report",
+                    case_id: None,
+                    format,
+                    filters: json!({ "since": report.since }),
+                    rows: table.rows.len(),
+                },
+            )?;
+            Ok(Answer::file(table, format, st.today()))
+        })
+        .await?
+        .respond()
+}
+
+pub async fn improvement_actions(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    q: Query,
+) -> Result<HttpResponse, AppError> {
+    let year = match param(&q, "year").map(str::trim).filter(|s| !s.is_empty()) {
+        Some(y) => Some(annual::Year::parse(Some(y))?),
+        None => None,
+    };
+    let format = Format::parse(param(&q, "format"))?;
+    state
+        .db(move |c, st| {
+            let list = actions::list(c, &user.actor, year)?;
+            let today = st.today();
+            if format == Format::Json {
+                let body: Vec<_> = list
+                    .iter()
+                    .map(|(reference, a)| {
+                        let mut v = serde_json::to_value(a).unwrap_or_default();
+                        v["reference"] = json!(reference);
+                        v["overdue"] = json!(a.overdue(today));
+                        v
+                    })
+                    .collect();
+                return Ok(Answer::Json(json!(body)));
+            }
+            let table = tables::actions(&list, today);
+            audit_export(
+                c,
+                st,
+                &user.actor,
+                Exported {
+                    what: "improvement_actions",
+                    case_id: None,
+                    format,
+                    filters: json!({ "year": year.map(|y| y.0) }),
+                    rows: table.rows.len(),
+                },
+            )?;
+            Ok(Answer::file(table, format, today))
+        })
+        .await?
+        .respond()
+}

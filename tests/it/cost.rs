@@ -1,0 +1,353 @@
+//! Cost that follows what is shown, not what is stored (issue 15), as counts a test can hold:
+//! the statements of the case list's first page and of a sweep do not grow with the cases,
+//! the plans read indexes in the list's order (no statistics needed), *My work* is a page of
+//! 50 with counts per status, and concurrent case views are all audited through the group
+//! commit with the chain intact. Times are in `benches/`.
+
+use std::sync::{Arc, Mutex};
+
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::prelude::*;
+
+use lcspr_tracker::app::cases::list::{self, Filter};
+use lcspr_tracker::app::Actor;
+use lcspr_tracker::db::DbConnection;
+use lcspr_tracker::domain::case::Stage;
+use lcspr_tracker::domain::deadlines::DeadlineStatus;
+use lcspr_tracker::domain::roles::Role;
+use lcspr_tracker::state::AppState;
+
+use crate::support::api::User;
+use crate::support::browser::Browser;
+use crate::support::TestApp;
+
+/// The statements a closure sends on its connection, without their bound values.
+fn statements<T>(
+    app: &TestApp,
+    f: impl FnOnce(&mut DbConnection, &AppState) -> T,
+) -> (T, Vec<String>) {
+    let mut conn = app.state.pool.get().expect("a connection");
+    let seen = Arc::new(Mutex::new(vec![]));
+    let log = seen.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            let sql = query.to_string();
+            let sql = sql.split(" -- binds:").next().unwrap_or("").trim();
+            // A list of values is one placeholder, however long.
+            log.lock().unwrap().push(sql.replace("?, ", ""));
+        }
+    });
+    let out = f(&mut conn, &app.state);
+    conn.set_instrumentation(None::<Box<dyn Instrumentation>>);
+    let seen = seen.lock().unwrap().clone();
+    (out, seen)
+}
+
+fn actor(user: &User) -> Actor {
+    Actor {
+        user_id: user.id.clone(),
+        role: user.role,
+        name: "Pat Manager".into(),
+    }
+}
+
+/// Opens `n` cases, half aware a month before today (their deadlines overdue), half three
+/// days before (due soon).
+async fn open_cases(app: &TestApp, pm: &User, n: usize) {
+    for i in 0..n {
+        let aware = if i % 2 == 0 {
+            "2025-12-08"
+        } else {
+            "2026-01-09"
+        };
+        app.open_case(pm, aware, &format!("Child {i}")).await;
+    }
+}
+
+/// The rows of the page's first table (its header row included).
+fn first_table_rows(html: &str) -> usize {
+    let table = html.split("</table>").next().unwrap_or("");
+    table.matches("<tr class=\"govuk-table__row\">").count()
+}
+
+/// Every filter of the list, and none.
+fn filters() -> Vec<Filter> {
+    let mut out = vec![Filter::default()];
+    for status in DeadlineStatus::ALL {
+        out.push(Filter {
+            deadline_status: Some(*status),
+            ..Filter::default()
+        });
+    }
+    out.push(Filter {
+        stage: Some(Stage::Notification),
+        ..Filter::default()
+    });
+    out.push(Filter {
+        year: Some("2025-26".into()),
+        ..Filter::default()
+    });
+    out
+}
+
+#[actix_web::test]
+async fn the_first_page_of_the_list_takes_the_same_statements_at_any_size() {
+    let app = TestApp::spawn_on("2026-01-12".parse().unwrap()).await;
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    let who = actor(&pm);
+    open_cases(&app, &pm, 3).await;
+    let small: Vec<Vec<String>> = filters()
+        .iter()
+        .map(|f| statements(&app, |c, st| list::list(c, st, &who, f).unwrap()).1)
+        .collect();
+    for s in &small {
+        // The bounded count, the page, its cases' pending deadlines (the calendar is cached).
+        assert!(s.len() <= 4, "{} statements:\n{}", s.len(), s.join("\n"));
+    }
+    open_cases(&app, &pm, 57).await;
+    for (f, before) in filters().iter().zip(&small) {
+        let (page, after) = statements(&app, |c, st| list::list(c, st, &who, f).unwrap());
+        assert_eq!(
+            &after, before,
+            "{f:?}: the statements do not grow with the cases"
+        );
+        assert!(page.cases.len() <= 50);
+    }
+    // The count stops at the limit: more than that is said, not counted.
+    let (page, _) = statements(&app, |c, st| {
+        list::list(c, st, &who, &Filter::default()).unwrap()
+    });
+    assert_eq!((page.total, page.total_exact), (60, true));
+    let (status, body) = app.get_json("/api/v1/cases", Some(&pm.token)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["total_exact"], true);
+}
+
+/// The plans SQLite makes for the list's statements without statistics: the cases are read
+/// in the order of an index (no sort of every case) and no table is read whole.
+#[actix_web::test]
+async fn the_list_is_read_in_index_order_without_statistics() {
+    let app = TestApp::spawn_on("2026-01-12".parse().unwrap()).await;
+    if app.db.is_postgres() {
+        eprintln!("(plans checked on SQLite; PostgreSQL plans from its own estimates)");
+        return;
+    }
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    let who = actor(&pm);
+    open_cases(&app, &pm, 2).await;
+    let mut conn = app.state.pool.get().unwrap();
+    // No statistics, whatever the start-up task did.
+    let DbConnection::Sqlite(raw) = &mut *conn else {
+        unreachable!()
+    };
+    diesel::sql_query("DROP TABLE IF EXISTS sqlite_stat1")
+        .execute(raw)
+        .unwrap();
+    drop(conn);
+    #[derive(QueryableByName)]
+    struct Plan {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+    for f in filters() {
+        let (_, sent) = statements(&app, |c, st| list::list(c, st, &who, &f).unwrap());
+        for sql in sent.iter().filter(|s| s.starts_with("SELECT")) {
+            let mut conn = app.state.pool.get().unwrap();
+            let DbConnection::Sqlite(raw) = &mut *conn else {
+                unreachable!()
+            };
+            let plan: Vec<String> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+                .load::<Plan>(raw)
+                .unwrap()
+                .into_iter()
+                .map(|p| p.detail)
+                .collect();
+            // The page's deadlines (its 50 cases' only) may be sorted; the cases may not.
+            let of_cases = sql.contains("FROM `cases`");
+            for line in &plan {
+                let whole_table = line.starts_with("SCAN ") && !line.contains(" INDEX ");
+                let sorted = of_cases && line.contains("TEMP B-TREE FOR ORDER BY");
+                assert!(!whole_table && !sorted, "{f:?}\n{sql}\n{plan:#?}");
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn my_work_is_a_page_of_fifty_with_counts_per_status() {
+    let app = TestApp::spawn_on("2026-01-12".parse().unwrap()).await;
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    open_cases(&app, &pm, 30).await;
+    let b = Browser::new(&app);
+    b.sign_in(&pm.email).await;
+    let first = b.get("/").await;
+    assert_eq!(first.status, 200);
+    let rows = first
+        .body
+        .matches("<tr class=\"govuk-table__row\">")
+        .count();
+    // 50 deadlines and the header row, and the table of stages (header and one stage).
+    assert_eq!(rows, 51 + 2, "{rows} rows: {}", &first.main()[..3000]);
+    assert!(first.body.len() < 100_000, "{} bytes", first.body.len());
+    assert!(first.body.contains("href=\"/?page=2\""), "{}", first.main());
+    let overdue = count_in(&first.body, "Overdue: ");
+    let soon = count_in(&first.body, "Due soon: ");
+    let today = count_in(&first.body, "Due today: ");
+    assert!(overdue > 0 && soon > 0, "{}", first.main());
+    let total = overdue + soon + today;
+    assert!(first
+        .body
+        .contains(&format!("Showing 1 to 50 of {total} deadlines")));
+    // The last page holds the rest.
+    let last = total.div_ceil(50);
+    let page = b.get(&format!("/?page={last}")).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(first_table_rows(&page.body) - 1, total - 50 * (last - 1));
+    // One group alone.
+    let only = b.get("/?status=overdue").await;
+    assert_eq!(only.status, 200);
+    assert_eq!(
+        only.body
+            .matches("govuk-tag--red\">Overdue</strong>")
+            .count(),
+        overdue.min(50)
+    );
+    // A wrong parameter is named, and changes nothing.
+    for bad in ["/?page=0", "/?page=x", "/?status=late"] {
+        let a = b.get(bad).await;
+        assert_eq!(a.status, 422, "{bad}");
+        let field = if bad.contains("status") {
+            "status"
+        } else {
+            "page"
+        };
+        assert!(
+            a.main().to_lowercase().contains(field),
+            "{bad}: {}",
+            a.main()
+        );
+    }
+}
+
+/// The number after `label` in the page.
+fn count_in(html: &str, label: &str) -> usize {
+    let at = html
+        .find(label)
+        .map(|i| i + label.len())
+        .unwrap_or_else(|| {
+            panic!("{label} not in the page");
+        });
+    html[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn a_sweep_reads_a_batch_of_cases_in_the_same_statements_and_skips_far_deadlines() {
+    let app = TestApp::spawn_on("2026-01-12".parse().unwrap()).await;
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    open_cases(&app, &pm, 3).await;
+    let now = app.state.now();
+    let sweep =
+        |c: &mut DbConnection, st: &AppState| lcspr_tracker::jobs::sweep(c, st, now, true).unwrap();
+    // The first sweep queues what is due; a second one finds it written.
+    statements(&app, sweep);
+    let (report, small) = statements(&app, sweep);
+    assert_eq!(report.cases, 3);
+    assert_eq!(report.queued_count, 0);
+    open_cases(&app, &pm, 40).await;
+    statements(&app, sweep);
+    let (report, large) = statements(&app, sweep);
+    assert_eq!(report.cases, 43);
+    assert_eq!(
+        small, large,
+        "a batch of cases is read in the same statements"
+    );
+    // A case whose only pending deadlines are far ahead is not read at all.
+    let far = app.open_case(&pm, "2026-01-12", "Child Far").await;
+    let far_id = far["id"].as_str().unwrap().to_string();
+    let far_out = app.state.clone();
+    far_out
+        .db(move |c, _| {
+            use lcspr_tracker::db::schema::deadlines;
+            diesel::update(deadlines::table.filter(deadlines::case_id.eq(&far_id)))
+                .set(deadlines::due_on.eq(chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap()))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (report, _) = statements(&app, sweep);
+    assert_eq!(report.cases, 43, "the far case is not planned");
+}
+
+#[actix_web::test]
+async fn concurrent_case_views_are_each_audited_before_they_answer() {
+    let app = TestApp::spawn_on("2026-01-12".parse().unwrap()).await;
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    let case = app.open_case(&pm, "2026-01-05", "Child V").await;
+    let id = case["id"].as_str().unwrap().to_string();
+    let views = 24;
+    let path = format!("/api/v1/cases/{id}");
+    let answers =
+        futures_util::future::join_all((0..views).map(|_| app.get_json(&path, Some(&pm.token))))
+            .await;
+    assert!(answers.iter().all(|(s, _)| *s == 200));
+    let st = app.state.clone();
+    let case_id = id.clone();
+    let (viewed, verified) = st
+        .db(move |c, _| {
+            let rows = lcspr_tracker::app::audit::for_case(c, &case_id)?;
+            let viewed = rows.iter().filter(|r| r.action == "case_viewed").count();
+            Ok((viewed, lcspr_tracker::app::audit::verify(c)?))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        viewed, views,
+        "every view answered after its entry was written"
+    );
+    assert!(
+        matches!(
+            verified,
+            lcspr_tracker::app::audit::Verification::Intact { .. }
+        ),
+        "{verified:?}"
+    );
+}
+
+#[actix_web::test]
+async fn the_service_gathers_statistics_itself() {
+    let app = TestApp::spawn_on("2026-01-12".parse().unwrap()).await;
+    // SQLite: the statistics table exists; PostgreSQL: the tables were analysed.
+    let sql = if app.db.is_postgres() {
+        "SELECT count(*) AS n FROM pg_stat_user_tables \
+         WHERE relname = 'cases' AND last_analyze IS NOT NULL"
+    } else {
+        "SELECT count(*) AS n FROM sqlite_master WHERE name = 'sqlite_stat1'"
+    };
+    let mut found = false;
+    for _ in 0..100 {
+        let n: i64 = app
+            .state
+            .db(move |c, _| {
+                #[derive(QueryableByName)]
+                struct N {
+                    #[diesel(sql_type = diesel::sql_types::BigInt)]
+                    n: i64,
+                }
+                Ok(diesel::sql_query(sql).get_result::<N>(c)?.n)
+            })
+            .await
+            .unwrap();
+        if n > 0 {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(found, "ANALYZE ran at start");
+}
