@@ -36,6 +36,15 @@ fn state(url: &str, today: NaiveDate) -> AppState {
     s.database.url = url.to_string();
     s.mail.transport = MailTransportKind::Memory;
     s.jobs.enabled = false;
+    if url.starts_with("postgres") {
+        // PostgreSQL needs a master key file (SQLite generates one beside the database).
+        let key = std::env::temp_dir().join("lcspr-bench-master.key");
+        if !key.exists() {
+            let (bytes, _) = lcspr_tracker::crypto::MasterKey::generate();
+            lcspr_tracker::crypto::write_key_file(&key, &bytes).expect("bench master key");
+        }
+        s.security.master_key_file = key.to_string_lossy().into_owned();
+    }
     lcspr_tracker::startup::build_state(s, Arc::new(FixedClock::on(today))).expect("state")
 }
 
@@ -94,6 +103,10 @@ fn load_range(st: &AppState, pm: &Actor, from: usize, to: usize) -> (String, Vec
                         created_by: pm.user_id.clone(),
                         created_at: st.clock.now(),
                         updated_at: st.clock.now(),
+                        child_name_sealed: None,
+                        child_dob_sealed: None,
+                        child_name_index: None,
+                        identity_key_id: None,
                     };
                     diesel::insert_into(cases_t::table)
                         .values(&case)
@@ -431,6 +444,10 @@ fn cases_in_review(
                     created_by: pm.user_id.clone(),
                     created_at: st.clock.now(),
                     updated_at: st.clock.now(),
+                    child_name_sealed: None,
+                    child_dob_sealed: None,
+                    child_name_index: None,
+                    identity_key_id: None,
                 };
                 diesel::insert_into(cases_t::table)
                     .values(&case)

@@ -287,7 +287,7 @@ pub fn cases(
     filters: Value,
 ) -> Result<Table, AppError> {
     let rows = list::all(c, st, actor, filter)?;
-    let table = tables::cases(&rows, identity_in_lists(actor));
+    let table = tables::cases(&rows, identity_in_lists(actor).then_some(&st.crypto))?;
     audit_export(
         c,
         st,

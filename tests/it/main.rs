@@ -12,6 +12,7 @@ mod api_misc;
 mod cli;
 mod cost;
 mod documents;
+mod encryption;
 mod event_path;
 mod feeds;
 mod gov_bodies;

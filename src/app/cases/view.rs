@@ -132,16 +132,17 @@ pub fn build(
         .filter(|k| workflow::may_record(actor.role, *k) && state.check_stage(*k).is_ok())
         .filter(|k| *k != EventType::LacDeathNotified || lac_death)
         .collect();
+    let shown = if identity {
+        crate::app::identity::open(&st.crypto, case)?
+    } else {
+        Default::default()
+    };
     Ok(CaseView {
         id: case.id.clone(),
         reference: case.reference.clone(),
         child_pseudonym: case.child_pseudonym.clone(),
-        child_name: if identity {
-            case.child_name.clone()
-        } else {
-            None
-        },
-        child_dob: if identity { case.child_dob } else { None },
+        child_name: shown.name,
+        child_dob: shown.dob,
         identity_visible: identity,
         aware_on: case.aware_on,
         incident_on: case.incident_on,
