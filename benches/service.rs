@@ -1,11 +1,13 @@
-//! 10,000 cases with their events: the case list, a case page and recording an event; and
-//! recording an event on a case with 10 and with 1,000 events. On SQLite and (when
+//! 10,000 cases with their events: the case list, a case page and recording an event;
+//! recording an event on a case with 10 and with 1,000 events; the case list at 1,000, 10,000
+//! and 50,000 cases and the reminder sweep at 10,000 (`list by size`). On SQLite and (when
 //! BENCH_DATABASE_URL names a PostgreSQL server) PostgreSQL. A group's data is loaded only when
 //! the filter selects it.
 //!
 //! cargo bench --bench service
 //! BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432 cargo bench --bench service
 //! cargo bench --bench service -- "events on the case"
+//! cargo bench --bench service -- "list by size"
 
 use std::sync::Arc;
 
@@ -34,6 +36,15 @@ fn state(url: &str, today: NaiveDate) -> AppState {
     s.database.url = url.to_string();
     s.mail.transport = MailTransportKind::Memory;
     s.jobs.enabled = false;
+    if url.starts_with("postgres") {
+        // PostgreSQL needs a master key file (SQLite generates one beside the database).
+        let key = std::env::temp_dir().join("lcspr-bench-master.key");
+        if !key.exists() {
+            let (bytes, _) = lcspr_tracker::crypto::MasterKey::generate();
+            lcspr_tracker::crypto::write_key_file(&key, &bytes).expect("bench master key");
+        }
+        s.security.master_key_file = key.to_string_lossy().into_owned();
+    }
     lcspr_tracker::startup::build_state(s, Arc::new(FixedClock::on(today))).expect("state")
 }
 
@@ -56,11 +67,16 @@ fn project(
 /// Loads the cases straight into the tables (in batches), then derives stage and deadlines with
 /// the service's own projection, so the data is what the service would have written.
 fn load(st: &AppState, pm: &Actor) -> (String, Vec<String>) {
+    load_range(st, pm, 0, CASES)
+}
+
+/// Cases `from..to` of the bench partnership (batches of 500).
+fn load_range(st: &AppState, pm: &Actor, from: usize, to: usize) -> (String, Vec<String>) {
     let mut conn = st.pool.get().unwrap();
     let mut in_review = String::new();
     let mut at_rapid_review = vec![];
     let start = d("2023-04-03");
-    for batch in 0..(CASES / 500) {
+    for batch in (from / 500)..(to / 500) {
         write_tx(
             &mut conn,
             |c| -> Result<(), lcspr_tracker::error::AppError> {
@@ -87,6 +103,10 @@ fn load(st: &AppState, pm: &Actor) -> (String, Vec<String>) {
                         created_by: pm.user_id.clone(),
                         created_at: st.clock.now(),
                         updated_at: st.clock.now(),
+                        child_name_sealed: None,
+                        child_dob_sealed: None,
+                        child_name_index: None,
+                        identity_key_id: None,
                     };
                     diesel::insert_into(cases_t::table)
                         .values(&case)
@@ -131,6 +151,8 @@ fn load(st: &AppState, pm: &Actor) -> (String, Vec<String>) {
                                 data: serde_json::to_string(data).unwrap(),
                                 recorded_by: pm.user_id.clone(),
                                 recorded_at: st.clock.now(),
+                                supersedes: None,
+                                change_reason: None,
                             })
                             .execute(c)?;
                     }
@@ -271,6 +293,121 @@ fn benches(c: &mut Criterion) {
     }
 }
 
+/// This process's CPU time so far (user + system), from /proc.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (which may hold spaces) end with ')'.
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The case list's first page at 1,000, 10,000 and 50,000 cases (with and without a filter),
+/// and the reminder sweep at 10,000: the list should cost the same at every size, the sweep
+/// follow the deadlines with a step due. `BENCH_SIZES=1000,10000` changes the sizes.
+fn bench_scale(c: &mut Criterion, name: &str, url: &str) {
+    let st = state(url, d("2026-06-01"));
+    let mut conn = st.pool.get().unwrap();
+    let hash = lcspr_tracker::app::auth::hash_password("bench password 123").unwrap();
+    let pm = lcspr_tracker::app::users::add(
+        &mut conn,
+        None,
+        st.clock.now(),
+        lcspr_tracker::app::users::NewUserInput {
+            email: "pm@bench.example".into(),
+            name: "PM".into(),
+            role: Role::ProgrammeManager,
+            agency: None,
+            password_hash: hash,
+        },
+    )
+    .unwrap();
+    let pm = Actor {
+        user_id: pm.id,
+        role: Role::ProgrammeManager,
+        name: "PM".into(),
+    };
+    drop(conn);
+    let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1_000, 10_000, 50_000]);
+    let filters = [
+        ("first page of 50", list::Filter::default()),
+        (
+            "missed deadlines",
+            list::Filter {
+                deadline_status: Some(lcspr_tracker::domain::deadlines::DeadlineStatus::Missed),
+                ..Default::default()
+            },
+        ),
+        (
+            "stage rapid review",
+            list::Filter {
+                stage: Some(lcspr_tracker::domain::case::Stage::RapidReview),
+                ..Default::default()
+            },
+        ),
+    ];
+    let mut loaded = 0;
+    let mut g = c.benchmark_group(format!("{name} list by size"));
+    g.sample_size(20)
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(3));
+    for size in sizes {
+        let started = std::time::Instant::now();
+        load_range(&st, &pm, loaded, size);
+        loaded = size;
+        // As an operator's autovacuum would (the service also does it itself, hourly).
+        lcspr_tracker::db::refresh_statistics(&mut st.pool.get().unwrap()).unwrap();
+        eprintln!(
+            "{name}: {size} cases loaded in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
+        let mut conn = st.pool.get().unwrap();
+        for (label, f) in &filters {
+            g.bench_function(format!("case list, {label}, {size} cases"), |b| {
+                b.iter(|| list::list(&mut conn, &st, &pm, f).unwrap())
+            });
+        }
+        if size == 10_000 {
+            let now = st.clock.now();
+            let (cpu, wall) = (cpu_seconds(), std::time::Instant::now());
+            let first = lcspr_tracker::jobs::sweep::sweep_counted(&mut conn, &st, now).unwrap();
+            eprintln!(
+                "{name}: first sweep at {size} cases: {} cases planned, {} messages queued, {:.2}s wall, {:.2}s CPU",
+                first.cases,
+                first.queued_count,
+                wall.elapsed().as_secs_f64(),
+                cpu_seconds() - cpu
+            );
+            let (cpu, wall) = (cpu_seconds(), std::time::Instant::now());
+            let again = lcspr_tracker::jobs::sweep::sweep_counted(&mut conn, &st, now).unwrap();
+            eprintln!(
+                "{name}: the next sweep at {size} cases: {} cases planned, {} queued, {:.2}s wall, {:.2}s CPU",
+                again.cases,
+                again.queued_count,
+                wall.elapsed().as_secs_f64(),
+                cpu_seconds() - cpu
+            );
+        }
+    }
+    g.finish();
+}
+
+fn scale(c: &mut Criterion) {
+    if selected("list by size") {
+        on_each_backend(c, bench_scale);
+    }
+}
+
 /// Cases in review with `events` events each: the `aware` event, the notification, the rapid
 /// review, the Panel's response, the decision and the appointment, then review meetings.
 fn cases_in_review(
@@ -307,6 +444,10 @@ fn cases_in_review(
                     created_by: pm.user_id.clone(),
                     created_at: st.clock.now(),
                     updated_at: st.clock.now(),
+                    child_name_sealed: None,
+                    child_dob_sealed: None,
+                    child_name_index: None,
+                    identity_key_id: None,
                 };
                 diesel::insert_into(cases_t::table)
                     .values(&case)
@@ -356,6 +497,8 @@ fn cases_in_review(
                         data: serde_json::to_string(data).unwrap(),
                         recorded_by: pm.user_id.clone(),
                         recorded_at: st.clock.now(),
+                        supersedes: None,
+                        change_reason: None,
                     })
                     .collect();
                 for chunk in rows.chunks(100) {
@@ -461,5 +604,5 @@ fn event_path(c: &mut Criterion) {
     }
 }
 
-criterion_group!(service, benches, event_path);
+criterion_group!(service, benches, event_path, scale);
 criterion_main!(service);

@@ -65,6 +65,11 @@ enum Command {
         #[arg(long)]
         from: std::path::PathBuf,
     },
+    /// Master keys of encryption at rest: `keys generate --to FILE`, `keys rotate [--batch N]`.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
     /// Exit 0 when the service at URL answers /healthz with 200 (for container health checks).
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
@@ -141,6 +146,22 @@ enum RemindersCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Write a new master key file (mode 0600) for `security.master_key_file`.
+    Generate {
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Move everything encrypted to a new master key (stop the service first); resumes where
+    /// an interrupted run stopped.
+    Rotate {
+        /// Stop after this many cases and files (run again to continue).
+        #[arg(long)]
+        batch: Option<usize>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Recompute every link of the audit hash chain and report the first broken one.
     Verify,
@@ -186,6 +207,12 @@ fn run(cli: Cli) -> Result<(), CliError> {
             action: RemindersCommand::Run { at, dry_run },
         } => crate::cli_reminders::run(settings, at.as_deref(), dry_run),
         Command::Export { to } => crate::cli_backup::export(settings, &to),
+        Command::Keys {
+            action: KeysCommand::Generate { to },
+        } => crate::cli_keys::generate(&to),
+        Command::Keys {
+            action: KeysCommand::Rotate { batch },
+        } => crate::cli_keys::rotate(settings, batch),
         Command::Import { from } => crate::cli_backup::import(settings, &from),
         Command::Migrate => {
             let pool = open_db(&settings)?;

@@ -20,24 +20,33 @@ fn open(
     (
         db::PooledConn,
         std::sync::Arc<dyn crate::store::DocumentStore>,
+        crate::crypto::Keyring,
     ),
     CliError,
 > {
     let pool = db::connect(&settings.database, settings.database_is_default())
         .map_err(|e| CliError::new(1, e))?;
     let conn = pool.get().map_err(|e| CliError::new(1, e))?;
-    let store =
+    let keys = crate::crypto::load(settings).map_err(|e| CliError::new(2, e))?;
+    let inner =
         crate::store::from_settings(&settings.documents).map_err(|e| CliError::new(2, e))?;
-    Ok((conn, store))
+    let store = std::sync::Arc::new(crate::store::EncryptedStore::new(inner, keys.clone()));
+    Ok((conn, store, keys))
 }
 
 pub fn export(settings: Settings, to: &Path) -> Result<(), CliError> {
     let backend = db::DbUrl::parse(&settings.database.url)
         .map(|u| u.backend_name())
         .map_err(|e| CliError::new(2, e))?;
-    let (mut conn, store) = open(&settings)?;
+    let (mut conn, store, keys) = open(&settings)?;
     let manifest = runtime()?
-        .block_on(backup::export(&mut conn, store.as_ref(), to, backend))
+        .block_on(backup::export(
+            &mut conn,
+            store.as_ref(),
+            &keys,
+            to,
+            backend,
+        ))
         .map_err(|e| CliError::new(1, e))?;
     let rows: u64 = manifest.tables.iter().map(|t| t.rows).sum();
     let bytes: u64 = manifest.documents.iter().map(|d| d.size).sum();
@@ -52,9 +61,9 @@ pub fn export(settings: Settings, to: &Path) -> Result<(), CliError> {
 }
 
 pub fn import(settings: Settings, from: &Path) -> Result<(), CliError> {
-    let (mut conn, store) = open(&settings)?;
+    let (mut conn, store, keys) = open(&settings)?;
     let imported = runtime()?
-        .block_on(backup::import(&mut conn, store.as_ref(), from))
+        .block_on(backup::import(&mut conn, store.as_ref(), &keys, from))
         .map_err(|e| CliError::new(1, e))?;
     let m = &imported.manifest;
     let rows: u64 = m.tables.iter().map(|t| t.rows).sum();

@@ -33,6 +33,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub metrics: MetricsSettings,
     pub governance: GovernanceSettings,
+    pub security: SecuritySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -200,6 +201,15 @@ impl std::fmt::Debug for S3Settings {
             .field("region", &self.region)
             .finish_non_exhaustive()
     }
+}
+
+/// Encryption at rest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// The master key (64 hexadecimal digits). Empty: `master.key` beside a SQLite database,
+    /// generated on first start; required on PostgreSQL.
+    pub master_key_file: String,
 }
 
 /// The Sub-Group's and the Board's quorum, and whether decisions must come from meetings.

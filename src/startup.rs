@@ -61,14 +61,31 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         .map_err(|e| StartError::Config(format!("key `partnership.division`: {e}")))?;
     let calendars = CalendarStore::from_settings(&settings).map_err(StartError::Config)?;
     let mailer = crate::mail::from_settings(&settings.mail).map_err(StartError::Config)?;
-    let documents = crate::store::from_settings(&settings.documents)?;
+    let inner_store = crate::store::from_settings(&settings.documents)?;
     let pool = db::connect(&settings.database, settings.database_is_default())?;
+    // After the database opened: a SQLite database's folder must exist before a key is made
+    // beside it.
+    let crypto = crate::crypto::load(&settings).map_err(|e| StartError::Config(e.to_string()))?;
+    let documents: Arc<dyn crate::store::DocumentStore> = Arc::new(
+        crate::store::EncryptedStore::new(inner_store, crypto.clone()),
+    );
     let db_health = Arc::new(db::health::DbHealth::new(db::ConnectionManager::new(
         &settings.database,
     )?));
     let mut conn = pool.get().map_err(db::DbError::Pool)?;
     let keys =
         JwtKeys::load(&settings.auth, &mut conn).map_err(|e| StartError::Config(e.to_string()))?;
+    let sealed = crate::app::identity::seal_plaintext_rows(&mut conn, &crypto).map_err(|e| {
+        StartError::Config(format!(
+            "encrypting the identity fields written before: {e}"
+        ))
+    })?;
+    if sealed > 0 {
+        tracing::info!(
+            cases = sealed,
+            "encrypted the child's identity in cases written before encryption at rest"
+        );
+    }
     drop(conn);
     let read_audits = db::group_commit::GroupCommit::start(
         "read-audits",
@@ -85,6 +102,7 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         rules: Arc::new(rules),
         calendars: Arc::new(calendars),
         keys: Arc::new(keys),
+        crypto,
         division,
         templates: Arc::new(templates),
         mailer,

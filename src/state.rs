@@ -24,6 +24,8 @@ pub struct AppState {
     pub rules: Arc<RuleSet>,
     pub calendars: Arc<CalendarStore>,
     pub keys: Arc<JwtKeys>,
+    /// The master keys of encryption at rest (documents and the child's identity).
+    pub crypto: crate::crypto::Keyring,
     /// The partnership's bank holiday division.
     pub division: Division,
     /// The page templates (compiled in), with their filters.

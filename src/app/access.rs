@@ -75,6 +75,11 @@ impl CasePeople {
         }
     }
 
+    pub fn remove(&mut self, user_id: &str, relation: Relation) {
+        self.links
+            .retain(|(u, r)| !(u == user_id && *r == relation));
+    }
+
     /// What `user_id` is to the case.
     pub fn access(&self, user_id: &str) -> Access {
         Access {

@@ -4,10 +4,15 @@
 //! a carriage return) is neutralised in CSV with a leading apostrophe (OWASP "CSV injection");
 //! XLSX text cells are strings, never formulas, so they are written as they are.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
+use super::access::{identity_in_lists, visible_case, visible_or_refuse};
 use super::audit::{self, Entry};
+use super::cases::{list, trail, view};
+use super::reports::tables;
 use super::Actor;
 use crate::db::{write_tx, DbConnection};
 use crate::error::AppError;
@@ -255,6 +260,100 @@ pub fn audited_search(q: &str) -> Value {
     } else {
         json!({ "withheld": "the search text may name a child", "characters": q.chars().count() })
     }
+}
+
+/// The filters of a case-list export as the audit keeps them (see [`audited_search`]).
+pub fn list_filters(q: &HashMap<String, String>) -> Value {
+    let mut m = serde_json::Map::new();
+    for key in ["stage", "deadline_status", "year", "sort", "order"] {
+        if let Some(v) = q.get(key).filter(|v| !v.trim().is_empty()) {
+            m.insert(key.into(), Value::String(v.clone()));
+        }
+    }
+    if let Some(v) = q.get("q").map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        m.insert("q".into(), audited_search(v));
+    }
+    Value::Object(m)
+}
+
+/// The whole filtered case list (not a page) as a table, audited; the child's identity only
+/// for the roles that see it.
+pub fn cases(
+    c: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    filter: &list::Filter,
+    format: Format,
+    filters: Value,
+) -> Result<Table, AppError> {
+    let rows = list::all(c, st, actor, filter)?;
+    let table = tables::cases(&rows, identity_in_lists(actor).then_some(&st.crypto))?;
+    audit_export(
+        c,
+        st,
+        actor,
+        Exported {
+            what: "cases",
+            case_id: None,
+            format,
+            filters,
+            rows: table.rows.len(),
+        },
+    )?;
+    Ok(table)
+}
+
+/// A case's audit trail as a table, for the roles that may read it (the read and the export are
+/// both audited).
+pub fn audit_trail(
+    c: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: &str,
+    format: Format,
+) -> Result<Table, AppError> {
+    let entries = trail::entries(c, st, actor, case_id)?;
+    let (case, _) = visible_case(c, actor, case_id)?;
+    let table = tables::audit(&case.reference, &entries);
+    audit_export(
+        c,
+        st,
+        actor,
+        Exported {
+            what: "audit_trail",
+            case_id: Some(&case.id),
+            format,
+            filters: Value::Null,
+            rows: table.rows.len(),
+        },
+    )?;
+    Ok(table)
+}
+
+/// A case's deadlines as a table, audited.
+pub fn deadlines(
+    c: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: &str,
+    format: Format,
+) -> Result<Table, AppError> {
+    let (case, _) = visible_or_refuse(c, st, actor, case_id, "deadlines_viewed")?;
+    let list = view::case_deadlines(c, st, &case)?;
+    let table = tables::deadlines(&case.reference, &list);
+    audit_export(
+        c,
+        st,
+        actor,
+        Exported {
+            what: "deadlines",
+            case_id: Some(&case.id),
+            format,
+            filters: Value::Null,
+            rows: table.rows.len(),
+        },
+    )?;
+    Ok(table)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Finding cases by what people type: the reference (whole or part), the pseudonym and, only for
-//! the roles that may see identity, the child's name. One SQL condition on `cases`, added to the
+//! the roles that may see identity, the child's name (whole words, through the blind index of
+//! the encrypted name: `identity::name_words_sql`). One SQL condition on `cases`, added to the
 //! list's query beside `access::visible_cases`, so a search never widens what a user sees.
 //!
 //! Case-insensitive the same way on both backends: the letters A–Z match either case and every
@@ -10,7 +11,9 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
+use super::identity;
 use super::Actor;
+use crate::crypto::Keyring;
 use crate::db::DbBackend;
 use crate::error::AppError;
 
@@ -71,6 +74,7 @@ pub fn matches<'a, QS: 'a>(
     actor: &Actor,
     needle: &Needle,
     postgres: bool,
+    keys: &Keyring,
 ) -> Box<dyn BoxableExpression<QS, DbBackend, SqlType = Bool> + 'a> {
     let like = |column: &str| {
         sql::<Bool>(&format!("{} LIKE ", folded(column, postgres)))
@@ -78,30 +82,15 @@ pub fn matches<'a, QS: 'a>(
             .sql(" ESCAPE '\\'")
     };
     let by_reference = like("cases.reference").or(like("cases.child_pseudonym"));
-    if searches_identity(actor) {
-        Box::new(by_reference.or(child_name_matches(needle, postgres)))
-    } else {
-        Box::new(by_reference)
+    match identity::name_words_sql(keys, &needle.text).filter(|_| searches_identity(actor)) {
+        Some(name) => Box::new(by_reference.or(sql::<Bool>(&name))),
+        None => Box::new(by_reference),
     }
 }
 
 /// Whether this actor's search looks at the child's name.
 pub fn searches_identity(actor: &Actor) -> bool {
     super::access::identity_in_lists(actor)
-}
-
-/// "The child's name matches": the one place that reads the name for a search (to be replaced
-/// by a blind-index lookup once the name is encrypted at rest).
-fn child_name_matches(
-    needle: &Needle,
-    postgres: bool,
-) -> diesel::expression::SqlLiteral<Bool, impl diesel::query_builder::QueryFragment<DbBackend>> {
-    sql::<Bool>(&format!(
-        "(cases.child_name IS NOT NULL AND {} LIKE ",
-        folded("cases.child_name", postgres)
-    ))
-    .bind::<Text, _>(needle.pattern.clone())
-    .sql(" ESCAPE '\\')")
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ use super::{
     read_table, schema_version, BackupError, DocumentEntry, Manifest, RowSink, TableEntry, FORMAT,
     FORMAT_VERSION, TABLES,
 };
+use crate::crypto::stream::Sealer;
+use crate::crypto::Keyring;
 use crate::db::schema::{document_versions, meeting_papers};
 use crate::db::DbConnection;
 use crate::store::{content_key, DocumentStore};
@@ -121,12 +123,15 @@ fn snapshot(conn: &mut DbConnection, work: &Path) -> Result<Snapshot, BackupErro
     read
 }
 
-/// Copies one document out of the store into `path`, checking its size and SHA-256.
+/// Copies one document out of the store into `path`, checking its size and SHA-256, sealed
+/// again under a new data key (the archive holds no document in clear); returns the sealed
+/// size.
 async fn fetch(
     store: &dyn DocumentStore,
+    keys: &Keyring,
     doc: &DocumentEntry,
     path: &Path,
-) -> Result<(), BackupError> {
+) -> Result<u64, BackupError> {
     let mut stream = store
         .open(&content_key(&doc.sha256))
         .await
@@ -134,12 +139,19 @@ async fn fetch(
     let mut out = BufWriter::new(private_file(path)?);
     let mut hasher = Sha256::new();
     let mut size = 0u64;
+    let mut sealer = Sealer::new(keys);
+    let mut sealed = 0u64;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
         hasher.update(&chunk);
         size += chunk.len() as u64;
-        out.write_all(&chunk)?;
+        let out_bytes = sealer.push(&chunk);
+        sealed += out_bytes.len() as u64;
+        out.write_all(&out_bytes)?;
     }
+    let last = sealer.finish();
+    sealed += last.len() as u64;
+    out.write_all(&last)?;
     out.flush()?;
     let sha = hex::encode(hasher.finalize());
     if sha != doc.sha256 || size != doc.size {
@@ -148,13 +160,14 @@ async fn fetch(
             doc.sha256
         )));
     }
-    Ok(())
+    Ok(sealed)
 }
 
 /// Writes the archive to `to`.
 pub async fn export(
     conn: &mut DbConnection,
     store: &dyn DocumentStore,
+    keys: &Keyring,
     to: &Path,
     source_backend: &str,
 ) -> Result<Manifest, BackupError> {
@@ -200,9 +213,9 @@ pub async fn export(
     }
     let doc_path = work.path().join("document");
     for doc in &documents {
-        fetch(store, doc, &doc_path).await?;
+        let sealed = fetch(store, keys, doc, &doc_path).await?;
         tar.append_data(
-            &mut header(doc.size),
+            &mut header(sealed),
             format!("documents/{}", doc.sha256),
             File::open(&doc_path)?,
         )?;

@@ -17,6 +17,8 @@ use super::{
     count_rows, insert_row, schema_version, BackupError, Manifest, FORMAT, FORMAT_VERSION, TABLES,
 };
 use crate::app::audit::{self, Verification};
+use crate::crypto::stream::Opener;
+use crate::crypto::Keyring;
 use crate::db::schema::{document_versions, meeting_papers};
 use crate::db::DbConnection;
 use crate::store::{content_key, DocumentStore};
@@ -42,6 +44,7 @@ fn begin(conn: &mut DbConnection) -> Result<(), BackupError> {
 pub async fn import(
     conn: &mut DbConnection,
     store: &dyn DocumentStore,
+    keys: &Keyring,
     from: &Path,
 ) -> Result<Imported, BackupError> {
     let file = std::fs::File::open(from)
@@ -89,7 +92,16 @@ pub async fn import(
     let before: HashSet<String> = store.list().await?.into_iter().map(|o| o.key).collect();
     let mut written: Vec<String> = vec![];
     begin(conn)?;
-    let loaded = load(conn, store, &manifest, &mut entries, &before, &mut written).await;
+    let loaded = load(
+        conn,
+        store,
+        keys,
+        &manifest,
+        &mut entries,
+        &before,
+        &mut written,
+    )
+    .await;
     match loaded {
         Ok(audit_entries) => {
             <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
@@ -111,6 +123,7 @@ pub async fn import(
 async fn load<R: Read>(
     conn: &mut DbConnection,
     store: &dyn DocumentStore,
+    keys: &Keyring,
     manifest: &Manifest,
     entries: &mut tar::Entries<'_, R>,
     before: &HashSet<String>,
@@ -168,14 +181,30 @@ async fn load<R: Read>(
             let mut hasher = Sha256::new();
             let mut got = 0u64;
             let mut buf = vec![0u8; 256 * 1024];
+            let mut opener = Some(Opener::new(keys.clone()));
             loop {
                 let n = entry.read(&mut buf)?;
+                let plain = match n {
+                    0 => opener.take().expect("present").finish(),
+                    n => opener.as_mut().expect("present").push(&buf[..n]),
+                };
+                let plain = match plain {
+                    Ok(p) => p,
+                    Err(e) => {
+                        writer.abort().await;
+                        return Err(BackupError(format!(
+                            "document {sha}: {e}; nothing was imported (the archive must be imported with the master key of the installation that wrote it)"
+                        )));
+                    }
+                };
+                hasher.update(&plain);
+                got += plain.len() as u64;
+                if !plain.is_empty() {
+                    writer.write(Bytes::from(plain)).await?;
+                }
                 if n == 0 {
                     break;
                 }
-                hasher.update(&buf[..n]);
-                got += n as u64;
-                writer.write(Bytes::copy_from_slice(&buf[..n])).await?;
             }
             let actual = hex::encode(hasher.finalize());
             if actual != sha || got != size {
@@ -225,10 +254,32 @@ async fn load<R: Read>(
             "a document version refers to {missing}, which the archive does not hold"
         )));
     }
+    check_identity_keys(conn, keys)?;
     match audit::verify(conn)? {
         Verification::Intact { entries } => Ok(entries),
         Verification::Broken { seq, reason } => Err(BackupError(format!(
             "the audit trail in the archive is broken at entry {seq}: {reason}; nothing was imported"
         ))),
     }
+}
+
+/// Every case's identity fields open with the keys configured here (an archive is imported with
+/// the master key of the installation that wrote it).
+fn check_identity_keys(conn: &mut DbConnection, keys: &Keyring) -> Result<(), BackupError> {
+    use crate::db::models::CaseRow;
+    use crate::db::schema::cases;
+    let rows: Vec<CaseRow> = cases::table
+        .filter(cases::identity_key_id.is_not_null())
+        .select(CaseRow::as_select())
+        .load(conn)?;
+    for row in &rows {
+        crate::app::identity::open(keys, row).map_err(|_| {
+            BackupError(format!(
+                "the child's identity in case {} is encrypted under master key {}, which does not open it here: import with the master key file of the installation that wrote the archive; nothing was imported",
+                row.reference,
+                row.identity_key_id.as_deref().unwrap_or("?")
+            ))
+        })?;
+    }
+    Ok(())
 }

@@ -6,7 +6,11 @@
 //!
 //! The archive is a gzipped tar: `manifest.json` first (format, version, schema version, each
 //! table's row count and SHA-256, each document's SHA-256 and size), then `tables/<name>.jsonl`
-//! (one JSON object a row, in [`TABLES`] order), then `documents/<sha256>`.
+//! (one JSON object a row, in [`TABLES`] order), then `documents/<sha256>`, each sealed under the
+//! master key as in the document store (`crypto::stream`; the manifest's SHA-256 and size are the
+//! plaintext's). The child's identity is sealed in the rows already, so the archive holds no
+//! identity and no document in clear, and it imports only where the same master key is
+//! configured (an archive of plain documents, written before, still imports).
 
 mod export;
 mod import;
@@ -181,6 +185,7 @@ tables! {
     decisions => DecisionRow,
     decision_votes => DecisionVoteRow,
     decision_conflicts => DecisionConflictRow,
+    key_rotations => KeyRotationRow,
 }
 
 /// The tables in the database (the migrations' bookkeeping aside), for the coverage check.

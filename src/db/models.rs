@@ -90,6 +90,28 @@ pub struct CaseRow {
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The child's name and date of birth, sealed (`crypto::envelope`); read them through
+    /// `app::identity`. `child_name` and `child_dob` above hold plaintext only in rows written
+    /// before encryption at rest, until start-up seals them.
+    pub child_name_sealed: Option<String>,
+    pub child_dob_sealed: Option<String>,
+    /// The blind index of the name's words (` tag tag `).
+    pub child_name_index: Option<String>,
+    /// The master key the sealed fields' data keys are wrapped by.
+    pub identity_key_id: Option<String>,
+}
+
+/// A master key rotation's progress (`keys rotate`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = key_rotations)]
+pub struct KeyRotationRow {
+    pub key_id: String,
+    pub previous_key_id: String,
+    pub started_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+    pub rows_done: i32,
+    pub files_done: i32,
+    pub file_cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
@@ -103,6 +125,12 @@ pub struct EventRow {
     pub data: String,
     pub recorded_by: String,
     pub recorded_at: NaiveDateTime,
+    /// A correction or a void: the entry it supersedes.
+    #[serde(default)]
+    pub supersedes: Option<String>,
+    /// Why it was corrected or voided.
+    #[serde(default)]
+    pub change_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
@@ -116,6 +144,8 @@ pub struct CasePersonRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize, Deserialize)]
 #[diesel(table_name = deadlines)]
+// A deadline no longer met (its meeting event voided) writes its `met_on` back to NULL.
+#[diesel(treat_none_as_null = true)]
 pub struct DeadlineRow {
     pub id: String,
     pub case_id: String,

@@ -81,6 +81,22 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        child_name_sealed -> Nullable<Text>,
+        child_dob_sealed -> Nullable<Text>,
+        child_name_index -> Nullable<Text>,
+        identity_key_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    key_rotations (key_id) {
+        key_id -> Text,
+        previous_key_id -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        rows_done -> Integer,
+        files_done -> Integer,
+        file_cursor -> Nullable<Text>,
     }
 }
 
@@ -94,6 +110,8 @@ diesel::table! {
         data -> Text,
         recorded_by -> Text,
         recorded_at -> Timestamp,
+        supersedes -> Nullable<Text>,
+        change_reason -> Nullable<Text>,
     }
 }
 

@@ -134,15 +134,15 @@ fn recurring(
     let stop = case
         .events
         .iter()
-        .find(|e| e.sequence > first.sequence && stops.contains(&e.kind()));
+        .find(|e| e.is_after(first) && stops.contains(&e.kind()));
     let mut trigger = first;
     let mut instance = 1;
     loop {
         let mut d = one(case, rule, instance, trigger, calendar)?;
         let next = case.events.iter().find(|e| {
-            e.sequence > trigger.sequence
+            e.is_after(trigger)
                 && rule.met_by.pattern.matches(&e.data)
-                && stop.is_none_or(|s| e.sequence < s.sequence)
+                && stop.is_none_or(|s| s.is_after(e))
         });
         if next.is_none() && d.status == DeadlineStatus::Pending {
             if let Some(s) = stop {
@@ -249,17 +249,16 @@ fn met_on(events: &[Event], rule: &Rule, trigger: &Event) -> Option<NaiveDate> {
     let reset_after = events
         .iter()
         .filter(|e| m.reset_by.iter().any(|p| p.matches(&e.data)))
-        .map(|e| e.sequence)
-        .max()
-        .unwrap_or(0);
+        .map(Event::replay_key)
+        .max();
     let tie = m
         .same
         .as_ref()
         .map(|field| (field, trigger.data.field(field)));
     events
         .iter()
-        .filter(|e| m.any_time || e.sequence > trigger.sequence)
-        .filter(|e| e.sequence > reset_after)
+        .filter(|e| m.any_time || e.is_after(trigger))
+        .filter(|e| reset_after.is_none_or(|r| e.replay_key() > r))
         .filter(|e| m.pattern.matches(&e.data))
         .find(|e| tie.as_ref().is_none_or(|(f, v)| &e.data.field(f) == v))
         .map(|e| e.occurred_on)
@@ -267,7 +266,7 @@ fn met_on(events: &[Event], rule: &Rule, trigger: &Event) -> Option<NaiveDate> {
 
 /// Why an unmet deadline no longer applies, if it does not.
 fn waiver(case: &CaseInput<'_>, rule: &Rule, trigger: &Event) -> Option<String> {
-    for e in case.events.iter().filter(|e| e.sequence > trigger.sequence) {
+    for e in case.events.iter().filter(|e| e.is_after(trigger)) {
         match &e.data {
             EventData::DeadlineWaived { rule: id, reason } if id == &rule.id => {
                 return Some(format!(

@@ -219,6 +219,8 @@ pub enum EventData {
 /// One dated event of a case, as the domain sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
+    /// The order in which it was first recorded: ties on one date replay in this order. A
+    /// correction carries the sequence of the entry it corrects.
     pub sequence: i32,
     pub occurred_on: NaiveDate,
     pub data: EventData,
@@ -227,6 +229,17 @@ pub struct Event {
 impl Event {
     pub fn kind(&self) -> EventType {
         self.data.kind()
+    }
+
+    /// Where the event stands in the replay: by date, then in the order first recorded (a
+    /// correction keeps the place of the entry it corrects).
+    pub fn replay_key(&self) -> (NaiveDate, i32) {
+        (self.occurred_on, self.sequence)
+    }
+
+    /// Whether this event comes after `other` in the replay.
+    pub fn is_after(&self, other: &Event) -> bool {
+        self.replay_key() > other.replay_key()
     }
 }
 

@@ -11,6 +11,7 @@ pub mod ical;
 pub mod input;
 pub mod passwords;
 pub mod reminders;
+pub mod replay;
 pub mod roles;
 pub mod rules;
 pub mod workflow;

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 
 use super::case::Stage;
 use super::events::{Decision, Event, EventData, EventType, PanelOutcome, PublicationFormat};
+use super::replay;
 use super::roles::Role;
 
 /// May this role ever record this type of event? (A lead reviewer must also be appointed to
@@ -60,7 +61,7 @@ pub struct Plan {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseState {
     pub stage: Stage,
-    /// Date of the latest event: a new event may not be dated earlier.
+    /// Date of the latest event.
     pub latest_on: NaiveDate,
     pub decision: Option<Decision>,
     pub rapid_review_on: Option<NaiveDate>,
@@ -215,20 +216,38 @@ impl CaseState {
     }
 }
 
-/// A case's events in replay order, by date and, on the same date, in the order recorded, with
-/// the state they fold to. Folded once when loaded; an event added after the latest one is
-/// applied to that state, one dated earlier replays the history.
+/// A case's events in replay order, by date and, on the same date, in the order first
+/// recorded, with the state they fold to. Folded once when loaded; an event added after the
+/// latest one is checked against that state and applied to it, one dated earlier (or a
+/// correction, or a void) replays the history from the first event it changes, each event
+/// checked again ([`replay`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct History {
     events: Vec<Event>,
     state: CaseState,
+    next_sequence: i32,
 }
 
 impl History {
-    pub fn new(mut events: Vec<Event>) -> History {
-        events.sort_by_key(|e| (e.occurred_on, e.sequence));
+    pub fn new(events: Vec<Event>) -> History {
+        let next = events.iter().map(|e| e.sequence).max().unwrap_or(0) + 1;
+        History::with_next_sequence(events, next)
+    }
+
+    /// A history whose stored entries (superseded and voided ones included) go up to
+    /// `next_sequence - 1`.
+    pub fn with_next_sequence(mut events: Vec<Event>, next_sequence: i32) -> History {
+        events.sort_by_key(Event::replay_key);
         let state = CaseState::from_events(&events);
-        History { events, state }
+        let next_sequence = events
+            .iter()
+            .map(|e| e.sequence + 1)
+            .fold(next_sequence, i32::max);
+        History {
+            events,
+            state,
+            next_sequence,
+        }
     }
 
     /// The events in replay order.
@@ -241,16 +260,23 @@ impl History {
         &self.state
     }
 
-    /// The sequence number the next recorded event takes.
+    /// The sequence number the next recorded entry takes.
     pub fn next_sequence(&self) -> i32 {
-        self.events.iter().map(|e| e.sequence).max().unwrap_or(0) + 1
+        self.next_sequence
     }
 
-    /// Adds an accepted event in its place.
+    /// The event with this sequence.
+    pub fn get(&self, sequence: i32) -> Option<&Event> {
+        self.events.iter().find(|e| e.sequence == sequence)
+    }
+
+    /// Adds an accepted event in its place, unchecked (the service's own events, which every
+    /// stage allows).
     pub fn push(&mut self, event: Event) {
-        let at = self.events.partition_point(|e| {
-            (e.occurred_on, e.sequence) <= (event.occurred_on, event.sequence)
-        });
+        self.next_sequence = self.next_sequence.max(event.sequence + 1);
+        let at = self
+            .events
+            .partition_point(|e| e.replay_key() <= event.replay_key());
         if at == self.events.len() {
             self.state.apply(event.occurred_on, &event.data);
             self.events.push(event);
@@ -258,6 +284,56 @@ impl History {
             self.events.insert(at, event);
             self.state = CaseState::from_events(&self.events);
         }
+    }
+
+    /// Replaces the event with sequence `remove` (if any) by `add` (if any), checking the
+    /// replay from the first event that changes. Unchanged when refused: the first event the
+    /// change would break, and why.
+    pub fn change(
+        &mut self,
+        remove: Option<i32>,
+        add: Option<Event>,
+        ctx: &replay::Context<'_>,
+    ) -> Result<(), replay::Broken> {
+        if remove.is_none() {
+            if let Some(e) = &add {
+                if self.events.last().is_none_or(|l| e.is_after(l)) {
+                    // After every other event: checked against the state as it is.
+                    let checked = replay::check_event(&self.state, &self.events, e, ctx);
+                    if let Err(errors) = checked {
+                        return Err(replay::Broken {
+                            sequence: e.sequence,
+                            kind: e.kind(),
+                            occurred_on: e.occurred_on,
+                            errors,
+                        });
+                    }
+                    self.push(add.expect("checked above"));
+                    return Ok(());
+                }
+            }
+        }
+        let mut events = self.events.clone();
+        let mut from = events.len();
+        if let Some(seq) = remove {
+            if let Some(i) = events.iter().position(|e| e.sequence == seq) {
+                events.remove(i);
+                from = i;
+            }
+        }
+        let mut next = self.next_sequence;
+        if let Some(e) = add {
+            next = next.max(e.sequence + 1);
+            let at = events.partition_point(|x| x.replay_key() <= e.replay_key());
+            events.insert(at, e);
+            from = from.min(at);
+        }
+        let before = CaseState::from_events(&events[..from]);
+        let state = replay::replay_from(&events, from, before, ctx)?;
+        self.events = events;
+        self.state = state;
+        self.next_sequence = next;
+        Ok(())
     }
 }
 
@@ -301,10 +377,11 @@ fn next_stage(state: &CaseState, data: &EventData) -> Stage {
     }
 }
 
-/// Checks an event's date against today and the case's history.
+/// Checks the date of an event that happened: not in the future, not before the case began
+/// (`began_on`, the day the local authority became aware). Where it falls among the other
+/// events is for the replay to judge.
 pub fn check_date(
-    state: &CaseState,
-    kind: EventType,
+    began_on: NaiveDate,
     occurred_on: NaiveDate,
     today: NaiveDate,
 ) -> Result<(), String> {
@@ -314,17 +391,10 @@ pub fn check_date(
             today.format("%-d %B %Y")
         ));
     }
-    // A Panel response recorded after the commissioning decision may predate that decision,
-    // but not the rapid review it answers.
-    let floor = if kind == EventType::PanelResponse && state.stage == Stage::Commissioning {
-        state.rapid_review_on.unwrap_or(state.latest_on)
-    } else {
-        state.latest_on
-    };
-    if occurred_on < floor {
+    if occurred_on < began_on {
         return Err(format!(
-            "the date cannot be before the case's latest event ({})",
-            floor.format("%-d %B %Y")
+            "the date cannot be before the case began ({}, when the local authority became aware)",
+            began_on.format("%-d %B %Y")
         ));
     }
     Ok(())
@@ -516,19 +586,15 @@ mod tests {
     }
 
     #[test]
-    fn dates_are_not_future_nor_before_the_latest_event() {
-        let state = CaseState::from_events(&[aware()]);
+    fn dates_are_not_future_nor_before_the_case_began() {
         let today = d("2026-01-10");
-        assert!(
-            check_date(&state, EventType::SinSubmitted, d("2026-01-11"), today)
-                .unwrap_err()
-                .contains("future")
-        );
-        assert!(
-            check_date(&state, EventType::SinSubmitted, d("2026-01-04"), today)
-                .unwrap_err()
-                .contains("5 January 2026")
-        );
-        assert!(check_date(&state, EventType::SinSubmitted, d("2026-01-05"), today).is_ok());
+        let began = d("2026-01-05");
+        assert!(check_date(began, d("2026-01-11"), today)
+            .unwrap_err()
+            .contains("future"));
+        assert!(check_date(began, d("2026-01-04"), today)
+            .unwrap_err()
+            .contains("5 January 2026"));
+        assert!(check_date(began, d("2026-01-05"), today).is_ok());
     }
 }

@@ -3,6 +3,7 @@
 //! their content); read as a stream; deleted; and listed for the orphan sweep. A layer (e.g.
 //! encryption at rest) can wrap any store by implementing the same two traits.
 
+mod encrypted;
 mod local;
 mod s3;
 
@@ -15,6 +16,7 @@ use futures_util::stream::BoxStream;
 
 use crate::config::{DocumentSettings, DocumentStoreKind};
 
+pub use encrypted::{open_stream, EncryptedStore};
 pub use local::LocalStore;
 pub use s3::S3Store;
 
@@ -109,7 +111,8 @@ pub fn sha_of_key(key: &str) -> Option<&str> {
     .then_some(sha)
 }
 
-/// The store `documents.store` names.
+/// The store `documents.store` names, as it is (see [`EncryptedStore`] for the layer that
+/// encrypts what it holds).
 pub fn from_settings(settings: &DocumentSettings) -> Result<Arc<dyn DocumentStore>, StoreError> {
     Ok(match settings.store {
         DocumentStoreKind::Local => Arc::new(LocalStore::new(&settings.dir)),

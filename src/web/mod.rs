@@ -15,6 +15,7 @@ mod metrics;
 pub mod request_id;
 pub mod session;
 pub mod templates;
+pub mod timeline_svg;
 pub mod uploads;
 
 use std::net::SocketAddr;

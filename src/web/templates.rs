@@ -18,7 +18,7 @@ include!(concat!(env!("OUT_DIR"), "/embedded_templates.rs"));
 pub fn try_build() -> tera::Result<Tera> {
     let mut tera = Tera::default();
     super::filters::register(&mut tera);
-    tera.autoescape_on(vec![".html"]);
+    tera.autoescape_on(vec![".html", ".svg"]);
     tera.set_escape_fn(escape_html);
     tera.add_raw_templates(EMBEDDED_TEMPLATES.iter().copied())?;
     Ok(tera)

@@ -215,6 +215,35 @@ async function pages (context, base) {
   // Beyond the pages the issue names: the audit trail and the new case form (with errors).
   await page.goto(`${base}${planned}/audit`)
   await check(page, 'audit trail')
+  // Issue 12: search, the reports, the printable chronology; the clocks picture on the case page.
+  await page.goto(`${base}${planned}`)
+  expect(await page.isVisible('svg.app-timeline'), 'the case page shows the clocks picture')
+  await page.fill('#header-search', 'child')
+  await Promise.all([page.waitForLoadState('load'), page.click('.app-header-search button')])
+  expect(page.url().includes('/cases?q=child'), 'the header search goes to the case list')
+  await check(page, 'case list searched')
+  await page.goto(`${base}/reports/annual`)
+  expect(await page.isVisible('svg.app-chart'), 'the annual report shows its chart')
+  await check(page, 'annual report')
+  const figure = await page.getAttribute('a[href*="/reports/annual/cases"]', 'href')
+  if (figure) {
+    await page.goto(`${base}${figure}`)
+    await check(page, 'the cases behind a figure')
+  }
+  await page.goto(`${base}/reports/board`)
+  await check(page, 'report to the Board')
+  await page.goto(`${base}${planned}/print`)
+  await check(page, 'printable chronology')
+  // At 320 CSS pixels the report pages do not scroll sideways (WCAG 1.4.10): wide tables and
+  // pictures scroll inside their own containers.
+  const viewport = page.viewportSize()
+  await page.setViewportSize({ width: 320, height: 640 })
+  for (const path of ['/cases', '/reports/annual', '/reports/board', planned, `${planned}/print`]) {
+    await page.goto(`${base}${path}`)
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth)
+    expect(wide <= 320, `${path} scrolls sideways at 320 px (${wide} px wide)`)
+  }
+  if (viewport) await page.setViewportSize(viewport)
   await page.goto(`${base}/cases/new`)
   await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("Open case")')])
   expect(await page.isVisible('.govuk-error-summary'), 'the empty new case form showed no errors')

@@ -44,6 +44,7 @@ async fn openapi_document_matches_the_routes() {
                 "get" => app.client.get(url),
                 "post" => app.client.post(url),
                 "put" => app.client.put(url),
+                "patch" => app.client.patch(url),
                 "delete" => app.client.delete(url),
                 m => panic!("unexpected method {m}"),
             };

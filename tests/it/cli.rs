@@ -14,6 +14,10 @@ fn bin(app: &TestApp, args: &[&str], stdin: Option<&str>) -> (i32, String, Strin
         .args(args)
         .current_dir(dir.path())
         .env("DATABASE_URL", &app.db.url)
+        .env(
+            "LCSPR__SECURITY__MASTER_KEY_FILE",
+            lcspr_tracker::crypto::key_path(&app.state.settings).expect("a master key"),
+        )
         .env("LCSPR_CONFIG_DIR", dir.path())
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())

@@ -96,10 +96,23 @@ async fn picture(app: &TestApp, pm: &User, case: &str) -> (Value, Value, Value, 
 }
 
 fn env_for(app: &TestApp) -> Vec<(&'static str, String)> {
-    vec![(
-        "LCSPR__DOCUMENTS__DIR",
-        app.state.settings.documents.dir.clone(),
-    )]
+    vec![
+        (
+            "LCSPR__DOCUMENTS__DIR",
+            app.state.settings.documents.dir.clone(),
+        ),
+        key_env(app),
+    ]
+}
+
+/// The app's master key file: an archive is imported with the key of the installation that
+/// wrote it.
+fn key_env(app: &TestApp) -> (&'static str, String) {
+    let key = lcspr_tracker::crypto::key_path(&app.state.settings).expect("a key file");
+    (
+        "LCSPR__SECURITY__MASTER_KEY_FILE",
+        key.display().to_string(),
+    )
 }
 
 async fn move_between(source_db: TestDb, target_db: TestDb) {
@@ -128,10 +141,13 @@ async fn move_between(source_db: TestDb, target_db: TestDb) {
     }
 
     let target_docs = tempfile::tempdir().unwrap();
-    let env = vec![(
-        "LCSPR__DOCUMENTS__DIR",
-        target_docs.path().display().to_string(),
-    )];
+    let env = vec![
+        (
+            "LCSPR__DOCUMENTS__DIR",
+            target_docs.path().display().to_string(),
+        ),
+        key_env(&source),
+    ];
     let (code, stdout, err) = run_cli(
         &target_db.url,
         &["import", "--from", &archive_s],
@@ -145,8 +161,10 @@ async fn move_between(source_db: TestDb, target_db: TestDb) {
 
     let target_url = target_db.url.clone();
     let dir = target_docs.path().display().to_string();
+    let key = key_env(&source).1;
     let target = TestApp::spawn_on_database("2026-02-16".parse().unwrap(), target_db, move |s| {
         s.documents.dir = dir;
+        s.security.master_key_file = key;
     })
     .await;
     assert_eq!(target.db.url, target_url);
@@ -307,7 +325,10 @@ async fn a_damaged_archive_is_refused_and_nothing_is_kept() {
         let target_dir = tempfile::tempdir().unwrap();
         let target = TestDb::create_sqlite(target_dir.path());
         let docs = target_dir.path().join("docs");
-        let env = vec![("LCSPR__DOCUMENTS__DIR", docs.display().to_string())];
+        let env = vec![
+            ("LCSPR__DOCUMENTS__DIR", docs.display().to_string()),
+            key_env(&source),
+        ];
         let (code, _, err) = run_cli(
             &target.url,
             &["import", "--from", &file.display().to_string()],

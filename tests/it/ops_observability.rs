@@ -238,8 +238,10 @@ async fn a_postgresql_outage_is_answered_at_once_and_recovered_from() {
     let target = authority.rsplit('@').next().unwrap().to_string();
     let proxy = PgProxy::start(&target).await;
     let proxied = pg.url.replacen(&target, &proxy.addr.to_string(), 1);
+    let key = crate::support::db::key_file_for(&pg.url).expect("a key on PostgreSQL");
     let app = TestApp::spawn_with("2026-01-05".parse().unwrap(), |s| {
         s.database.url = proxied.clone();
+        s.security.master_key_file = key.display().to_string();
     })
     .await;
     let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;

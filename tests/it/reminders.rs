@@ -431,6 +431,7 @@ async fn the_reminders_run_command() {
 
     let run = |args: Vec<&'static str>| {
         let db = app.db.url.clone();
+        let key = lcspr_tracker::crypto::key_path(&app.state.settings).expect("a master key");
         let smtp = sink.url();
         let dir = config_dir.path().to_path_buf();
         actix_web::rt::task::spawn_blocking(move || {
@@ -439,6 +440,7 @@ async fn the_reminders_run_command() {
                 .env_remove("LCSPR_ENV")
                 .env("LCSPR_CONFIG_DIR", dir)
                 .env("DATABASE_URL", db)
+                .env("LCSPR__SECURITY__MASTER_KEY_FILE", key)
                 .env("LCSPR__MAIL__TRANSPORT", "smtp")
                 .env("LCSPR__MAIL__SMTP_URL", smtp)
                 .env(

@@ -609,3 +609,163 @@ async fn the_board_report_lists_what_was_missed_and_what_is_due_before_the_next_
         .await;
     assert_eq!((status, &body["error"]["field"]), (400, &json!("since")));
 }
+
+#[actix_web::test]
+async fn the_timeline_svg_parses_names_every_clock_and_hatches_the_missed_ones() {
+    let t = two_years().await;
+    let (_, deadlines) = t
+        .app
+        .get_json(
+            &format!("/api/v1/cases/{}/deadlines", t.a),
+            Some(&t.bm.token),
+        )
+        .await;
+    let deadlines = deadlines.as_array().unwrap().clone();
+    assert!(deadlines.len() > 5);
+    let (status, ct, body) = get_bytes(
+        &t.app,
+        &format!("/api/v1/cases/{}/timeline.svg", t.a),
+        &t.bm.token,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(ct, "image/svg+xml; charset=utf-8");
+    let text = String::from_utf8(body).unwrap();
+    let doc = roxmltree::Document::parse(&text).expect("the SVG parses as XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    let child = |name: &str| {
+        root.children()
+            .find(|n| n.tag_name().name() == name)
+            .and_then(|n| n.text())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(child("title").contains("BSCP2025-26-01"), "{text}");
+    assert!(child("desc").contains("missed"), "{text}");
+    // Every clock is a group with its name in a <title>, and missed ones use the pattern.
+    let clocks: Vec<roxmltree::Node> = doc
+        .descendants()
+        .filter(|n| {
+            n.attribute("class")
+                .is_some_and(|c| c.starts_with("app-timeline__clock "))
+        })
+        .collect();
+    assert_eq!(clocks.len(), deadlines.len());
+    // In the order of the deadlines table: soonest first.
+    for (d, clock) in deadlines.iter().zip(&clocks) {
+        let label = d["label"].as_str().unwrap();
+        let title = clock
+            .children()
+            .find(|n| n.tag_name().name() == "title")
+            .and_then(|n| n.text())
+            .unwrap_or_default();
+        assert!(
+            title.starts_with(&format!("{label}:")),
+            "{title} for {label}"
+        );
+        let missed = d["status"] == "missed";
+        let hatched = clock
+            .descendants()
+            .any(|n| n.attribute("fill") == Some("url(#timeline-missed)"));
+        assert_eq!(missed, hatched, "{label}");
+    }
+    assert!(doc
+        .descendants()
+        .any(|n| n.tag_name().name() == "pattern" && n.attribute("id") == Some("timeline-missed")));
+    assert!(
+        deadlines.iter().any(|d| d["status"] == "missed"),
+        "a missed clock to draw"
+    );
+    // Another user's case is 404.
+    let other = t.app.user(Role::LeadReviewer, "Other Reviewer").await;
+    let (status, _, _) = get_bytes(
+        &t.app,
+        &format!("/api/v1/cases/{}/timeline.svg", t.a),
+        &other.token,
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[actix_web::test]
+async fn report_pages_print_page_and_downloads_through_the_browser() {
+    use crate::support::browser::Browser;
+    let t = two_years().await;
+    let b = Browser::new(&t.app);
+    b.sign_in(&t.pm.email).await;
+    // The header search box, and the list keeping the search in its links.
+    let list = b.get("/cases?q=child+b").await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains("id=\"header-search\""));
+    let main = list.main();
+    assert!(
+        main.contains("Child B") && !main.contains("Child C"),
+        "{main}"
+    );
+    assert!(
+        main.contains("href=\"/cases?q=child%20b&amp;sort=next_due&amp;order=asc&amp;format=csv\""),
+        "{main}"
+    );
+    let (status, headers, csv) = b.get_bytes("/cases?q=child%20b&format=csv").await;
+    assert_eq!(status, 200);
+    assert!(headers
+        .get("content-disposition")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"cases-2026-11-27.csv\""));
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.contains("Child B") && csv.contains("Ben Brown") && !csv.contains("Child C"));
+
+    // The annual report: each figure links to its cases.
+    let annual = b.get("/reports/annual?year=2025").await;
+    assert_eq!(annual.status, 200);
+    let html = annual.main();
+    assert!(html.contains("href=\"/reports/annual/cases?year=2025&amp;figure=notified_in_time\""));
+    assert!(html.contains("<title id=\"chart-title\">Timeliness by quarter, 2025-26</title>"));
+    assert!(html.contains("67% of 3"), "{html}");
+    let figure = b
+        .get("/reports/annual/cases?year=2025&figure=notified_in_time")
+        .await;
+    let html = figure.main();
+    assert!(
+        html.contains("2 cases") && html.contains("Child C") && !html.contains("Child B"),
+        "{html}"
+    );
+    let (status, _, xlsx) = b.get_bytes("/reports/annual?year=2025&format=xlsx").await;
+    assert_eq!(status, 200);
+    assert!(xlsx.starts_with(b"PK"));
+
+    // The Board report and the case's chronology, with the identity for the programme manager.
+    let board = b.get("/reports/board?since=2026-01-01").await;
+    assert_eq!(board.status, 200);
+    assert!(board.main().contains("Police training"));
+    let print = b.get(&format!("/cases/{}/print", t.a)).await;
+    assert_eq!(print.status, 200);
+    let html = print.main();
+    assert!(
+        html.contains("Jane Smith")
+            && html.contains("Published")
+            && html.contains("Rule sin_submission, version 1"),
+        "{html}"
+    );
+    let page = b.get(&format!("/cases/{}", t.a)).await;
+    assert!(page
+        .main()
+        .contains("<title id=\"timeline-title\">Statutory clocks of BSCP2025-26-01</title>"));
+
+    // The business manager's chronology and exports carry no identity.
+    let bm = Browser::new(&t.app);
+    bm.sign_in(&t.bm.email).await;
+    let print = bm.get(&format!("/cases/{}/print", t.a)).await;
+    assert_eq!(print.status, 200);
+    assert!(!print.body.contains("Jane Smith"));
+    let (_, _, csv) = bm.get_bytes("/cases?format=csv").await;
+    assert!(!String::from_utf8(csv).unwrap().contains("Jane Smith"));
+    let (status, _, csv) = bm
+        .get_bytes(&format!("/cases/{}/audit?format=csv", t.a))
+        .await;
+    assert_eq!(status, 200);
+    assert!(!String::from_utf8(csv).unwrap().contains("Jane Smith"));
+}

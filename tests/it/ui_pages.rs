@@ -266,7 +266,7 @@ async fn a_bad_date_is_shown_on_its_field_with_the_values_kept() {
         .await;
     assert_eq!(a.status, 422);
     assert!(a.main().contains(
-        "<a href=\"#occurred_on\">The date cannot be before the case&#x27;s latest event (2 March 2026)</a>"
+        "<a href=\"#occurred_on\">The date cannot be before the case began (2 March 2026, when the local authority became aware)</a>"
     ), "{}", a.main());
     let a = b
         .post(

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::app::access::visible_cases;
 use crate::app::search::{self, Needle};
 use crate::app::Actor;
+use crate::crypto::Keyring;
 use crate::db::models::{CaseRow, DeadlineRow};
 use crate::db::schema::{cases, deadlines};
 use crate::db::DbConnection;
@@ -168,10 +169,16 @@ pub struct Page {
 
 type Boxed<'a> = cases::BoxedQuery<'a, crate::db::DbBackend>;
 
-fn filtered<'a>(actor: &'a Actor, f: &'a Filter, today: NaiveDate, postgres: bool) -> Boxed<'a> {
+fn filtered<'a>(
+    actor: &'a Actor,
+    f: &'a Filter,
+    today: NaiveDate,
+    postgres: bool,
+    keys: &Keyring,
+) -> Boxed<'a> {
     let mut q = cases::table.into_boxed().filter(visible_cases(actor));
     if let Some(needle) = &f.q {
-        q = q.filter(search::matches(actor, needle, postgres));
+        q = q.filter(search::matches(actor, needle, postgres, keys));
     }
     if let Some(s) = f.stage {
         q = q.filter(cases::stage.eq(s.as_str()));
@@ -229,14 +236,15 @@ pub fn list(
     // A bounded count: at most COUNT_LIMIT rows (or up to the page after this one) are
     // counted, so the first page costs the same at 50,000 cases as at 1,000.
     let limit = COUNT_LIMIT.max((page + 1) * per_page);
-    let counted = filtered(actor, f, today, postgres)
+    let counted = filtered(actor, f, today, postgres, &st.crypto)
         .select(sql::<Integer>("1"))
         .limit(limit + 1)
         .load::<i32>(conn)?
         .len() as i64;
     let total_exact = counted <= limit;
     let total = counted.min(limit);
-    let q = ordered(filtered(actor, f, today, postgres), f).select(CaseRow::as_select());
+    let q =
+        ordered(filtered(actor, f, today, postgres, &st.crypto), f).select(CaseRow::as_select());
     let rows: Vec<CaseRow> = q.limit(per_page).offset((page - 1) * per_page).load(conn)?;
     Ok(Page {
         cases: summarise(conn, st, &rows)?,
@@ -280,7 +288,7 @@ pub fn all(
     f: &Filter,
 ) -> Result<Vec<(CaseRow, CaseSummary)>, AppError> {
     let postgres = conn.is_postgres();
-    let rows: Vec<CaseRow> = ordered(filtered(actor, f, st.today(), postgres), f)
+    let rows: Vec<CaseRow> = ordered(filtered(actor, f, st.today(), postgres, &st.crypto), f)
         .select(CaseRow::as_select())
         .load(conn)?;
     let mut out = Vec::with_capacity(rows.len());

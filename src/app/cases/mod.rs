@@ -1,6 +1,7 @@
 //! Cases: opening one, recording its events, reading it. Each write is one transaction:
 //! event, stage and deadlines, audit entry, outbox rows.
 
+pub mod change;
 pub mod list;
 pub mod publication;
 pub mod stages;
@@ -14,6 +15,7 @@ use serde_json::{Map, Value};
 use super::access::{refuse, visible_case, CasePeople};
 use super::audit::{self, Entry};
 use super::events::{insert_event, settle, Loaded};
+use super::identity::Identity;
 use super::reminders::Recipients;
 use super::{new_id, stored, Actor};
 use crate::db::models::CaseRow;
@@ -169,13 +171,13 @@ pub fn create(
         let result = write_tx(conn, |c| -> Result<String, AppError> {
             let seq = next_sequence(c, &prefix)?;
             let id = new_id();
-            let case = CaseRow {
+            let mut case = CaseRow {
                 id: id.clone(),
                 reference: case_reference(&st.settings.partnership.code, &fy, seq),
                 financial_year: fy.clone(),
                 child_pseudonym: input.child_pseudonym.clone(),
-                child_name: input.child_name.clone(),
-                child_dob: input.child_dob,
+                child_name: None,
+                child_dob: None,
                 aware_on: input.aware_on,
                 incident_on: input.incident_on,
                 harm: input.harm.as_str().into(),
@@ -188,7 +190,16 @@ pub fn create(
                 created_by: actor.user_id.clone(),
                 created_at: stored(now),
                 updated_at: stored(now),
+                child_name_sealed: None,
+                child_dob_sealed: None,
+                child_name_index: None,
+                identity_key_id: None,
             };
+            let identity = Identity {
+                name: input.child_name.clone(),
+                dob: input.child_dob,
+            };
+            crate::app::identity::seal(&st.crypto, &mut case, &identity);
             diesel::insert_into(cases::table).values(&case).execute(c)?;
             let data = EventData::Aware {
                 incident_on: input.incident_on,
@@ -200,6 +211,7 @@ pub fn create(
                 case,
                 people: CasePeople::default(),
                 history: History::new(vec![]),
+                entries: Default::default(),
                 deadlines: vec![],
             };
             insert_event(
@@ -222,7 +234,7 @@ pub fn create(
                             "reference": case.reference, "child_pseudonym": case.child_pseudonym,
                             "aware_on": case.aware_on, "incident_on": case.incident_on, "harm": case.harm,
                             "looked_after": case.looked_after, "stage": outcome.stage,
-                            "identity_recorded": case.child_name.is_some() || case.child_dob.is_some(),
+                            "identity_recorded": crate::app::identity::recorded(case),
                         },
                         "deadlines": outcome.summary(),
                     }),

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::app::access::{refuse, visible_case};
 use crate::app::audit::{self, Entry};
-use crate::app::events::{facts, load_events};
+use crate::app::events::{facts, ledger};
 use crate::app::Actor;
 use crate::db::DbConnection;
 use crate::domain::calendar::Division;
@@ -85,7 +85,7 @@ pub fn planning(
         }
     };
     let today = st.today();
-    let (_, events) = load_events(conn, &case.id)?;
+    let events = ledger::load(conn, &case.id)?.current();
     let state = CaseState::from_events(&events);
     let division: Division = case.division.parse().map_err(AppError::internal)?;
     let calendar = st.calendars.current(conn)?;

@@ -110,6 +110,7 @@ pub fn tasks(events: &[Event]) -> Vec<StageTask> {
 pub fn events_of(view: &CaseView) -> Vec<Event> {
     view.events
         .iter()
+        .filter(|e| e.voided.is_none())
         .filter_map(|e| {
             let mut fields = e.fields.clone();
             let map = fields.as_object_mut()?;

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::app::access::{visible_or_refuse, CasePeople};
-use crate::app::events::load_events;
+use crate::app::events::ledger;
 pub use crate::app::events::view::{deadline_view, DeadlineView, EventView, PersonRef};
 use crate::app::users::names_and_active;
 use crate::app::Actor;
@@ -61,6 +61,7 @@ pub struct CaseView {
     pub created_at: NaiveDateTime,
     pub reviewers: Vec<ReviewerRef>,
     pub actions: Vec<ActionView>,
+    /// In replay order; voided events too, marked `voided`.
     pub events: Vec<EventView>,
     pub deadlines: Vec<DeadlineView>,
     /// Event types this user may record on this case now.
@@ -97,9 +98,10 @@ pub fn build(
     case: &CaseRow,
     people: &CasePeople,
 ) -> Result<CaseView, AppError> {
-    let (rows, events) = load_events(conn, &case.id)?;
-    // Loaded in replay order: the fold is the case's state.
-    let state = CaseState::from_events(&events);
+    let entries = ledger::load(conn, &case.id)?;
+    // The current events in replay order: their fold is the case's state.
+    let state = CaseState::from_events(&entries.current());
+    let rows = &entries.rows;
     let reviewer_ids: Vec<&str> = people.reviewers().collect();
     let mut ids: Vec<&str> = rows.iter().map(|r| r.recorded_by.as_str()).collect();
     ids.extend(reviewer_ids.iter().copied());
@@ -115,10 +117,10 @@ pub fn build(
         name: person(id).name,
         active: names.get(id).is_some_and(|(_, active)| *active),
     };
-    let event_views = rows
+    let event_views = entries
+        .chains
         .iter()
-        .zip(&events)
-        .map(|(r, e)| EventView::of(r, e, person(&r.recorded_by)))
+        .map(|chain| EventView::of_chain(&entries, chain, &person))
         .collect();
     let identity = actor
         .role
@@ -130,16 +132,17 @@ pub fn build(
         .filter(|k| workflow::may_record(actor.role, *k) && state.check_stage(*k).is_ok())
         .filter(|k| *k != EventType::LacDeathNotified || lac_death)
         .collect();
+    let shown = if identity {
+        crate::app::identity::open(&st.crypto, case)?
+    } else {
+        Default::default()
+    };
     Ok(CaseView {
         id: case.id.clone(),
         reference: case.reference.clone(),
         child_pseudonym: case.child_pseudonym.clone(),
-        child_name: if identity {
-            case.child_name.clone()
-        } else {
-            None
-        },
-        child_dob: if identity { case.child_dob } else { None },
+        child_name: shown.name,
+        child_dob: shown.dob,
         identity_visible: identity,
         aware_on: case.aware_on,
         incident_on: case.incident_on,

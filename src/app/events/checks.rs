@@ -1,37 +1,33 @@
-//! What an event must satisfy beyond its own fields, its stage and its date: the rules that
-//! look at other records (the reviewer is an active lead reviewer, the action is open, the
-//! waived deadline is pending, the seven-working-day rule before publication), and which
-//! report version a pre-publication copy sent (that version is then locked).
+//! What an event must satisfy beyond its own fields and its place in the replay
+//! (`domain::replay`: the stage, the action done is open, the seven-working-day rule before
+//! publication): the rules that look at other records (the meeting decision it cites, the
+//! reviewer is an active lead reviewer, the waived deadline is pending), and which report
+//! version a pre-publication copy sent (that version is then locked).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{facts, Loaded};
+use super::Loaded;
 use crate::app::stored;
 use crate::db::models::{DocumentRow, UserRow, VersionRow};
 use crate::db::schema::{document_versions, documents, users};
 use crate::db::DbConnection;
-use crate::domain::case::Harm;
-use crate::domain::deadlines::{self, CaseInput, DeadlineStatus};
+use crate::domain::deadlines::DeadlineStatus;
 use crate::domain::documents::DocumentKind;
-use crate::domain::events::{EventData, EventInput, PublicationFormat};
-use crate::domain::input::FieldError;
+use crate::domain::events::{EventData, EventInput};
 use crate::domain::roles::Role;
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// Checks that need more than the event itself: the meeting decision an event records, the
-/// reviewer exists, the action is open, the waived deadline is pending, and the
-/// seven-working-day rule for publication.
+/// Checks that need other records: the meeting decision an event records, the reviewer
+/// exists, the dates it sets are not before it, the waived deadline is pending.
 pub fn across_events(
     conn: &mut DbConnection,
     st: &AppState,
     loaded: &Loaded,
     input: &EventInput,
 ) -> Result<(), AppError> {
-    let case = &loaded.case;
-    let state = loaded.history.state();
-    crate::app::governance::check_event_decision(conn, st, case, input)?;
+    crate::app::governance::check_event_decision(conn, st, &loaded.case, input)?;
     match &input.data {
         EventData::ReviewerAppointed { reviewer_id, .. } => {
             let reviewer: Option<UserRow> = users::table
@@ -48,28 +44,9 @@ pub fn across_events(
                 None => Err(AppError::invalid("reviewer_id", "no user has that id")),
             }
         }
-        EventData::ActionDone { action_id, .. } => match state.actions.get(action_id) {
-            Some(a) if a.done_on.is_none() => Ok(()),
-            Some(_) => Err(AppError::invalid(
-                "action_id",
-                "that action is already recorded as done",
-            )),
-            None => Err(AppError::invalid(
-                "action_id",
-                "this case has no improvement action with that id",
-            )),
-        },
         EventData::ActionAdded { due_on, .. } if *due_on < input.occurred_on => Err(
             AppError::invalid("due_on", "cannot be before the date the action is added"),
         ),
-        EventData::LacDeathNotified { .. }
-            if !(case.looked_after && case.harm == Harm::Death.as_str()) =>
-        {
-            Err(AppError::invalid(
-                "type",
-                "this notification applies only to the death of a looked-after child",
-            ))
-        }
         EventData::PublicationPlanned { publication_on, .. }
             if *publication_on < input.occurred_on =>
         {
@@ -91,45 +68,6 @@ pub fn across_events(
                     format!("this case has no pending deadline for rule {rule:?}"),
                 ))
             }
-        }
-        EventData::Published { .. } => {
-            let Some(plan) = state.plan else {
-                return Err(AppError::invalid(
-                    "type",
-                    "record the publication plan (date and format) first",
-                ));
-            };
-            if plan.format == PublicationFormat::None {
-                return Err(AppError::invalid(
-                    "type",
-                    "the plan says the report is not to be published; record a new plan to publish it",
-                ));
-            }
-            let input_case = CaseInput {
-                facts: facts(case)?,
-                division: case.division.parse().map_err(AppError::internal)?,
-                stage: state.stage,
-                events: loaded.history.events(),
-            };
-            deadlines::check_publication(
-                &input_case,
-                &st.rules,
-                &loaded.calendar,
-                input.occurred_on,
-            )
-            .map_err(|refusals| {
-                AppError::Invalid(
-                    refusals
-                        .into_iter()
-                        .map(|r| {
-                            FieldError::new(
-                                format!("prepub_copy_sent.{}", r.recipient.as_str()),
-                                r.message,
-                            )
-                        })
-                        .collect(),
-                )
-            })
         }
         _ => Ok(()),
     }

@@ -7,6 +7,8 @@
 //! path. Nothing is read twice.
 
 pub mod checks;
+pub mod corrections;
+pub mod ledger;
 pub mod projection;
 pub mod view;
 
@@ -26,10 +28,12 @@ use crate::db::{write_tx, DbConnection};
 use crate::domain::calendar::{Calendar, Division};
 use crate::domain::case::{CaseFacts, Stage};
 use crate::domain::events::{Event, EventData, EventInput, EventType};
+use crate::domain::replay;
 use crate::domain::roles::Relation;
 use crate::domain::workflow::{self, History};
 use crate::error::AppError;
 use crate::state::AppState;
+use ledger::CaseEvents;
 use projection::Refreshed;
 use view::{deadline_view, DeadlineView, EventView, PersonRef};
 
@@ -40,7 +44,19 @@ pub struct Loaded {
     pub people: CasePeople,
     pub calendar: Calendar,
     pub history: History,
+    /// The entries as stored (corrections and voids included), resolved into chains.
+    pub entries: CaseEvents,
     pub deadlines: Vec<DeadlineRow>,
+}
+
+impl Loaded {
+    /// The day the case began: its first event, the local authority becoming aware.
+    pub fn began_on(&self) -> NaiveDate {
+        self.history
+            .events()
+            .first()
+            .map_or(self.case.aware_on, |e| e.occurred_on)
+    }
 }
 
 /// One row of [`Loaded::for_write`]'s first statement: the case, one of its people (none when
@@ -96,40 +112,17 @@ impl Loaded {
         }
         let (case, rev) = first.ok_or(AppError::NotFound)?;
         let calendar = st.calendars.at_rev(conn, rev)?;
-        let (_, events) = load_events(conn, &case.id)?;
+        let entries = ledger::load(conn, &case.id)?;
         let deadlines = projection::stored_deadlines(conn, &case.id)?;
         Ok(Loaded {
             people: CasePeople::from_links(links),
-            history: History::new(events),
+            history: History::with_next_sequence(entries.current(), entries.next_sequence()),
+            entries,
             case,
             calendar,
             deadlines,
         })
     }
-}
-
-/// A case's events in replay order (by date; the same date in the order recorded), as stored
-/// and as the domain sees them.
-pub fn load_events(
-    conn: &mut DbConnection,
-    case_id: &str,
-) -> Result<(Vec<EventRow>, Vec<Event>), AppError> {
-    let rows: Vec<EventRow> = case_events::table
-        .filter(case_events::case_id.eq(case_id))
-        .order((case_events::occurred_on.asc(), case_events::sequence.asc()))
-        .select(EventRow::as_select())
-        .load(conn)?;
-    let events = rows
-        .iter()
-        .map(|r| {
-            Ok(Event {
-                sequence: r.sequence,
-                occurred_on: r.occurred_on,
-                data: serde_json::from_str(&r.data).map_err(AppError::internal)?,
-            })
-        })
-        .collect::<Result<Vec<_>, AppError>>()?;
-    Ok((rows, events))
 }
 
 /// The facts of a case that the rules look at.
@@ -143,7 +136,67 @@ pub fn facts(case: &CaseRow) -> Result<CaseFacts, AppError> {
     })
 }
 
-/// Inserts an event (the next in `history`) and adds it to the history in its place.
+/// What the replay needs of a case besides its events.
+pub fn replay_context<'a>(
+    st: &'a AppState,
+    case: &CaseRow,
+    calendar: &'a Calendar,
+) -> Result<replay::Context<'a>, AppError> {
+    Ok(replay::Context {
+        facts: facts(case)?,
+        division: case.division.parse().map_err(AppError::internal)?,
+        rules: &st.rules,
+        calendar,
+    })
+}
+
+/// A change refused by the replay: the event's own problems when it is the event being
+/// recorded or corrected (`own`), else one message on `field` naming the event it would break.
+pub fn refused(broken: replay::Broken, own: Option<i32>, field: &str) -> AppError {
+    if Some(broken.sequence) == own {
+        AppError::Invalid(broken.errors)
+    } else {
+        AppError::invalid(field, broken.describe())
+    }
+}
+
+/// One entry to store: an event, a correction (`supersedes`, with its reason) or a void.
+pub struct NewEntry<'a> {
+    pub sequence: i32,
+    pub occurred_on: NaiveDate,
+    pub kind: &'a str,
+    pub data: String,
+    pub supersedes: Option<(&'a str, &'a str)>,
+}
+
+/// Inserts one entry.
+pub fn insert_entry(
+    conn: &mut DbConnection,
+    case_id: &str,
+    entry: NewEntry<'_>,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<EventRow, AppError> {
+    let row = EventRow {
+        id: new_id(),
+        case_id: case_id.to_string(),
+        sequence: entry.sequence,
+        event_type: entry.kind.into(),
+        occurred_on: entry.occurred_on,
+        data: entry.data,
+        recorded_by: actor.user_id.clone(),
+        recorded_at: stored(now),
+        supersedes: entry.supersedes.map(|(id, _)| id.to_string()),
+        change_reason: entry.supersedes.map(|(_, reason)| reason.to_string()),
+    };
+    diesel::insert_into(case_events::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(row)
+}
+
+/// Inserts an event (the next in `history`) and adds it to the history in its place,
+/// unchecked: the service's own events, which every stage allows.
 pub fn insert_event(
     conn: &mut DbConnection,
     history: &mut History,
@@ -153,19 +206,14 @@ pub fn insert_event(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<EventRow, AppError> {
-    let row = EventRow {
-        id: new_id(),
-        case_id: case_id.to_string(),
+    let entry = NewEntry {
         sequence: history.next_sequence(),
-        event_type: data.kind().as_str().into(),
         occurred_on,
+        kind: data.kind().as_str(),
         data: serde_json::to_string(&data).map_err(AppError::internal)?,
-        recorded_by: actor.user_id.clone(),
-        recorded_at: stored(now),
+        supersedes: None,
     };
-    diesel::insert_into(case_events::table)
-        .values(&row)
-        .execute(conn)?;
+    let row = insert_entry(conn, case_id, entry, actor, now)?;
     history.push(Event {
         sequence: row.sequence,
         occurred_on,
@@ -224,7 +272,8 @@ pub fn settle(
 /// A deadline that the event changed: how, and where it stands now.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChangedDeadline {
-    /// `created`, `moved`, `status` (met, missed or waived) or `no_longer_applies`.
+    /// `created`, `moved`, `status` (met, missed or waived), `no_longer_applies`, or `removed`
+    /// (its trigger was voided or corrected away).
     pub change: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_due_on: Option<NaiveDate>,
@@ -246,7 +295,7 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    fn new(
+    pub(crate) fn new(
         st: &AppState,
         loaded: &Loaded,
         refreshed: &Refreshed,
@@ -296,7 +345,7 @@ pub fn record_event(
             return Err(refuse_role(conn, st, actor, case_id, k));
         }
     }
-    let result = write_tx(conn, |c| record_in(c, st, actor, case_id, kind, body));
+    let result = write_tx(conn, |c| record_in(c, st, actor, case_id, body));
     if let Err(e) = &result {
         let reason = match e {
             AppError::NotFound => "case not found or not visible".to_string(),
@@ -349,7 +398,6 @@ fn record_in(
     st: &AppState,
     actor: &Actor,
     case_id: &str,
-    kind: Option<EventType>,
     body: &Map<String, Value>,
 ) -> Result<Recorded, AppError> {
     let now = st.now();
@@ -357,21 +405,24 @@ fn record_in(
     if !loaded.people.access(&actor.user_id).sees(actor.role) {
         return Err(AppError::NotFound);
     }
-    let state = loaded.history.state();
-    if let Some(k) = kind {
-        state
-            .check_stage(k)
-            .map_err(|m| AppError::invalid("type", m))?;
-    }
     let mut input = EventInput::parse(body, new_id).map_err(AppError::Invalid)?;
     let k = input.data.kind();
-    state
-        .check_stage(k)
-        .map_err(|m| AppError::invalid("type", m))?;
-    workflow::check_date(state, k, input.occurred_on, st.today())
+    workflow::check_date(loaded.began_on(), input.occurred_on, st.today())
         .map_err(|m| AppError::invalid("occurred_on", m))?;
-    checks::across_events(c, st, &loaded, &input)?;
     let sent_version = checks::resolve_sent_version(c, &loaded.case.id, &mut input.data)?;
+    // Where the event falls among the others: the replay from there must hold.
+    let sequence = loaded.history.next_sequence();
+    let event = Event {
+        sequence,
+        occurred_on: input.occurred_on,
+        data: input.data.clone(),
+    };
+    let ctx = replay_context(st, &loaded.case, &loaded.calendar)?;
+    loaded
+        .history
+        .change(None, Some(event), &ctx)
+        .map_err(|b| refused(b, Some(sequence), "occurred_on"))?;
+    checks::across_events(c, st, &loaded, &input)?;
     let mut fields = serde_json::to_value(&input.data).map_err(AppError::internal)?;
     if let Some(m) = fields.as_object_mut() {
         m.remove("type");
@@ -393,15 +444,14 @@ fn record_in(
             loaded.people.add(reviewer_id, Relation::LeadReviewer);
         }
     }
-    let row = insert_event(
-        c,
-        &mut loaded.history,
-        &loaded.case.id,
-        input.occurred_on,
-        input.data,
-        actor,
-        now,
-    )?;
+    let entry = NewEntry {
+        sequence,
+        occurred_on: input.occurred_on,
+        kind: k.as_str(),
+        data: serde_json::to_string(&input.data).map_err(AppError::internal)?,
+        supersedes: None,
+    };
+    let row = insert_entry(c, &loaded.case.id, entry, actor, now)?;
     let refreshed = settle(c, st, &mut loaded, &mut Recipients::new())?;
     audit::append(
         c,
@@ -427,8 +477,7 @@ fn record_in(
 }
 
 /// Records an event the service itself makes (a report version uploaded) on a case loaded for
-/// the caller's transaction, dated today (or the case's latest date, if later), and settles
-/// the case.
+/// the caller's transaction, dated today, and settles the case.
 pub fn record_system_event(
     conn: &mut DbConnection,
     st: &AppState,
@@ -436,7 +485,7 @@ pub fn record_system_event(
     loaded: &mut Loaded,
     data: EventData,
 ) -> Result<Refreshed, AppError> {
-    let on = st.today().max(loaded.history.state().latest_on);
+    let on = st.today();
     insert_event(
         conn,
         &mut loaded.history,

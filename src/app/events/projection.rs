@@ -16,6 +16,7 @@ use crate::db::DbConnection;
 use crate::domain::calendar::Calendar;
 use crate::domain::case::Stage;
 use crate::domain::deadlines::{compute, CaseInput, Deadline, DeadlineStatus};
+use crate::domain::events::Event;
 use crate::domain::workflow::History;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -42,6 +43,8 @@ pub struct Refreshed {
     pub next_due_on: Option<NaiveDate>,
     pub changes: Vec<DeadlineChange>,
     pub rows: Vec<DeadlineRow>,
+    /// Rows deleted because their trigger is gone, as they were.
+    pub removed: Vec<DeadlineRow>,
 }
 
 impl Refreshed {
@@ -65,9 +68,12 @@ impl Refreshed {
         pending
     }
 
-    /// The row a change is about.
+    /// The row a change is about (as it was, for one removed).
     pub fn row(&self, deadline_id: &str) -> Option<&DeadlineRow> {
-        self.rows.iter().find(|r| r.id == deadline_id)
+        self.rows
+            .iter()
+            .chain(&self.removed)
+            .find(|r| r.id == deadline_id)
     }
 }
 
@@ -104,9 +110,16 @@ pub fn refresh(
     };
     let computed = compute(&input, &st.rules, calendar)
         .map_err(|e| AppError::invalid("occurred_on", e.to_string()))?;
-    let r = reconcile(&case.id, existing, &computed, st.today(), now)?;
+    let r = reconcile(
+        &case.id,
+        existing,
+        &computed,
+        history.events(),
+        st.today(),
+        now,
+    )?;
     if write {
-        write_rows(conn, &r.inserts, &r.updates)?;
+        write_rows(conn, &r.inserts, &r.updates, &r.deletes)?;
         diesel::update(cases::table.find(&case.id))
             .set((
                 cases::stage.eq(state.stage.as_str()),
@@ -121,6 +134,7 @@ pub fn refresh(
         next_due_on: r.next_due_on,
         changes: r.changes,
         rows: r.rows,
+        removed: r.removed,
     })
 }
 
@@ -128,6 +142,9 @@ pub fn refresh(
 struct Reconciled {
     inserts: Vec<DeadlineRow>,
     updates: Vec<DeadlineRow>,
+    /// Rows whose trigger is no longer among the events (it was voided or corrected away).
+    deletes: Vec<String>,
+    removed: Vec<DeadlineRow>,
     changes: Vec<DeadlineChange>,
     rows: Vec<DeadlineRow>,
     next_due_on: Option<NaiveDate>,
@@ -147,17 +164,21 @@ fn change(row: &DeadlineRow, change: &'static str, previous: Option<NaiveDate>) 
 }
 
 /// Matches the computed deadlines with the stored rows (by rule and instance): the rows to
-/// insert and update, and every change a person would notice.
+/// insert, update and delete, and every change a person would notice. `events` are the case's
+/// current events.
 fn reconcile(
     case_id: &str,
     existing: Vec<DeadlineRow>,
     computed: &[Deadline],
+    events: &[Event],
     today: NaiveDate,
     now: NaiveDateTime,
 ) -> Result<Reconciled, AppError> {
     let mut out = Reconciled {
         inserts: vec![],
         updates: vec![],
+        deletes: vec![],
+        removed: vec![],
         changes: vec![],
         rows: vec![],
         next_due_on: None,
@@ -185,9 +206,19 @@ fn reconcile(
         }
         out.rows.push(new);
     }
-    // Stored rows no computed deadline matches: a pending one's trigger no longer applies (a
-    // plan changed to "not published"); a settled one stays as it is.
+    // Stored rows no computed deadline matches: one whose trigger is gone (voided, or
+    // corrected into another event) goes; a pending one whose trigger no longer applies (a
+    // plan changed to "not published") is no longer needed; a settled one stays as it is.
     for o in existing.into_iter().flatten() {
+        let trigger_kept = events
+            .iter()
+            .any(|e| e.kind().as_str() == o.trigger_event && e.occurred_on == o.trigger_on);
+        if !trigger_kept {
+            out.changes.push(change(&o, "removed", None));
+            out.deletes.push(o.id.clone());
+            out.removed.push(o);
+            continue;
+        }
         if o.status != DeadlineStatus::Pending.as_str() {
             out.rows.push(o);
             continue;
@@ -286,7 +317,11 @@ fn write_rows(
     conn: &mut DbConnection,
     inserts: &[DeadlineRow],
     updates: &[DeadlineRow],
+    deletes: &[String],
 ) -> QueryResult<()> {
+    if !deletes.is_empty() {
+        diesel::delete(deadlines::table.filter(deadlines::id.eq_any(deletes))).execute(conn)?;
+    }
     match conn {
         // A batch insert compiles for each backend, not for the two-backend connection.
         DbConnection::Pg(c) if inserts.len() > 1 => {

@@ -5,10 +5,11 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::ledger::{CaseEvents, Chain};
 use crate::db::models::{DeadlineRow, EventRow};
 use crate::domain::calendar::{Calendar, Division};
 use crate::domain::deadlines::{effective_status, DeadlineStatus};
-use crate::domain::events::{Event, EventType};
+use crate::domain::events::{Event, EventData, EventType};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize)]
@@ -17,37 +18,135 @@ pub struct PersonRef {
     pub name: String,
 }
 
+/// A correction or a void: who made it, when, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeView {
+    pub by: PersonRef,
+    pub at: NaiveDateTime,
+    pub reason: String,
+}
+
+/// A version of an event that a correction superseded, kept as it was.
+#[derive(Debug, Clone, Serialize)]
+pub struct EarlierVersion {
+    pub id: String,
+    pub occurred_on: NaiveDate,
+    pub fields: Value,
+    pub recorded_by: PersonRef,
+    pub recorded_at: NaiveDateTime,
+    /// The correction that superseded it.
+    pub corrected: ChangeView,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct EventView {
+    /// The id of this version (the one to correct or void).
     pub id: String,
     pub sequence: i32,
     #[serde(rename = "type")]
     pub kind: EventType,
     pub label: &'static str,
+    /// When it happened.
     pub occurred_on: NaiveDate,
     pub recorded_by: PersonRef,
+    /// When it was entered.
     pub recorded_at: NaiveDateTime,
+    /// Calendar days from `occurred_on` to the day it was entered (0: the same day).
+    pub recorded_days_later: i64,
+    /// "recorded 3 days later", when it was entered after the day it happened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded_late: Option<String>,
     /// The event's own fields (decision, recipient, publication_on, …).
     pub fields: Value,
+    /// This version corrects the one before: the reason (who and when are `recorded_by` and
+    /// `recorded_at`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correction_reason: Option<String>,
+    /// The versions it superseded, the first recorded first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub earlier_versions: Vec<EarlierVersion>,
+    /// Voided: it no longer counts (who, when, why).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voided: Option<ChangeView>,
+}
+
+/// An event's fields without its type.
+fn fields_of(data: &EventData) -> Value {
+    let mut fields = serde_json::to_value(data).unwrap_or(Value::Null);
+    if let Some(m) = fields.as_object_mut() {
+        m.remove("type");
+    }
+    fields
+}
+
+/// "recorded 3 days later", or nothing when entered the day it happened.
+pub fn recorded_late(days: i64) -> Option<String> {
+    match days {
+        d if d <= 0 => None,
+        1 => Some("recorded 1 day later".into()),
+        d => Some(format!("recorded {d} days later")),
+    }
 }
 
 impl EventView {
     /// The view of a stored event, recorded by `recorded_by`.
     pub fn of(row: &EventRow, event: &Event, recorded_by: PersonRef) -> EventView {
-        let mut fields = serde_json::to_value(&event.data).unwrap_or(Value::Null);
-        if let Some(m) = fields.as_object_mut() {
-            m.remove("type");
-        }
+        let days = (row.recorded_at.date() - row.occurred_on).num_days();
         EventView {
             id: row.id.clone(),
-            sequence: row.sequence,
+            sequence: event.sequence,
             kind: event.kind(),
             label: event.kind().label(),
             occurred_on: row.occurred_on,
             recorded_by,
             recorded_at: row.recorded_at,
-            fields,
+            recorded_days_later: days.max(0),
+            recorded_late: recorded_late(days),
+            fields: fields_of(&event.data),
+            correction_reason: row.supersedes.as_ref().and(row.change_reason.clone()),
+            earlier_versions: vec![],
+            voided: None,
         }
+    }
+
+    /// The view of an event with its entries: earlier versions and a void.
+    pub fn of_chain(
+        entries: &CaseEvents,
+        chain: &Chain,
+        person: &dyn Fn(&str) -> PersonRef,
+    ) -> EventView {
+        let rows = &entries.rows;
+        let latest = &rows[chain.latest()];
+        let mut view = EventView::of(latest, &chain.event, person(&latest.recorded_by));
+        view.earlier_versions = chain
+            .versions
+            .windows(2)
+            .map(|w| {
+                let (old, new) = (&rows[w[0]], &rows[w[1]]);
+                let data: Option<EventData> = serde_json::from_str(&old.data).ok();
+                EarlierVersion {
+                    id: old.id.clone(),
+                    occurred_on: old.occurred_on,
+                    fields: data.as_ref().map_or(Value::Null, fields_of),
+                    recorded_by: person(&old.recorded_by),
+                    recorded_at: old.recorded_at,
+                    corrected: ChangeView {
+                        by: person(&new.recorded_by),
+                        at: new.recorded_at,
+                        reason: new.change_reason.clone().unwrap_or_default(),
+                    },
+                }
+            })
+            .collect();
+        view.voided = chain.void.map(|v| {
+            let v = &rows[v];
+            ChangeView {
+                by: person(&v.recorded_by),
+                at: v.recorded_at,
+                reason: v.change_reason.clone().unwrap_or_default(),
+            }
+        });
+        view
     }
 }
 
@@ -63,6 +162,9 @@ pub struct DeadlineView {
     /// As of today: a pending deadline past its date is `missed`.
     pub status: DeadlineStatus,
     pub met_on: Option<NaiveDate>,
+    /// Met after its due date: by how many working days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub met_late_working_days: Option<i64>,
     /// Working days from today to the due date (negative when overdue).
     pub working_days_left: i64,
     pub statutory: bool,
@@ -89,6 +191,10 @@ pub fn deadline_view(
         instance: r.instance,
         label: r.label,
         role: r.role,
+        met_late_working_days: r
+            .met_on
+            .filter(|m| *m > r.due_on)
+            .map(|m| calendar.count_working_days(division, r.due_on, m)),
         due_on: r.due_on,
         met_on: r.met_on,
     }

@@ -8,11 +8,13 @@ pub mod actions;
 pub mod annual;
 pub mod board;
 pub mod tables;
+pub mod timeline;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::Actor;
+use crate::app::events::ledger;
 use crate::db::models::EventRow;
 use crate::db::schema::case_events;
 use crate::db::DbConnection;
@@ -42,34 +44,45 @@ pub struct DatedEvent {
     pub data: EventData,
 }
 
-/// The events of these types of these cases, in replay order per case.
+/// The events of these types of these cases, in replay order per case: the current versions
+/// only (corrections resolved, voided events left out; `app::events::ledger`).
 pub fn events_of(
     conn: &mut DbConnection,
     case_ids: &[&str],
     types: &[EventType],
 ) -> Result<Vec<DatedEvent>, AppError> {
-    let types: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+    let mut codes: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+    // A correction keeps its event's type; a void is its own entry.
+    codes.push(ledger::VOID);
     let rows: Vec<EventRow> = case_events::table
         .filter(case_events::case_id.eq_any(case_ids))
-        .filter(case_events::event_type.eq_any(&types))
-        .order((
-            case_events::case_id.asc(),
-            case_events::occurred_on.asc(),
-            case_events::sequence.asc(),
-        ))
+        .filter(case_events::event_type.eq_any(&codes))
+        .order((case_events::case_id.asc(), case_events::sequence.asc()))
         .select(EventRow::as_select())
         .load(conn)?;
-    rows.into_iter()
-        .map(|r| {
-            let data: EventData = serde_json::from_str(&r.data)
-                .map_err(|e| AppError::internal(anyhow::anyhow!("event {}: {e}", r.id)))?;
-            Ok(DatedEvent {
-                case_id: r.case_id,
-                occurred_on: r.occurred_on,
-                data,
-            })
-        })
-        .collect()
+    let mut out = vec![];
+    let mut rest = rows.as_slice();
+    while let Some(first) = rest.first() {
+        let n = rest
+            .iter()
+            .take_while(|r| r.case_id == first.case_id)
+            .count();
+        let (one, more) = rest.split_at(n);
+        rest = more;
+        let entries = ledger::CaseEvents::resolve(one.to_vec())?;
+        out.extend(
+            entries
+                .current()
+                .into_iter()
+                .filter(|e| types.contains(&e.kind()))
+                .map(|e| DatedEvent {
+                    case_id: first.case_id.clone(),
+                    occurred_on: e.occurred_on,
+                    data: e.data,
+                }),
+        );
+    }
+    Ok(out)
 }
 
 /// `part` of `whole` as a whole percentage, `None` when there is nothing to divide.

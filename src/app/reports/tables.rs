@@ -11,12 +11,18 @@ use super::percent;
 use crate::app::cases::list::CaseSummary;
 use crate::app::events::view::DeadlineView;
 use crate::app::export::{Cell, Table};
+use crate::crypto::Keyring;
 use crate::db::models::CaseRow;
+use crate::error::AppError;
 
-/// The case list; `identity` adds the child's name and date of birth.
-pub fn cases(rows: &[(CaseRow, CaseSummary)], identity: bool) -> Table {
+/// The case list; with `identity`, the keys it is opened with, the child's name and date of
+/// birth too.
+pub fn cases(
+    rows: &[(CaseRow, CaseSummary)],
+    identity: Option<&Keyring>,
+) -> Result<Table, AppError> {
     let mut columns = vec!["Reference", "Pseudonym"];
-    if identity {
+    if identity.is_some() {
         columns.extend(["Child's name", "Date of birth"]);
     }
     columns.extend([
@@ -33,9 +39,10 @@ pub fn cases(rows: &[(CaseRow, CaseSummary)], identity: bool) -> Table {
     for (row, s) in rows {
         let mut cells: Vec<Cell> =
             vec![s.reference.clone().into(), s.child_pseudonym.clone().into()];
-        if identity {
-            cells.push(row.child_name.clone().into());
-            cells.push(row.child_dob.into());
+        if let Some(keys) = identity {
+            let child = crate::app::identity::open(keys, row)?;
+            cells.push(child.name.into());
+            cells.push(child.dob.into());
         }
         cells.extend([
             s.stage_label.clone().into(),
@@ -49,7 +56,7 @@ pub fn cases(rows: &[(CaseRow, CaseSummary)], identity: bool) -> Table {
         ]);
         t.push(cells);
     }
-    t
+    Ok(t)
 }
 
 /// A case's deadlines with their explanations.

@@ -107,6 +107,13 @@ fn id_param() -> Value {
     json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }])
 }
 
+fn event_params() -> Value {
+    json!([
+        { "name": "id", "in": "path", "required": true, "schema": { "type": "string" } },
+        { "name": "event_id", "in": "path", "required": true, "schema": { "type": "string" }, "description": "The id of the event's current version" }
+    ])
+}
+
 fn query(name: &str, description: &str) -> Value {
     json!({ "name": name, "in": "query", "required": false, "schema": { "type": "string" }, "description": description })
 }
@@ -215,6 +222,24 @@ api! {
         "requestBody": body("NewEvent"),
         "responses": with_errors(ok(201, "The event recorded, the stage, the deadlines it changed", schema_ref("RecordedEvent")), &[400, 401, 403, 404, 422]),
     };
+    patch "/api/v1/cases/{id}" => cases::change_case, {
+        "summary": "Change a case's details with a reason (co-chairs, programme manager; the identity only by roles that see it); a changed awareness or incident date, harm or looked-after status corrects the case's first event and moves the deadlines counted from it",
+        "tags": ["cases"], "parameters": id_param(),
+        "requestBody": body("CaseChange"),
+        "responses": with_errors(ok(200, "The case", schema_ref("Case")), &[400, 401, 403, 404, 422]),
+    };
+    post "/api/v1/cases/{id}/events/{event_id}/correct" => cases::correct_event, {
+        "summary": "Correct a recorded event (its date or fields) with a reason: a new entry supersedes it; the corrected history must replay validly (co-chairs, programme manager; a lead reviewer only events they recorded)",
+        "tags": ["cases"], "parameters": event_params(),
+        "requestBody": body("Correction"),
+        "responses": with_errors(ok(201, "The corrected event, the stage, the deadlines it changed", schema_ref("RecordedEvent")), &[400, 401, 403, 404, 409, 422]),
+    };
+    post "/api/v1/cases/{id}/events/{event_id}/void" => cases::void_event, {
+        "summary": "Void a recorded event with a reason: it stays in the record, struck through, and no longer counts; the history without it must replay validly",
+        "tags": ["cases"], "parameters": event_params(),
+        "requestBody": body("Void"),
+        "responses": with_errors(ok(200, "The voided event, the stage, the deadlines it changed", schema_ref("RecordedEvent")), &[400, 401, 403, 404, 409, 422]),
+    };
     post "/api/v1/cases/{id}/conflict" => cases::declare_conflict, {
         "summary": "Declare a conflict of interest on a case (a sub-group member then no longer sees it)",
         "tags": ["cases"], "parameters": id_param(),
@@ -225,6 +250,11 @@ api! {
         "summary": "A case's deadlines, each with its explanation; format=csv|xlsx for a file (audited)",
         "tags": ["cases"], "parameters": [id_param()[0].clone(), query("format", "json (default), csv or xlsx")],
         "responses": with_errors(ok(200, "Deadlines", json!({ "type": "array", "items": schema_ref("Deadline") })), &[401, 404]),
+    };
+    get "/api/v1/cases/{id}/timeline.svg" => cases::timeline_svg, {
+        "summary": "A case's statutory clocks as an SVG picture: each a bar from its trigger to its due date, the day it was met marked, today as a line, missed ones red and hatched; with <title> and <desc>",
+        "tags": ["cases"], "parameters": id_param(),
+        "responses": with_errors(json!({ "200": { "description": "The picture", "content": { "image/svg+xml": { "schema": { "type": "string" } } } } }), &[401, 404]),
     };
     get "/api/v1/cases/{id}/audit" => cases::case_audit, {
         "summary": "A case's audit trail (co-chairs, programme manager, business manager); format=csv|xlsx for a file (audited)",
@@ -480,13 +510,19 @@ fn schemas() -> Value {
         "Event": { "type": "object", "required": ["id", "sequence", "type", "occurred_on", "recorded_by", "recorded_at", "fields"], "properties": {
             "id": { "type": "string" }, "sequence": { "type": "integer" }, "type": { "type": "string" }, "label": { "type": "string" },
             "occurred_on": date, "recorded_by": { "type": "object", "properties": { "id": { "type": "string" }, "name": { "type": "string" } } },
-            "recorded_at": { "type": "string", "format": "date-time" }, "fields": { "type": "object", "description": "The event's own fields" } } },
+            "recorded_at": { "type": "string", "format": "date-time" },
+            "recorded_days_later": { "type": "integer", "description": "Calendar days from occurred_on to the day it was entered" },
+            "recorded_late": { "type": "string", "description": "\"recorded 3 days later\", when entered after the day it happened" },
+            "fields": { "type": "object", "description": "The event's own fields" },
+            "correction_reason": { "type": "string", "description": "This version corrects an earlier one, for this reason" },
+            "earlier_versions": { "type": "array", "description": "The versions it superseded, each with the correction (by, at, reason)", "items": { "type": "object" } },
+            "voided": { "type": "object", "description": "Voided (by, at, reason): it no longer counts" } } },
         "RecordedEvent": { "type": "object", "required": ["case_id", "reference", "stage", "previous_stage", "event", "deadlines"], "properties": {
             "case_id": { "type": "string" }, "reference": { "type": "string" },
             "stage": { "type": "string", "description": "The case's stage after the event" }, "stage_label": { "type": "string" },
             "previous_stage": { "type": "string" }, "event": schema_ref("Event"),
             "deadlines": { "type": "array", "description": "Only the deadlines the event changed; GET /api/v1/cases/{id}/deadlines lists them all", "items": { "allOf": [schema_ref("Deadline"), { "type": "object", "required": ["change"], "properties": {
-                "change": { "type": "string", "enum": ["created", "moved", "status", "no_longer_applies"] },
+                "change": { "type": "string", "enum": ["created", "moved", "status", "no_longer_applies", "removed"] },
                 "previous_due_on": { "type": "string", "format": "date", "description": "When moved: the date before" } } }] } } } },
         "CasePage": { "type": "object", "properties": { "cases": { "type": "array", "items": { "type": "object" } }, "total": { "type": "integer", "description": "Matching cases, counted up to 1,000 (or the page after this one)" }, "total_exact": { "type": "boolean", "description": "false when more cases match than total" }, "page": { "type": "integer" }, "per_page": { "type": "integer" } } },
         "WorkingDays": { "type": "object", "required": ["date", "explanation"], "properties": { "date": date, "explanation": { "type": "object" } } },
@@ -509,10 +545,27 @@ fn schemas() -> Value {
             "counts": { "type": "object", "additionalProperties": { "type": "integer" } },
             "messages": { "type": "array", "items": schema_ref("OutboxMessage") } } },
     });
-    if let (Some(all), Value::Object(more)) = (all.as_object_mut(), governance::schemas()) {
-        all.extend(more);
+    for more in [governance::schemas(), correction_schemas()] {
+        if let (Some(all), Value::Object(more)) = (all.as_object_mut(), more) {
+            all.extend(more);
+        }
     }
     all
+}
+
+/// The schemas of corrections: a case's details changed, an event corrected or voided.
+fn correction_schemas() -> Value {
+    let date = json!({ "type": "string", "format": "date" });
+    json!({
+        "CaseChange": { "type": "object", "required": ["reason"], "properties": {
+            "reason": { "type": "string" }, "child_pseudonym": { "type": "string" }, "summary": { "type": "string" },
+            "harm": { "type": "string", "enum": ["death", "serious_harm"] }, "looked_after": { "type": "boolean" },
+            "incident_on": date, "aware_on": date,
+            "child_name": { "type": ["string", "null"], "description": "Only roles that see the identity" }, "child_dob": { "type": ["string", "null"], "format": "date" } } },
+        "Correction": { "type": "object", "required": ["reason"], "additionalProperties": true, "properties": {
+            "reason": { "type": "string" }, "occurred_on": date }, "description": "The event's fields to change (null clears an optional one); the others keep their recorded values" },
+        "Void": { "type": "object", "required": ["reason"], "properties": { "reason": { "type": "string" } } }
+    })
 }
 
 /// The schemas of identity: invitations, reset links, two-step verification.

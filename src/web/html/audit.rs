@@ -8,9 +8,11 @@ use serde_json::Value;
 use super::{sentence, Page, PageResult};
 use crate::app::access::visible_case;
 use crate::app::cases;
+use crate::app::export::{self, Format};
 use crate::domain::case::Stage;
 use crate::domain::events::EventType;
 use crate::domain::roles::Role;
+use crate::web::download::Answer;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/cases/{id}/audit", web::get().to(show));
@@ -130,8 +132,23 @@ fn detail(action: &str, outcome: &str, d: &Value) -> String {
     }
 }
 
-async fn show(page: Page, path: web::Path<String>) -> PageResult {
+async fn show(
+    page: Page,
+    path: web::Path<String>,
+    q: web::Query<std::collections::HashMap<String, String>>,
+) -> PageResult {
     let id = path.into_inner();
+    let format = Format::parse(q.get("format").map(String::as_str)).map_err(|e| page.fail(e))?;
+    if format != Format::Json {
+        return page
+            .db(move |c, st, actor| {
+                let table = export::audit_trail(c, st, actor, &id, format)?;
+                Ok(Answer::file(table, format, st.today()))
+            })
+            .await?
+            .respond()
+            .map_err(|e| page.fail(e));
+    }
     let (case, entries) = page
         .db(move |c, st, actor| {
             let entries = cases::trail::entries(c, st, actor, &id)?;

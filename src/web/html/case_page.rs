@@ -9,13 +9,15 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{documents, Page, PageResult};
+use super::{case_change, corrections, documents, Page, PageResult};
 use crate::app::cases::stages;
 use crate::app::cases::view::{self, CaseView, DeadlineView, EventView};
 use crate::app::documents as app_documents;
 use crate::app::governance::meetings::{self as app_meetings, DecisionView, MeetingSummary};
+use crate::app::reports::timeline;
 use crate::domain::case::{Harm, Stage};
 use crate::domain::deadlines::DeadlineStatus;
+use crate::domain::documents::DocumentKind;
 use crate::domain::events::{
     Criterion, Decision, EventType, PanelOutcome, PublicationFormat, Recipient,
 };
@@ -25,7 +27,7 @@ use crate::domain::roles::Role;
 const TIMELINE_PAGE: usize = 25;
 
 #[derive(Serialize)]
-struct Row {
+pub(super) struct Row {
     key: String,
     value: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -44,11 +46,13 @@ fn row(key: &str, value: impl Into<Value>) -> Row {
 }
 
 /// The meeting decisions this user may follow, by id: (what, link to the meeting).
-type DecisionLinks = HashMap<String, (String, String)>;
+pub(super) type DecisionLinks = HashMap<String, (String, String)>;
 
 /// The meetings a case was on (as this user may see them) for the page's Meetings section,
 /// and the links from the events that cite their decisions.
-fn meetings_of(list: &[(MeetingSummary, Vec<DecisionView>)]) -> (Vec<Value>, DecisionLinks) {
+pub(super) fn meetings_of(
+    list: &[(MeetingSummary, Vec<DecisionView>)],
+) -> (Vec<Value>, DecisionLinks) {
     let mut links = DecisionLinks::new();
     let rows = list
         .iter()
@@ -80,7 +84,35 @@ fn date(d: chrono::NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
 }
 
-fn summary(case: &CaseView) -> Vec<Row> {
+/// The summary list; with `may_change`, a "Change" link on each detail that can be changed.
+pub(super) fn summary(case: &CaseView, may_change: bool) -> Vec<Row> {
+    let mut rows = summary_rows(case);
+    if may_change {
+        for r in &mut rows {
+            if let Some(d) = change_of(&r.key) {
+                r.href = Some(case_change::href(&case.id, d));
+            }
+        }
+    }
+    rows
+}
+
+/// The detail a summary row shows, when it can be changed.
+fn change_of(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "Pseudonym" => "child_pseudonym",
+        "Child’s name" => "child_name",
+        "Date of birth" => "child_dob",
+        "Local authority aware" => "aware_on",
+        "Date of incident" => "incident_on",
+        "Harm" => "harm",
+        "Looked-after child" => "looked_after",
+        "Summary" => "summary",
+        _ => return None,
+    })
+}
+
+pub(super) fn summary_rows(case: &CaseView) -> Vec<Row> {
     let mut rows = vec![
         row("Reference", case.reference.clone()),
         row("Pseudonym", case.child_pseudonym.clone()),
@@ -138,7 +170,7 @@ struct Skipped {
 
 /// A deadline as the table shows it.
 #[derive(Serialize)]
-struct DeadlineRow<'a> {
+pub(super) struct DeadlineRow<'a> {
     #[serde(flatten)]
     d: &'a DeadlineView,
     /// Pending and past its date (not yet met).
@@ -148,9 +180,11 @@ struct DeadlineRow<'a> {
     source: String,
     trigger: String,
     skipped: Vec<Skipped>,
+    /// Waived by the service, not by a co-chair's decision: why it is no longer needed.
+    no_longer_needed: Option<String>,
 }
 
-fn deadline_rows(case: &CaseView) -> Vec<DeadlineRow<'_>> {
+pub(super) fn deadline_rows(case: &CaseView) -> Vec<DeadlineRow<'_>> {
     case.deadlines
         .iter()
         .map(|d| {
@@ -179,7 +213,15 @@ fn deadline_rows(case: &CaseView) -> Vec<DeadlineRow<'_>> {
             let trigger = s("trigger_event")
                 .parse::<EventType>()
                 .map_or(String::new(), |k| k.label().to_string());
+            let waived_by_decision = case.events.iter().any(|e| {
+                e.voided.is_none()
+                    && e.kind == EventType::DeadlineWaived
+                    && e.fields.get("rule").and_then(Value::as_str) == Some(d.rule.as_str())
+            });
+            let no_longer_needed = (d.status == DeadlineStatus::Waived && !waived_by_decision)
+                .then(|| s("waived_because"));
             DeadlineRow {
+                no_longer_needed,
                 overdue: d.met_on.is_none() && d.status == DeadlineStatus::Missed,
                 role_label: d.role.parse::<Role>().map_or("", |r| r.label()),
                 text: s("text"),
@@ -192,12 +234,24 @@ fn deadline_rows(case: &CaseView) -> Vec<DeadlineRow<'_>> {
         .collect()
 }
 
-/// One event in the timeline.
+/// One event in the timeline: its fields in words, each earlier version (struck through) with
+/// who corrected it, when and why, and the links to correct or void it.
 #[derive(Serialize)]
-struct TimelineItem<'a> {
+pub(super) struct TimelineItem<'a> {
     #[serde(flatten)]
-    e: &'a EventView,
+    pub(super) e: &'a EventView,
+    pub(super) lines: Vec<Row>,
+    pub(super) earlier: Vec<Earlier>,
+    pub(super) may_change: bool,
+}
+
+#[derive(Serialize)]
+pub(super) struct Earlier {
+    occurred_on: chrono::NaiveDate,
     lines: Vec<Row>,
+    by: String,
+    at: chrono::NaiveDateTime,
+    reason: String,
 }
 
 fn label_of<T: std::str::FromStr + Copy>(v: &str, label: impl Fn(T) -> &'static str) -> String {
@@ -205,14 +259,42 @@ fn label_of<T: std::str::FromStr + Copy>(v: &str, label: impl Fn(T) -> &'static 
         .map_or(v.to_string(), |x| label(x).to_string())
 }
 
+/// One timeline entry: the event's lines and its earlier versions; `may_change` offers the
+/// links to correct or void it.
+pub(super) fn timeline_item<'a>(
+    e: &'a EventView,
+    case: &CaseView,
+    names: &HashMap<String, String>,
+    decisions: &DecisionLinks,
+    may_change: bool,
+) -> TimelineItem<'a> {
+    TimelineItem {
+        lines: event_lines(e.kind, &e.fields, case, names, decisions),
+        earlier: e
+            .earlier_versions
+            .iter()
+            .map(|v| Earlier {
+                occurred_on: v.occurred_on,
+                lines: event_lines(e.kind, &v.fields, case, names, decisions),
+                by: v.corrected.by.name.clone(),
+                at: v.corrected.at,
+                reason: v.corrected.reason.clone(),
+            })
+            .collect(),
+        may_change,
+        e,
+    }
+}
+
 /// An event's fields, each with a label and its value in words.
-fn event_lines(
-    e: &EventView,
+pub(super) fn event_lines(
+    kind: EventType,
+    fields: &Value,
     case: &CaseView,
     names: &HashMap<String, String>,
     decisions: &DecisionLinks,
 ) -> Vec<Row> {
-    let Some(fields) = e.fields.as_object() else {
+    let Some(fields) = fields.as_object() else {
         return vec![];
     };
     let mut lines = vec![];
@@ -282,7 +364,7 @@ fn event_lines(
             "description" => ("Action", text.into()),
             "owner_agency" => ("Owner", text.into()),
             "due_on" => ("Due", fmt_date(&text).into()),
-            "action_id" if e.kind == EventType::ActionDone => (
+            "action_id" if kind == EventType::ActionDone => (
                 "Action",
                 case.actions
                     .iter()
@@ -290,7 +372,16 @@ fn event_lines(
                     .map_or(text.clone(), |a| a.description.clone())
                     .into(),
             ),
-            "action_id" | "document_id" => continue,
+            "action_id" => continue,
+            // Named by its title (the version is its own line).
+            "document_id" => (
+                "Document",
+                names
+                    .get(&text)
+                    .cloned()
+                    .unwrap_or_else(|| "(deleted)".into())
+                    .into(),
+            ),
             "rule" => (
                 "Deadline",
                 case.deadlines
@@ -312,7 +403,12 @@ fn event_lines(
                 lines.push(r);
                 continue;
             }
-            "kind" => ("Document", text.into()),
+            "kind" => (
+                "Kind",
+                text.parse::<DocumentKind>()
+                    .map_or(text.clone(), |k| k.label().to_string())
+                    .into(),
+            ),
             "version" => ("Version", text.into()),
             _ => continue,
         };
@@ -323,6 +419,49 @@ fn event_lines(
 
 fn fmt_date(s: &str) -> String {
     s.parse::<chrono::NaiveDate>().map_or(s.to_string(), date)
+}
+
+/// What happens next on the case and who must act: the stage's next step, and the soonest
+/// deadline still open with its role.
+fn next_step(case: &CaseView) -> String {
+    let stage = case.stage.parse::<Stage>().ok();
+    let decided = case
+        .events
+        .iter()
+        .any(|e| e.voided.is_none() && e.kind == EventType::LcsprDecided);
+    let step = match stage {
+        Some(Stage::Notification) => "The programme manager submits the serious incident notification to the Panel and tells the safeguarding partners.",
+        Some(Stage::RapidReview) => "The co-chairs send the rapid review to the Panel.",
+        Some(Stage::PanelResponse) => "Waiting for the Panel’s response to the rapid review (the programme manager records it).",
+        Some(Stage::Commissioning) if !decided => "Waiting for the co-chairs’ decision on commissioning an LCSPR.",
+        Some(Stage::Commissioning) => "The programme manager appoints the lead reviewer.",
+        Some(Stage::InReview) => "The lead reviewer carries out the review; the programme manager records progress checks until the final report is submitted.",
+        Some(Stage::QualityAssurance) => "Waiting for the Sub-Group to quality assure the final report (the co-chairs record it).",
+        Some(Stage::Ratification) => "Waiting for the Executive Board to ratify the report.",
+        Some(Stage::PublicationPlanning) => "The programme manager plans the publication and sends the copies to the Panel, Ofsted and the Secretary of State at least 7 working days before it.",
+        Some(Stage::Published | Stage::Learning | Stage::NationalReview) => "The programme manager records the learning: improvement actions, briefings, webinars; then the co-chairs close the case.",
+        Some(Stage::Withdrawn | Stage::Closed) | None => return "Nothing more is due on this case.".into(),
+    };
+    let soonest = case
+        .deadlines
+        .iter()
+        .filter(|d| {
+            d.met_on.is_none()
+                && matches!(d.status, DeadlineStatus::Pending | DeadlineStatus::Missed)
+        })
+        .min_by_key(|d| d.due_on);
+    match soonest {
+        Some(d) => format!(
+            "{step} Soonest deadline: {}, for the {}, due {}.",
+            d.label,
+            d.role
+                .parse::<Role>()
+                .map_or("programme manager", |r| r.label())
+                .to_lowercase(),
+            d.due_on.format("%-d %B %Y")
+        ),
+        None => step.to_string(),
+    }
 }
 
 #[derive(Serialize)]
@@ -351,10 +490,12 @@ pub async fn show(
         .map_err(|e| page.fail(e))?;
     let (meetings, decision_links) = meetings_of(&meetings);
     let tasks = stages::tasks(&stages::events_of(&case));
+    // People and documents by id, for the timeline's lines.
     let names: HashMap<String, String> = case
         .reviewers
         .iter()
         .map(|r| (r.id.clone(), r.name.clone()))
+        .chain(docs.iter().map(|d| (d.id.clone(), d.title.clone())))
         .collect();
     // The timeline a page at a time, newest first (`?timeline=N`).
     let pages = case.events.len().div_ceil(TIMELINE_PAGE).max(1);
@@ -370,9 +511,14 @@ pub async fn show(
         .rev()
         .skip(skip)
         .take(TIMELINE_PAGE)
-        .map(|e| TimelineItem {
-            lines: event_lines(e, &case, &names, &decision_links),
-            e,
+        .map(|e| {
+            timeline_item(
+                e,
+                &case,
+                &names,
+                &decision_links,
+                corrections::may_change(page.actor(), e),
+            )
         })
         .collect();
     let record: Vec<RecordLink> = case
@@ -391,9 +537,17 @@ pub async fn show(
         &format!("{} – {}", case.reference, case.child_pseudonym),
         "cases",
     );
-    ctx.insert("summary", &summary(&case));
+    ctx.insert(
+        "summary",
+        &summary(&case, page.actor().role.may_open_cases()),
+    );
     ctx.insert("tasks", &tasks);
+    ctx.insert("next_step", &next_step(&case));
     ctx.insert("deadlines", &deadline_rows(&case));
+    ctx.insert(
+        "t",
+        &timeline::build(&case.reference, &case.deadlines, page.state.today()),
+    );
     ctx.insert("timeline_first", &(skip + 1));
     ctx.insert("timeline_last", &(skip + timeline.len()));
     ctx.insert("timeline", &timeline);
@@ -401,6 +555,12 @@ pub async fn show(
     ctx.insert("timeline_pages", &pages);
     ctx.insert("record", &record);
     ctx.insert("recorded", &recorded);
+    let changed = q
+        .get("corrected")
+        .map(|_| "Event corrected")
+        .or(q.get("voided").map(|_| "Event voided"))
+        .or(q.get("changed").map(|_| "Case details changed"));
+    ctx.insert("changed", &changed);
     ctx.insert("opened", &q.contains_key("opened"));
     ctx.insert("may_read_audit", &page.actor().role.may_read_audit());
     let actor = page.actor();

@@ -12,11 +12,13 @@ use super::form::{add_uncovered, date_base, for_page, humanise, Outcome, Posted}
 use super::{case_page, FormData, Page, PageResult};
 use crate::app::cases::list::{self, Filter, Sort};
 use crate::app::cases::{self, NewCase};
+use crate::app::export::{self, Format};
 use crate::app::search;
 use crate::domain::case::{Harm, Stage};
 use crate::domain::deadlines::DeadlineStatus;
 use crate::domain::input::FieldError;
 use crate::error::AppError;
+use crate::web::download::Answer;
 use crate::web::session::{encode_component, new_form_id};
 
 /// Cases on one page of the list.
@@ -54,6 +56,18 @@ async fn list(page: Page, q: web::Query<Vec<(String, String)>>) -> PageResult {
     let mut filter = Filter::parse(&q).map_err(|e| page.fail(e))?;
     if !q.contains_key("per_page") {
         filter.per_page = PER_PAGE;
+    }
+    let format = Format::parse(q.get("format").map(String::as_str)).map_err(|e| page.fail(e))?;
+    if format != Format::Json {
+        let filters = export::list_filters(&q);
+        return page
+            .db(move |c, st, actor| {
+                let table = export::cases(c, st, actor, &filter, format, filters)?;
+                Ok(Answer::file(table, format, st.today()))
+            })
+            .await?
+            .respond()
+            .map_err(|e| page.fail(e));
     }
     let f = filter.clone();
     let (result, years) = page

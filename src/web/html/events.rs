@@ -68,6 +68,18 @@ fn case_for_form(
             view.stage_label.to_lowercase()
         )));
     }
+    let fields = form_fields(c, st, actor, &view, kind)?;
+    Ok((view, fields))
+}
+
+/// The form fields of `kind` with their choices filled in for the case.
+pub(super) fn form_fields(
+    c: &mut DbConnection,
+    st: &AppState,
+    actor: &crate::app::Actor,
+    view: &CaseView,
+    kind: EventType,
+) -> Result<Vec<Field>, AppError> {
     let mut fields = event_forms::fields(kind);
     for f in &mut fields {
         f.items = match f.source {
@@ -139,7 +151,7 @@ fn case_for_form(
             None => std::mem::take(&mut f.items),
         };
     }
-    Ok((view, fields))
+    Ok(fields)
 }
 
 /// The carried decisions about the case that an event of `kind` may cite, newest first.
@@ -210,9 +222,15 @@ async fn show(
 ) -> PageResult {
     let (id, code) = path.into_inner();
     let kind = kind_of(&page, &code)?;
-    let (view, fields) = page
+    let found = page
         .db(move |c, st, actor| case_for_form(c, st, actor, &id, kind, true))
-        .await?;
+        .await;
+    let (view, fields) = match found {
+        Err(e) if matches!(e.error(), AppError::Conflict(_)) => {
+            return cannot_record_now(&page, &e.into_error().to_string())
+        }
+        other => other?,
+    };
     // A form may be started with values (publication planning passes its date).
     let mut form = FormData::from(q.into_inner());
     if form.get("occurred_on-day").is_empty() {
@@ -230,6 +248,31 @@ async fn record(posted: Posted, path: web::Path<(String, String)>) -> PageResult
         .once(&format!("/cases/{id}"), async || {
             let fields = event_forms::fields(kind);
             let (body, mut errors) = event_forms::body(kind, &fields, form);
+            if errors.is_empty() && form.get("edit") == "yes" {
+                // Back from "Check your answers" to the form, with the answers.
+                let id = id.clone();
+                let (view, fields) = page
+                    .db(move |c, st, actor| case_for_form(c, st, actor, &id, kind, false))
+                    .await?;
+                let shown = EventForm { view, kind, fields };
+                let again =
+                    render_form(page, StatusCode::OK, &shown, form, &[], form.get("form_id"))?;
+                return Ok(Outcome::Again(again));
+            }
+            if errors.is_empty() && needs_check(kind) && form.get("confirm") != "yes" {
+                let id = id.clone();
+                let (view, fields) = page
+                    .db(move |c, st, actor| case_for_form(c, st, actor, &id, kind, false))
+                    .await?;
+                let check = Check {
+                    heading: format!("Check your answers before recording: {}", kind.label()),
+                    rows: answers(&fields, form),
+                    action: format!("/cases/{}/events/{}", view.id, kind.as_str()),
+                    button: "Confirm and record".into(),
+                    warning: "Once recorded this cannot be undone: it can only be voided, with a reason, and stays in the case’s record.".into(),
+                };
+                return Ok(Outcome::Again(render_check(page, &view, &check, form)?));
+            }
             if errors.is_empty() {
                 let case_id = id.clone();
                 let recorded = page
@@ -279,4 +322,92 @@ async fn record(posted: Posted, path: web::Path<(String, String)>) -> PageResult
             Ok(Outcome::Again(again))
         })
         .await
+}
+
+/// The events that cannot be undone: "Check your answers" comes first.
+fn needs_check(kind: EventType) -> bool {
+    matches!(
+        kind,
+        EventType::Published | EventType::Ratified | EventType::Closed | EventType::Withdrawn
+    )
+}
+
+/// A "Check your answers" page.
+pub(super) struct Check {
+    pub heading: String,
+    pub rows: Vec<serde_json::Value>,
+    pub action: String,
+    pub button: String,
+    pub warning: String,
+}
+
+/// Renders "Check your answers": the answers as a summary list, and again as hidden fields so
+/// that confirming sends them (the form's one-time id too, released by showing this page).
+pub(super) fn render_check(
+    page: &Page,
+    view: &CaseView,
+    check: &Check,
+    form: &FormData,
+) -> PageResult {
+    let hidden: Vec<serde_json::Value> = form
+        .pairs()
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "csrf_token" | "form_id" | "confirm" | "edit"))
+        .map(|(k, v)| serde_json::json!({ "name": k, "value": v }))
+        .collect();
+    let mut ctx = page.context(&check.heading, "cases");
+    ctx.insert("case", view);
+    ctx.insert("heading", &check.heading);
+    ctx.insert("rows", &check.rows);
+    ctx.insert("hidden", &hidden);
+    ctx.insert("action", &check.action);
+    ctx.insert("button", &check.button);
+    ctx.insert("warning", &check.warning);
+    ctx.insert("form_id", form.get("form_id"));
+    page.render("pages/events/check.html", &ctx)
+}
+
+/// The answers of an event's form in words: each field's label and the value given.
+fn answers(fields: &[Field], form: &FormData) -> Vec<serde_json::Value> {
+    fields
+        .iter()
+        .map(|f| {
+            let value = match f.kind {
+                "date" => form
+                    .date(f.name, &f.label)
+                    .ok()
+                    .flatten()
+                    .map(|d| d.format("%-d %B %Y").to_string()),
+                "checkboxes" => {
+                    let chosen: Vec<String> = form
+                        .all(f.name)
+                        .into_iter()
+                        .map(|v| item_text(f, v))
+                        .collect();
+                    (!chosen.is_empty()).then(|| chosen.join("; "))
+                }
+                _ => {
+                    let v = form.get(f.name).trim();
+                    (!v.is_empty()).then(|| item_text(f, v))
+                }
+            };
+            let key = f.label.trim_end_matches(" (optional)");
+            serde_json::json!({ "key": key, "value": value.unwrap_or_else(|| "Not given".into()) })
+        })
+        .collect()
+}
+
+fn item_text(f: &Field, value: &str) -> String {
+    f.items
+        .iter()
+        .find(|i| i.value == value)
+        .map_or(value.to_string(), |i| i.text.clone())
+}
+
+/// A stage that does not allow the event: not a failure of the service, so said plainly (409).
+fn cannot_record_now(page: &Page, reason: &str) -> PageResult {
+    let mut ctx = page.context("This cannot be recorded now", "cases");
+    ctx.insert("heading", "This cannot be recorded now");
+    ctx.insert("message", &super::sentence(reason));
+    page.render_status(StatusCode::CONFLICT, "errors/generic.html", &ctx)
 }

@@ -77,6 +77,11 @@ impl FormData {
             .collect()
     }
 
+    /// Every (name, value) pair, in the order sent.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
         self.pairs.retain(|(k, _)| k != name);
         self.pairs.push((name.to_string(), value.into()));

@@ -11,8 +11,11 @@ mod admin_governance;
 mod admin_outbox;
 mod admin_users;
 mod audit;
+mod case_change;
 mod case_page;
+mod case_print;
 mod cases;
+mod corrections;
 mod dashboard;
 mod decision_form;
 mod documents;
@@ -23,6 +26,7 @@ mod meeting_actions;
 mod meeting_forms;
 mod meetings;
 mod publication;
+mod reports;
 mod your_account;
 
 use std::fmt;
@@ -56,7 +60,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(cases::routes)
         .configure(documents::routes)
         .configure(audit::routes)
+        .configure(case_print::routes)
+        .configure(reports::routes)
         .configure(events::routes)
+        .configure(corrections::routes)
+        .configure(case_change::routes)
         .configure(publication::routes)
         .configure(admin_users::routes)
         .configure(admin_calendar::routes)

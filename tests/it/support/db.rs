@@ -120,8 +120,29 @@ impl TestDb {
     }
 }
 
+/// The master key file of a test database on PostgreSQL (which requires one; on SQLite the
+/// service generates `master.key` beside the database itself): one per database, in the
+/// system's temporary folder, made on first use and removed with the database.
+pub fn key_file_for(url: &str) -> Option<std::path::PathBuf> {
+    if !url.starts_with("postgres") {
+        return None;
+    }
+    let name = url.rsplit('/').next()?.split('?').next()?;
+    let dir = std::env::temp_dir().join("lcspr-test-keys");
+    let path = dir.join(format!("{name}.key"));
+    if !path.exists() {
+        let (bytes, _) = lcspr_tracker::crypto::MasterKey::generate();
+        // Another test on the same database may have just written it.
+        let _ = lcspr_tracker::crypto::write_key_file(&path, &bytes);
+    }
+    Some(path)
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
+        if let Some(key) = self.pg.as_ref().and_then(|_| key_file_for(&self.url)) {
+            let _ = std::fs::remove_file(key);
+        }
         if let Some((server, name)) = &self.pg {
             if let Ok(mut admin) = PgConnection::establish(&format!("{server}/postgres")) {
                 let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

@@ -56,6 +56,11 @@ pub fn test_settings(db: &TestDb, dir: &std::path::Path) -> Settings {
     s.auth.mfa_required_roles = vec![];
     s.calendar.bank_holidays_file = "/nonexistent/bank-holidays.json".into();
     s.rules.file = "/nonexistent/rules.toml".into();
+    // Encryption at rest: on SQLite the key is generated beside the test's database; on
+    // PostgreSQL the database's own key file.
+    if let Some(key) = db::key_file_for(&db.url) {
+        s.security.master_key_file = key.to_string_lossy().into_owned();
+    }
     // Reminders made due by a write go at once here; the grace period has its own tests
     // (tests/it/send_checks.rs).
     s.jobs.reminder_grace_minutes = 0;

@@ -37,6 +37,7 @@ impl ServerProcess {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        with_master_key(&mut cmd, env);
         let mut child = cmd.spawn().expect("start lcspr-tracker serve");
         let stderr = child.stderr.take().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -136,6 +137,9 @@ pub fn run_cli(
     for (k, v) in env {
         cmd.env(k, v);
     }
+    let mut with_url = env.to_vec();
+    with_url.push(("DATABASE_URL", db_url.to_string()));
+    with_master_key(&mut cmd, &with_url);
     let mut child = cmd.spawn().unwrap();
     if let Some(input) = stdin {
         child
@@ -179,4 +183,21 @@ pub fn add_user(db_url: &str, email: &str, name: &str, role: &str) {
         },
     )
     .expect("add user");
+}
+
+/// On PostgreSQL, the database's master key file (unless the test names one).
+fn with_master_key(cmd: &mut Command, env: &[(&str, String)]) {
+    if env
+        .iter()
+        .any(|(k, _)| *k == "LCSPR__SECURITY__MASTER_KEY_FILE")
+    {
+        return;
+    }
+    let url = env
+        .iter()
+        .find(|(k, _)| *k == "DATABASE_URL" || *k == "LCSPR__DATABASE__URL")
+        .map(|(_, v)| v.as_str());
+    if let Some(key) = url.and_then(super::db::key_file_for) {
+        cmd.env("LCSPR__SECURITY__MASTER_KEY_FILE", key);
+    }
 }

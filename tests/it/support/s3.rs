@@ -97,6 +97,11 @@ impl S3Server {
             .count()
     }
 
+    /// An object's bytes as stored.
+    pub fn raw(&self, key: &str) -> Vec<u8> {
+        std::fs::read(self.bucket_dir().join(key)).unwrap()
+    }
+
     /// Writes an object behind the service's back (as a crash would leave it).
     pub fn put_raw(&self, key: &str, bytes: &[u8]) {
         let path = self.bucket_dir().join(key);

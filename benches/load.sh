@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Load test of the real server (issue 15): a fresh database with the demo partnership, CASES
+# cases seeded through the JSON API by WRITERS concurrent writers (writes a second minute by
+# minute, every failure counted), then wrk on the JSON case list and a case (2 and 16
+# connections), then the server's resident memory.
+#
+#   benches/load.sh [sqlite|postgres]
+#   env: CASES=10000 WRITERS=8 SEED_SECONDS=(no limit) DURATION=20 CONNECTIONS="2 16"
+#        BIN=target/release/lcspr-tracker PORT=(a free one) PG=postgres://postgres@127.0.0.1:5432
+#
+# Needs wrk (apt-get install wrk) and python3. The machine is shared: read the figures as
+# ratios, measured in one window.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+backend=${1:-sqlite}
+BIN=${BIN:-target/release/lcspr-tracker}
+CASES=${CASES:-10000}
+WRITERS=${WRITERS:-8}
+SEED_SECONDS=${SEED_SECONDS:-1000000}
+DURATION=${DURATION:-20}
+CONNECTIONS=${CONNECTIONS:-2 16}
+PORT=${PORT:-$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")}
+PG=${PG:-postgres://postgres@127.0.0.1:5432}
+work=$(mktemp -d)
+db=""
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  [ -n "$db" ] && psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+if [ "$backend" = postgres ]; then
+  db=lcspr_load_$$
+  psql -q "$PG/postgres" -c "CREATE DATABASE $db"
+  export DATABASE_URL="$PG/$db"
+else
+  export DATABASE_URL="sqlite://$work/load.db"
+fi
+export LCSPR__MAIL__TRANSPORT=memory LCSPR__LOG__FILTER=warn
+"$BIN" demo >/dev/null
+"$BIN" serve --bind "127.0.0.1:$PORT" >"$work/serve.log" 2>&1 &
+pid=$!
+base="http://127.0.0.1:$PORT"
+for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.2; done
+kill -0 "$pid" || { cat "$work/serve.log"; exit 1; }
+# The demo programme manager, with the demo's published TOTP key.
+token=$(python3 - "$base" <<'PY'
+import base64, hashlib, hmac, json, struct, sys, time, urllib.request
+key = base64.b32decode("DEMOLCSPRTRACKERDEMOLCSPRTRACKER")
+mac = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+o = mac[-1] & 15
+otp = "%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
+body = json.dumps({"email": "pm@demo.example", "password": "demo-password-2026", "otp": otp}).encode()
+req = urllib.request.Request(sys.argv[1] + "/api/v1/auth/token", data=body,
+                             headers={"Content-Type": "application/json"})
+print(json.load(urllib.request.urlopen(req))["token"])
+PY
+)
+echo "== $backend: seeding $CASES cases with $WRITERS writers"
+python3 benches/load.py "$base" "$token" "$CASES" "$WRITERS" "$SEED_SECONDS" || echo "(seeding had failures)"
+# As an operator's autovacuum would; the service itself also refreshes its statistics hourly.
+if [ "$backend" = postgres ]; then psql -q "$DATABASE_URL" -c ANALYZE; fi
+auth="Authorization: Bearer $token"
+case_id=$(curl -fs -H "$auth" "$base/api/v1/cases?per_page=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["cases"][0]["id"])')
+list_bytes=$(curl -fs -H "$auth" "$base/api/v1/cases?per_page=25" | wc -c)
+echo "rss after seeding: $(grep VmRSS /proc/$pid/status)"
+for c in $CONNECTIONS; do
+  for path in "/api/v1/cases?per_page=25" "/api/v1/cases/$case_id"; do
+    echo "== $backend: wrk -c$c $path"
+    wrk -t2 -c"$c" -d"${DURATION}s" --timeout 10s --latency -H "$auth" "$base$path" \
+      | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors" || true
+  done
+  echo "rss after $c connections: $(grep VmRSS /proc/$pid/status)"
+done
+echo "list answer: $list_bytes bytes for 25 cases"
