@@ -9,7 +9,7 @@
 //! BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432 cargo bench --bench service
 //! cargo bench --bench service -- "events on the case"
 //! cargo bench --bench service -- "list by size"
-//! cargo bench --bench service -- "annual figures" "Board report"
+//! cargo bench --bench service -- "annual figures|Board report"
 
 use std::sync::Arc;
 
