@@ -1,4 +1,5 @@
-//! 10,000 cases with their events: the case list, a case page and recording an event;
+//! 10,000 cases with their events: the case list, a case page and recording an event; the
+//! annual figures of a financial year of them and the report to the Board;
 //! recording an event on a case with 10 and with 1,000 events; the case list at 1,000, 10,000
 //! and 50,000 cases and the reminder sweep at 10,000 (`list by size`). On SQLite and (when
 //! BENCH_DATABASE_URL names a PostgreSQL server) PostgreSQL. A group's data is loaded only when
@@ -8,6 +9,7 @@
 //! BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432 cargo bench --bench service
 //! cargo bench --bench service -- "events on the case"
 //! cargo bench --bench service -- "list by size"
+//! cargo bench --bench service -- "annual figures|Board report"
 
 use std::sync::Arc;
 
@@ -19,6 +21,7 @@ use serde_json::json;
 use lcspr_tracker::app::access::visible_case;
 use lcspr_tracker::app::cases::{list, view};
 use lcspr_tracker::app::events::{self, projection, Loaded};
+use lcspr_tracker::app::reports::{annual, board};
 use lcspr_tracker::app::{new_id, Actor};
 use lcspr_tracker::clock::FixedClock;
 use lcspr_tracker::config::{MailTransportKind, Settings};
@@ -235,6 +238,32 @@ fn bench_backend(c: &mut Criterion, name: &str, url: &str) {
             view::build(&mut conn, &st, &pm, &case, &people).unwrap()
         })
     });
+    // The cases' awareness dates run from April 2023 over 1,000 days: 2024-25 holds 365 of
+    // every 1,000 cases (3,650 of the 10,000), read 500 at a time.
+    let year = annual::Year(2024);
+    let figures = annual::compute(&mut conn, &st, &pm, year).unwrap();
+    eprintln!(
+        "{name}: annual figures {}: {} notifications, {} rapid reviews",
+        year.label(),
+        figures.count(annual::Figure::Notifications),
+        figures.count(annual::Figure::RapidReviews)
+    );
+    g.bench_function(
+        "annual figures (a financial year of the 10,000 cases)",
+        |b| b.iter(|| annual::compute(&mut conn, &st, &pm, year).unwrap()),
+    );
+    let since = Some(d("2026-04-01"));
+    let report = board::compute(&mut conn, &st, &pm, since).unwrap();
+    eprintln!(
+        "{name}: Board report: {} open cases, {} deadlines missed since {}, {} due",
+        report.open_cases,
+        report.deadlines_missed.len(),
+        report.since,
+        report.deadlines_due.len()
+    );
+    g.bench_function("Board report (the 10,000 cases)", |b| {
+        b.iter(|| board::compute(&mut conn, &st, &pm, since).unwrap())
+    });
     // Each iteration records on a different case, so no case grows past a realistic size.
     let mut next = at_rapid_review.iter().cycle();
     let informed =
@@ -288,7 +317,12 @@ fn on_each_backend(c: &mut Criterion, f: fn(&mut Criterion, &str, &str)) {
 }
 
 fn benches(c: &mut Criterion) {
-    if selected("case list") || selected("case page") || selected("record an event") {
+    if selected("case list")
+        || selected("case page")
+        || selected("record an event")
+        || selected("annual figures")
+        || selected("Board report")
+    {
         on_each_backend(c, bench_backend);
     }
 }

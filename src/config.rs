@@ -34,6 +34,7 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub governance: GovernanceSettings,
     pub security: SecuritySettings,
+    pub reports: ReportsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -220,6 +221,16 @@ pub struct GovernanceSettings {
     pub board_quorum: u32,
     pub require_meeting_decision: bool,
     pub meeting_notice_working_days: u32,
+}
+
+/// The reports: the learning themes cases are tagged with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsSettings {
+    /// The configured learning themes, offered as checkboxes (free tags are allowed beside
+    /// them). Checked at start: each non-empty, at most `domain::themes::THEME_MAX`
+    /// characters, none twice (ignoring capitals).
+    pub themes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -467,6 +478,8 @@ impl Settings {
                     .into(),
             ));
         }
+        crate::domain::themes::check_configured(&self.reports.themes)
+            .map_err(|m| ConfigError(format!("key `reports.themes`: {m}")))?;
         Ok(())
     }
 

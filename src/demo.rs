@@ -481,8 +481,21 @@ pub fn load(st: &AppState, conn: &mut DbConnection) -> Result<bool, AppError> {
         ids.insert(pseudonym, d.open_and_record(conn, case)?);
     }
     d.meetings_to_come(conn, &ids["Child H"], &ids["Child J"])?;
+    d.tag_themes(conn, &ids)?;
     Ok(true)
 }
+
+/// The learning themes of the demo cases: (case, indexes into `reports.themes`, free tags).
+const DEMO_THEMES: &[(&str, &[usize], &[&str])] = &[
+    ("Child B", &[0], &[]),
+    ("Child D", &[2], &["Child exploitation"]),
+    ("Child E", &[1], &[]),
+    ("Child G", &[2], &["Child sexual abuse within the family"]),
+    ("Child H", &[0], &[]),
+    ("Child M", &[3], &["Online harm"]),
+    ("Child N", &[0], &["Parental substance misuse"]),
+    ("Child P", &[], &["Online harm"]),
+];
 
 struct Demo {
     st: AppState,
@@ -494,6 +507,31 @@ struct Demo {
 }
 
 impl Demo {
+    /// Tags the demo cases with learning themes, as the programme manager.
+    fn tag_themes(
+        &self,
+        conn: &mut DbConnection,
+        ids: &HashMap<&str, String>,
+    ) -> Result<(), AppError> {
+        let configured = &self.st.settings.reports.themes;
+        self.clock.set_day(self.today);
+        for (case, priorities, free) in DEMO_THEMES {
+            let Some(id) = ids.get(case) else { continue };
+            let mut list: Vec<String> = priorities
+                .iter()
+                .filter_map(|i| configured.get(*i).cloned())
+                .collect();
+            list.extend(free.iter().map(|t| t.to_string()));
+            let input = crate::app::reports::themes::ThemesInput {
+                themes: list,
+                reason: None,
+            };
+            let pm = self.actor(Role::ProgrammeManager, 0);
+            crate::app::reports::themes::set(conn, &self.st, pm, id, &input)?;
+        }
+        Ok(())
+    }
+
     /// The `nth` demo user of a role.
     fn actor(&self, role: Role, nth: usize) -> &Actor {
         self.actors

@@ -310,9 +310,10 @@ pub fn audit_trail(
     st: &AppState,
     actor: &Actor,
     case_id: &str,
+    filter: &trail::TrailFilter,
     format: Format,
 ) -> Result<Table, AppError> {
-    let entries = trail::entries(c, st, actor, case_id)?;
+    let entries = trail::entries(c, st, actor, case_id, filter)?;
     let (case, _) = visible_case(c, actor, case_id)?;
     let table = tables::audit(&case.reference, &entries);
     audit_export(
@@ -323,7 +324,7 @@ pub fn audit_trail(
             what: "audit_trail",
             case_id: Some(&case.id),
             format,
-            filters: Value::Null,
+            filters: filter.to_json(),
             rows: table.rows.len(),
         },
     )?;

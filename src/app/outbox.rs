@@ -209,19 +209,22 @@ fn entries(conn: &mut DbConnection, rows: &[OutboxRow]) -> Result<Vec<OutboxEntr
         .collect())
 }
 
-/// The newest messages first, optionally of one status (administrators).
+/// One page (from 1) of `per_page` messages, newest first, optionally of one status
+/// (administrators).
 pub fn list(
     conn: &mut DbConnection,
     actor: &Actor,
     now: NaiveDateTime,
     status: Option<OutboxStatus>,
-    limit: i64,
+    (page, per_page): (i64, i64),
 ) -> Result<Vec<OutboxEntry>, AppError> {
     require_admin(conn, now, actor)?;
+    let per_page = per_page.clamp(1, 1000);
     let mut q = outbox::table
         .select(OutboxRow::as_select())
         .order((outbox::created_at.desc(), outbox::id.asc()))
-        .limit(limit.clamp(1, 1000))
+        .offset((page.max(1) - 1) * per_page)
+        .limit(per_page)
         .into_boxed();
     if let Some(s) = status {
         q = q.filter(outbox::status.eq(s.as_str()));

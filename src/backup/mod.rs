@@ -162,6 +162,7 @@ tables! {
     cases => CaseRow,
     case_events => EventRow,
     case_people => CasePersonRow,
+    case_themes => CaseThemeRow,
     deadlines => DeadlineRow,
     calendar_days => CalendarDayRow,
     audit_log => AuditRow,

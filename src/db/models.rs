@@ -488,3 +488,13 @@ pub struct DecisionConflictRow {
     pub user_id: String,
     pub declared: String,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = case_themes)]
+pub struct CaseThemeRow {
+    pub case_id: String,
+    pub theme_key: String,
+    pub theme: String,
+    pub tagged_by: String,
+    pub tagged_at: NaiveDateTime,
+}

@@ -505,3 +505,22 @@ diesel::allow_tables_to_appear_in_same_query!(users, meeting_attendance);
 diesel::allow_tables_to_appear_in_same_query!(cases, meeting_agenda);
 diesel::allow_tables_to_appear_in_same_query!(cases, meetings);
 diesel::allow_tables_to_appear_in_same_query!(cases, decisions);
+
+diesel::table! {
+    case_themes (case_id, theme_key) {
+        case_id -> Text,
+        theme_key -> Text,
+        theme -> Text,
+        tagged_by -> Text,
+        tagged_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(case_themes -> cases (case_id));
+diesel::allow_tables_to_appear_in_same_query!(case_themes, cases);
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    case_themes::theme_key,
+    case_themes::theme,
+    case_themes::case_id,
+    cases::financial_year,
+);

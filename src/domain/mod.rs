@@ -14,6 +14,7 @@ pub mod reminders;
 pub mod replay;
 pub mod roles;
 pub mod rules;
+pub mod themes;
 pub mod workflow;
 
 /// A closed set of text codes (see [`text_enum!`]).

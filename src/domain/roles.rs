@@ -102,6 +102,11 @@ impl Role {
         matches!(self, Role::CoChair | Role::ProgrammeManager)
     }
 
+    /// May tag a case with learning themes (and remove them).
+    pub fn may_tag_themes(self) -> bool {
+        matches!(self, Role::CoChair | Role::ProgrammeManager)
+    }
+
     pub fn may_read_audit(self) -> bool {
         matches!(
             self,

@@ -232,13 +232,25 @@ async function pages (context, base) {
   }
   await page.goto(`${base}/reports/board`)
   await check(page, 'report to the Board')
+  await page.goto(`${base}/reports/themes`)
+  expect(await page.isVisible('a[href*="/reports/themes/cases"]'), 'the learning themes report links no cases (demo themes)')
+  await check(page, 'learning themes')
+  const theme = await page.getAttribute('a[href*="/reports/themes/cases"]', 'href')
+  if (theme) {
+    await page.goto(`${base}${theme}`)
+    await check(page, 'the cases behind a learning theme')
+  }
+  await page.goto(`${base}${planned}/themes`)
+  await check(page, 'a case\u2019s learning themes form')
+  await page.goto(`${base}${planned}/audit?kind=case_viewed`)
+  await check(page, 'audit trail filtered')
   await page.goto(`${base}${planned}/print`)
   await check(page, 'printable chronology')
   // At 320 CSS pixels the report pages do not scroll sideways (WCAG 1.4.10): wide tables and
   // pictures scroll inside their own containers.
   const viewport = page.viewportSize()
   await page.setViewportSize({ width: 320, height: 640 })
-  for (const path of ['/', '/cases', '/meetings', '/reports/annual', '/reports/board', planned, `${planned}/publication`, `${planned}/print`]) {
+  for (const path of ['/', '/cases', '/meetings', '/reports/annual', '/reports/board', '/reports/themes', planned, `${planned}/publication`, `${planned}/print`, `${planned}/audit`]) {
     await page.goto(`${base}${path}`)
     const wide = await page.evaluate(() => document.documentElement.scrollWidth)
     // On failure, name the outermost elements that stick out, so the fix is plain.

@@ -30,6 +30,7 @@ mod probe;
 mod records;
 mod reminders;
 mod reports;
+mod reports_themes;
 mod send_checks;
 mod sso;
 mod ui_account;

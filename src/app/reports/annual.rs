@@ -363,10 +363,20 @@ pub fn compute(
             ))
             .load(conn)?;
         let events = events_of(conn, &ids, &TYPES)?;
+        // Each case's events and deadlines, found once (not by scanning the chunk per case).
+        let mut events_by: BTreeMap<&str, Vec<&super::DatedEvent>> = BTreeMap::new();
+        for e in &events {
+            events_by.entry(e.case_id.as_str()).or_default().push(e);
+        }
+        let mut deadlines_by: BTreeMap<&str, Vec<&(String, String, String, Option<NaiveDate>)>> =
+            BTreeMap::new();
+        for d in &met {
+            deadlines_by.entry(d.0.as_str()).or_default().push(d);
+        }
         for case in chunk {
-            let own = |e: &&super::DatedEvent| e.case_id == case.id;
-            let case_events: Vec<&super::DatedEvent> = events.iter().filter(own).collect();
-            let case_deadlines: Vec<_> = met.iter().filter(|d| d.0 == case.id).collect();
+            let case_events: Vec<&super::DatedEvent> =
+                events_by.remove(case.id.as_str()).unwrap_or_default();
+            let case_deadlines = deadlines_by.remove(case.id.as_str()).unwrap_or_default();
             let in_time = |rule: &str| {
                 case_deadlines
                     .iter()

@@ -146,17 +146,21 @@ pub fn compute(
         .as_ref()
         .map_or(today + horizon, |m| m.scheduled_on);
 
-    let stages: Vec<String> = cases::table
+    // Counted in SQL: one row per stage, however many cases.
+    let stages: BTreeMap<String, i64> = cases::table
         .filter(visible_cases(actor))
         .filter(cases::stage.ne_all([Stage::Closed.as_str(), Stage::Withdrawn.as_str()]))
-        .select(cases::stage)
-        .load(conn)?;
+        .group_by(cases::stage)
+        .select((cases::stage, diesel::dsl::count_star()))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
     let open_cases_by_stage: Vec<StageCount> = Stage::ALL
         .iter()
         .map(|s| StageCount {
             stage: *s,
             label: s.label(),
-            cases: stages.iter().filter(|x| *x == s.as_str()).count(),
+            cases: stages.get(s.as_str()).copied().unwrap_or(0) as usize,
         })
         .filter(|c| c.cases > 0)
         .collect();
@@ -229,7 +233,7 @@ pub fn compute(
         as_of: today,
         next_board_meeting,
         due_until,
-        open_cases: stages.len(),
+        open_cases: stages.values().sum::<i64>() as usize,
         open_cases_by_stage,
         deadlines_missed: missed.into_iter().map(to_line).collect(),
         deadlines_due: due.into_iter().map(to_line).collect(),

@@ -8,6 +8,7 @@ pub mod actions;
 pub mod annual;
 pub mod board;
 pub mod tables;
+pub mod themes;
 pub mod timeline;
 
 use chrono::NaiveDate;

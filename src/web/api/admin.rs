@@ -24,25 +24,31 @@ pub async fn outbox_list(
         ),
         None => None,
     };
-    let limit = match q.get("limit").map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        Some(s) => s
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| {
-                AppError::bad_request("limit", "must be a whole number from 1 to 1000")
-            })?,
-        None => 200,
-    };
+    // `limit` is the older name of `per_page`.
+    let mut paging_q = q.clone();
+    if let Some(limit) = q.get("limit") {
+        paging_q
+            .entry("per_page".into())
+            .or_insert_with(|| limit.clone());
+    }
+    let (page, per_page) = crate::app::cases::trail::parse_paging(&paging_q, 1000)?;
     let (counts, messages) = state
         .db(move |c, st| {
             Ok((
                 outbox::counts(c, &user.actor, st.now())?,
-                outbox::list(c, &user.actor, st.now(), status, limit)?,
+                outbox::list(c, &user.actor, st.now(), status, (page, per_page))?,
             ))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "counts": counts, "messages": messages })))
+    let total: i64 = match status {
+        Some(s) => counts.get(s.as_str()).copied().unwrap_or(0),
+        None => counts.values().sum(),
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "counts": counts, "messages": messages,
+        "total": total, "page": page, "per_page": per_page,
+        "pages": ((total + per_page - 1) / per_page).max(1),
+    })))
 }
 
 /// One message with its bodies.

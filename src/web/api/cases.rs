@@ -178,21 +178,54 @@ pub async fn case_audit(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let format = Format::parse(q.get("format").map(String::as_str))?;
-    state
+    let filter = trail::TrailFilter::parse(&q)?;
+    if format != Format::Json {
+        return state
+            .db(move |c, st| {
+                let table = export::audit_trail(c, st, &user.actor, &id, &filter, format)?;
+                Ok(Answer::file(table, format, st.today()))
+            })
+            .await?
+            .respond();
+    }
+    let paging = trail::parse_paging(&q, trail::MAX_PER_PAGE)?;
+    let query = filter.query();
+    let p = state
         .db(move |c, st| {
-            if format == Format::Json {
-                return Ok(Answer::Json(Value::Array(trail::entries(
-                    c,
-                    st,
-                    &user.actor,
-                    &id,
-                )?)));
-            }
-            let table = export::audit_trail(c, st, &user.actor, &id, format)?;
-            Ok(Answer::file(table, format, st.today()))
+            trail::page(
+                c,
+                st,
+                &user.actor,
+                &id,
+                &filter,
+                paging,
+                trail::Order::OldestFirst,
+            )
         })
-        .await?
-        .respond()
+        .await?;
+    // The body stays the list of entries; the pages are in the headers (RFC 8288 links).
+    let base = format!("/api/v1/cases/{}/audit?", p.case_id);
+    let link = |page: i64, rel: &str| {
+        let mut q = query.clone();
+        if !q.is_empty() {
+            q.push('&');
+        }
+        format!(
+            "<{base}{q}page={page}&per_page={}>; rel=\"{rel}\"",
+            p.per_page
+        )
+    };
+    let mut links = vec![link(1, "first"), link(p.pages(), "last")];
+    if p.page > 1 {
+        links.push(link(p.page - 1, "prev"));
+    }
+    if p.page < p.pages() {
+        links.push(link(p.page + 1, "next"));
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header(("X-Total-Count", p.total.to_string()))
+        .insert_header(("Link", links.join(", ")))
+        .json(Value::Array(p.entries)))
 }
 
 /// The signed-in user declares a conflict of interest on a case.

@@ -257,9 +257,13 @@ api! {
         "responses": with_errors(json!({ "200": { "description": "The picture", "content": { "image/svg+xml": { "schema": { "type": "string" } } } } }), &[401, 404]),
     };
     get "/api/v1/cases/{id}/audit" => cases::case_audit, {
-        "summary": "A case's audit trail (co-chairs, programme manager, business manager); format=csv|xlsx for a file (audited)",
-        "tags": ["cases"], "parameters": [id_param()[0].clone(), query("format", "json (default), csv or xlsx")],
-        "responses": with_errors(ok(200, "Entries, oldest first", json!({ "type": "array", "items": { "type": "object" } })), &[401, 403, 404]),
+        "summary": "A case's audit trail (co-chairs, programme manager, business manager), oldest first, 50 a page (X-Total-Count: the matching entries; Link: first, prev, next, last), filtered by kind, user and date range; format=csv|xlsx for a file of every matching entry (audited with the filters)",
+        "tags": ["cases"], "parameters": [id_param()[0].clone(),
+            query("kind", "The kind of entry (its action), e.g. event_recorded"), query("user", "The id of the user who acted"),
+            query("from", "YYYY-MM-DD: entries on or after this UK day"), query("to", "YYYY-MM-DD: entries on or before this UK day"),
+            query("page", "From 1"), query("per_page", "1 to 500, default 50"),
+            query("format", "json (default), csv or xlsx")],
+        "responses": with_errors(ok(200, "Entries, oldest first", json!({ "type": "array", "items": { "type": "object" } })), &[400, 401, 403, 404, 422]),
     };
     post "/api/v1/cases/{id}/documents" => documents::upload, {
         "summary": "Upload a document, or a new version of one (same kind and title, or its document_id)",
@@ -321,9 +325,9 @@ api! {
         "responses": with_errors(json!({ "204": { "description": "Revoked (or there was none)" } }), &[401]),
     };
     get "/api/v1/admin/outbox" => admin::outbox_list, {
-        "summary": "The outbox, newest first, with counts per status (administrators)",
+        "summary": "The outbox, newest first, 50 a page, with counts per status (administrators)",
         "tags": ["admin"],
-        "parameters": [query("status", "queued, sent, failed or cancelled"), query("limit", "1 to 1000, default 200")],
+        "parameters": [query("status", "queued, sent, failed or cancelled"), query("page", "From 1"), query("per_page", "1 to 1000, default 50"), query("limit", "The older name of per_page")],
         "responses": with_errors(ok(200, "Messages without their bodies", schema_ref("Outbox")), &[400, 401, 403]),
     };
     get "/api/v1/admin/outbox/{id}" => admin::outbox_get, {
@@ -476,6 +480,22 @@ api! {
         "parameters": [query("year", "Only the cases of this financial year, e.g. 2025"), query("format", "json (default), csv or xlsx")],
         "responses": with_errors(ok(200, "The actions", json!({ "type": "array", "items": { "type": "object" } })), &[400, 401, 403]),
     };
+    get "/api/v1/reports/themes" => reports::themes_report, {
+        "summary": "Learning themes across cases and financial years: for each theme (the configured reports.themes first, then free tags) the tagged cases the user sees by financial year (by the case's awareness date)",
+        "tags": ["reports"],
+        "responses": with_errors(ok(200, "The themes", schema_ref("ThemesReport")), &[401, 403]),
+    };
+    get "/api/v1/cases/{id}/themes" => reports::get_case_themes, {
+        "summary": "A case's learning themes",
+        "tags": ["cases"], "parameters": id_param(),
+        "responses": with_errors(ok(200, "The themes", schema_ref("CaseThemes")), &[401, 404]),
+    };
+    put "/api/v1/cases/{id}/themes" => reports::put_case_themes, {
+        "summary": "Replace a case's learning themes (co-chairs, programme manager; audited with the reason): configured themes (reports.themes) and free tags, trimmed, the second spelling of one theme dropped (capitals ignored), at most 200 characters each and 20 a case; [] removes them all",
+        "tags": ["cases"], "parameters": id_param(),
+        "requestBody": body("ThemesChange"),
+        "responses": with_errors(ok(200, "The case's themes as they now are", schema_ref("CaseThemes")), &[400, 401, 403, 404, 422]),
+    };
     get "/api/v1/openapi.json" => openapi, {
         "summary": "This document", "tags": ["meta"], "security": [],
         "responses": { "200": { "description": "OpenAPI 3 document" } },
@@ -541,8 +561,10 @@ fn schemas() -> Value {
             "cancelled_reason": { "type": ["string", "null"], "description": "Why a cancelled message was not sent (checked as it was about to go)" },
             "body_text": { "type": "string", "description": "Only from GET /api/v1/admin/outbox/{id}" },
             "body_html": { "type": "string", "description": "Only from GET /api/v1/admin/outbox/{id}" } } },
-        "Outbox": { "type": "object", "required": ["counts", "messages"], "properties": {
+        "Outbox": { "type": "object", "required": ["counts", "messages", "total", "page", "per_page", "pages"], "properties": {
             "counts": { "type": "object", "additionalProperties": { "type": "integer" } },
+            "total": { "type": "integer", "description": "Messages of the status asked for (all when none)" },
+            "page": { "type": "integer" }, "per_page": { "type": "integer" }, "pages": { "type": "integer" },
             "messages": { "type": "array", "items": schema_ref("OutboxMessage") } } },
     });
     for more in [governance::schemas(), correction_schemas()] {
@@ -564,7 +586,19 @@ fn correction_schemas() -> Value {
             "child_name": { "type": ["string", "null"], "description": "Only roles that see the identity" }, "child_dob": { "type": ["string", "null"], "format": "date" } } },
         "Correction": { "type": "object", "required": ["reason"], "additionalProperties": true, "properties": {
             "reason": { "type": "string" }, "occurred_on": date }, "description": "The event's fields to change (null clears an optional one); the others keep their recorded values" },
-        "Void": { "type": "object", "required": ["reason"], "properties": { "reason": { "type": "string" } } }
+        "Void": { "type": "object", "required": ["reason"], "properties": { "reason": { "type": "string" } } },
+        "ThemesChange": { "type": "object", "required": ["themes"], "additionalProperties": false, "properties": {
+            "themes": { "type": "array", "maxItems": 20, "items": { "type": "string", "maxLength": 200 } },
+            "reason": { "type": "string", "description": "Kept in the audit trail" } } },
+        "CaseThemes": { "type": "object", "required": ["case_id", "themes"], "properties": {
+            "case_id": { "type": "string" }, "themes": { "type": "array", "items": { "type": "string" } } } },
+        "ThemesReport": { "type": "object", "required": ["years", "themes", "cases_tagged"], "properties": {
+            "years": { "type": "array", "items": { "type": "string" }, "description": "Financial years (2025-26) with a tagged case, oldest first" },
+            "cases_tagged": { "type": "integer" },
+            "themes": { "type": "array", "items": { "type": "object", "properties": {
+                "theme": { "type": "string" }, "key": { "type": "string", "description": "The theme in lower case: what two spellings share" },
+                "configured": { "type": "boolean" }, "total": { "type": "integer" },
+                "counts": { "type": "object", "additionalProperties": { "type": "integer" }, "description": "Tagged cases by financial year" } } } } } }
     })
 }
 

@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::app::export::{audit_export, Exported, Format};
-use crate::app::reports::{actions, annual, board, tables};
+use crate::app::reports::{actions, annual, board, tables, themes};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::download::Answer;
@@ -128,4 +128,53 @@ pub async fn improvement_actions(
         })
         .await?
         .respond()
+}
+
+/// `PUT /api/v1/cases/{id}/themes`: `{"themes": [...], "reason"?}` replaces the case's learning
+/// themes (co-chairs, programme manager; audited); answers the case's themes.
+pub async fn put_case_themes(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let body = crate::web::extract::object(body)?;
+    let input = themes::ThemesInput::parse(&body)?;
+    let (case_id, list) = state
+        .db(move |c, st| {
+            let list = themes::set(c, st, &user.actor, &id, &input)?;
+            Ok((id, list))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "case_id": case_id, "themes": list })))
+}
+
+/// `GET /api/v1/cases/{id}/themes`: the case's learning themes.
+pub async fn get_case_themes(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let (case_id, list) = state
+        .db(move |c, st| {
+            let (case, _) = crate::app::access::visible_case(c, &user.actor, &id)?;
+            let list = themes::of_case(c, st, &case.id)?;
+            Ok((case.id, list))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "case_id": case_id, "themes": list })))
+}
+
+/// `GET /api/v1/reports/themes`: tagged cases by theme and financial year, over the cases the
+/// user sees.
+pub async fn themes_report(
+    user: ApiUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let report = state
+        .db(move |c, st| themes::report(c, st, &user.actor))
+        .await?;
+    Ok(HttpResponse::Ok().json(report))
 }

@@ -1,5 +1,5 @@
 //! The outbox (`/admin/outbox`, system administrators only): how many messages are queued,
-//! sent and failed; the newest messages of a status with their last error; one message in full
+//! sent and failed; the messages of a status with their last error, newest first, 50 a page; one message in full
 //! (`/admin/outbox/{id}`) with a button to send a failed one again; why a cancelled one was
 //! not sent; and a test email.
 
@@ -17,8 +17,8 @@ use crate::domain::roles::Role;
 use crate::error::AppError;
 use crate::web::session::new_form_id;
 
-/// Messages listed at once, newest first.
-const LIMIT: i64 = 200;
+/// Messages on a page, newest first.
+const PER_PAGE: i64 = 50;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/outbox", web::get().to(list))
@@ -75,6 +75,7 @@ async fn render_list(
     page: &Page,
     status: StatusCode,
     filter: Option<OutboxStatus>,
+    number: i64,
     form: &FormData,
     errors: &[FieldError],
 ) -> PageResult {
@@ -82,7 +83,7 @@ async fn render_list(
         .db(move |c, st, actor| {
             Ok((
                 outbox::counts(c, actor, st.now())?,
-                outbox::list(c, actor, st.now(), filter, LIMIT)?,
+                outbox::list(c, actor, st.now(), filter, (number, PER_PAGE))?,
             ))
         })
         .await?;
@@ -120,8 +121,20 @@ async fn render_list(
         "messages",
         &messages.iter().map(entry_value).collect::<Vec<_>>(),
     );
-    ctx.insert("more", &(shown_total > messages.len() as i64));
-    ctx.insert("limit", &LIMIT);
+    let pages = ((shown_total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let first = (number - 1) * PER_PAGE + 1;
+    ctx.insert("shown_total", &shown_total);
+    ctx.insert("page", &number);
+    ctx.insert("pages", &pages);
+    ctx.insert("first", &first);
+    ctx.insert("last", &(first - 1 + messages.len() as i64));
+    ctx.insert(
+        "page_prefix",
+        &match filter {
+            Some(s) => format!("/admin/outbox?status={}&page=", s.as_str()),
+            None => "/admin/outbox?page=".to_string(),
+        },
+    );
     ctx.insert("form", &form.values(&[]));
     ctx.insert("errors", errors);
     let form_id = match form.get("form_id") {
@@ -141,7 +154,23 @@ async fn list(page: Page, q: web::Query<HashMap<String, String>>) -> PageResult 
         ),
         None => None,
     };
-    render_list(&page, StatusCode::OK, filter, &FormData::default(), &[]).await
+    let (number, _) = crate::app::cases::trail::parse_paging(
+        &q.iter()
+            .filter(|(k, _)| k.as_str() == "page")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        PER_PAGE,
+    )
+    .map_err(|e| page.fail(e))?;
+    render_list(
+        &page,
+        StatusCode::OK,
+        filter,
+        number,
+        &FormData::default(),
+        &[],
+    )
+    .await
 }
 
 /// Queues a test email; the delivery job sends it like any other message.
@@ -170,8 +199,15 @@ async fn test_email(posted: Posted) -> PageResult {
                 }
             };
             let errors = for_page(errors, &["to".to_string()]);
-            let again =
-                render_list(page, StatusCode::UNPROCESSABLE_ENTITY, None, form, &errors).await?;
+            let again = render_list(
+                page,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                1,
+                form,
+                &errors,
+            )
+            .await?;
             Ok(Outcome::Again(again))
         })
         .await

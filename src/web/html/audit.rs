@@ -1,13 +1,13 @@
 //! A case's audit trail as a page (`GET /cases/{id}/audit`, the roles that may read it): who did
-//! what and when, with the outcome and a summary of the detail, newest first.
+//! what and when, with the outcome and a summary of the detail, newest first, 50 a page,
+//! filtered by kind, user and date range (kept in the URL, and in the download links).
 
 use actix_web::web;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::{sentence, Page, PageResult};
-use crate::app::access::visible_case;
-use crate::app::cases;
+use crate::app::cases::trail;
 use crate::app::export::{self, Format};
 use crate::domain::case::Stage;
 use crate::domain::events::EventType;
@@ -45,6 +45,7 @@ fn what(action: &str, subject: &str) -> String {
         "decision_recorded" => "Meeting decision recorded",
         "minutes_written" => "Meeting minutes written",
         "minutes_corrected" => "Meeting minutes corrected",
+        "themes_changed" => "Learning themes changed",
         other => return sentence(&other.replace('_', " ")),
     };
     match subject.parse::<EventType>() {
@@ -122,6 +123,33 @@ fn detail(action: &str, outcome: &str, d: &Value) -> String {
             text
         }
         "minutes_corrected" => d["reason"].as_str().map(sentence).unwrap_or_default(),
+        "themes_changed" => {
+            let list = |k: &str| {
+                d[k].as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    })
+                    .unwrap_or_default()
+            };
+            let mut parts = vec![];
+            for (k, label) in [("added", "Added"), ("removed", "Removed")] {
+                let l = list(k);
+                if !l.is_empty() {
+                    parts.push(format!("{label}: {l}"));
+                }
+            }
+            if let Some(r) = d["reason"].as_str() {
+                parts.push(format!("Reason: {r}"));
+            }
+            if parts.is_empty() {
+                "No change".into()
+            } else {
+                parts.join(". ")
+            }
+        }
         "conflict_declared" if d.get("at_meeting").is_some() => "Declared at a meeting".into(),
         "conflict_declared" => d
             .get("note")
@@ -139,26 +167,27 @@ async fn show(
 ) -> PageResult {
     let id = path.into_inner();
     let format = Format::parse(q.get("format").map(String::as_str)).map_err(|e| page.fail(e))?;
+    let filter = trail::TrailFilter::parse(&q).map_err(|e| page.fail(e))?;
     if format != Format::Json {
         return page
             .db(move |c, st, actor| {
-                let table = export::audit_trail(c, st, actor, &id, format)?;
+                let table = export::audit_trail(c, st, actor, &id, &filter, format)?;
                 Ok(Answer::file(table, format, st.today()))
             })
             .await?
             .respond()
             .map_err(|e| page.fail(e));
     }
-    let (case, entries) = page
+    let paging = trail::parse_paging(&q, trail::PER_PAGE).map_err(|e| page.fail(e))?;
+    let shown = filter.clone();
+    let p = page
         .db(move |c, st, actor| {
-            let entries = cases::trail::entries(c, st, actor, &id)?;
-            let (case, _) = visible_case(c, actor, &id)?;
-            Ok((case, entries))
+            trail::page(c, st, actor, &id, &shown, paging, trail::Order::NewestFirst)
         })
         .await?;
-    let lines: Vec<Line> = entries
+    let lines: Vec<Line> = p
+        .entries
         .iter()
-        .rev()
         .map(|e| {
             let s = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_string();
             let (action, outcome) = (s("action"), s("outcome"));
@@ -179,10 +208,49 @@ async fn show(
             }
         })
         .collect();
-    let mut ctx = page.context(&format!("Audit trail – {}", case.reference), "cases");
-    ctx.insert("case_id", &case.id);
-    ctx.insert("reference", &case.reference);
-    ctx.insert("child_pseudonym", &case.child_pseudonym);
+    let kinds: Vec<serde_json::Value> = p
+        .kinds
+        .iter()
+        .map(|k| serde_json::json!({ "value": k, "text": what(k, "") }))
+        .collect();
+    let users: Vec<serde_json::Value> = p
+        .users
+        .iter()
+        .map(|(id, name)| serde_json::json!({ "value": id, "text": name }))
+        .collect();
+    let query = filter.query();
+    let with = |extra: &str| {
+        let mut parts: Vec<&str> = vec![];
+        if !query.is_empty() {
+            parts.push(&query);
+        }
+        parts.push(extra);
+        format!("/cases/{}/audit?{}", p.case_id, parts.join("&"))
+    };
+    let mut ctx = page.context(&format!("Audit trail – {}", p.reference), "cases");
+    ctx.insert("case_id", &p.case_id);
+    ctx.insert("reference", &p.reference);
+    ctx.insert("child_pseudonym", &p.child_pseudonym);
     ctx.insert("lines", &lines);
+    ctx.insert("kinds", &kinds);
+    ctx.insert("users", &users);
+    ctx.insert(
+        "form",
+        &serde_json::json!({
+            "kind": filter.kind.clone().unwrap_or_default(),
+            "user": filter.user.clone().unwrap_or_default(),
+            "from": filter.from.map(|d| d.to_string()).unwrap_or_default(),
+            "to": filter.to.map(|d| d.to_string()).unwrap_or_default(),
+        }),
+    );
+    ctx.insert("filtered", &!filter.is_empty());
+    ctx.insert("total", &p.total);
+    ctx.insert("page", &p.page);
+    ctx.insert("pages", &p.pages());
+    ctx.insert("first", &((p.page - 1) * p.per_page + 1));
+    ctx.insert("last", &((p.page - 1) * p.per_page + lines.len() as i64));
+    ctx.insert("page_prefix", &with("page="));
+    ctx.insert("csv_href", &with("format=csv"));
+    ctx.insert("xlsx_href", &with("format=xlsx"));
     page.render("pages/cases/audit.html", &ctx)
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{case_change, corrections, documents, Page, PageResult};
+use super::{case_change, case_themes, corrections, documents, Page, PageResult};
 use crate::app::cases::stages;
 use crate::app::cases::view::{self, CaseView, DeadlineView, EventView};
 use crate::app::documents as app_documents;
@@ -476,12 +476,13 @@ pub async fn show(
     q: actix_web::web::Query<HashMap<String, String>>,
 ) -> PageResult {
     let id = path.into_inner();
-    let (case, read, docs, meetings) = page
+    let (case, read, docs, meetings, themes) = page
         .db(move |c, st, actor| {
             let (case, read) = view::read(c, st, actor, &id)?;
             let docs = app_documents::list(c, actor, &case.id)?;
             let meetings = app_meetings::for_case(c, st, actor, &case.id)?;
-            Ok((case, read, docs, meetings))
+            let themes = crate::app::reports::themes::of_case(c, st, &case.id)?;
+            Ok((case, read, docs, meetings, themes))
         })
         .await?;
     page.state
@@ -537,10 +538,20 @@ pub async fn show(
         &format!("{} – {}", case.reference, case.child_pseudonym),
         "cases",
     );
-    ctx.insert(
-        "summary",
-        &summary(&case, page.actor().role.may_open_cases()),
+    let mut summary = summary(&case, page.actor().role.may_open_cases());
+    let mut themes_row = row(
+        "Learning themes",
+        if themes.is_empty() {
+            Value::String("None".into())
+        } else {
+            Value::from(themes)
+        },
     );
+    if page.actor().role.may_tag_themes() {
+        themes_row.href = Some(case_themes::href(&case.id));
+    }
+    summary.push(themes_row);
+    ctx.insert("summary", &summary);
     ctx.insert("tasks", &tasks);
     ctx.insert("next_step", &next_step(&case));
     ctx.insert("deadlines", &deadline_rows(&case));
@@ -561,6 +572,7 @@ pub async fn show(
         .or(q.get("voided").map(|_| "Event voided"))
         .or(q.get("changed").map(|_| "Case details changed"));
     ctx.insert("changed", &changed);
+    ctx.insert("themes_changed", &q.contains_key("themes"));
     ctx.insert("opened", &q.contains_key("opened"));
     ctx.insert("may_read_audit", &page.actor().role.may_read_audit());
     let actor = page.actor();

@@ -14,6 +14,7 @@ mod audit;
 mod case_change;
 mod case_page;
 mod case_print;
+mod case_themes;
 mod cases;
 mod corrections;
 mod dashboard;
@@ -65,6 +66,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(events::routes)
         .configure(corrections::routes)
         .configure(case_change::routes)
+        .configure(case_themes::routes)
         .configure(publication::routes)
         .configure(admin_users::routes)
         .configure(admin_calendar::routes)

@@ -13,7 +13,7 @@ use super::{Page, PageResult};
 use crate::app::access::visible_cases;
 use crate::app::export::{audit_export, Exported, Format};
 use crate::app::reports::annual::{self, Annual, Figure, Year};
-use crate::app::reports::{board, percent, tables};
+use crate::app::reports::{board, percent, tables, themes};
 use crate::db::models::CaseRow;
 use crate::db::schema::cases;
 use crate::domain::case::Stage;
@@ -24,7 +24,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/reports", web::get().to(index))
         .route("/reports/annual", web::get().to(annual_page))
         .route("/reports/annual/cases", web::get().to(figure_cases))
-        .route("/reports/board", web::get().to(board_page));
+        .route("/reports/board", web::get().to(board_page))
+        .route("/reports/themes", web::get().to(themes_page))
+        .route("/reports/themes/cases", web::get().to(theme_cases));
 }
 
 type Query = web::Query<HashMap<String, String>>;
@@ -206,6 +208,19 @@ struct CaseLine {
     aware_on: chrono::NaiveDate,
 }
 
+fn case_line(r: CaseRow) -> CaseLine {
+    CaseLine {
+        stage: r
+            .stage
+            .parse::<Stage>()
+            .map_or(String::new(), |s| s.label().to_string()),
+        id: r.id,
+        reference: r.reference,
+        child_pseudonym: r.child_pseudonym,
+        aware_on: r.aware_on,
+    }
+}
+
 async fn figure_cases(page: Page, q: Query) -> PageResult {
     let year = Year::parse(param(&q, "year")).map_err(|e| page.fail(e))?;
     let figure: Figure = param(&q, "figure")
@@ -231,19 +246,7 @@ async fn figure_cases(page: Page, q: Query) -> PageResult {
             Ok(rows)
         })
         .await?;
-    let lines: Vec<CaseLine> = rows
-        .into_iter()
-        .map(|r| CaseLine {
-            stage: r
-                .stage
-                .parse::<Stage>()
-                .map_or(String::new(), |s| s.label().to_string()),
-            id: r.id,
-            reference: r.reference,
-            child_pseudonym: r.child_pseudonym,
-            aware_on: r.aware_on,
-        })
-        .collect();
+    let lines: Vec<CaseLine> = rows.into_iter().map(case_line).collect();
     let mut ctx = page.context(figure.label(), "reports");
     ctx.insert("figure", figure.label());
     ctx.insert("year", &year.0);
@@ -285,4 +288,90 @@ async fn board_page(page: Page, q: Query) -> PageResult {
     ctx.insert("since_value", &report.since.to_string());
     ctx.insert("r", &report);
     page.render("pages/reports/board.html", &ctx)
+}
+
+/// A count of the themes table: how many cases, and the link to them.
+#[derive(Serialize)]
+struct Count {
+    n: usize,
+    href: String,
+}
+
+#[derive(Serialize)]
+struct ThemeRow {
+    theme: String,
+    configured: bool,
+    counts: Vec<Count>,
+    total: Count,
+}
+
+/// `/reports/themes/cases?theme=…&year=2025` (`year` left out: every year).
+fn theme_href(key: &str, year: Option<&str>) -> String {
+    let theme = crate::web::session::encode_component(key);
+    match year {
+        Some(y) => format!("/reports/themes/cases?theme={theme}&year={y}"),
+        None => format!("/reports/themes/cases?theme={theme}"),
+    }
+}
+
+/// The learning themes across cases and financial years: a table of theme × year, each count
+/// linking to its cases.
+async fn themes_page(page: Page) -> PageResult {
+    let report = page
+        .db(move |c, st, actor| themes::report(c, st, actor))
+        .await?;
+    // "2025-26" → "2025", the year parameter of the links.
+    let starts: Vec<String> = report
+        .years
+        .iter()
+        .map(|y| y.chars().take(4).collect())
+        .collect();
+    let rows: Vec<ThemeRow> = report
+        .themes
+        .iter()
+        .map(|t| ThemeRow {
+            theme: t.theme.clone(),
+            configured: t.configured,
+            counts: report
+                .years
+                .iter()
+                .zip(&starts)
+                .map(|(y, start)| Count {
+                    n: t.counts.get(y).copied().unwrap_or(0),
+                    href: theme_href(&t.key, Some(start)),
+                })
+                .collect(),
+            total: Count {
+                n: t.total,
+                href: theme_href(&t.key, None),
+            },
+        })
+        .collect();
+    let mut ctx = page.context("Learning themes", "reports");
+    ctx.insert("years", &report.years);
+    ctx.insert("rows", &rows);
+    ctx.insert("cases_tagged", &report.cases_tagged);
+    ctx.insert("may_tag", &page.actor().role.may_tag_themes());
+    page.render("pages/reports/themes.html", &ctx)
+}
+
+/// The cases behind one count of the themes table.
+async fn theme_cases(page: Page, q: Query) -> PageResult {
+    let key = param(&q, "theme").unwrap_or("").to_string();
+    let year = match param(&q, "year").map(str::trim).filter(|s| !s.is_empty()) {
+        Some(y) => Some(Year::parse(Some(y)).map_err(|e| page.fail(e))?),
+        None => None,
+    };
+    let (theme, rows) = page
+        .db(move |c, _, actor| themes::cases_of(c, actor, &key, year))
+        .await?;
+    let lines: Vec<CaseLine> = rows.into_iter().map(case_line).collect();
+    let mut ctx = page.context(&format!("Learning theme: {theme}"), "reports");
+    ctx.insert("figure", &theme);
+    ctx.insert("caption", "Learning themes");
+    ctx.insert("back_href", "/reports/themes");
+    ctx.insert("back_text", "Back to the learning themes");
+    ctx.insert("year_label", &year.map(Year::label));
+    ctx.insert("cases", &lines);
+    page.render("pages/reports/theme_cases.html", &ctx)
 }

@@ -1,0 +1,2 @@
+DROP INDEX case_themes_theme;
+DROP TABLE case_themes;
