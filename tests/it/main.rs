@@ -27,6 +27,7 @@ mod ops_observability;
 mod ops_processes;
 mod ops_storage;
 mod probe;
+mod publication;
 mod records;
 mod reminders;
 mod reports;
