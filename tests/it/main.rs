@@ -38,6 +38,7 @@ mod ui_documents;
 mod ui_foundation;
 mod ui_meetings;
 mod ui_pages;
+mod ui_publication;
 mod ui_records;
 mod ui_small_things;
 mod ui_snapshots;

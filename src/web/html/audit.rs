@@ -179,7 +179,7 @@ async fn show(
             }
         })
         .collect();
-    let mut ctx = page.context(&format!("Audit trail – {}", case.reference), "cases");
+    let mut ctx = page.context("Audit trail", "cases");
     ctx.insert("case_id", &case.id);
     ctx.insert("reference", &case.reference);
     ctx.insert("child_pseudonym", &case.child_pseudonym);
