@@ -200,12 +200,18 @@ async fn publication_is_planned_on_one_page_with_the_earliest_date_as_one_error(
     assert!(!html.contains("too soon"), "{html}");
     assert!(html.contains("Record the plan"));
     assert!(html.contains(&format!("action=\"/cases/{id}/publication\"")));
-    assert!(html.contains("data-aria-controls=\"conditional-format-2\""));
-    assert!(html.contains("data-aria-controls=\"conditional-format-3\""));
-    assert!(!html.contains("data-aria-controls=\"conditional-format\""));
-    assert!(html.contains(
-        "<div class=\"govuk-radios__conditional govuk-radios__conditional--hidden\" id=\"conditional-format-2\">"
-    ));
+    // Right after the radios of "Summary only" (format-2) and "Not published" (format-3),
+    // not after "Full report".
+    for n in [2, 3] {
+        assert!(
+            html.contains(&format!(
+                "</div>\n      <div class=\"govuk-radios__conditional app-reveal\" id=\"conditional-format-{n}\">"
+            )),
+            "{html}"
+        );
+    }
+    assert!(!html.contains("id=\"conditional-format\""));
+    assert_eq!(html.matches("app-reveal").count(), 2);
     assert!(html.contains("name=\"justification-summary\""));
     assert!(html.contains("name=\"justification-none\""));
 
@@ -233,7 +239,10 @@ async fn publication_is_planned_on_one_page_with_the_earliest_date_as_one_error(
         "{html}"
     );
     // The box is shown, as the choice is made.
-    assert!(html.contains("<div class=\"govuk-radios__conditional\" id=\"conditional-format-2\">"));
+    // The choice is kept, so its box shows.
+    assert!(
+        html.contains("id=\"format-2\" name=\"format\" type=\"radio\" value=\"summary\" checked")
+    );
     // In full, the text typed in a hidden box is ignored.
     fields.retain(|(k, _)| *k != "format");
     fields.push(("format", "full"));
