@@ -209,3 +209,25 @@ pub async fn attachment(
         .insert_header(("X-Content-SHA256", sha256.to_string()))
         .body(SizedStream::new(size, stream)))
 }
+
+/// A meeting paper's bytes as an attachment (the read is audited): the API and the meeting page.
+pub async fn paper_response(
+    state: &actix_web::web::Data<crate::state::AppState>,
+    actor: crate::app::Actor,
+    meeting_id: String,
+    paper_id: String,
+) -> Result<HttpResponse, AppError> {
+    let row = state
+        .db(move |c, st| {
+            crate::app::governance::papers::open(c, st, &actor, &meeting_id, &paper_id)
+        })
+        .await?;
+    attachment(
+        state,
+        &row.sha256,
+        row.size_bytes as u64,
+        &row.content_type,
+        &row.file_name,
+    )
+    .await
+}

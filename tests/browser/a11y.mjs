@@ -238,10 +238,15 @@ async function pages (context, base) {
   // pictures scroll inside their own containers.
   const viewport = page.viewportSize()
   await page.setViewportSize({ width: 320, height: 640 })
-  for (const path of ['/cases', '/reports/annual', '/reports/board', planned, `${planned}/print`]) {
+  for (const path of ['/', '/cases', '/meetings', '/reports/annual', '/reports/board', planned, `${planned}/publication`, `${planned}/print`]) {
     await page.goto(`${base}${path}`)
     const wide = await page.evaluate(() => document.documentElement.scrollWidth)
-    expect(wide <= 320, `${path} scrolls sideways at 320 px (${wide} px wide)`)
+    // On failure, name the outermost elements that stick out, so the fix is plain.
+    const culprits = wide <= 320 ? [] : await page.evaluate(() => [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > 320 && !(e.parentElement && e.parentElement.getBoundingClientRect().right > 320))
+      .slice(0, 8)
+      .map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${[...e.classList].join('.')} (${Math.round(e.getBoundingClientRect().right)} px)`))
+    expect(wide <= 320, `${path} scrolls sideways at 320 px (${wide} px wide): ${culprits.join(', ')}`)
   }
   if (viewport) await page.setViewportSize(viewport)
   await page.goto(`${base}/cases/new`)
@@ -294,7 +299,7 @@ async function pages (context, base) {
   await page.setInputFiles('#file', { name: 'statement.txt', mimeType: 'text/plain', buffer: Buffer.from('Statement on the publication of the review.\n') })
   await Promise.all([page.waitForURL(/\?uploaded=/), page.click('button:has-text("Upload document")')])
   expect(await page.isVisible('text=Version 1 of “Press statement” uploaded'), 'no banner after the upload')
-  await page.click('#documents ~ table summary')
+  await page.click('#documents ~ .app-table-container table summary')
   await check(page, 'case page with documents')
 
   // Governance: the meetings, a meeting decided by a vote, its attendance checklist (the quorum

@@ -12,7 +12,7 @@ use crate::app::{agencies, users};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::extract::{object, ApiUser};
-use crate::web::uploads::{attachment, read_parts, Upload};
+use crate::web::uploads::{paper_response, read_parts, Upload};
 
 pub async fn list_agencies(
     _user: ApiUser,
@@ -267,26 +267,6 @@ pub async fn download_paper(
 ) -> Result<HttpResponse, AppError> {
     let (id, paper) = path.into_inner();
     paper_response(&state, user.actor, id, paper).await
-}
-
-/// A paper's bytes as an attachment (the read is audited); shared with the meeting page.
-pub async fn paper_response(
-    state: &web::Data<AppState>,
-    actor: crate::app::Actor,
-    meeting_id: String,
-    paper_id: String,
-) -> Result<HttpResponse, AppError> {
-    let row = state
-        .db(move |c, st| papers::open(c, st, &actor, &meeting_id, &paper_id))
-        .await?;
-    attachment(
-        state,
-        &row.sha256,
-        row.size_bytes as u64,
-        &row.content_type,
-        &row.file_name,
-    )
-    .await
 }
 
 pub async fn delete_paper(

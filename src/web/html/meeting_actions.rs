@@ -302,7 +302,7 @@ async fn upload_paper(
 /// A paper's bytes, for those who see the whole meeting (audited).
 async fn paper(page: Page, path: web::Path<(String, String)>) -> PageResult {
     let (id, paper) = path.into_inner();
-    crate::web::api::governance::paper_response(&page.state, page.actor().clone(), id, paper)
+    crate::web::uploads::paper_response(&page.state, page.actor().clone(), id, paper)
         .await
         .map_err(|e| page.fail(e))
 }

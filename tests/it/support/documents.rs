@@ -104,7 +104,7 @@ impl TestApp {
             ))
             .send_body(multipart(fields, file))
             .await
-            .unwrap();
+            .unwrap_or_else(|e| panic!("the upload to {case_id} got no answer: {e:?}"));
         let body = resp.body().limit(10_000_000).await.unwrap();
         (
             resp.status().as_u16(),
@@ -123,7 +123,7 @@ impl TestApp {
             .bearer_auth(&user.token)
             .send()
             .await
-            .unwrap();
+            .unwrap_or_else(|e| panic!("the download of {url} got no answer: {e:?}"));
         let h = |n: &str| {
             resp.headers()
                 .get(n)
