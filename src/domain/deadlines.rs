@@ -180,10 +180,13 @@ fn one(
             (r.date, Some(r))
         }
         Offset::WorkingDaysBefore { days, field } => {
-            let base = trigger
-                .data
-                .date_field(field)
-                .unwrap_or(trigger.occurred_on);
+            let base = match revision(case.events, trigger, field) {
+                Some((_, revised)) => revised,
+                None => trigger
+                    .data
+                    .date_field(field)
+                    .unwrap_or(trigger.occurred_on),
+            };
             let r = calendar.add_working_days(case.division, base, -days)?;
             (r.date, Some(r))
         }
@@ -205,7 +208,11 @@ fn one(
         Some(_) => DeadlineStatus::Missed,
         None => DeadlineStatus::Pending,
     };
-    let text = explain_text(rule, trigger, reckoning.as_ref(), due_on);
+    let revised = match &rule.offset {
+        Offset::WorkingDaysBefore { field, .. } => revision(case.events, trigger, field),
+        _ => None,
+    };
+    let text = explain_text(rule, trigger, revised, reckoning.as_ref(), due_on);
     let mut d = Deadline {
         rule_id: rule.id.clone(),
         rule_version: rule.version,
@@ -235,6 +242,20 @@ fn one(
         }
     }
     Ok(d)
+}
+
+/// The latest event after `trigger` that moves its date `field` (a delay moving the planned
+/// publication date), with the new date.
+fn revision<'e>(
+    events: &'e [Event],
+    trigger: &Event,
+    field: &str,
+) -> Option<(&'e Event, NaiveDate)> {
+    events
+        .iter()
+        .filter(|e| e.is_after(trigger))
+        .filter_map(|e| e.data.revises(field).map(|d| (e, d)))
+        .next_back()
 }
 
 fn waive(d: &mut Deadline, reason: String) {
@@ -295,6 +316,7 @@ fn waiver(case: &CaseInput<'_>, rule: &Rule, trigger: &Event) -> Option<String> 
 fn explain_text(
     rule: &Rule,
     trigger: &Event,
+    revised: Option<(&Event, NaiveDate)>,
     reckoning: Option<&Reckoning>,
     due: NaiveDate,
 ) -> String {
@@ -306,8 +328,17 @@ fn explain_text(
             due.format("%a %-d %b %Y")
         ),
     };
+    // A delay moves the date counted from: say which and when.
+    let moved = revised.map_or_else(String::new, |(by, to)| {
+        format!(
+            ", {} on {} to {}",
+            by.kind().label().to_lowercase(),
+            by.occurred_on.format("%a %-d %b %Y"),
+            to.format("%a %-d %b %Y")
+        )
+    });
     format!(
-        "{} (rule {} v{}): {} on {}; {}",
+        "{} (rule {} v{}): {} on {}{moved}; {}",
         rule.label,
         rule.id,
         rule.version,
@@ -362,13 +393,12 @@ pub fn check_publication(
                 Some(PublicationRefusal {
                     recipient: c.recipient,
                     message: format!(
-                        "the copy to {} was sent on {}, less than {} working days before publication on {} (it had to go by {}); the earliest permissible publication date is {}",
+                        "the copy to {} was sent on {}, less than {} working days before publication on {} (it had to go by {})",
                         c.recipient.label(),
                         day(sent),
                         c.days,
                         day(publication_on),
                         day(c.latest_send),
-                        earliest.map_or("unknown".into(), day),
                     ),
                     earliest,
                 })

@@ -173,6 +173,10 @@ pub enum EventData {
     },
     PublicationDelayed {
         reason: String,
+        /// The new publication date: the copies' deadlines are counted back from it. Delays
+        /// recorded before it was asked for have none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        revised_publication_on: Option<NaiveDate>,
     },
     PrepubCopySent {
         recipient: Recipient,
@@ -290,6 +294,18 @@ impl EventData {
         }
     }
 
+    /// The new value this event gives to a date field of an earlier event: a delay moves the
+    /// plan's `publication_on` to its `revised_publication_on`.
+    pub fn revises(&self, field: &str) -> Option<NaiveDate> {
+        match self {
+            EventData::PublicationDelayed {
+                revised_publication_on: Some(d),
+                ..
+            } if field == "publication_on" => Some(*d),
+            _ => None,
+        }
+    }
+
     /// A date-valued field (`publication_on`, `due_on`).
     pub fn date_field(&self, name: &str) -> Option<NaiveDate> {
         self.field(name).and_then(|s| s.parse().ok())
@@ -326,6 +342,58 @@ impl EventInput {
             data,
         })
     }
+}
+
+/// The bodies one request records: the body itself, or, for `prepub_copy_sent` with
+/// `recipients` (a list), one body per recipient named, in the order of [`Recipient::ALL`]. The
+/// copies sent together are recorded together or not at all.
+pub fn expand_recipients(
+    body: &Map<String, Value>,
+) -> Result<Vec<Map<String, Value>>, Vec<FieldError>> {
+    let is_copy =
+        body.get("type").and_then(Value::as_str) == Some(EventType::PrepubCopySent.as_str());
+    let Some(list) = body.get("recipients").filter(|_| is_copy) else {
+        return Ok(vec![body.clone()]);
+    };
+    let fail = |m: String| vec![FieldError::new("recipients", m)];
+    if body.contains_key("recipient") {
+        return Err(fail("give either recipient or recipients, not both".into()));
+    }
+    let Value::Array(items) = list else {
+        return Err(fail(format!(
+            "must be a list of recipients, from {}",
+            Recipient::choices()
+        )));
+    };
+    let mut chosen = vec![];
+    for item in items {
+        match item.as_str().map(str::parse::<Recipient>) {
+            Some(Ok(r)) => chosen.push(r),
+            Some(Err(m)) => return Err(fail(m)),
+            None => {
+                return Err(fail(format!(
+                    "must be a list of recipients, from {}",
+                    Recipient::choices()
+                )))
+            }
+        }
+    }
+    if chosen.is_empty() {
+        return Err(fail(format!(
+            "select at least one recipient, from {}",
+            Recipient::choices()
+        )));
+    }
+    Ok(Recipient::ALL
+        .iter()
+        .filter(|r| chosen.contains(r))
+        .map(|r| {
+            let mut one = body.clone();
+            one.remove("recipients");
+            one.insert("recipient".into(), Value::String(r.as_str().into()));
+            one
+        })
+        .collect())
 }
 
 /// The event type of a body: one a person may record.
@@ -404,6 +472,8 @@ fn data(kind: EventType, r: &mut Fields<'_>, new_id: impl FnOnce() -> String) ->
         EventType::PublicationPlanned => publication_planned(r),
         EventType::PublicationDelayed => EventData::PublicationDelayed {
             reason: r.text("reason", "the reason for the delay"),
+            revised_publication_on: r
+                .date("revised_publication_on", "the revised publication date"),
         },
         EventType::PrepubCopySent => EventData::PrepubCopySent {
             recipient: r.choice("recipient").unwrap_or(Recipient::Panel),
@@ -475,15 +545,16 @@ fn publication_planned(r: &mut Fields<'_>) -> EventData {
     let publication_on = r.date("publication_on", "the planned publication date");
     let format = r.choice::<PublicationFormat>("format");
     let justification = r.opt_text("justification");
-    if matches!(
-        format,
-        Some(PublicationFormat::Summary | PublicationFormat::None)
-    ) && justification.is_none()
-    {
-        r.fail(
-        "justification",
-        "explain why the full report will not be published (it goes to the Panel and the Secretary of State)",
-    );
+    match (format, &justification) {
+        (Some(PublicationFormat::Summary | PublicationFormat::None), None) => r.fail(
+            "justification",
+            "explain why the full report will not be published (it goes to the Panel and the Secretary of State)",
+        ),
+        (Some(PublicationFormat::Full), Some(_)) => r.fail(
+            "justification",
+            "give a justification only when the full report will not be published (format summary or none)",
+        ),
+        _ => {}
     }
     EventData::PublicationPlanned {
         publication_on: publication_on.unwrap_or_default(),
@@ -617,6 +688,68 @@ mod tests {
         let errs = parse(json!({"type": "published", "occurred_on": "2026-01-26", "url": "https://x.org", "decision_id": "d1"}))
             .unwrap_err();
         assert_eq!(errs[0].field, "decision_id");
+    }
+
+    #[test]
+    fn copies_to_several_recipients_become_one_body_each() {
+        let body = json!({"type": "prepub_copy_sent", "occurred_on": "2026-05-19",
+            "recipients": ["secretary_of_state", "panel", "panel"], "version": 2});
+        let bodies = expand_recipients(body.as_object().unwrap()).unwrap();
+        let recipients: Vec<&Value> = bodies.iter().map(|b| &b["recipient"]).collect();
+        assert_eq!(recipients, [&json!("panel"), &json!("secretary_of_state")]);
+        assert!(bodies
+            .iter()
+            .all(|b| !b.contains_key("recipients") && b["version"] == 2));
+        for bad in [json!([]), json!(["mars"]), json!("panel"), json!([1])] {
+            let body = json!({"type": "prepub_copy_sent", "recipients": bad});
+            let errs = expand_recipients(body.as_object().unwrap()).unwrap_err();
+            assert_eq!(errs[0].field, "recipients", "{bad}");
+        }
+        let both =
+            json!({"type": "prepub_copy_sent", "recipient": "panel", "recipients": ["ofsted"]});
+        assert!(expand_recipients(both.as_object().unwrap()).is_err());
+        // Another type keeps the body as it is (its parse names the unknown field).
+        let other = json!({"type": "published", "recipients": ["panel"]});
+        assert_eq!(
+            expand_recipients(other.as_object().unwrap()).unwrap().len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_delay_takes_a_revised_date_that_moves_the_publication_date() {
+        let errs = parse(json!({"type": "publication_delayed", "occurred_on": "2026-05-19", "reason": "Inquest"}))
+            .unwrap_err();
+        assert_eq!(errs[0].field, "revised_publication_on");
+        let e = parse(
+            json!({"type": "publication_delayed", "occurred_on": "2026-05-19",
+            "reason": "Inquest", "revised_publication_on": "2026-07-14"}),
+        )
+        .unwrap();
+        assert_eq!(
+            e.data.revises("publication_on"),
+            Some("2026-07-14".parse().unwrap())
+        );
+        assert_eq!(e.data.revises("due_on"), None);
+        // A delay stored before the revised date existed still reads.
+        let old: EventData =
+            serde_json::from_str(r#"{"type":"publication_delayed","reason":"r"}"#).unwrap();
+        assert_eq!(old.revises("publication_on"), None);
+    }
+
+    #[test]
+    fn a_justification_only_when_the_full_report_is_not_published() {
+        let errs = parse(
+            json!({"type": "publication_planned", "occurred_on": "2026-01-01",
+            "publication_on": "2026-03-02", "format": "full", "justification": "x"}),
+        )
+        .unwrap_err();
+        assert_eq!(errs[0].field, "justification");
+        assert!(parse(
+            json!({"type": "publication_planned", "occurred_on": "2026-01-01",
+            "publication_on": "2026-03-02", "format": "none", "justification": "x"})
+        )
+        .is_ok());
     }
 
     #[test]

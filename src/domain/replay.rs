@@ -24,6 +24,8 @@ pub struct Context<'a> {
     pub division: Division,
     pub rules: &'a RuleSet,
     pub calendar: &'a Calendar,
+    /// Today: a copy not sent yet could go today at the earliest.
+    pub today: NaiveDate,
 }
 
 /// The first event a change would make invalid, and why (the fields as for that event).
@@ -94,6 +96,35 @@ pub fn check_event(
             )])
         }
         EventData::Published { .. } => check_published(state, before, event.occurred_on, ctx),
+        EventData::PublicationPlanned {
+            publication_on,
+            format,
+            ..
+        } => check_planned(
+            state,
+            before,
+            event.occurred_on,
+            *publication_on,
+            *format,
+            ctx,
+        ),
+        EventData::PublicationDelayed {
+            revised_publication_on: Some(revised),
+            ..
+        } => match state.plan {
+            None => Err(vec![FieldError::new(
+                "type",
+                "there is no publication plan to delay: record the plan first",
+            )]),
+            Some(plan) if *revised <= plan.publication_on => Err(vec![FieldError::new(
+                "revised_publication_on",
+                format!(
+                    "the revised publication date must be after the planned date, {}",
+                    plan.publication_on.format("%-d %B %Y")
+                ),
+            )]),
+            Some(_) => Ok(()),
+        },
         _ => Ok(()),
     }
 }
@@ -124,16 +155,85 @@ fn check_published(
         events: before,
     };
     deadlines::check_publication(&input, ctx.rules, ctx.calendar, on).map_err(|refusals| {
-        refusals
-            .into_iter()
-            .map(|r| {
-                FieldError::new(
-                    format!("prepub_copy_sent.{}", r.recipient.as_str()),
-                    r.message,
-                )
-            })
-            .collect()
+        let earliest = deadlines::prepub_copies(&input, ctx.rules, ctx.calendar, on, plan.format)
+            .ok()
+            .and_then(|copies| {
+                deadlines::earliest_publication(&copies, ctx.calendar, ctx.division, ctx.today)
+                    .ok()
+                    .flatten()
+            });
+        vec![FieldError::new(
+            "occurred_on",
+            too_soon_message(on, earliest, &refusals),
+        )]
     })
+}
+
+/// A plan to publish on a date the copies cannot reach in time is refused: the copies not sent
+/// yet could go on the day of the plan at the earliest (DESIGN.md §2).
+fn check_planned(
+    state: &CaseState,
+    before: &[Event],
+    planned_on: NaiveDate,
+    publication_on: NaiveDate,
+    format: PublicationFormat,
+    ctx: &Context<'_>,
+) -> Result<(), Vec<FieldError>> {
+    let input = CaseInput {
+        facts: ctx.facts,
+        division: ctx.division,
+        stage: state.stage,
+        events: before,
+    };
+    let Ok(copies) =
+        deadlines::prepub_copies(&input, ctx.rules, ctx.calendar, publication_on, format)
+    else {
+        return Ok(());
+    };
+    let earliest = deadlines::earliest_publication(&copies, ctx.calendar, ctx.division, planned_on)
+        .ok()
+        .flatten();
+    match earliest {
+        Some(e) if e > publication_on => Err(vec![FieldError::new(
+            "publication_on",
+            too_soon(publication_on, e),
+        )]),
+        _ => Ok(()),
+    }
+}
+
+/// "1 December 2026 is too soon: the earliest permissible publication date is 5 December
+/// 2026": the one message for a date the copies cannot reach in time.
+pub fn too_soon(on: NaiveDate, earliest: NaiveDate) -> String {
+    format!(
+        "{} is too soon: the earliest permissible publication date is {}",
+        on.format("%-d %B %Y"),
+        earliest.format("%-d %B %Y")
+    )
+}
+
+/// A refused publication as one message: the earliest permissible date first, then why.
+pub fn too_soon_message(
+    on: NaiveDate,
+    earliest: Option<NaiveDate>,
+    refusals: &[deadlines::PublicationRefusal],
+) -> String {
+    let day = |d: NaiveDate| d.format("%-d %B %Y").to_string();
+    let reasons: Vec<&str> = refusals.iter().map(|r| r.message.as_str()).collect();
+    match earliest.filter(|e| *e > on) {
+        Some(e) => format!("{}. {}", too_soon(on, e), capitalised(&reasons.join("; "))),
+        None => format!(
+            "publication on {} is not allowed yet: {}",
+            day(on),
+            reasons.join("; ")
+        ),
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
 }
 
 /// Replays `events` (in replay order) from position `from`, each checked against the state
@@ -215,6 +315,7 @@ mod tests {
             division: Division::EnglandAndWales,
             rules: &rules,
             calendar: &calendar,
+            today: d("2026-12-31"),
         };
         h.change(remove, add, &ctx)
     }

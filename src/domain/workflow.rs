@@ -115,6 +115,14 @@ impl CaseState {
                     format: *format,
                 })
             }
+            EventData::PublicationDelayed {
+                revised_publication_on: Some(revised),
+                ..
+            } => {
+                if let Some(plan) = &mut self.plan {
+                    plan.publication_on = *revised;
+                }
+            }
             EventData::ActionAdded {
                 action_id,
                 description,

@@ -196,10 +196,12 @@ async fn a_case_from_awareness_to_publication() {
         .event(&pm, &id, json!({"type": "published", "occurred_on": "2026-06-09", "url": "https://example.org/report"}))
         .await;
     assert_eq!(status, 422, "{err}");
-    assert_eq!(err["error"]["field"], "prepub_copy_sent.ofsted");
+    assert_eq!(err["error"]["field"], "occurred_on");
     let message = err["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains("Ofsted") && message.contains("Wed 10 Jun 2026"),
+        message.contains(
+            "9 June 2026 is too soon: the earliest permissible publication date is 10 June 2026. The copy to Ofsted was sent on Mon 1 Jun 2026"
+        ),
         "{message}"
     );
     let (_, unchanged) = app

@@ -297,7 +297,18 @@ async fn the_version_sent_is_locked_and_a_newer_one_needs_sending_again() {
     app.set_today("2026-05-05");
     let (status, err) = app.event(&pm, &id, json!({"type": "published", "occurred_on": "2026-05-05", "url": "https://example.org/r"})).await;
     assert_eq!(status, 422, "{err}");
-    assert_eq!(err["error"]["fields"].as_array().unwrap().len(), 3);
+    // One message, on the date, naming the earliest permissible date and all three copies.
+    assert_eq!(err["error"]["fields"].as_array().unwrap().len(), 1);
+    assert_eq!(err["error"]["field"], "occurred_on");
+    let message = err["error"]["message"].as_str().unwrap();
+    for words in [
+        "the earliest permissible publication date is",
+        "Panel",
+        "Ofsted",
+        "Secretary of State",
+    ] {
+        assert!(message.contains(words), "{message}");
+    }
 
     // Soft delete of an unsent version, with a reason, kept in the audit.
     let (status, err) = app

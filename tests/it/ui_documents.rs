@@ -340,7 +340,7 @@ async fn the_version_sent_to_the_panel_is_locked_and_its_delete_refused() {
                 ("occurred_on-day", "1"),
                 ("occurred_on-month", "4"),
                 ("occurred_on-year", "2026"),
-                ("recipient", "panel"),
+                ("recipients", "panel"),
                 ("sent_version", &sent),
             ],
         )

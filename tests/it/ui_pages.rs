@@ -582,9 +582,9 @@ async fn publication_planning_gives_the_latest_send_dates_and_the_earliest_permi
         3,
         "{html}"
     );
-    assert!(html.contains("6 January 2026 is too soon"));
-    // Sent today at the earliest, skipping Christmas, Boxing Day and New Year's Day.
-    assert!(html.contains("The earliest permissible publication date is 7 January 2026"));
+    // Sent today at the earliest, skipping Christmas, Boxing Day and New Year's Day: one error,
+    // linked to the date.
+    assert!(html.contains("<a href=\"#publication_on\">6 January 2026 is too soon: the earliest permissible publication date is 7 January 2026</a>"), "{html}");
     assert!(!html.contains("Record the plan"));
     // That date is fine, and can be recorded from here.
     let a = b

@@ -55,6 +55,13 @@ pub fn across_events(
                 "the publication date cannot be before the date it is planned",
             ))
         }
+        EventData::PublicationDelayed {
+            revised_publication_on: Some(revised),
+            ..
+        } if *revised < input.occurred_on => Err(AppError::invalid(
+            "revised_publication_on",
+            "the revised publication date cannot be before the date of the decision to delay",
+        )),
         EventData::DeadlineWaived { rule, .. } => {
             let pending = loaded
                 .deadlines

@@ -91,6 +91,28 @@ pub fn void_event(
     run(conn, st, actor, case_id, event_id, body, Change::Void)
 }
 
+/// Whether the void would be accepted, without voiding: the same path in a transaction that is
+/// rolled back ("Check your answers" comes after the checks).
+pub fn check_would_void(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: &str,
+    event_id: &str,
+    body: &Map<String, Value>,
+) -> Result<(), AppError> {
+    if !may_correct(actor.role) {
+        return Err(AppError::Forbidden(format!(
+            "your role ({}) may not {} recorded events",
+            actor.role.label(),
+            Change::Void.verb()
+        )));
+    }
+    super::dry_run(conn, |c| {
+        change_in(c, st, actor, case_id, event_id, body, Change::Void).map(|_| ())
+    })
+}
+
 fn run(
     conn: &mut DbConnection,
     st: &AppState,

@@ -147,6 +147,7 @@ pub fn replay_context<'a>(
         division: case.division.parse().map_err(AppError::internal)?,
         rules: &st.rules,
         calendar,
+        today: st.today(),
     })
 }
 
@@ -291,6 +292,10 @@ pub struct Recorded {
     pub stage_label: &'static str,
     pub previous_stage: String,
     pub event: EventView,
+    /// Every event recorded, when one request recorded several (copies sent to several
+    /// recipients); `event` is the first of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventView>>,
     pub deadlines: Vec<ChangedDeadline>,
 }
 
@@ -321,6 +326,7 @@ impl Recorded {
             stage_label: refreshed.stage.label(),
             previous_stage: loaded.case.stage.clone(),
             event,
+            events: None,
             deadlines,
         })
     }
@@ -392,7 +398,8 @@ fn refuse_role(
     }
 }
 
-/// [`record_event`] inside its transaction.
+/// [`record_event`] inside its transaction: every event of the request (copies sent to
+/// several recipients are one event each) checked and inserted, then one settle.
 fn record_in(
     c: &mut DbConnection,
     st: &AppState,
@@ -405,6 +412,82 @@ fn record_in(
     if !loaded.people.access(&actor.user_id).sees(actor.role) {
         return Err(AppError::NotFound);
     }
+    let bodies = crate::domain::events::expand_recipients(body).map_err(AppError::Invalid)?;
+    // Several recipients: a problem with one is said of the list.
+    let many = body.contains_key("recipients");
+    let mut inserted = vec![];
+    for one in &bodies {
+        let added = insert_checked(c, st, actor, &mut loaded, one, now).map_err(|e| match e {
+            AppError::Invalid(errors) if many => AppError::Invalid(
+                errors
+                    .into_iter()
+                    .map(|mut f| {
+                        if f.field == "recipient" {
+                            f.field = "recipients".into();
+                        }
+                        f
+                    })
+                    .collect(),
+            ),
+            other => other,
+        })?;
+        inserted.push(added);
+    }
+    let refreshed = settle(c, st, &mut loaded, &mut Recipients::new())?;
+    let last = inserted.len().saturating_sub(1);
+    for (i, (row, fields)) in inserted.iter().enumerate() {
+        let k = row.event_type.as_str();
+        let deadlines = if i == last {
+            refreshed.summary()
+        } else {
+            serde_json::json!([])
+        };
+        audit::append(
+            c,
+            now,
+            Entry::ok(Some(actor), "event_recorded").case(&loaded.case.id).subject(k).detail(serde_json::json!({
+                "event": { "type": k, "occurred_on": row.occurred_on, "sequence": row.sequence, "fields": fields },
+                "before": { "stage": loaded.case.stage },
+                "after": { "stage": refreshed.stage },
+                "deadlines": deadlines,
+            })),
+        )?;
+    }
+    let by = PersonRef {
+        id: actor.user_id.clone(),
+        name: actor.name.clone(),
+    };
+    let mut views = vec![];
+    for (row, _) in &inserted {
+        let event = loaded
+            .history
+            .events()
+            .iter()
+            .find(|e| e.sequence == row.sequence)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("the recorded event is missing")))?;
+        views.push(EventView::of(row, event, by.clone()));
+    }
+    let first = views
+        .first()
+        .cloned()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no event recorded")))?;
+    let mut recorded = Recorded::new(st, &loaded, &refreshed, first)?;
+    if many {
+        recorded.events = Some(views);
+    }
+    Ok(recorded)
+}
+
+/// Checks one event against the case as loaded (its fields, its date, its place in the
+/// replay, the rules that read other records) and inserts it: the row and its fields.
+fn insert_checked(
+    c: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    loaded: &mut Loaded,
+    body: &Map<String, Value>,
+    now: NaiveDateTime,
+) -> Result<(EventRow, Value), AppError> {
     let mut input = EventInput::parse(body, new_id).map_err(AppError::Invalid)?;
     let k = input.data.kind();
     workflow::check_date(loaded.began_on(), input.occurred_on, st.today())
@@ -422,7 +505,7 @@ fn record_in(
         .history
         .change(None, Some(event), &ctx)
         .map_err(|b| refused(b, Some(sequence), "occurred_on"))?;
-    checks::across_events(c, st, &loaded, &input)?;
+    checks::across_events(c, st, loaded, &input)?;
     let mut fields = serde_json::to_value(&input.data).map_err(AppError::internal)?;
     if let Some(m) = fields.as_object_mut() {
         m.remove("type");
@@ -452,28 +535,54 @@ fn record_in(
         supersedes: None,
     };
     let row = insert_entry(c, &loaded.case.id, entry, actor, now)?;
-    let refreshed = settle(c, st, &mut loaded, &mut Recipients::new())?;
-    audit::append(
-        c,
-        now,
-        Entry::ok(Some(actor), "event_recorded").case(&loaded.case.id).subject(k.as_str()).detail(serde_json::json!({
-            "event": { "type": k, "occurred_on": row.occurred_on, "sequence": row.sequence, "fields": fields },
-            "before": { "stage": loaded.case.stage },
-            "after": { "stage": refreshed.stage },
-            "deadlines": refreshed.summary(),
-        })),
-    )?;
-    let event = loaded
-        .history
-        .events()
-        .iter()
-        .find(|e| e.sequence == row.sequence)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the recorded event is missing")))?;
-    let by = PersonRef {
-        id: actor.user_id.clone(),
-        name: actor.name.clone(),
-    };
-    Recorded::new(st, &loaded, &refreshed, EventView::of(&row, event, by))
+    Ok((row, fields))
+}
+
+/// Whether `body` would be recorded, without recording it: the same path as
+/// [`record_event`] in a transaction that is rolled back (so "Check your answers" comes only
+/// after the checks an irreversible event must pass). A refusal here is not audited: nothing
+/// was attempted yet.
+pub fn check_would_record(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: &str,
+    body: &Map<String, Value>,
+) -> Result<(), AppError> {
+    if let Some(k) = body
+        .get("type")
+        .and_then(Value::as_str)
+        .and_then(|t| t.parse::<EventType>().ok())
+    {
+        if !workflow::may_record(actor.role, k) {
+            return Err(refuse_role(conn, st, actor, case_id, k));
+        }
+    }
+    dry_run(conn, |c| record_in(c, st, actor, case_id, body).map(|_| ()))
+}
+
+/// Runs `f` in a write transaction that is always rolled back: `Ok` when `f` would succeed.
+pub fn dry_run(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    enum Outcome {
+        Passed,
+        Refused(AppError),
+    }
+    impl From<diesel::result::Error> for Outcome {
+        fn from(e: diesel::result::Error) -> Self {
+            Outcome::Refused(e.into())
+        }
+    }
+    let run: Result<(), Outcome> = write_tx(conn, |c| {
+        f(c).map_err(Outcome::Refused)?;
+        Err(Outcome::Passed)
+    });
+    match run {
+        Err(Outcome::Passed) | Ok(()) => Ok(()),
+        Err(Outcome::Refused(e)) => Err(e),
+    }
 }
 
 /// Records an event the service itself makes (a report version uploaded) on a case loaded for

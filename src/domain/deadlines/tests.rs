@@ -260,7 +260,9 @@ fn seven_working_day_rule() {
     // 29,30,31 Dec, 2,5,6,7 Jan → Wed 7 Jan 2026.
     assert_eq!(refused[0].earliest, Some(d("2026-01-07")));
     assert!(
-        refused[0].message.contains("Wed 7 Jan 2026"),
+        refused[0]
+            .message
+            .contains("it had to go by Tue 23 Dec 2025"),
         "{}",
         refused[0].message
     );
@@ -529,4 +531,41 @@ fn the_earliest_permissible_date_after_a_weekend_or_holiday_send() {
     assert_eq!(earliest("2026-01-05"), d("2026-01-14"));
     // Sent on a Thursday: from the Saturday after the 6th working day.
     assert_eq!(earliest("2026-01-08"), d("2026-01-17"));
+}
+
+#[test]
+fn a_delay_counts_the_copies_back_from_the_revised_date() {
+    let mut case = Case::new("2025-06-02", Harm::Death, false);
+    case.events.truncate(1);
+    to_publication_planning(&mut case);
+    case.events
+        .iter_mut()
+        .for_each(|e| e.occurred_on = d("2025-06-02"));
+    case.add("2025-12-01", plan("2026-01-06"));
+    case.add(
+        "2025-12-10",
+        EventData::PublicationDelayed {
+            reason: "Inquest".into(),
+            revised_publication_on: Some(d("2026-07-14")),
+        },
+    );
+    // Tue 14 Jul 2026: seven working days before is Fri 3 Jul 2026.
+    let panel = case.get("prepub_panel");
+    assert_eq!(panel.due_on, d("2026-07-03"));
+    assert_eq!(panel.trigger_event, EventType::PublicationPlanned);
+    assert!(
+        panel.explanation.text.contains(
+            "Publication planned on Mon 1 Dec 2025, publication delayed on Wed 10 Dec 2025 to Tue 14 Jul 2026; 7 working days before Tue 14 Jul 2026"
+        ),
+        "{}",
+        panel.explanation.text
+    );
+    // A new plan after the delay counts from its own date again.
+    case.add("2025-12-20", plan("2026-09-01"));
+    assert_eq!(case.get("prepub_panel").due_on, d("2026-08-20"));
+    assert!(!case
+        .get("prepub_panel")
+        .explanation
+        .text
+        .contains("delayed"));
 }

@@ -232,7 +232,7 @@ async fn show(
     } else {
         None
     };
-    let mut ctx = page.context(&format!("Message: {}", m.entry.subject), "outbox");
+    let mut ctx = page.context(&m.entry.subject, "outbox");
     ctx.insert("message", &entry_value(&m.entry));
     ctx.insert("body_text", &m.body_text);
     ctx.insert(

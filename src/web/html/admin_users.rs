@@ -57,7 +57,10 @@ async fn confirm_deactivate(page: Page, path: web::Path<String>) -> PageResult {
     if !user.active || user.id == page.actor().user_id {
         return Ok(see_other("/admin/users"));
     }
-    let mut ctx = page.context(&format!("Deactivate {}", user.name), "users");
+    let mut ctx = page.context(
+        &format!("Are you sure you want to deactivate {}?", user.name),
+        "users",
+    );
     ctx.insert(
         "target",
         &json!({ "id": user.id, "name": user.name, "role_label": user.role.label() }),

@@ -227,7 +227,7 @@ async fn show(
         parts.push(extra);
         format!("/cases/{}/audit?{}", p.case_id, parts.join("&"))
     };
-    let mut ctx = page.context(&format!("Audit trail – {}", p.reference), "cases");
+    let mut ctx = page.context("Audit trail", "cases");
     ctx.insert("case_id", &p.case_id);
     ctx.insert("reference", &p.reference);
     ctx.insert("child_pseudonym", &p.child_pseudonym);

@@ -525,9 +525,16 @@ pub async fn show(
     let record: Vec<RecordLink> = case
         .may_record
         .iter()
-        .map(|k| RecordLink {
-            href: format!("/cases/{}/events/{}", case.id, k.as_str()),
-            text: k.label(),
+        .map(|k| match k {
+            // Planning publication has one route, named as its page is.
+            EventType::PublicationPlanned => RecordLink {
+                href: format!("/cases/{}/publication", case.id),
+                text: "Plan publication",
+            },
+            _ => RecordLink {
+                href: format!("/cases/{}/events/{}", case.id, k.as_str()),
+                text: k.label(),
+            },
         })
         .collect();
     let recorded = q

@@ -52,6 +52,7 @@ async fn print(page: Page, path: web::Path<String>) -> PageResult {
         &format!("Chronology – {} – {}", case.reference, case.child_pseudonym),
         "cases",
     );
+    // The heading is the title (the page the "Printable chronology" link opens).
     ctx.insert("summary", &summary_rows(&case));
     ctx.insert("deadlines", &deadline_rows(&case));
     ctx.insert("events", &events);

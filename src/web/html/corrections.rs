@@ -138,6 +138,8 @@ fn render_correct(
     form_id: &str,
 ) -> PageResult {
     let Correcting { view, e, fields } = *shown;
+    let mut form = form.clone();
+    event_forms::spread_reveals(fields, &mut form);
     let mut ctx = page.context(&format!("Correct: {}", e.label), "cases");
     ctx.insert("case", view);
     ctx.insert("kind", e.kind.as_str());
@@ -249,7 +251,10 @@ async fn correct(posted: Posted, path: web::Path<(String, String)>) -> PageResul
                                 .into_iter()
                                 .map(|f| {
                                     let name = f.field.trim_start_matches("fields.");
-                                    FieldError::new(event_forms::form_field(name), f.message)
+                                    FieldError::new(
+                                        event_forms::form_field_in(&fields, form, name),
+                                        f.message,
+                                    )
                                 })
                                 .collect();
                         }
@@ -258,7 +263,7 @@ async fn correct(posted: Posted, path: web::Path<(String, String)>) -> PageResul
                 }
             }
             let errors = humanise(errors, |f| event_forms::label_of(&fields, f));
-            let mut known: Vec<String> = fields.iter().map(|f| f.name.to_string()).collect();
+            let mut known = event_forms::known_names(&fields);
             known.push("change_reason".into());
             let errors = for_page(errors, &known);
             let again = render_correct(
@@ -338,7 +343,9 @@ async fn void(posted: Posted, path: web::Path<(String, String)>) -> PageResult {
             } else if form.get("edit") == "yes" {
                 let again = render_void(page, StatusCode::OK, &view, &e, form, &[], form.get("form_id"))?;
                 return Ok(Outcome::Again(again));
-            } else if form.get("confirm") != "yes" {
+            } else if form.get("confirm") != "yes"
+                && would_void(page, &id, &event_id, &reason, &mut errors).await?
+            {
                 let mut rows = vec![
                     json!({ "key": "Event", "value": e.label }),
                     json!({ "key": "Date", "value": e.occurred_on.format("%-d %B %Y").to_string() }),
@@ -353,7 +360,7 @@ async fn void(posted: Posted, path: web::Path<(String, String)>) -> PageResult {
                     warning: "A voided event no longer counts: the stage and the deadlines are worked out again without it. It stays in the case’s record, struck through, with your reason.".into(),
                 };
                 return Ok(Outcome::Again(render_check(page, &view, &check, form)?));
-            } else {
+            } else if form.get("confirm") == "yes" {
                 let (case_id, eid) = (id.clone(), event_id.clone());
                 let body: Map<String, Value> =
                     [("reason".to_string(), json!(reason))].into_iter().collect();
@@ -393,4 +400,36 @@ async fn void(posted: Posted, path: web::Path<(String, String)>) -> PageResult {
             Ok(Outcome::Again(again))
         })
         .await
+}
+
+/// The void tried without being made, before "Check your answers": `false` with the reasons in
+/// `errors` when it would be refused.
+async fn would_void(
+    page: &Page,
+    id: &str,
+    event_id: &str,
+    reason: &str,
+    errors: &mut Vec<FieldError>,
+) -> Result<bool, super::HtmlError> {
+    let (case_id, eid) = (id.to_string(), event_id.to_string());
+    let body: Map<String, Value> = [("reason".to_string(), json!(reason))]
+        .into_iter()
+        .collect();
+    let checked = page
+        .db(move |c, st, actor| corrections::check_would_void(c, st, actor, &case_id, &eid, &body))
+        .await;
+    match checked {
+        Ok(()) => Ok(true),
+        Err(err) => match err.into_error() {
+            AppError::Invalid(found) => {
+                errors.extend(
+                    found
+                        .into_iter()
+                        .map(|f| FieldError::new("reason", f.message)),
+                );
+                Ok(false)
+            }
+            other => Err(page.fail(other)),
+        },
+    }
 }

@@ -88,7 +88,7 @@ fn render_decision(
                 .map(|c| json!({ "value": c.as_str(), "text": c.label() })),
         )
         .collect();
-    let mut ctx = page.context(&format!("Record a decision – {}", v.title), "meetings");
+    let mut ctx = page.context("Record a decision", "meetings");
     ctx.insert("meeting", v);
     ctx.insert("cases", &cases);
     ctx.insert("kinds", &kinds);

@@ -40,12 +40,28 @@ pub struct Field {
     pub when_empty: String,
     #[serde(skip)]
     pub source: Option<Source>,
+    /// A field asked only when it applies (kind `revealed`): the radios field and the choices
+    /// of it that reveal this one. Each of those choices shows its own box, named
+    /// `name-choice` (GOV.UK conditional reveal); the one of the choice made is sent as `name`.
+    #[serde(skip)]
+    pub revealed_by: Option<(&'static str, &'static [&'static str])>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Item {
     pub value: String,
     pub text: String,
+    /// The field this choice reveals (a text box, shown when the choice is made).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reveal: Option<Reveal>,
+}
+
+/// A text box revealed by a choice.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reveal {
+    pub name: String,
+    pub label: String,
+    pub hint: String,
 }
 
 impl Item {
@@ -53,6 +69,81 @@ impl Item {
         Item {
             value: value.into(),
             text: text.into(),
+            reveal: None,
+        }
+    }
+}
+
+/// The name of the box that `choice` of a revealed field's radios shows.
+pub fn revealed_name(name: &str, choice: &str) -> String {
+    format!("{name}-{choice}")
+}
+
+/// Puts each revealed field under the choices that reveal it.
+fn attach_reveals(fields: &mut [Field]) {
+    let revealed: Vec<Field> = fields
+        .iter()
+        .filter(|f| f.revealed_by.is_some())
+        .cloned()
+        .collect();
+    for r in revealed {
+        let (by, choices) = r.revealed_by.expect("filtered");
+        for f in fields.iter_mut().filter(|f| f.name == by) {
+            for item in f
+                .items
+                .iter_mut()
+                .filter(|i| choices.contains(&i.value.as_str()))
+            {
+                item.reveal = Some(Reveal {
+                    name: revealed_name(r.name, &item.value),
+                    label: r.label.clone(),
+                    hint: r.hint.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// The form field showing the API field `api_field` for the answers in `form`: a revealed
+/// field's box under the choice made.
+pub fn form_field_in(fields: &[Field], form: &FormData, api_field: &str) -> String {
+    let name = form_field(api_field);
+    match fields
+        .iter()
+        .find(|f| f.name == name)
+        .and_then(|f| f.revealed_by)
+    {
+        Some((by, choices)) if choices.contains(&form.get(by)) => revealed_name(name, form.get(by)),
+        _ => name.to_string(),
+    }
+}
+
+/// The names of the form's fields as errors link to them (revealed boxes included).
+pub fn known_names(fields: &[Field]) -> Vec<String> {
+    let mut known = vec![];
+    for f in fields {
+        known.push(f.name.to_string());
+        if let Some((_, choices)) = f.revealed_by {
+            known.extend(choices.iter().map(|c| revealed_name(f.name, c)));
+        }
+    }
+    known
+}
+
+/// A revealed field's value given as `name` (a recorded value) copied into the box of the
+/// choice made, so a form starts with it.
+pub fn spread_reveals(fields: &[Field], form: &mut FormData) {
+    for f in fields {
+        if let Some((by, choices)) = f.revealed_by {
+            let chosen = form.get(by).to_string();
+            let value = form.get(f.name).to_string();
+            let target = revealed_name(f.name, &chosen);
+            if choices.contains(&chosen.as_str())
+                && !value.is_empty()
+                && form.get(&target).is_empty()
+            {
+                form.set(&target, value);
+            }
         }
     }
 }
@@ -68,6 +159,7 @@ fn field(kind: &'static str, name: &'static str, label: &str, required: bool) ->
         empty: "Choose",
         when_empty: format!("There is nothing to choose from for “{label}”."),
         source: None,
+        revealed_by: None,
     }
 }
 
@@ -123,6 +215,31 @@ pub fn fields(kind: EventType) -> Vec<Field> {
     }
     let mut fields = vec![date("occurred_on", when_label(kind))];
     fields.extend(details(kind));
+    attach_reveals(&mut fields);
+    fields
+}
+
+/// The fields of the form that records `kind`: as [`fields`], except that the copies sent to
+/// the Panel, Ofsted and the Secretary of State on one date are recorded together (recipients
+/// as checkboxes, one event each).
+pub fn record_fields(kind: EventType) -> Vec<Field> {
+    let mut fields = fields(kind);
+    if kind == EventType::PrepubCopySent {
+        for f in &mut fields {
+            if f.name == "recipient" {
+                *f = Field {
+                    hint: "Select every recipient the copy went to on this date".into(),
+                    items: std::mem::take(&mut f.items),
+                    ..field(
+                        "checkboxes",
+                        "recipients",
+                        "Who was the copy sent to?",
+                        true,
+                    )
+                };
+            }
+        }
+    }
     fields
 }
 
@@ -301,16 +418,17 @@ fn publication_details(kind: EventType) -> Vec<Field> {
                     .map(|f| Item::new(f.as_str(), f.label()))
                     .collect(),
             ),
-            hint(
-                textarea(
-                    "justification",
-                    "Why will the full report not be published? (if it will not)",
-                    false,
-                ),
-                "Needed for a summary only or for not publishing: it goes to the Panel and the Secretary of State",
-            ),
+            Field {
+                revealed_by: Some(("format", &["summary", "none"])),
+                ..hint(
+                    field("revealed", "justification", "Why will the full report not be published?", true),
+                    "This goes to the Panel and the Secretary of State",
+                )
+            },
             decision_of(kind)],
-        E::PublicationDelayed => vec![hint(
+        E::PublicationDelayed => vec![
+            date("revised_publication_on", "Revised publication date"),
+            hint(
                 textarea("reason", "Reason for the delay", true),
                 "For example, criminal proceedings or an inquest",
             )],
@@ -428,7 +546,25 @@ pub fn body(
                 }
             }
             "checkboxes" => {
-                body.insert(f.name.into(), json!(form.all(f.name)));
+                let chosen = form.all(f.name);
+                if chosen.is_empty() && f.required {
+                    let what = lower_first(f.label.trim_end_matches('?'));
+                    errors.push(FieldError::new(
+                        f.name,
+                        format!("Select {}", choice_phrase(&what)),
+                    ));
+                }
+                body.insert(f.name.into(), json!(chosen));
+            }
+            "revealed" => {
+                let (by, choices) = f.revealed_by.unwrap_or(("", &[]));
+                let chosen = form.get(by);
+                if choices.contains(&chosen) {
+                    let v = form.get(&revealed_name(f.name, chosen)).trim();
+                    if !v.is_empty() {
+                        body.insert(f.name.into(), json!(v));
+                    }
+                }
             }
             "version" => {
                 let v = form.get(f.name).trim();

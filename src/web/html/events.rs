@@ -14,7 +14,7 @@ use crate::app::cases::{view, CaseView};
 use crate::app::{documents, events, users};
 use crate::db::DbConnection;
 use crate::domain::deadlines::DeadlineStatus;
-use crate::domain::events::{EventInput, EventType};
+use crate::domain::events::{expand_recipients, EventInput, EventType};
 use crate::domain::input::FieldError;
 use crate::domain::roles::Role;
 use crate::domain::workflow;
@@ -27,12 +27,30 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/cases/{id}/events/{type}", web::post().to(record));
 }
 
-/// The event type named in the path, if it has a form.
+/// The event type named in the path, if it has a form here. A publication plan is recorded on
+/// the publication planning page (`/cases/{id}/publication`), its one route.
 fn kind_of(page: &Page, code: &str) -> Result<EventType, super::HtmlError> {
     code.parse::<EventType>()
         .ok()
-        .filter(|k| event_forms::has_form(*k))
+        .filter(|k| event_forms::has_form(*k) && *k != EventType::PublicationPlanned)
         .ok_or_else(|| page.fail(AppError::NotFound))
+}
+
+/// The fields of the publication plan's form, its decisions to cite filled in.
+pub(super) fn plan_fields(
+    c: &mut DbConnection,
+    st: &AppState,
+    actor: &crate::app::Actor,
+    case_id: &str,
+) -> Result<Vec<Field>, AppError> {
+    let kind = EventType::PublicationPlanned;
+    let mut fields = event_forms::record_fields(kind);
+    for f in &mut fields {
+        if f.source == Some(Source::Decisions) {
+            f.items = decision_items(c, st, actor, case_id, kind)?;
+        }
+    }
+    Ok(fields)
 }
 
 /// The case for the form, when this user may record `kind` on it now: 403 when the role never
@@ -68,11 +86,12 @@ fn case_for_form(
             view.stage_label.to_lowercase()
         )));
     }
-    let fields = form_fields(c, st, actor, &view, kind)?;
+    let fields = fill_fields(c, st, actor, &view, kind, event_forms::record_fields(kind))?;
     Ok((view, fields))
 }
 
-/// The form fields of `kind` with their choices filled in for the case.
+/// The form fields of one event of `kind` (as a correction shows them) with their choices
+/// filled in for the case.
 pub(super) fn form_fields(
     c: &mut DbConnection,
     st: &AppState,
@@ -80,7 +99,18 @@ pub(super) fn form_fields(
     view: &CaseView,
     kind: EventType,
 ) -> Result<Vec<Field>, AppError> {
-    let mut fields = event_forms::fields(kind);
+    fill_fields(c, st, actor, view, kind, event_forms::fields(kind))
+}
+
+/// `fields` with their choices filled in for the case.
+fn fill_fields(
+    c: &mut DbConnection,
+    st: &AppState,
+    actor: &crate::app::Actor,
+    view: &CaseView,
+    kind: EventType,
+    mut fields: Vec<Field>,
+) -> Result<Vec<Field>, AppError> {
     for f in &mut fields {
         f.items = match f.source {
             Some(Source::LeadReviewers) => users::list(c, Some(Role::LeadReviewer), false)?
@@ -204,12 +234,14 @@ fn render_form(
 ) -> PageResult {
     let EventForm { view, kind, fields } = shown;
     let kind = *kind;
+    let mut form = form.clone();
+    event_forms::spread_reveals(fields, &mut form);
     let mut ctx = page.context(kind.label(), "cases");
     ctx.insert("case", view);
     ctx.insert("kind", kind.as_str());
     ctx.insert("kind_label", kind.label());
     ctx.insert("fields", fields);
-    ctx.insert("form", &form.values(&["criteria"]));
+    ctx.insert("form", &form.values(&["criteria", "recipients"]));
     ctx.insert("errors", errors);
     ctx.insert("form_id", form_id);
     page.render_status(status, "pages/events/form.html", &ctx)
@@ -221,6 +253,10 @@ async fn show(
     q: web::Query<Vec<(String, String)>>,
 ) -> PageResult {
     let (id, code) = path.into_inner();
+    if code == EventType::PublicationPlanned.as_str() {
+        // Planning publication has one route.
+        return Ok(super::see_other(&format!("/cases/{id}/publication")));
+    }
     let kind = kind_of(&page, &code)?;
     let found = page
         .db(move |c, st, actor| case_for_form(c, st, actor, &id, kind, true))
@@ -231,7 +267,7 @@ async fn show(
         }
         other => other?,
     };
-    // A form may be started with values (publication planning passes its date).
+    // A form may be started with values.
     let mut form = FormData::from(q.into_inner());
     if form.get("occurred_on-day").is_empty() {
         form.set_date("occurred_on", page.state.today());
@@ -246,7 +282,7 @@ async fn record(posted: Posted, path: web::Path<(String, String)>) -> PageResult
     let kind = kind_of(page, &code)?;
     posted
         .once(&format!("/cases/{id}"), async || {
-            let fields = event_forms::fields(kind);
+            let fields = event_forms::record_fields(kind);
             let (body, mut errors) = event_forms::body(kind, &fields, form);
             if errors.is_empty() && form.get("edit") == "yes" {
                 // Back from "Check your answers" to the form, with the answers.
@@ -259,28 +295,40 @@ async fn record(posted: Posted, path: web::Path<(String, String)>) -> PageResult
                     render_form(page, StatusCode::OK, &shown, form, &[], form.get("form_id"))?;
                 return Ok(Outcome::Again(again));
             }
-            if errors.is_empty() && needs_check(kind) && form.get("confirm") != "yes" {
-                let id = id.clone();
-                let (view, fields) = page
-                    .db(move |c, st, actor| case_for_form(c, st, actor, &id, kind, false))
-                    .await?;
-                let check = Check {
-                    heading: format!("Check your answers before recording: {}", kind.label()),
-                    rows: answers(&fields, form),
-                    action: format!("/cases/{}/events/{}", view.id, kind.as_str()),
-                    button: "Confirm and record".into(),
-                    warning: "Once recorded this cannot be undone: it can only be voided, with a reason, and stays in the case’s record.".into(),
-                };
-                return Ok(Outcome::Again(render_check(page, &view, &check, form)?));
-            }
             if errors.is_empty() {
-                let case_id = id.clone();
-                let recorded = page
+                // An irreversible event is first tried without being recorded, so a refusal
+                // shows on the form, before "Check your answers".
+                let check_first = needs_check(kind) && form.get("confirm") != "yes";
+                let (case_id, sent) = (id.clone(), body.clone());
+                let done = page
                     .db(move |c, st, actor| {
-                        events::record_event(c, st, actor, &case_id, &body).map(|_| ())
+                        if check_first {
+                            events::check_would_record(c, st, actor, &case_id, &sent)
+                        } else {
+                            events::record_event(c, st, actor, &case_id, &sent).map(|_| ())
+                        }
                     })
                     .await;
-                match recorded {
+                match done {
+                    Ok(()) if check_first => {
+                        let id = id.clone();
+                        let (view, fields) = page
+                            .db(move |c, st, actor| {
+                                case_for_form(c, st, actor, &id, kind, false)
+                            })
+                            .await?;
+                        let check = Check {
+                            heading: format!(
+                                "Check your answers before recording: {}",
+                                kind.label()
+                            ),
+                            rows: answers(&fields, form),
+                            action: format!("/cases/{}/events/{}", view.id, kind.as_str()),
+                            button: "Confirm and record".into(),
+                            warning: "Once recorded this cannot be undone: it can only be voided, with a reason, and stays in the case’s record.".into(),
+                        };
+                        return Ok(Outcome::Again(render_check(page, &view, &check, form)?));
+                    }
                     Ok(()) => {
                         let to = format!("/cases/{id}?recorded={}", kind.as_str());
                         return Ok(Outcome::Redirect(to));
@@ -290,7 +338,7 @@ async fn record(posted: Posted, path: web::Path<(String, String)>) -> PageResult
                             errors = found
                                 .into_iter()
                                 .map(|e| {
-                                    let field = event_forms::form_field(&e.field).to_string();
+                                    let field = event_forms::form_field_in(&fields, form, &e.field);
                                     FieldError::new(field, e.message)
                                 })
                                 .collect();
@@ -298,13 +346,20 @@ async fn record(posted: Posted, path: web::Path<(String, String)>) -> PageResult
                         other => return Err(page.fail(other)),
                     },
                 }
-            } else if let Err(more) = EventInput::parse(&body, String::new) {
+            } else {
                 // Show every problem at once: what the service would say about the other
                 // fields.
+                let more = service_errors(&body)
+                    .into_iter()
+                    .map(|e| {
+                        let field = event_forms::form_field_in(&fields, form, &e.field);
+                        FieldError::new(field, e.message)
+                    })
+                    .collect();
                 add_uncovered(&mut errors, more);
             }
             let errors = humanise(errors, |f| event_forms::label_of(&fields, f));
-            let known: Vec<String> = fields.iter().map(|f| f.name.to_string()).collect();
+            let known = event_forms::known_names(&fields);
             let errors = for_page(errors, &known);
             let id = id.clone();
             let (view, fields) = page
@@ -322,6 +377,26 @@ async fn record(posted: Posted, path: web::Path<(String, String)>) -> PageResult
             Ok(Outcome::Again(again))
         })
         .await
+}
+
+/// What the service would say about a body's fields (copies to several recipients: of the
+/// first, and of the list).
+fn service_errors(body: &serde_json::Map<String, serde_json::Value>) -> Vec<FieldError> {
+    match expand_recipients(body) {
+        Err(errors) => errors,
+        Ok(bodies) => bodies
+            .first()
+            .and_then(|b| EventInput::parse(b, String::new).err())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|mut e| {
+                if e.field == "recipient" && body.contains_key("recipients") {
+                    e.field = "recipients".into();
+                }
+                e
+            })
+            .collect(),
+    }
 }
 
 /// The events that cannot be undone: "Check your answers" comes first.

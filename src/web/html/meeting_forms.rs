@@ -204,7 +204,7 @@ fn render_attendance(
         .map(|p| json!({ "id": p.id, "name": p.name, "agency": agency_name(p), "checked": others.contains(&p.id.as_str()) }))
         .collect();
     let q = form_quorum(page, o, form);
-    let mut ctx = page.context(&format!("Attendance – {}", o.view.title), "meetings");
+    let mut ctx = page.context("Attendance", "meetings");
     ctx.insert("meeting", &o.view);
     ctx.insert("members", &members);
     ctx.insert("others", &others_list);
@@ -352,7 +352,7 @@ fn render_minutes(
         .map_or("Key points of the meeting".to_string(), |(_, r)| {
             format!("Key points on {r}")
         });
-    let mut ctx = page.context(&format!("{heading} – {}", view.title), "meetings");
+    let mut ctx = page.context(&heading, "meetings");
     ctx.insert("meeting", view);
     ctx.insert("heading", &heading);
     ctx.insert("case_id", &topic.as_ref().map(|(c, _)| c.clone()));

@@ -247,10 +247,15 @@ fn record_link(page: &Page, d: &DecisionView, held_on: Option<chrono::NaiveDate>
     {
         return None;
     }
+    // Planning publication has one route, the planning page.
+    let form = match kind {
+        EventType::PublicationPlanned => format!("/cases/{case}/publication"),
+        _ => format!("/cases/{case}/events/{}", kind.as_str()),
+    };
     Some(json!({
         "href": format!(
-            "/cases/{case}/events/{}?decision_id={}&occurred_on-day={}&occurred_on-month={}&occurred_on-year={}",
-            kind.as_str(), d.id, on.day(), on.month(), on.year()
+            "{form}?decision_id={}&occurred_on-day={}&occurred_on-month={}&occurred_on-year={}",
+            d.id, on.day(), on.month(), on.year()
         ),
         "text": format!("Record “{}” on {}", kind.label(), d.reference.clone().unwrap_or_default()),
     }))
@@ -425,10 +430,7 @@ pub(super) async fn render_show(
             Some(a) => json!({ "text": format!("Write the key points on {}", a.reference), "href": format!("/meetings/{}/minutes?case={}", view.id, a.case_id) }),
         })
         .collect();
-    let mut ctx = page.context(
-        &format!("{} – {}", view.title, scheduled.on.format("%-d %B %Y")),
-        "meetings",
-    );
+    let mut ctx = page.context(&view.title, "meetings");
     ctx.insert("meeting", view);
     ctx.insert("summary", &summary);
     ctx.insert("status", &status_tag(view.status));
