@@ -94,17 +94,29 @@ impl TestApp {
         fields: &[(&str, &str)],
         file: Option<(&str, &[u8])>,
     ) -> (u16, Value) {
-        let mut resp = self
-            .client
-            .post(self.url(&format!("/api/v1/cases/{case_id}/documents")))
-            .bearer_auth(&user.token)
-            .insert_header((
-                "content-type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
-            ))
-            .send_body(multipart(fields, file))
-            .await
-            .unwrap_or_else(|e| panic!("the upload to {case_id} got no answer: {e:?}"));
+        // A pooled connection the server has just closed fails before anything is sent
+        // (`Connect`), which a loaded machine makes likely: only then is the upload sent again.
+        let mut attempt = 0;
+        let mut resp = loop {
+            attempt += 1;
+            match self
+                .client
+                .post(self.url(&format!("/api/v1/cases/{case_id}/documents")))
+                .bearer_auth(&user.token)
+                .insert_header((
+                    "content-type",
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                ))
+                .send_body(multipart(fields, file))
+                .await
+            {
+                Ok(resp) => break resp,
+                Err(awc::error::SendRequestError::Connect(e)) if attempt < 3 => {
+                    eprintln!("upload: connection failed before sending ({e}); sending again");
+                }
+                Err(e) => panic!("the upload to {case_id} got no answer: {e:?}"),
+            }
+        };
         let body = resp.body().limit(10_000_000).await.unwrap();
         (
             resp.status().as_u16(),
