@@ -312,7 +312,7 @@ pub fn audit_trail(
     case_id: &str,
     format: Format,
 ) -> Result<Table, AppError> {
-    let entries = trail::entries(c, st, actor, case_id)?;
+    let entries = trail::entries_json(c, st, actor, case_id)?;
     let (case, _) = visible_case(c, actor, case_id)?;
     let table = tables::audit(&case.reference, &entries);
     audit_export(

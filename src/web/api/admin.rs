@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::app::outbox::{self, OutboxStatus};
 use crate::error::AppError;
@@ -42,7 +42,7 @@ pub async fn outbox_list(
             ))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "counts": counts, "messages": messages })))
+    Ok(HttpResponse::Ok().json(super::responses::OutboxPage { counts, messages }))
 }
 
 /// One message with its bodies.

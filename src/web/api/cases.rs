@@ -181,12 +181,10 @@ pub async fn case_audit(
     state
         .db(move |c, st| {
             if format == Format::Json {
-                return Ok(Answer::Json(Value::Array(trail::entries(
-                    c,
-                    st,
-                    &user.actor,
-                    &id,
-                )?)));
+                let entries = trail::entries(c, st, &user.actor, &id)?;
+                return Ok(Answer::Json(
+                    serde_json::to_value(entries).map_err(AppError::internal)?,
+                ));
             }
             let table = export::audit_trail(c, st, &user.actor, &id, format)?;
             Ok(Answer::file(table, format, st.today()))

@@ -102,14 +102,15 @@ pub async fn improvement_actions(
             if format == Format::Json {
                 let body: Vec<_> = list
                     .iter()
-                    .map(|(reference, a)| {
-                        let mut v = serde_json::to_value(a).unwrap_or_default();
-                        v["reference"] = json!(reference);
-                        v["overdue"] = json!(a.overdue(today));
-                        v
+                    .map(|(reference, a)| super::responses::ActionLine {
+                        reference: reference.clone(),
+                        overdue: a.overdue(today),
+                        action: a.clone(),
                     })
                     .collect();
-                return Ok(Answer::Json(json!(body)));
+                return Ok(Answer::Json(
+                    serde_json::to_value(body).map_err(AppError::internal)?,
+                ));
             }
             let table = tables::actions(&list, today);
             audit_export(

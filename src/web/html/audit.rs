@@ -151,7 +151,7 @@ async fn show(
     }
     let (case, entries) = page
         .db(move |c, st, actor| {
-            let entries = cases::trail::entries(c, st, actor, &id)?;
+            let entries = cases::trail::entries_json(c, st, actor, &id)?;
             let (case, _) = visible_case(c, actor, &id)?;
             Ok((case, entries))
         })
