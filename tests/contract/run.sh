@@ -3,7 +3,7 @@
 # makes) against the debug server with the demo partnership, every check on, bounded in time.
 # Signs in as the demo's programme manager (a TOTP code from the demo's published key) and
 # passes the bearer token. Fails when schemathesis finds anything.
-# Environment: CONTRACT_MAX_TIME (seconds of fuzzing, default 180), CONTRACT_VENV (default
+# Environment: CONTRACT_MAX_TIME (seconds of fuzzing, default 150), CONTRACT_VENV (default
 # target/contract-venv), LCSPR_BIN (default target/debug/lcspr-tracker).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,7 +12,7 @@ ROOT="$PWD"
 SCHEMATHESIS_VERSION=4.32.5
 VENV="${CONTRACT_VENV:-$ROOT/target/contract-venv}"
 BIN="${LCSPR_BIN:-$ROOT/target/debug/lcspr-tracker}"
-MAX_TIME="${CONTRACT_MAX_TIME:-180}"
+MAX_TIME="${CONTRACT_MAX_TIME:-150}"
 
 if [ ! -x "$VENV/bin/schemathesis" ] || ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
   echo "Installing schemathesis $SCHEMATHESIS_VERSION in $VENV"
@@ -51,7 +51,8 @@ export RUST_LOG="${RUST_LOG:-warn}"
 (cd "$TMP" && exec "$BIN" serve --bind "127.0.0.1:$PORT") > "$TMP/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
-  curl -fsS "$BASE/api/v1/openapi.json" -o /dev/null 2>/dev/null && break
+  python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+    "$BASE/api/v1/openapi.json" 2>/dev/null && break
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.log"; echo "FAIL: the server stopped" >&2; exit 1; }
   sleep 0.2
 done
