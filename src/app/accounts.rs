@@ -147,10 +147,11 @@ pub struct Invite {
 }
 
 /// A user with their invitation's expiry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Invited {
     #[serde(flatten)]
     pub user: UserView,
+    #[schemars(with = "crate::utc::Stamp")]
     pub invitation_expires_at: String,
 }
 
@@ -210,7 +211,7 @@ pub fn invite(
         )?;
         Ok(Invited {
             user,
-            invitation_expires_at: expires.and_utc().to_rfc3339(),
+            invitation_expires_at: crate::utc::format(&expires),
         })
     })
 }
@@ -245,13 +246,13 @@ pub fn resend_invitation(
         )?;
         Ok(Invited {
             user,
-            invitation_expires_at: expires.and_utc().to_rfc3339(),
+            invitation_expires_at: crate::utc::format(&expires),
         })
     })
 }
 
 /// Where an account stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountState {
     /// Has a password, or has signed in with single sign-on.

@@ -17,7 +17,7 @@ use crate::domain::input::SHORT_MAX;
 use crate::error::AppError;
 
 /// An agency, with how many active users belong to it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct AgencyView {
     pub id: String,
     pub name: String,

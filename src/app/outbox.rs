@@ -127,10 +127,12 @@ pub fn insert_if_absent_from(
 }
 
 /// A row as administrators see it in lists: no bodies.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct OutboxEntry {
     pub id: String,
+    #[schemars(with = "OutboxKind")]
     pub kind: String,
+    #[schemars(with = "OutboxStatus")]
     pub status: String,
     pub recipient_id: Option<String>,
     pub recipient_name: Option<String>,
@@ -140,16 +142,22 @@ pub struct OutboxEntry {
     pub case_reference: Option<String>,
     pub deadline_id: Option<String>,
     pub attempts: i32,
+    #[serde(serialize_with = "crate::utc::ser")]
+    #[schemars(with = "crate::utc::Stamp")]
     pub next_attempt_at: NaiveDateTime,
     pub last_error: Option<String>,
+    #[serde(serialize_with = "crate::utc::ser")]
+    #[schemars(with = "crate::utc::Stamp")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::utc::opt")]
+    #[schemars(with = "Option<crate::utc::Stamp>")]
     pub sent_at: Option<NaiveDateTime>,
     /// Why a cancelled message was not sent.
     pub cancelled_reason: Option<String>,
 }
 
 /// One message in full (administrators only).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct OutboxMessage {
     #[serde(flatten)]
     pub entry: OutboxEntry,

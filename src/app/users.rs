@@ -16,7 +16,7 @@ use crate::domain::roles::Role;
 use crate::error::{AppError, FieldError};
 
 /// A user as other users see them.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct UserView {
     pub id: String,
     pub email: String,

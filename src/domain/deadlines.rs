@@ -22,7 +22,7 @@ text_enum! {
 }
 
 /// Why a deadline falls when it does.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Explanation {
     pub rule: String,
     pub rule_version: i32,

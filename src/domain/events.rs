@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::case::Harm;
-use super::input::{parse_date, FieldError, Fields, SHORT_MAX};
+use super::input::{parse_date, FieldError, Fields, NOTE_MAX, SHORT_MAX};
 use crate::text_enum;
 
 text_enum! {
@@ -92,7 +92,11 @@ text_enum! {
 }
 
 /// A typed event. Stored as JSON (this enum's serde form) beside its type and date.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Its JSON Schema (derived) is the request body of `POST /api/v1/cases/{id}/events`, less the
+/// types the service records itself and the fields it fills in (`readOnly`): lengths are those
+/// [`EventInput::parse`] checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventData {
     Aware {
@@ -101,77 +105,103 @@ pub enum EventData {
         looked_after: bool,
     },
     SinSubmitted {
+        #[schemars(length(max = SHORT_MAX))]
         ofsted_reference: Option<String>,
     },
     PartnersInformed {
+        #[schemars(length(max = NOTE_MAX))]
         note: Option<String>,
     },
     LacDeathNotified {
+        #[schemars(length(max = NOTE_MAX))]
         note: Option<String>,
     },
     RapidReviewSent {
         decision: Decision,
+        #[schemars(length(max = NOTE_MAX))]
         rationale: String,
+        /// Required (one at least) when `decision` is `lcspr`.
+        #[serde(default)]
         criteria: Vec<Criterion>,
     },
     PanelResponse {
         outcome: PanelOutcome,
+        #[schemars(length(max = NOTE_MAX))]
         note: Option<String>,
     },
     LcsprDecided {
+        #[schemars(length(max = NOTE_MAX))]
         note: Option<String>,
         /// The meeting decision this records (`governance.require_meeting_decision`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(length(max = SHORT_MAX))]
         decision_id: Option<String>,
     },
     ReviewerAppointed {
+        #[schemars(length(max = SHORT_MAX))]
         reviewer_id: String,
+        #[schemars(length(max = NOTE_MAX))]
         conflict_declaration: String,
     },
     ReviewMeeting {
+        #[schemars(length(max = NOTE_MAX))]
         note: Option<String>,
     },
     LearningWorkshop {
+        #[schemars(length(max = NOTE_MAX))]
         note: Option<String>,
     },
     FamilyEngagement {
+        #[schemars(length(max = NOTE_MAX))]
         note: Option<String>,
     },
     PractitionerEngagement {
+        #[schemars(length(max = NOTE_MAX))]
         note: Option<String>,
     },
     ProgressCheck {
+        #[schemars(length(max = NOTE_MAX))]
         note: String,
     },
     ReportVersionUploaded {
+        #[schemars(length(max = SHORT_MAX))]
         document_id: String,
         kind: String,
+        #[schemars(range(min = 1))]
         version: i32,
     },
     FinalReportSubmitted {
+        #[schemars(length(max = NOTE_MAX))]
         note: Option<String>,
     },
     QaApproved {
+        #[schemars(length(max = NOTE_MAX))]
         note: Option<String>,
         /// The meeting decision this records (`governance.require_meeting_decision`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(length(max = SHORT_MAX))]
         decision_id: Option<String>,
     },
     Ratified {
+        #[schemars(length(max = NOTE_MAX))]
         note: Option<String>,
         /// The meeting decision this records (`governance.require_meeting_decision`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(length(max = SHORT_MAX))]
         decision_id: Option<String>,
     },
     PublicationPlanned {
         publication_on: NaiveDate,
         format: PublicationFormat,
+        #[schemars(length(max = NOTE_MAX))]
         justification: Option<String>,
         /// The meeting decision this records (`governance.require_meeting_decision`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(length(max = SHORT_MAX))]
         decision_id: Option<String>,
     },
     PublicationDelayed {
+        #[schemars(length(max = NOTE_MAX))]
         reason: String,
         /// The new publication date: the copies' deadlines are counted back from it. Delays
         /// recorded before it was asked for have none.
@@ -180,42 +210,59 @@ pub enum EventData {
     },
     PrepubCopySent {
         recipient: Recipient,
+        #[schemars(length(max = SHORT_MAX))]
         document_id: Option<String>,
+        #[schemars(range(min = 1))]
         version: Option<i32>,
     },
     Published {
+        #[schemars(length(max = 2000), pattern(r"^https?://"))]
         url: String,
     },
     NspccSent {
+        #[schemars(length(max = NOTE_MAX))]
         note: Option<String>,
     },
     BriefingPublished {
+        #[schemars(length(max = 2000), pattern(r"^https?://"))]
         url: Option<String>,
     },
     WebinarHeld {
+        #[schemars(length(max = NOTE_MAX))]
         note: Option<String>,
     },
     ActionAdded {
+        /// Given by the service.
+        #[schemars(extend("readOnly" = true))]
         action_id: String,
+        #[schemars(length(max = NOTE_MAX))]
         description: String,
+        #[schemars(length(max = SHORT_MAX))]
         owner_agency: String,
         due_on: NaiveDate,
     },
     ActionDone {
+        #[schemars(length(max = SHORT_MAX))]
         action_id: String,
+        #[schemars(length(max = NOTE_MAX))]
         note: Option<String>,
     },
     Archived {
+        #[schemars(length(max = NOTE_MAX))]
         note: Option<String>,
     },
     DeadlineWaived {
+        #[schemars(length(max = SHORT_MAX))]
         rule: String,
+        #[schemars(length(max = NOTE_MAX))]
         reason: String,
     },
     Withdrawn {
+        #[schemars(length(max = NOTE_MAX))]
         reason: String,
     },
     Closed {
+        #[schemars(length(max = NOTE_MAX))]
         note: Option<String>,
     },
 }
@@ -396,6 +443,11 @@ pub fn expand_recipients(
         .collect())
 }
 
+/// The events the service records itself (awareness when a case is opened, a report version
+/// when one is uploaded): refused in a request, left out of the request's schema.
+pub const RECORDED_BY_SERVICE: [EventType; 2] =
+    [EventType::Aware, EventType::ReportVersionUploaded];
+
 /// The event type of a body: one a person may record.
 fn kind(body: &Map<String, Value>) -> Result<EventType, Vec<FieldError>> {
     let Some(Value::String(s)) = body.get("type") else {
@@ -405,7 +457,7 @@ fn kind(body: &Map<String, Value>) -> Result<EventType, Vec<FieldError>> {
         )]);
     };
     match s.parse::<EventType>() {
-        Ok(EventType::Aware | EventType::ReportVersionUploaded) => Err(vec![FieldError::new(
+        Ok(k) if RECORDED_BY_SERVICE.contains(&k) => Err(vec![FieldError::new(
             "type",
             format!("{s} events are recorded by the service itself"),
         )]),

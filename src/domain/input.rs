@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::TextEnum;
 
 /// A problem with one input field.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -91,6 +91,18 @@ pub fn check_name(s: &str) -> Result<(), &'static str> {
     }
     Ok(())
 }
+
+/// What [`check_text`] accepts, as a regular expression for the API's schema: no control
+/// characters but tab and line feed, a carriage return only before a line feed.
+pub const TEXT_PATTERN: &str = r"^(?:[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]|\r\n)*$";
+/// [`TEXT_PATTERN`] with one character at least that is not a space: a required field is
+/// trimmed before it is read, so blank text is missing text.
+pub const FILLED_TEXT_PATTERN: &str = r"^(?:[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]|\r\n)*[^\s\u0000-\u0008\u000B-\u001F\u007F-\u009F](?:[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]|\r\n)*$";
+/// What [`check_name`] accepts: [`TEXT_PATTERN`] without the characters that change the
+/// direction of text.
+pub const NAME_PATTERN: &str = r"^(?:[^\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200E\u200F\u061C\u202A-\u202E\u2066-\u2069]|\r\n)*$";
+/// [`NAME_PATTERN`] for a required name.
+pub const FILLED_NAME_PATTERN: &str = r"^(?:[^\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200E\u200F\u061C\u202A-\u202E\u2066-\u2069]|\r\n)*[^\s\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200E\u200F\u061C\u202A-\u202E\u2066-\u2069](?:[^\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200E\u200F\u061C\u202A-\u202E\u2066-\u2069]|\r\n)*$";
 
 /// Reads fields from a request body, collecting every problem with the field it concerns.
 pub struct Fields<'a> {

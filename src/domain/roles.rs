@@ -9,7 +9,19 @@ use serde::{Deserialize, Serialize};
 use crate::text_enum;
 
 /// One role per user, declared roughly in order of reach over case content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// System administrator: users, calendars, settings; no case content.

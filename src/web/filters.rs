@@ -90,7 +90,11 @@ fn format_date(value: &Value, filter: &str, pattern: &str) -> tera::Result<Value
     Ok(Value::String(date.format(pattern).to_string()))
 }
 
+/// Naive UTC as stored, or RFC 3339 as the API writes it (`…Z`, see `crate::utc`).
 fn parse_datetime(text: &str) -> Option<NaiveDateTime> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(t.naive_utc());
+    }
     ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())

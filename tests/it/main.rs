@@ -7,6 +7,7 @@ mod support;
 mod accounts;
 mod api_auth;
 mod api_cases;
+mod api_contract;
 mod api_journey;
 mod api_misc;
 mod cli;

@@ -135,7 +135,7 @@ pub const COUNT_LIMIT: i64 = 1_000;
 /// The highest page number asked for (at 500 a page, far more cases than a partnership has).
 pub const MAX_PAGE: i64 = 100_000;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct NextDeadline {
     pub rule: String,
     pub label: String,
@@ -143,7 +143,7 @@ pub struct NextDeadline {
     pub working_days_left: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CaseSummary {
     pub id: String,
     pub reference: String,
@@ -156,7 +156,7 @@ pub struct CaseSummary {
     pub overdue: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Page {
     pub cases: Vec<CaseSummary>,
     /// The number of matching cases, counted up to [`COUNT_LIMIT`] (or the page after this

@@ -8,7 +8,7 @@ use crate::domain::events::{Event, EventData};
 use crate::domain::workflow::CaseState;
 
 /// Where a case stands on one stage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Progress {
     Completed,
@@ -18,7 +18,7 @@ pub enum Progress {
     NotNeeded,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StageTask {
     pub stage: Stage,
     pub label: &'static str,

@@ -256,21 +256,51 @@ fn open(
 fn to_json(c: &mut DbConnection, rows: Vec<AuditRow>) -> Result<Vec<Value>, AppError> {
     let ids: Vec<&str> = rows.iter().filter_map(|r| r.actor_id.as_deref()).collect();
     let names = names(c, &ids)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            json!({
-                "seq": r.seq,
-                "at": r.at.and_utc().to_rfc3339(),
-                "actor": r.actor_id.as_ref().map(|id| json!({ "id": id, "name": names.get(id), "role": r.actor_role })),
-                "action": r.action,
-                "outcome": r.outcome,
-                "subject": r.subject,
-                "detail": serde_json::from_str::<Value>(&r.detail).unwrap_or(Value::Null),
-                "hash": r.hash,
-            })
+    rows.into_iter()
+        .map(|r| AuditEntry {
+            seq: r.seq,
+            at: r.at,
+            actor: r.actor_id.as_ref().map(|id| AuditActor {
+                id: id.clone(),
+                name: names.get(id).cloned(),
+                role: r.actor_role.clone(),
+            }),
+            action: r.action,
+            outcome: r.outcome,
+            subject: r.subject,
+            detail: serde_json::from_str::<Value>(&r.detail).unwrap_or(Value::Null),
+            hash: r.hash,
         })
-        .collect())
+        .map(|e| serde_json::to_value(e).map_err(AppError::internal))
+        .collect()
+}
+
+/// One entry of a case's audit trail (the API's answer is a list of these).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct AuditEntry {
+    pub seq: i64,
+    #[serde(serialize_with = "crate::utc::ser")]
+    #[schemars(with = "crate::utc::Stamp")]
+    pub at: chrono::NaiveDateTime,
+    /// Who (none for the service itself).
+    pub actor: Option<AuditActor>,
+    pub action: String,
+    /// `ok` or `refused`.
+    pub outcome: String,
+    pub subject: Option<String>,
+    /// What changed or was refused, as recorded (its shape depends on the action).
+    #[schemars(with = "Option<std::collections::BTreeMap<String, serde_json::Value>>")]
+    pub detail: serde_json::Value,
+    /// The entry's link in the hash chain.
+    pub hash: String,
+}
+
+/// Who made an audit entry.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct AuditActor {
+    pub id: String,
+    pub name: Option<String>,
+    pub role: Option<String>,
 }
 
 /// One page of a case's trail, filtered, for the roles allowed to read it.

@@ -20,7 +20,7 @@ use crate::domain::workflow::{self, CaseState};
 use crate::error::AppError;
 use crate::state::AppState;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ActionView {
     pub id: String,
     pub description: String,
@@ -31,14 +31,14 @@ pub struct ActionView {
 
 /// A lead reviewer the case lists; `active` is false once their account is deactivated (the
 /// case still lists them until another is appointed).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ReviewerRef {
     pub id: String,
     pub name: String,
     pub active: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CaseView {
     pub id: String,
     pub reference: String,
@@ -58,6 +58,8 @@ pub struct CaseView {
     pub financial_year: String,
     pub stage: String,
     pub stage_label: String,
+    #[serde(serialize_with = "crate::utc::ser")]
+    #[schemars(with = "crate::utc::Stamp")]
     pub created_at: NaiveDateTime,
     pub reviewers: Vec<ReviewerRef>,
     pub actions: Vec<ActionView>,

@@ -103,7 +103,7 @@ impl UploadMeta {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct VersionView {
     pub number: i32,
     pub sha256: String,
@@ -111,20 +111,26 @@ pub struct VersionView {
     pub content_type: String,
     pub file_name: String,
     pub uploaded_by: PersonRef,
+    #[serde(serialize_with = "crate::utc::ser")]
+    #[schemars(with = "crate::utc::Stamp")]
     pub uploaded_at: NaiveDateTime,
     /// Set once the version was sent before publication: it can no longer be deleted.
     pub locked: bool,
+    #[serde(serialize_with = "crate::utc::opt")]
+    #[schemars(with = "Option<crate::utc::Stamp>")]
     pub locked_at: Option<NaiveDateTime>,
     pub download_url: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DocumentView {
     pub id: String,
     pub case_id: String,
     pub kind: DocumentKind,
     pub kind_label: &'static str,
     pub title: String,
+    #[serde(serialize_with = "crate::utc::ser")]
+    #[schemars(with = "crate::utc::Stamp")]
     pub created_at: NaiveDateTime,
     /// The case event the document belongs to, if linked.
     pub event_id: Option<String>,
@@ -163,7 +169,7 @@ pub fn linkable_events(
 }
 
 /// The result of an upload.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Uploaded {
     pub document: DocumentView,
     pub version: i32,

@@ -271,7 +271,7 @@ pub fn settle(
 }
 
 /// A deadline that the event changed: how, and where it stands now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ChangedDeadline {
     /// `created`, `moved`, `status` (met, missed or waived), `no_longer_applies`, or `removed`
     /// (its trigger was voided or corrected away).
@@ -284,7 +284,7 @@ pub struct ChangedDeadline {
 
 /// What recording an event answers: the event, where the case now stands, and only the
 /// deadlines that changed. Its size does not depend on how many events the case has.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Recorded {
     pub case_id: String,
     pub reference: String,

@@ -12,33 +12,38 @@ use crate::domain::deadlines::{effective_status, DeadlineStatus};
 use crate::domain::events::{Event, EventData, EventType};
 use crate::state::AppState;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PersonRef {
     pub id: String,
     pub name: String,
 }
 
 /// A correction or a void: who made it, when, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ChangeView {
     pub by: PersonRef,
+    #[serde(serialize_with = "crate::utc::ser")]
+    #[schemars(with = "crate::utc::Stamp")]
     pub at: NaiveDateTime,
     pub reason: String,
 }
 
 /// A version of an event that a correction superseded, kept as it was.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct EarlierVersion {
     pub id: String,
     pub occurred_on: NaiveDate,
+    #[schemars(schema_with = "event_fields_schema")]
     pub fields: Value,
     pub recorded_by: PersonRef,
+    #[serde(serialize_with = "crate::utc::ser")]
+    #[schemars(with = "crate::utc::Stamp")]
     pub recorded_at: NaiveDateTime,
     /// The correction that superseded it.
     pub corrected: ChangeView,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct EventView {
     /// The id of this version (the one to correct or void).
     pub id: String,
@@ -50,6 +55,8 @@ pub struct EventView {
     pub occurred_on: NaiveDate,
     pub recorded_by: PersonRef,
     /// When it was entered.
+    #[serde(serialize_with = "crate::utc::ser")]
+    #[schemars(with = "crate::utc::Stamp")]
     pub recorded_at: NaiveDateTime,
     /// Calendar days from `occurred_on` to the day it was entered (0: the same day).
     pub recorded_days_later: i64,
@@ -57,6 +64,7 @@ pub struct EventView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recorded_late: Option<String>,
     /// The event's own fields (decision, recipient, publication_on, …).
+    #[schemars(schema_with = "event_fields_schema")]
     pub fields: Value,
     /// This version corrects the one before: the reason (who and when are `recorded_by` and
     /// `recorded_at`).
@@ -68,6 +76,16 @@ pub struct EventView {
     /// Voided: it no longer counts (who, when, why).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub voided: Option<ChangeView>,
+}
+
+/// The schema of [`EventView::fields`]: the event's own fields, those of its type in the
+/// request schema `NewEvent` (and `action_id` for an improvement action).
+fn event_fields_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "description": "The event's own fields, by type: see NewEvent",
+        "additionalProperties": { "type": ["string", "integer", "boolean", "array", "null"] },
+    })
 }
 
 /// An event's fields without its type.
@@ -150,7 +168,7 @@ impl EventView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DeadlineView {
     pub id: String,
     pub rule: String,
@@ -168,6 +186,8 @@ pub struct DeadlineView {
     /// Working days from today to the due date (negative when overdue).
     pub working_days_left: i64,
     pub statutory: bool,
+    /// Why it falls when it does (null for a row whose explanation cannot be read).
+    #[schemars(with = "Option<crate::domain::deadlines::Explanation>")]
     pub explanation: Value,
 }
 

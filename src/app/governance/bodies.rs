@@ -20,33 +20,35 @@ use crate::domain::roles::Role;
 use crate::error::AppError;
 
 /// A person and their agency, as governance records show them.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Person {
     pub id: String,
     pub name: String,
     pub agency: Option<AgencyRef>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord, schemars::JsonSchema)]
 pub struct AgencyRef {
     pub id: String,
     pub name: String,
 }
 
 /// One core member.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Member {
     #[serde(flatten)]
     pub person: Person,
     pub role: Role,
     pub chair: bool,
     pub active: bool,
+    #[serde(serialize_with = "crate::utc::ser")]
+    #[schemars(with = "crate::utc::Stamp")]
     pub since: NaiveDateTime,
 }
 
 /// A body's membership: `members` and `chairs` as user ids (the shape `PUT` takes), and
 /// `people` with names and agencies.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Membership {
     pub body: Body,
     pub label: &'static str,

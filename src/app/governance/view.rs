@@ -58,7 +58,7 @@ pub fn seats(rows: &[AttendanceRow]) -> Vec<Seat> {
 
 /// The quorum of a meeting as it stands: of the recorded attendance once held, otherwise
 /// what it will need.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct QuorumView {
     pub needed: u32,
     pub agencies_present: u32,
@@ -97,7 +97,7 @@ pub fn quorum_view(
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AgendaItem {
     pub case_id: String,
     pub reference: String,
@@ -106,7 +106,7 @@ pub struct AgendaItem {
     pub case_visible: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Attendee {
     #[serde(flatten)]
     pub person: Person,
@@ -114,20 +114,20 @@ pub struct Attendee {
     pub chair: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DeputyView {
     #[serde(rename = "for")]
     pub for_member: Person,
     pub by: Person,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Guest {
     pub name: String,
     pub organisation: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AttendanceView {
     pub present: Vec<Attendee>,
     pub apologies: Vec<Attendee>,
@@ -135,16 +135,18 @@ pub struct AttendanceView {
     pub guests: Vec<Guest>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Revision {
     pub revision: i32,
     pub text: String,
     pub correction_reason: Option<String>,
     pub written_by: Person,
+    #[serde(serialize_with = "crate::utc::ser")]
+    #[schemars(with = "crate::utc::Stamp")]
     pub written_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MinutesView {
     /// `None`: the meeting's own key points; otherwise an agenda case's.
     pub case_id: Option<String>,
@@ -152,12 +154,14 @@ pub struct MinutesView {
     pub text: String,
     pub revision: i32,
     pub written_by: Person,
+    #[serde(serialize_with = "crate::utc::ser")]
+    #[schemars(with = "crate::utc::Stamp")]
     pub written_at: NaiveDateTime,
     /// Changes made after the sign-off, oldest first, each with its reason.
     pub corrections: Vec<Revision>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PaperView {
     pub id: String,
     pub title: String,
@@ -166,11 +170,13 @@ pub struct PaperView {
     pub content_type: String,
     pub sha256: String,
     pub uploaded_by: Person,
+    #[serde(serialize_with = "crate::utc::ser")]
+    #[schemars(with = "crate::utc::Stamp")]
     pub uploaded_at: NaiveDateTime,
     pub download_url: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DecisionView {
     pub id: String,
     pub meeting_id: String,
@@ -182,20 +188,25 @@ pub struct DecisionView {
     pub outcome: Outcome,
     /// The count as made: `for`, `against`, `abstain`, each agency's vote, the agencies that
     /// could vote, those excluded by a conflict, the casting vote.
+    #[schemars(with = "Tally")]
     pub tally: Value,
     pub note: Option<String>,
     pub recorded_by: Person,
+    #[serde(serialize_with = "crate::utc::ser")]
+    #[schemars(with = "crate::utc::Stamp")]
     pub recorded_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SignOff {
     pub by: Person,
+    #[serde(serialize_with = "crate::utc::ser")]
+    #[schemars(with = "crate::utc::Stamp")]
     pub at: NaiveDateTime,
 }
 
 /// What this person may do to the meeting.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
 pub struct Permissions {
     pub organise: bool,
     pub sign_off: bool,
@@ -204,7 +215,7 @@ pub struct Permissions {
     pub write_minutes: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MeetingView {
     pub id: String,
     pub body: Body,
@@ -226,6 +237,8 @@ pub struct MeetingView {
     pub papers: Vec<PaperView>,
     pub signed_off: Option<SignOff>,
     pub created_by: Person,
+    #[serde(serialize_with = "crate::utc::ser")]
+    #[schemars(with = "crate::utc::Stamp")]
     pub created_at: NaiveDateTime,
     /// Only part of the meeting is shown (a lead reviewer's own cases).
     pub partial: bool,
@@ -233,7 +246,7 @@ pub struct MeetingView {
 }
 
 /// A meeting in a list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MeetingSummary {
     pub id: String,
     pub body: Body,
@@ -568,4 +581,54 @@ pub fn build(
                 && (organise || (m.signed_off_at.is_some() && standing.is_chair(body))),
         },
     })
+}
+
+/// A decision's count, as recorded with it (`DecisionView::tally`).
+#[derive(Serialize, schemars::JsonSchema)]
+#[allow(dead_code)] // Written as JSON by `decisions::record`; the shape for the schema.
+pub struct Tally {
+    #[serde(rename = "for")]
+    pub votes_for: u32,
+    pub against: u32,
+    pub abstain: u32,
+    pub agencies_eligible: u32,
+    pub agencies_present: u32,
+    pub not_voting: Vec<AgencyRef>,
+    pub split: bool,
+    pub casting_vote: Option<crate::domain::governance::CastingVote>,
+    pub casting_by: Option<TallyPerson>,
+    pub votes: Vec<AgencyVote>,
+    pub excluded: Vec<Excluded>,
+    pub quorum: TallyQuorum,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+#[allow(dead_code)] // Written as JSON by `decisions::record`; the shape for the schema.
+pub struct TallyPerson {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+#[allow(dead_code)] // Written as JSON by `decisions::record`; the shape for the schema.
+pub struct AgencyVote {
+    pub agency: AgencyRef,
+    pub vote: crate::domain::governance::Vote,
+}
+
+/// A member excluded from the vote by a conflict of interest.
+#[derive(Serialize, schemars::JsonSchema)]
+#[allow(dead_code)] // Written as JSON by `decisions::record`; the shape for the schema.
+pub struct Excluded {
+    pub id: String,
+    pub name: String,
+    pub agency: AgencyRef,
+    pub declared: crate::domain::governance::Declared,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+#[allow(dead_code)] // Written as JSON by `decisions::record`; the shape for the schema.
+pub struct TallyQuorum {
+    pub needed: u32,
+    pub agencies_present: u32,
 }

@@ -20,7 +20,7 @@ use crate::error::AppError;
 pub const TYPES: [EventType; 2] = [EventType::ActionAdded, EventType::ActionDone];
 
 /// One improvement action.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Action {
     pub case_id: String,
     pub action_id: String,

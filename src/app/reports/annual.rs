@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::actions::{self, Action};
 use super::{check_may_read, events_of, percent, CHUNK};
@@ -22,6 +23,9 @@ use crate::domain::events::{Decision, EventData, EventType, PanelOutcome};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::text_enum;
+
+/// A deadline of the chunk: case id, rule, status, the day it was met.
+type MetRow = (String, String, String, Option<NaiveDate>);
 
 text_enum! {
     /// Each figure of the annual report whose cases can be listed.
@@ -239,74 +243,177 @@ impl Annual {
     }
 
     /// The answer of `GET /api/v1/reports/annual`.
+    /// The figures as the API answers them.
     pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.figures()).unwrap_or(Value::Null)
+    }
+
+    /// The figures, named.
+    pub fn figures(&self) -> AnnualFigures {
         let c = |f: Figure| self.count(f);
-        let quarters: Vec<Value> = self
+        let quarters = self
             .quarters
             .iter()
             .enumerate()
             .map(|(i, q)| {
                 let (from, to) = self.year.quarter(i + 1);
-                json!({
-                    "quarter": format!("Q{}", i + 1),
-                    "from": from, "to": to,
-                    "notifications": q.notifications,
-                    "notified_in_time": q.notified_in_time,
-                    "notified_in_time_percent": percent(q.notified_in_time, q.notifications),
-                    "rapid_reviews": q.rapid_reviews,
-                    "rapid_reviews_in_time": q.rapid_reviews_in_time,
-                    "rapid_reviews_in_time_percent": percent(q.rapid_reviews_in_time, q.rapid_reviews),
-                    "lcsprs_published": q.lcsprs_published,
-                    "published_within_6_months": q.published_within_6_months,
-                    "published_within_6_months_percent": percent(q.published_within_6_months, q.lcsprs_published),
-                })
+                QuarterFigures {
+                    quarter: format!("Q{}", i + 1),
+                    from,
+                    to,
+                    notifications: q.notifications,
+                    notified_in_time: q.notified_in_time,
+                    notified_in_time_percent: percent(q.notified_in_time, q.notifications),
+                    rapid_reviews: q.rapid_reviews,
+                    rapid_reviews_in_time: q.rapid_reviews_in_time,
+                    rapid_reviews_in_time_percent: percent(
+                        q.rapid_reviews_in_time,
+                        q.rapid_reviews,
+                    ),
+                    lcsprs_published: q.lcsprs_published,
+                    published_within_6_months: q.published_within_6_months,
+                    published_within_6_months_percent: percent(
+                        q.published_within_6_months,
+                        q.lcsprs_published,
+                    ),
+                }
             })
             .collect();
-        json!({
-            "year": self.year.label(),
-            "from": self.year.first_day(),
-            "to": self.year.last_day(),
-            "as_of": self.as_of,
-            "notifications": c(Figure::Notifications),
-            "notifications_by_harm": {
-                Harm::Death.as_str(): c(Figure::NotificationsDeath),
-                Harm::SeriousHarm.as_str(): c(Figure::NotificationsSeriousHarm),
+        AnnualFigures {
+            year: self.year.label(),
+            from: self.year.first_day(),
+            to: self.year.last_day(),
+            as_of: self.as_of,
+            notifications: c(Figure::Notifications),
+            notifications_by_harm: ByHarm {
+                death: c(Figure::NotificationsDeath),
+                serious_harm: c(Figure::NotificationsSeriousHarm),
             },
-            "notifications_looked_after": c(Figure::NotificationsLookedAfter),
-            "notified_in_time": c(Figure::NotifiedInTime),
-            "notified_in_time_percent": percent(c(Figure::NotifiedInTime), c(Figure::Notifications)),
-            "rapid_reviews": c(Figure::RapidReviews),
-            "rapid_reviews_in_time": c(Figure::RapidReviewsInTime),
-            "rapid_reviews_in_time_percent": percent(c(Figure::RapidReviewsInTime), c(Figure::RapidReviews)),
-            "outcomes": {
-                Decision::Lcspr.as_str(): c(Figure::OutcomeLcspr),
-                Decision::NoLcspr.as_str(): c(Figure::OutcomeNoLcspr),
-                Decision::NationalReview.as_str(): c(Figure::OutcomeNationalReview),
+            notifications_looked_after: c(Figure::NotificationsLookedAfter),
+            notified_in_time: c(Figure::NotifiedInTime),
+            notified_in_time_percent: percent(c(Figure::NotifiedInTime), c(Figure::Notifications)),
+            rapid_reviews: c(Figure::RapidReviews),
+            rapid_reviews_in_time: c(Figure::RapidReviewsInTime),
+            rapid_reviews_in_time_percent: percent(
+                c(Figure::RapidReviewsInTime),
+                c(Figure::RapidReviews),
+            ),
+            outcomes: Outcomes {
+                lcspr: c(Figure::OutcomeLcspr),
+                no_lcspr: c(Figure::OutcomeNoLcspr),
+                national_review: c(Figure::OutcomeNationalReview),
             },
-            "panel_responses": {
-                PanelOutcome::Agrees.as_str(): c(Figure::PanelAgrees),
-                PanelOutcome::Challenges.as_str(): c(Figure::PanelChallenges),
-                PanelOutcome::NationalReview.as_str(): c(Figure::PanelNationalReview),
+            panel_responses: PanelResponses {
+                agrees: c(Figure::PanelAgrees),
+                challenges: c(Figure::PanelChallenges),
+                national_review: c(Figure::PanelNationalReview),
             },
-            "lcsprs_commissioned": c(Figure::LcsprsCommissioned),
-            "lcsprs_published": c(Figure::LcsprsPublished),
-            "published_within_6_months": c(Figure::PublishedWithin6Months),
-            "published_within_6_months_percent": percent(c(Figure::PublishedWithin6Months), c(Figure::LcsprsPublished)),
-            "median_working_days_to_publication": self.median_working_days_to_publication(),
-            "prepub_copies_sent": c(Figure::PrepubCopiesSent),
-            "prepub_copies_on_time": c(Figure::PrepubCopiesOnTime),
-            "prepub_copies_on_time_percent": percent(c(Figure::PrepubCopiesOnTime), c(Figure::PrepubCopiesSent)),
-            "improvement_actions": {
-                "added": c(Figure::ActionsAdded),
-                "done": c(Figure::ActionsDone),
-                "overdue": c(Figure::ActionsOverdue),
-                "overdue_by_agency": self.overdue_by_agency(),
+            lcsprs_commissioned: c(Figure::LcsprsCommissioned),
+            lcsprs_published: c(Figure::LcsprsPublished),
+            published_within_6_months: c(Figure::PublishedWithin6Months),
+            published_within_6_months_percent: percent(
+                c(Figure::PublishedWithin6Months),
+                c(Figure::LcsprsPublished),
+            ),
+            median_working_days_to_publication: self.median_working_days_to_publication(),
+            prepub_copies_sent: c(Figure::PrepubCopiesSent),
+            prepub_copies_on_time: c(Figure::PrepubCopiesOnTime),
+            prepub_copies_on_time_percent: percent(
+                c(Figure::PrepubCopiesOnTime),
+                c(Figure::PrepubCopiesSent),
+            ),
+            improvement_actions: ActionFigures {
+                added: c(Figure::ActionsAdded),
+                done: c(Figure::ActionsDone),
+                overdue: c(Figure::ActionsOverdue),
+                overdue_by_agency: self.overdue_by_agency(),
             },
-            "learning_briefings": c(Figure::LearningBriefings),
-            "webinars": c(Figure::Webinars),
-            "quarters": quarters,
-        })
+            learning_briefings: c(Figure::LearningBriefings),
+            webinars: c(Figure::Webinars),
+            quarters,
+        }
     }
+}
+
+/// The annual figures (percentages are whole numbers, null when there is nothing to divide).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct AnnualFigures {
+    /// e.g. 2025-26.
+    pub year: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub as_of: NaiveDate,
+    pub notifications: usize,
+    pub notifications_by_harm: ByHarm,
+    pub notifications_looked_after: usize,
+    pub notified_in_time: usize,
+    pub notified_in_time_percent: Option<u32>,
+    pub rapid_reviews: usize,
+    pub rapid_reviews_in_time: usize,
+    pub rapid_reviews_in_time_percent: Option<u32>,
+    /// The rapid reviews' recommendations.
+    pub outcomes: Outcomes,
+    pub panel_responses: PanelResponses,
+    pub lcsprs_commissioned: usize,
+    pub lcsprs_published: usize,
+    pub published_within_6_months: usize,
+    pub published_within_6_months_percent: Option<u32>,
+    pub median_working_days_to_publication: Option<f64>,
+    pub prepub_copies_sent: usize,
+    pub prepub_copies_on_time: usize,
+    pub prepub_copies_on_time_percent: Option<u32>,
+    pub improvement_actions: ActionFigures,
+    pub learning_briefings: usize,
+    pub webinars: usize,
+    pub quarters: Vec<QuarterFigures>,
+}
+
+/// Notifications by [`Harm`].
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ByHarm {
+    pub death: usize,
+    pub serious_harm: usize,
+}
+
+/// Rapid reviews by [`Decision`].
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Outcomes {
+    pub lcspr: usize,
+    pub no_lcspr: usize,
+    pub national_review: usize,
+}
+
+/// Panel responses by [`PanelOutcome`].
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct PanelResponses {
+    pub agrees: usize,
+    pub challenges: usize,
+    pub national_review: usize,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ActionFigures {
+    pub added: usize,
+    pub done: usize,
+    pub overdue: usize,
+    pub overdue_by_agency: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct QuarterFigures {
+    /// Q1 to Q4.
+    pub quarter: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub notifications: usize,
+    pub notified_in_time: usize,
+    pub notified_in_time_percent: Option<u32>,
+    pub rapid_reviews: usize,
+    pub rapid_reviews_in_time: usize,
+    pub rapid_reviews_in_time_percent: Option<u32>,
+    pub lcsprs_published: usize,
+    pub published_within_6_months: usize,
+    pub published_within_6_months_percent: Option<u32>,
 }
 
 /// One case of the year, as the figures need it.
@@ -352,7 +459,7 @@ pub fn compute(
         .collect();
     for chunk in year_cases.chunks(CHUNK) {
         let ids: Vec<&str> = chunk.iter().map(|c| c.id.as_str()).collect();
-        let met: Vec<(String, String, String, Option<NaiveDate>)> = deadlines::table
+        let met: Vec<MetRow> = deadlines::table
             .filter(deadlines::case_id.eq_any(&ids))
             .filter(deadlines::rule_id.eq_any(RULES))
             .select((
@@ -368,8 +475,7 @@ pub fn compute(
         for e in &events {
             events_by.entry(e.case_id.as_str()).or_default().push(e);
         }
-        let mut deadlines_by: BTreeMap<&str, Vec<&(String, String, String, Option<NaiveDate>)>> =
-            BTreeMap::new();
+        let mut deadlines_by: BTreeMap<&str, Vec<&MetRow>> = BTreeMap::new();
         for d in &met {
             deadlines_by.entry(d.0.as_str()).or_default().push(d);
         }

@@ -37,7 +37,7 @@ pub fn parse_since(q: Option<&str>) -> Result<Option<NaiveDate>, AppError> {
 }
 
 /// A deadline as the Board reads it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DeadlineLine {
     pub case_id: String,
     pub reference: String,
@@ -49,7 +49,7 @@ pub struct DeadlineLine {
 }
 
 /// A decision made at a meeting.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DecisionLine {
     pub meeting_id: String,
     pub body: String,
@@ -65,7 +65,7 @@ pub struct DecisionLine {
 }
 
 /// The next Board meeting, when one is scheduled.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct NextMeeting {
     pub id: String,
     pub title: String,
@@ -73,7 +73,7 @@ pub struct NextMeeting {
 }
 
 /// One stage and how many open cases are at it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StageCount {
     pub stage: Stage,
     pub label: &'static str,
@@ -81,14 +81,14 @@ pub struct StageCount {
 }
 
 /// An overdue action with its case's reference.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct OverdueAction {
     pub reference: String,
     #[serde(flatten)]
     pub action: Action,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct BoardReport {
     pub since: NaiveDate,
     pub as_of: NaiveDate,

@@ -210,7 +210,7 @@ pub fn set(
 }
 
 /// One theme's line of the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ThemeLine {
     pub theme: String,
     /// Its key, for the links to its cases.
@@ -223,7 +223,7 @@ pub struct ThemeLine {
 }
 
 /// Themes across cases and years.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ThemesReport {
     /// The financial years with a tagged case the user sees, oldest first.
     pub years: Vec<String>,

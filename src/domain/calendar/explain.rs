@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::{check_range, CalendarError, DayKind, Division, NonWorkingDay};
 
 /// What was counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
     /// Monday to Friday, less bank holidays and closure days.
@@ -20,7 +20,7 @@ pub enum Unit {
 }
 
 /// Which way from the trigger date the count went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// After the trigger (also used for a count of zero).
@@ -30,7 +30,7 @@ pub enum Direction {
 }
 
 /// The explanation of one computed date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Reckoning {
     /// The trigger date (day 0).
     pub from: NaiveDate,
@@ -45,6 +45,7 @@ pub struct Reckoning {
     /// The division whose holidays applied (`None` for calendar months).
     pub division: Option<Division>,
     /// Non-working weekdays stepped over, in date order.
+    #[schemars(with = "Vec<super::NonWorkingDay>")]
     pub skipped: SkippedDays,
     /// Saturdays and Sundays stepped over.
     pub weekend_days_skipped: i64,

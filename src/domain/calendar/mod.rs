@@ -41,7 +41,18 @@ pub const SUPPORTED_TO: NaiveDate = match NaiveDate::from_ymd_opt(2199, 12, 31) 
 
 /// A UK bank holiday division, named as in the gov.uk feed.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Division {
@@ -94,7 +105,7 @@ impl FromStr for Division {
 }
 
 /// Why a weekday is not a working day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DayKind {
     /// A bank holiday from the feed data or the standing rules.

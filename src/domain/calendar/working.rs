@@ -13,7 +13,7 @@ use super::{
 };
 
 /// A weekday that is not a working day in a division, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NonWorkingDay {
     /// The day (always Monday to Friday).
     pub date: NaiveDate,

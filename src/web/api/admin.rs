@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::app::outbox::{self, OutboxStatus};
 use crate::error::AppError;
@@ -44,11 +44,14 @@ pub async fn outbox_list(
         Some(s) => counts.get(s.as_str()).copied().unwrap_or(0),
         None => counts.values().sum(),
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "counts": counts, "messages": messages,
-        "total": total, "page": page, "per_page": per_page,
-        "pages": ((total + per_page - 1) / per_page).max(1),
-    })))
+    Ok(HttpResponse::Ok().json(super::responses::OutboxPage {
+        counts,
+        messages,
+        total,
+        page,
+        per_page,
+        pages: ((total + per_page - 1) / per_page).max(1),
+    }))
 }
 
 /// One message with its bodies.

@@ -2,7 +2,9 @@
 //! accepting an invitation, asking for and using a password reset.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
+use serde_json::Value;
+
+use super::responses::{Message, Token};
 
 use crate::app::accounts;
 use crate::app::auth::{self, Credentials, SignIn, TokenKind};
@@ -54,10 +56,10 @@ pub async fn token(
         })
         .await?;
     match outcome {
-        SignIn::Ok { issued, .. } => Ok(HttpResponse::Ok().json(json!({
-            "token": issued.token,
-            "expires_at": issued.expires_at.and_utc().to_rfc3339(),
-        }))),
+        SignIn::Ok { issued, .. } => Ok(HttpResponse::Ok().json(Token {
+            token: issued.token,
+            expires_at: issued.expires_at,
+        })),
         // The account has a second factor: the same request again, with "otp".
         SignIn::CodeNeeded { .. } => Err(AppError::OtpRequired),
         // The API says no more to a deactivated account than to a wrong password.
@@ -151,9 +153,9 @@ pub async fn request_password_reset(
     state
         .db(move |c, st| accounts::request_password_reset(c, st, &email, &client))
         .await?;
-    Ok(HttpResponse::Accepted().json(json!({
-        "message": "if this address belongs to an account, a link to choose a new password has been emailed to it",
-    })))
+    Ok(HttpResponse::Accepted().json(Message {
+        message: "if this address belongs to an account, a link to choose a new password has been emailed to it".into(),
+    }))
 }
 
 /// `{"token", "password"}`: sets a new password with a reset link; every session and token

@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
-use serde_json::json;
+
+use super::responses::{WorkingDays, WorkingDaysExplanation};
 
 use crate::domain::calendar::Division;
 use crate::domain::input::parse_date;
@@ -50,15 +51,16 @@ pub async fn working_days(
     let reckoning = state
         .db(move |c, st| {
             let cal = st.calendars.current(c)?;
+            // A real date the calendar does not cover: well formed, refused (422).
             cal.add_working_days(division, from, days)
-                .map_err(|e| AppError::bad_request("from", e.to_string()))
+                .map_err(|e| AppError::invalid("from", e.to_string()))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "date": reckoning.date,
-        "explanation": {
-            "text": reckoning.describe(),
-            "reckoning": reckoning,
-        }
-    })))
+    Ok(HttpResponse::Ok().json(WorkingDays {
+        date: reckoning.date,
+        explanation: WorkingDaysExplanation {
+            text: reckoning.describe(),
+            reckoning,
+        },
+    }))
 }

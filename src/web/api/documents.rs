@@ -3,7 +3,7 @@
 
 use actix_multipart::Multipart;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::app::documents;
 use crate::error::AppError;
@@ -61,5 +61,5 @@ pub async fn delete_version(
     state
         .db(move |c, st| documents::delete_version(c, st, &user.actor, &doc, n, &reason))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "deleted": true })))
+    Ok(HttpResponse::Ok().json(super::responses::Deleted { deleted: true }))
 }

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use actix_multipart::Multipart;
 use actix_web::{web, HttpResponse};
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::responses::{CaseMeeting, Deleted, NamedDeputies, UserSummary};
 use crate::app::governance::{attendance, bodies, decisions, meetings, minutes, papers};
 use crate::app::{agencies, users};
 use crate::error::AppError;
@@ -71,10 +72,7 @@ pub async fn set_user_agency(
             users::get(c, &id)?.ok_or(AppError::NotFound)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "id": updated.id, "email": updated.email, "name": updated.name, "role": updated.role,
-        "agency": updated.agency, "agency_id": updated.agency_id,
-    })))
+    Ok(HttpResponse::Ok().json(UserSummary::from(updated)))
 }
 
 pub async fn get_members(
@@ -176,7 +174,9 @@ pub async fn name_deputy(
     let named = state
         .db(move |c, st| meetings::name_deputy(c, st, &user.actor, &id, &input))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "named_deputies": named })))
+    Ok(HttpResponse::Ok().json(NamedDeputies {
+        named_deputies: named,
+    }))
 }
 
 pub async fn record_held(
@@ -280,7 +280,7 @@ pub async fn delete_paper(
     state
         .db(move |c, st| papers::delete(c, st, &user.actor, &id, &paper, &reason))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "deleted": true })))
+    Ok(HttpResponse::Ok().json(Deleted { deleted: true }))
 }
 
 /// The meetings a case was on (as the user may see them), each with its decisions about it.
@@ -304,55 +304,7 @@ pub async fn case_meetings(
         .await?;
     Ok(HttpResponse::Ok().json(
         list.into_iter()
-            .map(|(m, d)| json!({ "meeting": m, "decisions": d }))
+            .map(|(meeting, decisions)| CaseMeeting { meeting, decisions })
             .collect::<Vec<_>>(),
     ))
-}
-
-/// The OpenAPI schemas of governance requests and answers.
-pub fn schemas() -> Value {
-    let date = json!({ "type": "string", "format": "date" });
-    let schema_ref = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
-    let mut out = json!({
-        "Agency": { "type": "object", "required": ["id", "name"], "properties": { "id": { "type": "string" }, "name": { "type": "string" }, "users": { "type": "integer" } } },
-        "AgencyName": { "type": "object", "required": ["name"], "properties": { "name": { "type": "string" } } },
-        "MembersInput": { "type": "object", "required": ["members"], "properties": { "members": { "type": "array", "items": { "type": "string" } }, "chairs": { "type": "array", "items": { "type": "string" } } } },
-        "Membership": { "type": "object", "required": ["body", "members", "chairs"], "properties": { "body": { "type": "string" }, "members": { "type": "array", "items": { "type": "string" } }, "chairs": { "type": "array", "items": { "type": "string" } }, "people": { "type": "array", "items": { "type": "object" } } } },
-        "NewMeeting": { "type": "object", "required": ["body", "title", "scheduled_for"], "properties": {
-            "body": { "type": "string", "enum": ["subgroup", "board", "gold_group"] }, "title": { "type": "string" },
-            "scheduled_for": { "type": "string", "description": "YYYY-MM-DD, or YYYY-MM-DDTHH:MM in UK time" } } },
-        "Quorum": { "type": "object", "required": ["needed", "agencies_present", "quorate"], "properties": { "needed": { "type": "integer" }, "agencies_present": { "type": "integer" }, "quorate": { "type": "boolean" }, "agencies": { "type": "array", "items": { "type": "object" } } } },
-        "Meeting": { "type": "object", "required": ["id", "body", "title", "scheduled_for", "status", "quorum", "agenda", "decisions"], "properties": {
-            "id": { "type": "string" }, "body": { "type": "string" }, "title": { "type": "string" }, "scheduled_for": { "type": "string" },
-            "status": { "type": "string", "enum": ["scheduled", "held", "signed_off"] }, "held_on": { "type": ["string", "null"], "format": "date" },
-            "quorum": schema_ref("Quorum"), "agenda": { "type": "array", "items": { "type": "object", "properties": { "case_id": { "type": "string" }, "reference": { "type": "string" }, "pseudonym": { "type": "string" } } } },
-            "attendance": { "type": ["object", "null"] }, "decisions": { "type": "array", "items": schema_ref("Decision") },
-            "minutes": { "type": "array", "items": { "type": "object" } }, "papers": { "type": "array", "items": { "type": "object" } } } },
-        "Held": { "type": "object", "required": ["held_on", "present"], "properties": {
-            "held_on": date, "present": { "type": "array", "items": { "type": "string" } }, "apologies": { "type": "array", "items": { "type": "string" } },
-            "deputies": { "type": "array", "items": { "type": "object", "required": ["for", "by"], "properties": { "for": { "type": "string" }, "by": { "type": "string" } } } },
-            "guests": { "type": "array", "items": { "type": "object", "required": ["name"], "properties": { "name": { "type": "string" }, "organisation": { "type": "string" } } } } } },
-    });
-    if let Some(m) = out.as_object_mut() {
-        m.extend(decision_schemas());
-    }
-    out
-}
-
-fn decision_schemas() -> serde_json::Map<String, Value> {
-    match json!({
-        "NewDecision": { "type": "object", "required": ["kind", "method"], "properties": {
-            "case_id": { "type": "string" },
-            "kind": { "type": "string", "enum": ["commission_lcspr", "no_lcspr", "qa_approve", "ratify", "publication_plan", "other"] },
-            "method": { "type": "string", "enum": ["consensus", "vote"] },
-            "votes": { "type": "array", "items": { "type": "object", "required": ["agency", "vote"], "properties": { "agency": { "type": "string", "description": "The agency's id or name" }, "vote": { "type": "string", "enum": ["for", "against", "abstain"] } } } },
-            "casting_vote": { "type": "string", "enum": ["for", "against"] }, "casting_by": { "type": "string" },
-            "conflicts": { "type": "array", "items": { "type": "string" } }, "note": { "type": "string" } } },
-        "Decision": { "type": "object", "required": ["id", "outcome", "tally"], "properties": {
-            "id": { "type": "string" }, "outcome": { "type": "string", "enum": ["carried", "not_carried"] }, "tally": { "type": "object" },
-            "kind": { "type": "string" }, "method": { "type": "string" }, "case_id": { "type": ["string", "null"] } } },
-    }) {
-        Value::Object(m) => m,
-        _ => serde_json::Map::new(),
-    }
 }

@@ -2,7 +2,9 @@
 //! two-step verification.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
+use serde_json::Value;
+
+use super::responses::{FeedUrl, ReminderModeOnly, ReminderSettings, TotpEnrolment};
 
 use crate::app::auth::Throttle;
 use crate::app::{feeds, mfa, reminders, users};
@@ -23,7 +25,7 @@ pub async fn get_reminders(
             ))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "mode": mode, "feed": feed })))
+    Ok(HttpResponse::Ok().json(ReminderSettings { mode, feed }))
 }
 
 /// Sets the mode; "off" is refused: statutory reminders cannot be switched off.
@@ -33,11 +35,15 @@ pub async fn put_reminders(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
     let body = object(body)?;
+    // Nothing but `mode`: an unknown field is refused, as everywhere in the API.
+    crate::domain::input::Fields::new(&body, &["mode"])
+        .finish()
+        .map_err(AppError::Invalid)?;
     let mode = reminders::parse_mode(body.get("mode").and_then(Value::as_str))?;
     let mode = state
         .db(move |c, st| reminders::set_mode(c, &user.actor, st.now(), mode))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "mode": mode })))
+    Ok(HttpResponse::Ok().json(ReminderModeOnly { mode }))
 }
 
 /// Makes a new secret feed URL (revoking any earlier one).
@@ -50,7 +56,7 @@ pub async fn create_feed(
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
-        .json(json!({ "url": url })))
+        .json(FeedUrl { url }))
 }
 
 /// Revokes the feed URL.
@@ -75,11 +81,11 @@ pub async fn begin_totp(
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
-        .json(json!({
-            "secret": e.secret,
-            "otpauth_uri": e.otpauth_uri,
-            "recovery_codes": e.recovery_codes,
-        })))
+        .json(TotpEnrolment {
+            secret: e.secret,
+            otpauth_uri: e.otpauth_uri,
+            recovery_codes: e.recovery_codes,
+        }))
 }
 
 /// `{"otp"}`: confirms the secret with a code from the app. A wrong code is a 422 and counts

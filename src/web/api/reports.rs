@@ -102,14 +102,15 @@ pub async fn improvement_actions(
             if format == Format::Json {
                 let body: Vec<_> = list
                     .iter()
-                    .map(|(reference, a)| {
-                        let mut v = serde_json::to_value(a).unwrap_or_default();
-                        v["reference"] = json!(reference);
-                        v["overdue"] = json!(a.overdue(today));
-                        v
+                    .map(|(reference, a)| super::responses::ActionLine {
+                        reference: reference.clone(),
+                        overdue: a.overdue(today),
+                        action: a.clone(),
                     })
                     .collect();
-                return Ok(Answer::Json(json!(body)));
+                return Ok(Answer::Json(
+                    serde_json::to_value(body).map_err(AppError::internal)?,
+                ));
             }
             let table = tables::actions(&list, today);
             audit_export(
@@ -147,7 +148,10 @@ pub async fn put_case_themes(
             Ok((id, list))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "case_id": case_id, "themes": list })))
+    Ok(HttpResponse::Ok().json(super::responses::CaseThemes {
+        case_id,
+        themes: list,
+    }))
 }
 
 /// `GET /api/v1/cases/{id}/themes`: the case's learning themes.
@@ -164,7 +168,10 @@ pub async fn get_case_themes(
             Ok((case.id, list))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "case_id": case_id, "themes": list })))
+    Ok(HttpResponse::Ok().json(super::responses::CaseThemes {
+        case_id,
+        themes: list,
+    }))
 }
 
 /// `GET /api/v1/reports/themes`: tagged cases by theme and financial year, over the cases the

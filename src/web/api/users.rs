@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::app::accounts::{self, Invite};
 use crate::app::{mfa, refusals, users};
@@ -35,10 +35,7 @@ pub async fn list(
         None => None,
     };
     let list = state.db(move |c, _| users::list(c, role, false)).await?;
-    let out: Vec<_> = list
-        .into_iter()
-        .map(|u| json!({ "id": u.id, "email": u.email, "name": u.name, "role": u.role, "agency": u.agency, "agency_id": u.agency_id }))
-        .collect();
+    let out: Vec<super::responses::UserSummary> = list.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(out))
 }
 

@@ -317,9 +317,7 @@ fn theme_href(key: &str, year: Option<&str>) -> String {
 /// The learning themes across cases and financial years: a table of theme × year, each count
 /// linking to its cases.
 async fn themes_page(page: Page) -> PageResult {
-    let report = page
-        .db(move |c, st, actor| themes::report(c, st, actor))
-        .await?;
+    let report = page.db(themes::report).await?;
     // "2025-26" → "2025", the year parameter of the links.
     let starts: Vec<String> = report
         .years
