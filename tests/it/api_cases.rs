@@ -288,6 +288,12 @@ async fn case_list_filters_sorts_and_names_bad_parameters() {
         assert_eq!(status, 400, "{q}");
         assert_eq!(err["error"]["field"], field, "{q}");
     }
+    // Shaped like a financial year (the schema's pattern) but not two years in a row: 422.
+    let (status, err) = app
+        .get_json("/api/v1/cases?year=4340-70", Some(&pm.token))
+        .await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["field"], "year");
     // Page numbers and sizes out of range are refused as 422 (tests/it/probe.rs has more).
     let (status, err) = app.get_json("/api/v1/cases?page=0", Some(&pm.token)).await;
     assert_eq!(

@@ -83,16 +83,23 @@ impl Filter {
             );
         }
         if let Some(y) = get("year") {
-            let ok = y.len() == 7
+            let shaped = y.len() == 7
                 && y.as_bytes()[4] == b'-'
-                && y[..4].parse::<i32>().is_ok()
-                && y[5..]
-                    .parse::<i32>()
-                    .is_ok_and(|b| b == (y[..4].parse::<i32>().unwrap_or(0) + 1) % 100);
-            if !ok {
+                && y[..4].bytes().all(|b| b.is_ascii_digit())
+                && y[5..].bytes().all(|b| b.is_ascii_digit());
+            if !shaped {
                 return Err(AppError::bad_request(
                     "year",
                     format!("{y:?} is not a financial year like 2025-26"),
+                ));
+            }
+            // Shaped like one (the schema's pattern) but not two years in a row: unprocessable.
+            let start: i32 = y[..4].parse().unwrap_or(0);
+            let end: i32 = y[5..].parse().unwrap_or(-1);
+            if end != (start + 1) % 100 {
+                return Err(AppError::invalid(
+                    "year",
+                    format!("{y:?} is not a financial year like 2025-26: the second year follows the first"),
                 ));
             }
             f.year = Some(y.to_string());
