@@ -179,6 +179,9 @@ pub async fn case_audit(
     let id = path.into_inner();
     let format = Format::parse(q.get("format").map(String::as_str))?;
     let filter = trail::TrailFilter::parse(&q)?;
+    // The paging is checked for a file too (which holds every matching entry), so a bad
+    // `page` or `per_page` is refused whatever the format.
+    let paging = trail::parse_paging(&q, trail::MAX_PER_PAGE)?;
     if format != Format::Json {
         return state
             .db(move |c, st| {
@@ -188,7 +191,6 @@ pub async fn case_audit(
             .await?
             .respond();
     }
-    let paging = trail::parse_paging(&q, trail::MAX_PER_PAGE)?;
     let query = filter.query();
     let p = state
         .db(move |c, st| {
