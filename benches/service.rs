@@ -1,9 +1,9 @@
 //! 10,000 cases with their events: the case list, a case page and recording an event; the
 //! annual figures of a financial year of them and the report to the Board;
 //! recording an event on a case with 10 and with 1,000 events; the case list at 1,000, 10,000
-//! and 50,000 cases and the reminder sweep at 10,000 (`list by size`). On SQLite and (when
-//! BENCH_DATABASE_URL names a PostgreSQL server) PostgreSQL. A group's data is loaded only when
-//! the filter selects it.
+//! and 50,000 cases and the reminder sweep at 10,000 and 50,000 (`list by size`). On SQLite
+//! and (when BENCH_DATABASE_URL names a PostgreSQL server) PostgreSQL. A group's data is loaded
+//! only when the filter selects it.
 //!
 //! cargo bench --bench service
 //! BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432 cargo bench --bench service
@@ -344,8 +344,9 @@ fn cpu_seconds() -> f64 {
 }
 
 /// The case list's first page at 1,000, 10,000 and 50,000 cases (with and without a filter),
-/// and the reminder sweep at 10,000: the list should cost the same at every size, the sweep
-/// follow the deadlines with a step due. `BENCH_SIZES=1000,10000` changes the sizes.
+/// and the reminder sweep at each size from 10,000: the list should cost the same at every
+/// size, the sweep follow the deadlines with a step due. `BENCH_SIZES=1000,10000,100000`
+/// changes the sizes.
 fn bench_scale(c: &mut Criterion, name: &str, url: &str) {
     let st = state(url, d("2026-06-01"));
     let mut conn = st.pool.get().unwrap();
@@ -411,7 +412,7 @@ fn bench_scale(c: &mut Criterion, name: &str, url: &str) {
                 b.iter(|| list::list(&mut conn, &st, &pm, f).unwrap())
             });
         }
-        if size == 10_000 {
+        if size >= 10_000 {
             let now = st.clock.now();
             let (cpu, wall) = (cpu_seconds(), std::time::Instant::now());
             let first = lcspr_tracker::jobs::sweep::sweep_counted(&mut conn, &st, now).unwrap();

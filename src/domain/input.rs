@@ -133,8 +133,11 @@ impl<'a> Fields<'a> {
     pub fn opt_text_max(&mut self, name: &'static str, max: usize) -> Option<String> {
         match self.raw(name) {
             None => None,
-            Some(Value::String(s)) => {
-                let s = s.trim();
+            Some(Value::String(received)) => {
+                // The length is that of the text as received, spaces around it included, as
+                // the API's schema states it (`maxLength`); what is kept is the trimmed text.
+                let too_long = received.chars().count() > max;
+                let s = received.trim();
                 let checked = if NAME_FIELDS.contains(&name) {
                     check_name(s)
                 } else {
@@ -143,7 +146,7 @@ impl<'a> Fields<'a> {
                 if let Err(m) = checked {
                     self.fail(name, m);
                     None
-                } else if s.chars().count() > max {
+                } else if too_long {
                     self.fail(name, format!("must be at most {max} characters"));
                     None
                 } else if s.is_empty() {
@@ -361,5 +364,18 @@ mod tests {
         assert!(check_name("Child \u{202E}Q").is_err());
         assert!(check_name("\u{2066}x\u{2069}").is_err());
         assert!(check_text("Child \u{202E}Q").is_ok());
+    }
+
+    #[test]
+    fn a_length_is_that_of_the_text_as_received() {
+        let body = serde_json::json!({"reason": format!("{}  ", "r".repeat(9)), "note": " ok "});
+        let map = body.as_object().unwrap();
+        let mut f = Fields::new(map, &[]);
+        assert_eq!(f.opt_text_max("reason", 10), None);
+        assert_eq!(f.opt_text_max("note", 4).as_deref(), Some("ok"));
+        let errors = f.finish().unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "reason");
+        assert_eq!(errors[0].message, "must be at most 10 characters");
     }
 }

@@ -71,7 +71,10 @@ print(json.load(urllib.request.urlopen(req))["token"])
 PY
 )"
 
-# Signing out would revoke the token the run uses; everything else is fuzzed. 422 is a valid
+# Signing out would revoke the token the run uses; everything else is fuzzed but the outbox
+# retry: schemathesis 4.32.5 fails inside its own data generation on it (an internal KeyError,
+# every run), and it is an administrator's operation the programme manager is refused (403,
+# tested in tests/it). 422 is a valid
 # answer to data the schema accepts: dates are checked against today and each other, and an
 # event against the case's history, which no schema can state (schemathesis.toml).
 cd tests/contract
@@ -80,6 +83,7 @@ fuzz() {
     --checks all \
     --header "Authorization: Bearer $TOKEN" \
     --exclude-path /api/v1/auth/logout \
+    --exclude-path '/api/v1/admin/outbox/{id}/retry' \
     --max-time "$MAX_TIME" \
     --max-examples 20 \
     --workers 2 \

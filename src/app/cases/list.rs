@@ -155,6 +155,7 @@ pub struct CaseSummary {
     pub id: String,
     pub reference: String,
     pub child_pseudonym: String,
+    #[schemars(with = "crate::domain::case::Stage")]
     pub stage: String,
     pub stage_label: String,
     pub aware_on: NaiveDate,

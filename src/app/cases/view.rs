@@ -51,11 +51,13 @@ pub struct CaseView {
     pub identity_visible: bool,
     pub aware_on: NaiveDate,
     pub incident_on: NaiveDate,
+    #[schemars(with = "crate::domain::case::Harm")]
     pub harm: String,
     pub looked_after: bool,
     pub summary: String,
     pub division: String,
     pub financial_year: String,
+    #[schemars(with = "crate::domain::case::Stage")]
     pub stage: String,
     pub stage_label: String,
     #[serde(serialize_with = "crate::utc::ser")]

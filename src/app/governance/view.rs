@@ -27,7 +27,17 @@ use crate::domain::governance::{
 };
 use crate::error::AppError;
 use crate::state::AppState;
-/// Where a meeting stands.
+/// Where a meeting stands, for the API's schema ([`status`] gives it).
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // Read by the schema generator only.
+enum MeetingStatus {
+    Scheduled,
+    Held,
+    SignedOff,
+}
+
+/// Where a meeting stands: `scheduled`, `held` or `signed_off`.
 pub fn status(m: &MeetingRow) -> &'static str {
     if m.signed_off_at.is_some() {
         "signed_off"
@@ -224,7 +234,7 @@ pub struct MeetingView {
     pub scheduled_for: String,
     pub scheduled_on: NaiveDate,
     pub start_time: Option<String>,
-    /// `scheduled`, `held` or `signed_off`.
+    #[schemars(with = "MeetingStatus")]
     pub status: &'static str,
     pub held_on: Option<NaiveDate>,
     pub quorum: QuorumView,
@@ -256,6 +266,7 @@ pub struct MeetingSummary {
     pub start_time: Option<String>,
     /// The day it was held, or is to be.
     pub date: NaiveDate,
+    #[schemars(with = "MeetingStatus")]
     pub status: &'static str,
     pub held_on: Option<NaiveDate>,
     pub quorum: QuorumView,

@@ -261,6 +261,9 @@ fn new_event_schema(gen: &mut SchemaGenerator) -> (Value, Map<String, Value>) {
             .filter(|r| !read_only.iter().any(|k| r == k))
             .collect();
         required.push(json!("occurred_on"));
+        if kind == EventType::PrepubCopySent {
+            copies_in_one(&mut v, &mut required);
+        }
         v["required"] = Value::Array(required);
         v["additionalProperties"] = json!(false);
         v["title"] = json!(kind.label());
@@ -276,6 +279,25 @@ fn new_event_schema(gen: &mut SchemaGenerator) -> (Value, Map<String, Value>) {
         "discriminator": { "propertyName": "type", "mapping": mapping },
     });
     (schema, variants)
+}
+
+/// `prepub_copy_sent` takes one `recipient` or a list of them, `recipients`, recorded as one
+/// copy each in one transaction (`events::expand_recipients`): exactly one of the two.
+fn copies_in_one(v: &mut Value, required: &mut Vec<Value>) {
+    let one = v["properties"]["recipient"].clone();
+    required.retain(|r| r != "recipient");
+    if let Some(props) = v["properties"].as_object_mut() {
+        props.insert(
+            "recipients".into(),
+            json!({
+                "description": "Several recipients sent the copy together; one event each",
+                "type": "array",
+                "items": one,
+                "minItems": 1,
+            }),
+        );
+    }
+    v["oneOf"] = json!([{ "required": ["recipient"] }, { "required": ["recipients"] }]);
 }
 
 /// The errors an operation can answer, each with the error body.
