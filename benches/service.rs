@@ -73,6 +73,42 @@ fn load(st: &AppState, pm: &Actor) -> (String, Vec<String>) {
     load_range(st, pm, 0, CASES)
 }
 
+/// A case row as the service would write it before its first event (the events are added
+/// after it).
+fn bench_case(
+    st: &AppState,
+    pm: &Actor,
+    id: &str,
+    reference: String,
+    pseudonym: String,
+    aware: NaiveDate,
+) -> CaseRow {
+    CaseRow {
+        id: id.into(),
+        reference,
+        financial_year: lcspr_tracker::domain::case::financial_year(aware),
+        child_pseudonym: pseudonym,
+        child_name: None,
+        child_dob: None,
+        aware_on: aware,
+        incident_on: aware,
+        harm: "serious_harm".into(),
+        looked_after: false,
+        summary: "bench".into(),
+        division: "england-and-wales".into(),
+        stage: "notification".into(),
+        next_due_on: None,
+        event_count: 0,
+        created_by: pm.user_id.clone(),
+        created_at: st.clock.now(),
+        updated_at: st.clock.now(),
+        child_name_sealed: None,
+        child_dob_sealed: None,
+        child_name_index: None,
+        identity_key_id: None,
+    }
+}
+
 /// Cases `from..to` of the bench partnership (batches of 500).
 fn load_range(st: &AppState, pm: &Actor, from: usize, to: usize) -> (String, Vec<String>) {
     let mut conn = st.pool.get().unwrap();
@@ -87,30 +123,14 @@ fn load_range(st: &AppState, pm: &Actor, from: usize, to: usize) -> (String, Vec
                     let n = batch * 500 + i;
                     let aware = start + chrono::Duration::days((n % 1000) as i64);
                     let id = new_id();
-                    let case = CaseRow {
-                        id: id.clone(),
-                        reference: format!("BENCH-{n:05}"),
-                        financial_year: lcspr_tracker::domain::case::financial_year(aware),
-                        child_pseudonym: format!("Child {n}"),
-                        child_name: None,
-                        child_dob: None,
-                        aware_on: aware,
-                        incident_on: aware,
-                        harm: "serious_harm".into(),
-                        looked_after: false,
-                        summary: "bench".into(),
-                        division: "england-and-wales".into(),
-                        stage: "notification".into(),
-                        next_due_on: None,
-                        event_count: 0,
-                        created_by: pm.user_id.clone(),
-                        created_at: st.clock.now(),
-                        updated_at: st.clock.now(),
-                        child_name_sealed: None,
-                        child_dob_sealed: None,
-                        child_name_index: None,
-                        identity_key_id: None,
-                    };
+                    let case = bench_case(
+                        st,
+                        pm,
+                        &id,
+                        format!("BENCH-{n:05}"),
+                        format!("Child {n}"),
+                        aware,
+                    );
                     diesel::insert_into(cases_t::table)
                         .values(&case)
                         .execute(c)?;
@@ -460,30 +480,7 @@ fn cases_in_review(
         write_tx(
             &mut conn,
             |c| -> Result<(), lcspr_tracker::error::AppError> {
-                let case = CaseRow {
-                    id: id.clone(),
-                    reference: format!("EV-{id}"),
-                    financial_year: lcspr_tracker::domain::case::financial_year(aware),
-                    child_pseudonym: "Child".into(),
-                    child_name: None,
-                    child_dob: None,
-                    aware_on: aware,
-                    incident_on: aware,
-                    harm: "serious_harm".into(),
-                    looked_after: false,
-                    summary: "bench".into(),
-                    division: "england-and-wales".into(),
-                    stage: "notification".into(),
-                    next_due_on: None,
-                    event_count: 0,
-                    created_by: pm.user_id.clone(),
-                    created_at: st.clock.now(),
-                    updated_at: st.clock.now(),
-                    child_name_sealed: None,
-                    child_dob_sealed: None,
-                    child_name_index: None,
-                    identity_key_id: None,
-                };
+                let case = bench_case(st, pm, &id, format!("EV-{id}"), "Child".into(), aware);
                 diesel::insert_into(cases_t::table)
                     .values(&case)
                     .execute(c)?;

@@ -120,6 +120,11 @@ async fn checked(
     answer
 }
 
+/// A GET that answers 200, checked against the document.
+async fn read(app: &TestApp, c: &mut Contract, user: &User, template: &str, path: &str) -> Value {
+    checked(app, c, ("get", template, path), Some(user), None, 200).await
+}
+
 fn is_rfc3339_utc(v: &Value) -> bool {
     v.as_str()
         .is_some_and(|s| s.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(s).is_ok())
@@ -179,17 +184,12 @@ async fn real_answers_match_the_generated_document() {
         200,
     )
     .await;
-    checked(
+    read(
         &app,
         &mut c,
-        (
-            "get",
-            "/api/v1/cases",
-            "/api/v1/cases?sort=reference&order=desc&per_page=10",
-        ),
-        Some(&pm),
-        None,
-        200,
+        &pm,
+        "/api/v1/cases",
+        "/api/v1/cases?sort=reference&order=desc&per_page=10",
     )
     .await;
     checked(
@@ -428,17 +428,12 @@ async fn real_answers_match_the_generated_document() {
     )
     .await;
     assert!(outbox["counts"]["cancelled"].is_i64(), "{outbox}");
-    checked(
+    read(
         &app,
         &mut c,
-        (
-            "get",
-            "/api/v1/admin/outbox",
-            "/api/v1/admin/outbox?status=cancelled",
-        ),
-        Some(&admin),
-        None,
-        200,
+        &admin,
+        "/api/v1/admin/outbox",
+        "/api/v1/admin/outbox?status=cancelled",
     )
     .await;
     checked(
@@ -464,44 +459,19 @@ async fn real_answers_match_the_generated_document() {
     )
     .await;
     let message = format!("/api/v1/admin/outbox/{}", queued["id"].as_str().unwrap());
-    checked(
-        &app,
-        &mut c,
-        ("get", "/api/v1/admin/outbox/{id}", &message),
-        Some(&admin),
-        None,
-        200,
-    )
-    .await;
+    read(&app, &mut c, &admin, "/api/v1/admin/outbox/{id}", &message).await;
 
     // People, agencies, the user's own settings, the calendar.
-    checked(
-        &app,
-        &mut c,
-        ("get", "/api/v1/users", "/api/v1/users"),
-        Some(&admin),
-        None,
-        200,
-    )
-    .await;
+    read(&app, &mut c, &admin, "/api/v1/users", "/api/v1/users").await;
     checked(&app, &mut c, ("post", "/api/v1/users", "/api/v1/users"), Some(&admin),
         Some(json!({ "email": "new.person@example.org", "name": "New Person", "role": "lead_reviewer" })), 201).await;
-    checked(
+    read(&app, &mut c, &pm, "/api/v1/agencies", "/api/v1/agencies").await;
+    read(
         &app,
         &mut c,
-        ("get", "/api/v1/agencies", "/api/v1/agencies"),
-        Some(&pm),
-        None,
-        200,
-    )
-    .await;
-    checked(
-        &app,
-        &mut c,
-        ("get", "/api/v1/me/reminders", "/api/v1/me/reminders"),
-        Some(&pm),
-        None,
-        200,
+        &pm,
+        "/api/v1/me/reminders",
+        "/api/v1/me/reminders",
     )
     .await;
     checked(
@@ -522,30 +492,20 @@ async fn real_answers_match_the_generated_document() {
         201,
     )
     .await;
-    checked(
+    read(
         &app,
         &mut c,
-        (
-            "get",
-            "/api/v1/calendar/working-days",
-            "/api/v1/calendar/working-days?from=2025-12-29&days=15",
-        ),
-        Some(&pm),
-        None,
-        200,
+        &pm,
+        "/api/v1/calendar/working-days",
+        "/api/v1/calendar/working-days?from=2025-12-29&days=15",
     )
     .await;
-    checked(
+    read(
         &app,
         &mut c,
-        (
-            "get",
-            "/api/v1/bodies/{body}/members",
-            "/api/v1/bodies/subgroup/members",
-        ),
-        Some(&pm),
-        None,
-        200,
+        &pm,
+        "/api/v1/bodies/{body}/members",
+        "/api/v1/bodies/subgroup/members",
     )
     .await;
 
@@ -566,59 +526,46 @@ async fn real_answers_match_the_generated_document() {
         201,
     )
     .await;
-    checked(
+    read(
         &app,
         &mut c,
-        (
-            "get",
-            "/api/v1/meetings/{id}",
-            &format!("/api/v1/meetings/{mid}"),
-        ),
-        Some(&pm),
-        None,
-        200,
+        &pm,
+        "/api/v1/meetings/{id}",
+        &format!("/api/v1/meetings/{mid}"),
     )
     .await;
-    checked(
+    read(
         &app,
         &mut c,
-        ("get", "/api/v1/meetings", "/api/v1/meetings?body=subgroup"),
-        Some(&pm),
-        None,
-        200,
+        &pm,
+        "/api/v1/meetings",
+        "/api/v1/meetings?body=subgroup",
     )
     .await;
 
     // Reports.
-    checked(
+    read(
         &app,
         &mut c,
-        (
-            "get",
-            "/api/v1/reports/annual",
-            "/api/v1/reports/annual?year=2025",
-        ),
-        Some(&pm),
-        None,
-        200,
+        &pm,
+        "/api/v1/reports/annual",
+        "/api/v1/reports/annual?year=2025",
     )
     .await;
-    checked(
+    read(
         &app,
         &mut c,
-        ("get", "/api/v1/reports/board", "/api/v1/reports/board"),
-        Some(&pm),
-        None,
-        200,
+        &pm,
+        "/api/v1/reports/board",
+        "/api/v1/reports/board",
     )
     .await;
-    checked(
+    read(
         &app,
         &mut c,
-        ("get", "/api/v1/reports/actions", "/api/v1/reports/actions"),
-        Some(&pm),
-        None,
-        200,
+        &pm,
+        "/api/v1/reports/actions",
+        "/api/v1/reports/actions",
     )
     .await;
 

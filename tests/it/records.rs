@@ -153,6 +153,16 @@ async fn audit(app: &TestApp, user: &User, case_id: &str) -> Vec<Value> {
     entries.as_array().unwrap().clone()
 }
 
+/// Whether an answer's `deadlines` (the ones the change touched) has `rule`'s `instance` with
+/// this `change` (`created`, `moved`, `removed`, …).
+fn changed(answer: &Value, rule: &str, instance: i64, change: &str) -> bool {
+    answer["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["rule"] == rule && d["instance"] == instance && d["change"] == change)
+}
+
 #[actix_web::test]
 async fn a_case_entered_late_out_of_order_corrected_and_voided_ends_as_one_entered_on_time() {
     let app = TestApp::spawn_on("2026-01-05".parse().unwrap()).await;
@@ -217,16 +227,7 @@ async fn a_case_entered_late_out_of_order_corrected_and_voided_ends_as_one_enter
     )
     .await;
     let wrong_id = wrong["event"]["id"].as_str().unwrap().to_string();
-    assert!(
-        wrong["deadlines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["rule"] == "progress_check"
-                && d["instance"] == 3
-                && d["change"] == "created"),
-        "{wrong}"
-    );
+    assert!(changed(&wrong, "progress_check", 3, "created"), "{wrong}");
 
     // Voiding the SIN would leave the rapid review without its notification: refused, naming
     // the event that would break.
@@ -328,16 +329,7 @@ async fn a_case_entered_late_out_of_order_corrected_and_voided_ends_as_one_enter
         voided["event"]["voided"]["reason"],
         "Recorded on the wrong case"
     );
-    assert!(
-        voided["deadlines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["rule"] == "progress_check"
-                && d["instance"] == 3
-                && d["change"] == "removed"),
-        "{voided}"
-    );
+    assert!(changed(&voided, "progress_check", 3, "removed"), "{voided}");
     let (status, _) = change(
         &app,
         &p.pm,
