@@ -34,6 +34,9 @@ if [ "$backend" = postgres ]; then
   db=lcspr_load_$$
   psql -q "$PG/postgres" -c "CREATE DATABASE $db"
   export DATABASE_URL="$PG/$db"
+  # PostgreSQL needs a master key for encryption at rest (SQLite makes one beside its file).
+  "$BIN" keys generate --to "$work/master.key" >/dev/null
+  export LCSPR__SECURITY__MASTER_KEY_FILE="$work/master.key"
 else
   export DATABASE_URL="sqlite://$work/load.db"
 fi
@@ -64,13 +67,13 @@ if [ "$backend" = postgres ]; then psql -q "$DATABASE_URL" -c ANALYZE; fi
 auth="Authorization: Bearer $token"
 case_id=$(curl -fs -H "$auth" "$base/api/v1/cases?per_page=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["cases"][0]["id"])')
 list_bytes=$(curl -fs -H "$auth" "$base/api/v1/cases?per_page=25" | wc -c)
-echo "rss after seeding: $(grep VmRSS /proc/$pid/status)"
+echo "rss after seeding: $(grep -E "VmRSS|RssAnon|RssFile" /proc/$pid/status | tr -s " \t\n" " ")"
 for c in $CONNECTIONS; do
   for path in "/api/v1/cases?per_page=25" "/api/v1/cases/$case_id"; do
     echo "== $backend: wrk -c$c $path"
     wrk -t2 -c"$c" -d"${DURATION}s" --timeout 10s --latency -H "$auth" "$base$path" \
       | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors" || true
   done
-  echo "rss after $c connections: $(grep VmRSS /proc/$pid/status)"
+  echo "rss after $c connections: $(grep -E "VmRSS|RssAnon|RssFile" /proc/$pid/status | tr -s " \t\n" " ")"
 done
 echo "list answer: $list_bytes bytes for 25 cases"
