@@ -208,19 +208,18 @@ fn filtered<'a>(
                     .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
                     .filter(deadlines::due_on.ge(today)),
             )),
-            DeadlineStatus::Missed => q.filter(
-                exists(
-                    deadlines::table
-                        .filter(of_case)
-                        .filter(deadlines::status.eq(DeadlineStatus::Missed.as_str())),
-                )
-                .or(exists(
-                    deadlines::table
-                        .filter(of_case)
-                        .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
-                        .filter(deadlines::due_on.lt(today)),
-                )),
-            ),
+            // One EXISTS with the OR inside: two EXISTS joined by OR cannot become a semi-join,
+            // and PostgreSQL then hashed every missed deadline of every case on each request
+            // (358 ms at 50,000 cases against 12 ms at 1,000).
+            DeadlineStatus::Missed => q.filter(exists(
+                deadlines::table.filter(of_case).filter(
+                    deadlines::status
+                        .eq(DeadlineStatus::Missed.as_str())
+                        .or(deadlines::status
+                            .eq(DeadlineStatus::Pending.as_str())
+                            .and(deadlines::due_on.lt(today))),
+                ),
+            )),
             other => q.filter(exists(
                 deadlines::table
                     .filter(of_case)
