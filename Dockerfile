@@ -22,6 +22,9 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=build /src/target/release/lcspr-tracker /usr/local/bin/lcspr-tracker
 USER lcspr
+# Two malloc arenas instead of glibc's one per busy thread: resident memory after 16 concurrent
+# connections at 10,000 cases measured 78 MB with the default, 65 MB with this (benches/load.sh).
+ENV MALLOC_ARENA_MAX=2
 # SQLite database, uploaded documents and .eml files live here; mount a volume to keep them.
 VOLUME ["/app/data"]
 EXPOSE 8080
