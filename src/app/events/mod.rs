@@ -275,11 +275,24 @@ pub fn settle(
 pub struct ChangedDeadline {
     /// `created`, `moved`, `status` (met, missed or waived), `no_longer_applies`, or `removed`
     /// (its trigger was voided or corrected away).
+    #[schemars(with = "ChangeKind")]
     pub change: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_due_on: Option<NaiveDate>,
     #[serde(flatten)]
     pub deadline: DeadlineView,
+}
+
+/// The kinds of [`ChangedDeadline::change`], for the API's schema (`projection` writes them).
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // Read by the schema generator only.
+enum ChangeKind {
+    Created,
+    Moved,
+    Status,
+    NoLongerApplies,
+    Removed,
 }
 
 /// What recording an event answers: the event, where the case now stands, and only the
@@ -290,6 +303,7 @@ pub struct Recorded {
     pub reference: String,
     pub stage: Stage,
     pub stage_label: &'static str,
+    #[schemars(with = "Stage")]
     pub previous_stage: String,
     pub event: EventView,
     /// Every event recorded, when one request recorded several (copies sent to several

@@ -52,14 +52,17 @@ pub struct DeadlineLine {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DecisionLine {
     pub meeting_id: String,
+    #[schemars(with = "crate::domain::governance::Body")]
     pub body: String,
     pub body_label: String,
     pub meeting_title: String,
     pub decided_on: NaiveDate,
     pub case_id: Option<String>,
     pub reference: Option<String>,
+    #[schemars(with = "crate::domain::governance::DecisionKind")]
     pub kind: String,
     pub kind_label: String,
+    #[schemars(with = "crate::domain::governance::Outcome")]
     pub outcome: String,
     pub outcome_label: String,
 }
