@@ -23,28 +23,18 @@ use crate::db::schema::{
 use crate::db::DbConnection;
 use crate::domain::governance::quorum::{Quorum, Seat};
 use crate::domain::governance::{
-    may_organise, AttendanceKind, Body, DecisionKind, Method, Outcome, Scheduled,
+    may_organise, AttendanceKind, Body, DecisionKind, MeetingStatus, Method, Outcome, Scheduled,
 };
 use crate::error::AppError;
 use crate::state::AppState;
-/// Where a meeting stands, for the API's schema ([`status`] gives it).
-#[derive(schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)] // Read by the schema generator only.
-enum MeetingStatus {
-    Scheduled,
-    Held,
-    SignedOff,
-}
-
-/// Where a meeting stands: `scheduled`, `held` or `signed_off`.
-pub fn status(m: &MeetingRow) -> &'static str {
+/// Where a meeting stands.
+pub fn status(m: &MeetingRow) -> MeetingStatus {
     if m.signed_off_at.is_some() {
-        "signed_off"
+        MeetingStatus::SignedOff
     } else if m.held_on.is_some() {
-        "held"
+        MeetingStatus::Held
     } else {
-        "scheduled"
+        MeetingStatus::Scheduled
     }
 }
 
@@ -234,8 +224,7 @@ pub struct MeetingView {
     pub scheduled_for: String,
     pub scheduled_on: NaiveDate,
     pub start_time: Option<String>,
-    #[schemars(with = "MeetingStatus")]
-    pub status: &'static str,
+    pub status: MeetingStatus,
     pub held_on: Option<NaiveDate>,
     pub quorum: QuorumView,
     pub agenda: Vec<AgendaItem>,
@@ -266,8 +255,7 @@ pub struct MeetingSummary {
     pub start_time: Option<String>,
     /// The day it was held, or is to be.
     pub date: NaiveDate,
-    #[schemars(with = "MeetingStatus")]
-    pub status: &'static str,
+    pub status: MeetingStatus,
     pub held_on: Option<NaiveDate>,
     pub quorum: QuorumView,
     pub agenda: Vec<AgendaItem>,

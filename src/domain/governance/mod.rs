@@ -155,6 +155,15 @@ text_enum! {
 }
 
 text_enum! {
+    /// Where a meeting stands.
+    pub enum MeetingStatus {
+        Scheduled = ("scheduled", "Scheduled"),
+        Held = ("held", "Held"),
+        SignedOff = ("signed_off", "Signed off"),
+    }
+}
+
+text_enum! {
     /// What came of a decision.
     pub enum Outcome {
         Carried = ("carried", "Carried"),

@@ -17,7 +17,7 @@ use crate::app::cases::list as case_list;
 use crate::app::governance::bodies;
 use crate::app::governance::meetings::{self as app_meetings, DecisionView, MeetingView};
 use crate::domain::events::EventType;
-use crate::domain::governance::{may_organise, Body, DecisionKind, Scheduled};
+use crate::domain::governance::{may_organise, Body, DecisionKind, MeetingStatus, Scheduled};
 use crate::domain::input::FieldError;
 use crate::domain::workflow;
 use crate::error::AppError;
@@ -40,13 +40,13 @@ pub fn when(s: &Scheduled) -> String {
     }
 }
 
-fn status_tag(status: &str) -> Value {
-    let (text, colour) = match status {
-        "signed_off" => ("Signed off", "green"),
-        "held" => ("Held", "blue"),
-        _ => ("Scheduled", "grey"),
+fn status_tag(status: MeetingStatus) -> Value {
+    let colour = match status {
+        MeetingStatus::SignedOff => "green",
+        MeetingStatus::Held => "blue",
+        MeetingStatus::Scheduled => "grey",
     };
-    json!({ "text": text, "colour": colour })
+    json!({ "text": status.label(), "colour": colour })
 }
 
 fn quorum_text(q: &app_meetings::QuorumView) -> String {
