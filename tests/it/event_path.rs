@@ -163,7 +163,7 @@ async fn an_event_that_meets_one_deadline_and_sets_the_next_stays_within_two_mor
     let changes: Vec<(&str, &str)> = recorded
         .deadlines
         .iter()
-        .map(|d| (d.deadline.rule.as_str(), d.change))
+        .map(|d| (d.deadline.rule.as_str(), d.change.as_str()))
         .collect();
     assert_eq!(
         changes,

@@ -34,7 +34,7 @@ use crate::domain::workflow::{self, History};
 use crate::error::AppError;
 use crate::state::AppState;
 use ledger::CaseEvents;
-use projection::Refreshed;
+use projection::{ChangeKind, Refreshed};
 use view::{deadline_view, DeadlineView, EventView, PersonRef};
 
 /// A case as the write path holds it, read once at the start of the transaction.
@@ -273,26 +273,12 @@ pub fn settle(
 /// A deadline that the event changed: how, and where it stands now.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ChangedDeadline {
-    /// `created`, `moved`, `status` (met, missed or waived), `no_longer_applies`, or `removed`
-    /// (its trigger was voided or corrected away).
-    #[schemars(with = "ChangeKind")]
-    pub change: &'static str,
+    /// What happened to the deadline.
+    pub change: ChangeKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_due_on: Option<NaiveDate>,
     #[serde(flatten)]
     pub deadline: DeadlineView,
-}
-
-/// The kinds of [`ChangedDeadline::change`], for the API's schema (`projection` writes them).
-#[derive(schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)] // Read by the schema generator only.
-enum ChangeKind {
-    Created,
-    Moved,
-    Status,
-    NoLongerApplies,
-    Removed,
 }
 
 /// What recording an event answers: the event, where the case now stands, and only the

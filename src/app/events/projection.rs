@@ -21,6 +21,19 @@ use crate::domain::workflow::History;
 use crate::error::AppError;
 use crate::state::AppState;
 
+crate::text_enum! {
+    /// What happened to one deadline when its case's events changed.
+    pub enum ChangeKind {
+        Created = ("created", "Created"),
+        Moved = ("moved", "Moved"),
+        /// Met, missed or waived.
+        Status = ("status", "Status changed"),
+        NoLongerApplies = ("no_longer_applies", "No longer applies"),
+        /// Its trigger was voided or corrected away.
+        Removed = ("removed", "Removed"),
+    }
+}
+
 /// What happened to one deadline.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct DeadlineChange {
@@ -28,7 +41,7 @@ pub struct DeadlineChange {
     pub rule: String,
     pub instance: i32,
     pub label: String,
-    pub change: &'static str,
+    pub change: ChangeKind,
     pub due_on: NaiveDate,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_due_on: Option<NaiveDate>,
@@ -54,7 +67,9 @@ impl Refreshed {
     }
 
     pub fn moved(&self) -> impl Iterator<Item = &DeadlineChange> {
-        self.changes.iter().filter(|c| c.change == "moved")
+        self.changes
+            .iter()
+            .filter(|c| c.change == ChangeKind::Moved)
     }
 
     /// The deadlines still pending, soonest first (what reminders are planned for).
@@ -150,7 +165,7 @@ struct Reconciled {
     next_due_on: Option<NaiveDate>,
 }
 
-fn change(row: &DeadlineRow, change: &'static str, previous: Option<NaiveDate>) -> DeadlineChange {
+fn change(row: &DeadlineRow, change: ChangeKind, previous: Option<NaiveDate>) -> DeadlineChange {
     DeadlineChange {
         deadline_id: row.id.clone(),
         rule: row.rule_id.clone(),
@@ -196,7 +211,7 @@ fn reconcile(
             Some(o) => updated(o, d, today, now, &mut out)?,
             None => {
                 let new = row_from(case_id, new_id(), d, now)?;
-                out.changes.push(change(&new, "created", None));
+                out.changes.push(change(&new, ChangeKind::Created, None));
                 out.inserts.push(new.clone());
                 new
             }
@@ -214,7 +229,7 @@ fn reconcile(
             .iter()
             .any(|e| e.kind().as_str() == o.trigger_event && e.occurred_on == o.trigger_on);
         if !trigger_kept {
-            out.changes.push(change(&o, "removed", None));
+            out.changes.push(change(&o, ChangeKind::Removed, None));
             out.deletes.push(o.id.clone());
             out.removed.push(o);
             continue;
@@ -237,7 +252,8 @@ fn reconcile(
             updated_at: stored(now),
             ..o
         };
-        out.changes.push(change(&waived, "no_longer_applies", None));
+        out.changes
+            .push(change(&waived, ChangeKind::NoLongerApplies, None));
         out.updates.push(waived.clone());
         out.rows.push(waived);
     }
@@ -275,7 +291,11 @@ fn updated(
         || o.label != new.label
         || o.rule_version != new.rule_version;
     if moved || status_changed {
-        let kind = if moved { "moved" } else { "status" };
+        let kind = if moved {
+            ChangeKind::Moved
+        } else {
+            ChangeKind::Status
+        };
         out.changes
             .push(change(&new, kind, moved.then_some(o.due_on)));
     }
