@@ -316,23 +316,38 @@ fn selected(text: &str) -> bool {
 }
 
 /// Runs `f` on SQLite, then on PostgreSQL when BENCH_DATABASE_URL names a server.
+/// `BENCH_KEEP=1` keeps both databases afterwards (their URLs are printed), to look at query
+/// plans on the bench's data; `BENCH_BACKENDS=postgres` (or `sqlite`) runs one backend only.
 fn on_each_backend(c: &mut Criterion, f: fn(&mut Criterion, &str, &str)) {
-    let dir = tempfile::tempdir().unwrap();
-    f(
-        c,
-        "sqlite",
-        &format!("sqlite://{}", dir.path().join("bench.db").display()),
-    );
-    if let Ok(server) = std::env::var("BENCH_DATABASE_URL") {
+    let keep = std::env::var("BENCH_KEEP").is_ok_and(|v| v == "1");
+    let only = std::env::var("BENCH_BACKENDS").unwrap_or_default();
+    let wanted = |backend: &str| only.is_empty() || only.split(',').any(|b| b.trim() == backend);
+    if wanted("sqlite") {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        f(c, "sqlite", &url);
+        if keep {
+            eprintln!("kept: {url}");
+            let _ = dir.keep();
+        }
+    }
+    if let Some(server) = std::env::var("BENCH_DATABASE_URL")
+        .ok()
+        .filter(|_| wanted("postgres"))
+    {
         let name = format!("lcspr_bench_{}", std::process::id());
         let mut admin = diesel::PgConnection::establish(&format!("{server}/postgres")).unwrap();
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .unwrap();
         f(c, "postgres", &format!("{server}/{name}"));
-        diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
-            .execute(&mut admin)
-            .unwrap();
+        if keep {
+            eprintln!("kept: {server}/{name}");
+        } else {
+            diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .unwrap();
+        }
     }
 }
 
@@ -420,8 +435,18 @@ fn bench_scale(c: &mut Criterion, name: &str, url: &str) {
         let started = std::time::Instant::now();
         load_range(&st, &pm, loaded, size);
         loaded = size;
-        // As an operator's autovacuum would (the service also does it itself, hourly).
-        lcspr_tracker::db::refresh_statistics(&mut st.pool.get().unwrap()).unwrap();
+        // As an operator's autovacuum would (the service also refreshes statistics itself,
+        // hourly). On PostgreSQL autovacuum also vacuums: without it the visibility map is
+        // empty and every index-only scan reads the table as well (this machine's PostgreSQL
+        // runs with autovacuum off).
+        let mut conn = st.pool.get().unwrap();
+        lcspr_tracker::db::refresh_statistics(&mut conn).unwrap();
+        if conn.is_postgres() {
+            diesel::sql_query("VACUUM ANALYZE")
+                .execute(&mut conn)
+                .unwrap();
+        }
+        drop(conn);
         eprintln!(
             "{name}: {size} cases loaded in {:.1}s",
             started.elapsed().as_secs_f64()
