@@ -351,3 +351,62 @@ async fn the_service_gathers_statistics_itself() {
     }
     assert!(found, "ANALYZE ran at start");
 }
+
+#[actix_web::test]
+async fn a_cases_documents_are_read_in_the_same_statements_however_many_there_are() {
+    use crate::support::documents::{appointed_case, pdf};
+    use lcspr_tracker::app::documents;
+
+    let app = TestApp::spawn_on("2026-02-16".parse().unwrap()).await;
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    let chair = app.user(Role::CoChair, "Chris Chair").await;
+    let rev = app.user(Role::LeadReviewer, "Rae Reviewer").await;
+    let id = appointed_case(&app, &pm, &chair, &rev).await;
+    let upload = |title: &'static str, n: u8| {
+        let (app, rev, id) = (&app, &rev, &id);
+        async move {
+            let (status, up) = app
+                .upload(
+                    rev,
+                    id,
+                    &[("kind", "draft_report"), ("title", title)],
+                    Some(("draft.pdf", &pdf(n))),
+                )
+                .await;
+            assert_eq!(status, 201, "{up}");
+        }
+    };
+    upload("Overview report", 0).await;
+    let who = actor(&pm);
+    let (one, few) = statements(&app, |c, _| documents::list(c, &who, &id).unwrap());
+    assert_eq!(one.len(), 1);
+    for (n, title) in [
+        (1, "Overview report"),
+        (2, "Chronology"),
+        (3, "Action plan"),
+    ] {
+        upload(title, n).await;
+    }
+    let (three, many) = statements(&app, |c, _| documents::list(c, &who, &id).unwrap());
+    assert_eq!(few, many, "the statements do not grow with the documents");
+    let versions: Vec<(String, Vec<i32>)> = three
+        .iter()
+        .map(|d| {
+            let numbers = d.versions.iter().map(|v| v.number).collect();
+            (d.title.clone(), numbers)
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            ("Action plan".to_string(), vec![1]),
+            ("Chronology".to_string(), vec![1]),
+            ("Overview report".to_string(), vec![2, 1]),
+        ],
+        "newest first (here all made at one moment: by title), each with its versions newest first"
+    );
+    assert!(three
+        .iter()
+        .flat_map(|d| &d.versions)
+        .all(|v| v.uploaded_by.name == "Rae Reviewer"));
+}

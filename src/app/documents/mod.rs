@@ -479,42 +479,73 @@ pub fn is_referenced(conn: &mut DbConnection, sha256: &str) -> QueryResult<bool>
 }
 
 fn view_of(conn: &mut DbConnection, doc: &DocumentRow) -> Result<DocumentView, AppError> {
-    let versions: Vec<VersionRow> = document_versions::table
-        .filter(document_versions::document_id.eq(&doc.id))
-        .filter(document_versions::deleted_at.is_null())
-        .order(document_versions::number.desc())
-        .select(VersionRow::as_select())
-        .load(conn)?;
-    let ids: Vec<&str> = versions.iter().map(|v| v.uploaded_by.as_str()).collect();
-    let names = names(conn, &ids)?;
-    let kind: DocumentKind = doc.kind.parse().unwrap_or(DocumentKind::Other);
-    Ok(DocumentView {
-        id: doc.id.clone(),
-        case_id: doc.case_id.clone(),
-        kind,
-        kind_label: kind.label(),
-        title: doc.title.clone(),
-        created_at: doc.created_at,
-        event_id: doc.event_id.clone(),
-        versions: versions
-            .into_iter()
-            .map(|v| VersionView {
-                download_url: format!("/api/v1/documents/{}/versions/{}", doc.id, v.number),
-                uploaded_by: PersonRef {
-                    name: names.get(&v.uploaded_by).cloned().unwrap_or_default(),
-                    id: v.uploaded_by,
-                },
-                number: v.number,
-                sha256: v.sha256,
-                size_bytes: v.size_bytes,
-                content_type: v.content_type,
-                file_name: v.file_name,
-                uploaded_at: v.uploaded_at,
-                locked: v.locked_at.is_some(),
-                locked_at: v.locked_at,
-            })
-            .collect(),
-    })
+    Ok(views_of(conn, std::slice::from_ref(doc))?
+        .pop()
+        .expect("one view for one document"))
+}
+
+/// The views of these documents, in their order, in three statements however many there are
+/// (their versions, newest first, and the names of who uploaded them).
+fn views_of(conn: &mut DbConnection, docs: &[DocumentRow]) -> Result<Vec<DocumentView>, AppError> {
+    let doc_ids: Vec<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+    let all: Vec<VersionRow> = if doc_ids.is_empty() {
+        vec![]
+    } else {
+        document_versions::table
+            .filter(document_versions::document_id.eq_any(&doc_ids))
+            .filter(document_versions::deleted_at.is_null())
+            .order((
+                document_versions::document_id.asc(),
+                document_versions::number.desc(),
+            ))
+            .select(VersionRow::as_select())
+            .load(conn)?
+    };
+    let ids: Vec<&str> = all.iter().map(|v| v.uploaded_by.as_str()).collect();
+    let names = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        names(conn, &ids)?
+    };
+    let mut by_doc: HashMap<String, Vec<VersionRow>> = HashMap::new();
+    for v in all {
+        by_doc.entry(v.document_id.clone()).or_default().push(v);
+    }
+    Ok(docs
+        .iter()
+        .map(|doc| {
+            let kind: DocumentKind = doc.kind.parse().unwrap_or(DocumentKind::Other);
+            DocumentView {
+                id: doc.id.clone(),
+                case_id: doc.case_id.clone(),
+                kind,
+                kind_label: kind.label(),
+                title: doc.title.clone(),
+                created_at: doc.created_at,
+                event_id: doc.event_id.clone(),
+                versions: by_doc
+                    .remove(&doc.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|v| VersionView {
+                        download_url: format!("/api/v1/documents/{}/versions/{}", doc.id, v.number),
+                        uploaded_by: PersonRef {
+                            name: names.get(&v.uploaded_by).cloned().unwrap_or_default(),
+                            id: v.uploaded_by,
+                        },
+                        number: v.number,
+                        sha256: v.sha256,
+                        size_bytes: v.size_bytes,
+                        content_type: v.content_type,
+                        file_name: v.file_name,
+                        uploaded_at: v.uploaded_at,
+                        locked: v.locked_at.is_some(),
+                        locked_at: v.locked_at,
+                    })
+                    .collect(),
+            }
+        })
+        .collect())
 }
 
 /// The documents of a case visible to this user, newest first.
@@ -524,18 +555,21 @@ pub fn list(
     case_id: &str,
 ) -> Result<Vec<DocumentView>, AppError> {
     let (case, _) = visible_case(conn, actor, case_id)?;
+    of_case(conn, &case.id)
+}
+
+/// The documents of a case whose visibility the caller has checked (the case page, after
+/// reading the case), newest first, in the same statements however many there are.
+pub fn of_case(conn: &mut DbConnection, case_id: &str) -> Result<Vec<DocumentView>, AppError> {
     let docs: Vec<DocumentRow> = documents::table
-        .filter(documents::case_id.eq(&case.id))
+        .filter(documents::case_id.eq(case_id))
         .order(documents::created_at.desc())
         .select(DocumentRow::as_select())
         .load(conn)?;
-    let mut out = vec![];
-    for d in &docs {
-        let v = view_of(conn, d)?;
-        if !v.versions.is_empty() {
-            out.push(v);
-        }
-    }
+    let mut out: Vec<DocumentView> = views_of(conn, &docs)?
+        .into_iter()
+        .filter(|v| !v.versions.is_empty())
+        .collect();
     // Documents made at the same moment in the same order on every backend.
     out.sort_by(|a, b| {
         b.created_at

@@ -479,7 +479,7 @@ pub async fn show(
     let (case, read, docs, meetings, themes) = page
         .db(move |c, st, actor| {
             let (case, read) = view::read(c, st, actor, &id)?;
-            let docs = app_documents::list(c, actor, &case.id)?;
+            let docs = app_documents::of_case(c, &case.id)?;
             let meetings = app_meetings::for_case(c, st, actor, &case.id)?;
             let themes = crate::app::reports::themes::of_case(c, st, &case.id)?;
             Ok((case, read, docs, meetings, themes))

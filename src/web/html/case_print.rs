@@ -28,7 +28,7 @@ async fn print(page: Page, path: web::Path<String>) -> PageResult {
     let (case, read, docs, meetings) = page
         .db(move |c, st, actor| {
             let (case, read) = view::read(c, st, actor, &id)?;
-            let docs = app_documents::list(c, actor, &case.id)?;
+            let docs = app_documents::of_case(c, &case.id)?;
             let meetings = app_meetings::for_case(c, st, actor, &case.id)?;
             Ok((case, read, docs, meetings))
         })
