@@ -41,9 +41,11 @@ else
   export DATABASE_URL="sqlite://$work/load.db"
 fi
 # Mail as a default installation sends it (files; the memory transport of the tests would keep
-# every message in the process). glibc arenas limited as the container image does.
+# every message in the process). glibc's allocator set as the container image sets it.
 export LCSPR__MAIL__TRANSPORT=file LCSPR__MAIL__OUTBOX_DIR="$work/outbox" LCSPR__LOG__FILTER=warn
 export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
+export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-131072}
+export MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-131072}
 "$BIN" demo >/dev/null
 "$BIN" serve --bind "127.0.0.1:$PORT" >"$work/serve.log" 2>&1 &
 pid=$!
