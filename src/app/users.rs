@@ -76,8 +76,10 @@ fn detail_errors(email: &str, name: &str) -> Vec<FieldError> {
             "enter an email address like name@example.org",
         ));
     }
+    // The length as received, as the schema's `maxLength` states it; the trimmed text is kept.
+    let too_long = name.chars().count() > 200;
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
+    if name.is_empty() || too_long {
         errors.push(FieldError::new(
             "name",
             "enter the person's name (up to 200 characters)",

@@ -295,8 +295,10 @@ fn declare_conflict_checked(
     case_id: &str,
     note: &str,
 ) -> Result<(), AppError> {
+    // The length as received, as the schema's `maxLength` states it; the trimmed text is kept.
+    let too_long = note.chars().count() > crate::domain::input::NOTE_MAX;
     let note = note.trim();
-    if note.is_empty() || note.chars().count() > crate::domain::input::NOTE_MAX {
+    if note.is_empty() || too_long {
         return Err(AppError::invalid(
             "note",
             "describe the conflict of interest",

@@ -107,14 +107,10 @@ impl Held {
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {
                 for item in items {
-                    let get = |k: &str| {
-                        item.get(k)
-                            .and_then(Value::as_str)
-                            .map(str::trim)
-                            .unwrap_or("")
-                    };
-                    let (name, org) = (get("name"), get("organisation"));
-                    if name.is_empty()
+                    // Lengths as received, as the schema's `maxLength` states them.
+                    let raw = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or("");
+                    let (name, org) = (raw("name"), raw("organisation"));
+                    if name.trim().is_empty()
                         || name.chars().count() > SHORT_MAX
                         || org.chars().count() > SHORT_MAX
                     {
@@ -124,7 +120,7 @@ impl Held {
                         ));
                         break;
                     }
-                    guests.push((name.to_string(), org.to_string()));
+                    guests.push((name.trim().to_string(), org.trim().to_string()));
                 }
             }
             Some(_) => errors.push(FieldError::new(

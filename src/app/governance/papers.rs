@@ -40,8 +40,11 @@ pub async fn save(
     file_name: &str,
     received: Received,
 ) -> Result<PaperView, AppError> {
+    // At most 200 characters as received, spaces around it included, as the API's schema
+    // states it (`maxLength`); what is kept is the trimmed text.
+    let too_long = title.chars().count() > 200;
     let title = title.trim().to_string();
-    if title.is_empty() || title.chars().count() > 200 {
+    if title.is_empty() || too_long {
         received.discard().await;
         return Err(AppError::invalid(
             "title",
@@ -202,6 +205,8 @@ pub fn delete(
     paper_id: &str,
     reason: &str,
 ) -> Result<(), AppError> {
+    // The length as received, as the schema's `maxLength` states it; the trimmed text is kept.
+    let reason_too_long = reason.chars().count() > 2000;
     let reason = reason.trim().to_string();
     audited(
         conn,
@@ -216,7 +221,7 @@ pub fn delete(
                 let (m, _, _) = access::organised_meeting(c, actor, meeting_id)?;
                 lock_meeting(c, &m.id)?;
                 check_open(&m)?;
-                if reason.is_empty() || reason.chars().count() > 2000 {
+                if reason.is_empty() || reason_too_long {
                     return Err(AppError::invalid(
                         "reason",
                         "give the reason for removing this paper",

@@ -133,6 +133,14 @@ pub async fn void_event(
 ) -> Result<HttpResponse, AppError> {
     let (id, event_id) = path.into_inner();
     let body = object(body)?;
+    // A void carries its reason only (the schema says so): anything else is refused, not
+    // ignored, so a client that meant to correct the event learns it did not.
+    if let Some(k) = body.keys().find(|k| k.as_str() != "reason") {
+        return Err(AppError::invalid(
+            k.clone(),
+            "is not a field of a void; send only reason",
+        ));
+    }
     let recorded = state
         .db(move |c, st| events::corrections::void_event(c, st, &user.actor, &id, &event_id, &body))
         .await?;
