@@ -321,6 +321,21 @@ async fn real_answers_match_the_generated_document() {
         422,
     )
     .await;
+    // A field the schema does not list is refused (naming it), not ignored.
+    let voided = checked(
+        &app,
+        &mut c,
+        (
+            "post",
+            "/api/v1/cases/{id}/events/{event_id}/void",
+            &one("/api/v1/cases/{id}/events/{event_id}/void").replace("{event_id}", &newest),
+        ),
+        Some(&pm),
+        Some(json!({ "reason": "Wrong case", "occurred_on": "2026-01-01" })),
+        422,
+    )
+    .await;
+    assert!(voided.to_string().contains("occurred_on"), "{voided}");
     checked(
         &app,
         &mut c,
