@@ -295,14 +295,12 @@ async fn real_answers_match_the_generated_document() {
         .as_str()
         .unwrap()
         .to_string();
+    const VOID: &str = "/api/v1/cases/{id}/events/{event_id}/void";
+    let void_newest = one(VOID).replace("{event_id}", &newest);
     checked(
         &app,
         &mut c,
-        (
-            "post",
-            "/api/v1/cases/{id}/events/{event_id}/void",
-            &one("/api/v1/cases/{id}/events/{event_id}/void").replace("{event_id}", &partners_id),
-        ),
+        ("post", VOID, &one(VOID).replace("{event_id}", &partners_id)),
         Some(&pm),
         Some(json!({ "reason": "Recorded on the wrong case" })),
         200,
@@ -311,11 +309,7 @@ async fn real_answers_match_the_generated_document() {
     checked(
         &app,
         &mut c,
-        (
-            "post",
-            "/api/v1/cases/{id}/events/{event_id}/void",
-            &one("/api/v1/cases/{id}/events/{event_id}/void").replace("{event_id}", &newest),
-        ),
+        ("post", VOID, &void_newest),
         Some(&pm),
         Some(json!({})),
         422,
@@ -325,11 +319,7 @@ async fn real_answers_match_the_generated_document() {
     let voided = checked(
         &app,
         &mut c,
-        (
-            "post",
-            "/api/v1/cases/{id}/events/{event_id}/void",
-            &one("/api/v1/cases/{id}/events/{event_id}/void").replace("{event_id}", &newest),
-        ),
+        ("post", VOID, &void_newest),
         Some(&pm),
         Some(json!({ "reason": "Wrong case", "occurred_on": "2026-01-01" })),
         422,
