@@ -66,6 +66,13 @@ fn first_message(errors: &[FieldError]) -> String {
         .unwrap_or_else(|| "invalid input".into())
 }
 
+impl From<FieldError> for AppError {
+    /// A 422 for the one field.
+    fn from(e: FieldError) -> Self {
+        AppError::Invalid(vec![e])
+    }
+}
+
 impl AppError {
     /// A 422 for one field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {

@@ -26,19 +26,9 @@ pub struct AgencyView {
 
 /// A name as stored: trimmed, inner runs of spaces made one.
 pub fn clean_name(name: &str) -> Result<String, AppError> {
-    // The length as received, as the schema's `maxLength` states it.
-    let too_long = name.chars().count() > SHORT_MAX;
-    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name.is_empty() {
-        return Err(AppError::invalid("name", "enter the agency's name"));
-    }
-    if too_long {
-        return Err(AppError::invalid(
-            "name",
-            format!("must be at most {SHORT_MAX} characters"),
-        ));
-    }
-    Ok(name)
+    let name =
+        crate::domain::input::required_text("name", name, SHORT_MAX, "enter the agency's name")?;
+    Ok(name.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 fn same(a: &str, b: &str) -> bool {

@@ -76,16 +76,10 @@ fn detail_errors(email: &str, name: &str) -> Vec<FieldError> {
             "enter an email address like name@example.org",
         ));
     }
-    // The length as received, as the schema's `maxLength` states it; the trimmed text is kept.
-    let too_long = name.chars().count() > 200;
-    let name = name.trim();
-    if name.is_empty() || too_long {
-        errors.push(FieldError::new(
-            "name",
-            "enter the person's name (up to 200 characters)",
-        ));
-    } else if let Err(m) = crate::domain::input::check_name(name) {
-        errors.push(FieldError::new("name", m));
+    if let Err(e) =
+        crate::domain::input::required_text("name", name, 200, "enter the person's name")
+    {
+        errors.push(e);
     }
     errors
 }

@@ -104,6 +104,44 @@ pub const NAME_PATTERN: &str = r"^(?:[^\u0000-\u0008\u000B-\u001F\u007F-\u009F\u
 /// [`NAME_PATTERN`] for a required name.
 pub const FILLED_NAME_PATTERN: &str = r"^(?:[^\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200E\u200F\u061C\u202A-\u202E\u2066-\u2069]|\r\n)*[^\s\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200E\u200F\u061C\u202A-\u202E\u2066-\u2069](?:[^\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200E\u200F\u061C\u202A-\u202E\u2066-\u2069]|\r\n)*$";
 
+/// Free text as the API's schema states it for the field `name` (`maxLength`, and
+/// [`TEXT_PATTERN`] or, for a [`NAME_FIELDS`] field, [`NAME_PATTERN`]): at most `max`
+/// characters as received, spaces around it included, and none of the characters
+/// [`check_text`] (or [`check_name`]) refuses. What is kept is the trimmed text; blank text is
+/// `None`, for the caller to say what is missing. The one reading of free text: the JSON
+/// fields ([`Fields`]), multipart titles and the typed request bodies all come through here.
+pub fn received_text<'s>(
+    name: &str,
+    received: &'s str,
+    max: usize,
+) -> Result<Option<&'s str>, String> {
+    let s = received.trim();
+    if NAME_FIELDS.contains(&name) {
+        check_name(s)?;
+    } else {
+        check_text(s)?;
+    }
+    if received.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    Ok((!s.is_empty()).then_some(s))
+}
+
+/// [`received_text`] for a field that must be filled in: `missing` is the message for blank
+/// text (what to enter).
+pub fn required_text(
+    name: &'static str,
+    received: &str,
+    max: usize,
+    missing: &str,
+) -> Result<String, FieldError> {
+    match received_text(name, received, max) {
+        Ok(Some(s)) => Ok(s.to_string()),
+        Ok(None) => Err(FieldError::new(name, missing)),
+        Err(m) => Err(FieldError::new(name, m)),
+    }
+}
+
 /// Reads fields from a request body, collecting every problem with the field it concerns.
 pub struct Fields<'a> {
     map: &'a Map<String, Value>,
@@ -133,28 +171,13 @@ impl<'a> Fields<'a> {
     pub fn opt_text_max(&mut self, name: &'static str, max: usize) -> Option<String> {
         match self.raw(name) {
             None => None,
-            Some(Value::String(received)) => {
-                // The length is that of the text as received, spaces around it included, as
-                // the API's schema states it (`maxLength`); what is kept is the trimmed text.
-                let too_long = received.chars().count() > max;
-                let s = received.trim();
-                let checked = if NAME_FIELDS.contains(&name) {
-                    check_name(s)
-                } else {
-                    check_text(s)
-                };
-                if let Err(m) = checked {
+            Some(Value::String(received)) => match received_text(name, received, max) {
+                Ok(s) => s.map(str::to_string),
+                Err(m) => {
                     self.fail(name, m);
                     None
-                } else if too_long {
-                    self.fail(name, format!("must be at most {max} characters"));
-                    None
-                } else if s.is_empty() {
-                    None
-                } else {
-                    Some(s.to_string())
                 }
-            }
+            },
             Some(_) => {
                 self.fail(name, "must be text");
                 None

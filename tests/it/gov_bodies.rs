@@ -57,13 +57,21 @@ async fn agencies_are_added_renamed_and_named_for_users() {
         .as_str()
         .unwrap()
         .contains("already an agency"));
-    let (status, err) = app
-        .post_json("/api/v1/agencies", Some(&admin.token), json!({"name": " "}))
-        .await;
-    assert_eq!(
-        (status, err["error"]["field"].as_str()),
-        (422, Some("name"))
-    );
+    // Blank, a control character, a direction override: each refused, naming the field.
+    for name in [" ", "Police\u{85}", "Police \u{202E}ecnaS"] {
+        let (status, err) = app
+            .post_json(
+                "/api/v1/agencies",
+                Some(&admin.token),
+                json!({"name": name}),
+            )
+            .await;
+        assert_eq!(
+            (status, err["error"]["field"].as_str()),
+            (422, Some("name")),
+            "{name:?}: {err}"
+        );
+    }
 
     let id = police["id"].as_str().unwrap();
     let (status, renamed) = put(

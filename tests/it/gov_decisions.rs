@@ -223,6 +223,25 @@ async fn a_quorate_meeting_commissions_by_a_vote_counted_by_agency() {
         .await;
     let m = meeting(&app, &s.pm, "subgroup", "2026-02-02").await;
     agenda(&app, &s.pm, &m, &s.case_id).await;
+    // A guest's name and organisation are read as every text field: a name that reverses the
+    // text, or an organisation with a control character, is refused and nothing is recorded.
+    for guest in [
+        json!({"name": "Lee \u{202E}lageL", "organisation": "Legal adviser"}),
+        json!({"name": "Lee Legal", "organisation": "Legal\u{7}adviser"}),
+    ] {
+        let (status, err) = app
+            .post_json(
+                &format!("/api/v1/meetings/{m}/held"),
+                Some(&s.pm.token),
+                json!({"held_on": "2026-02-02", "present": [s.chair1.id], "guests": [guest]}),
+            )
+            .await;
+        assert_eq!(
+            (status, err["error"]["field"].as_str()),
+            (422, Some("guests")),
+            "{err}"
+        );
+    }
     let v = held(
         &app,
         &s.pm,

@@ -667,7 +667,21 @@ async fn papers_are_read_by_members_and_not_by_lead_reviewers() {
     assert_eq!(status, 403);
     let (status, err) = upload(&app, &pm, &id, "Program", ("x.exe", &executable())).await;
     assert_eq!(status, 415, "{err}");
-    assert_eq!(app.stored_files(), (1, 0), "the refused file left nothing");
+    // A title is text as every other field reads it: no control characters (U+0084 here, one
+    // schemathesis sent), at most 200 characters as received.
+    for (title, problem) in [
+        ("Minutes\u{84}draft", "control characters"),
+        (&*format!(" {} ", "x".repeat(199)), "at most 200 characters"),
+    ] {
+        let (status, err) = upload(&app, &pm, &id, title, ("x.pdf", &bytes)).await;
+        assert_eq!(status, 422, "{err}");
+        assert_eq!(err["error"]["field"], "title", "{err}");
+        assert!(
+            err["error"]["message"].as_str().unwrap().contains(problem),
+            "{err}"
+        );
+    }
+    assert_eq!(app.stored_files(), (1, 0), "the refused files left nothing");
     let url = paper["download_url"].as_str().unwrap().to_string();
     let get = |who: &User| {
         let req = app.client.get(app.url(&url)).bearer_auth(&who.token);
@@ -692,6 +706,19 @@ async fn papers_are_read_by_members_and_not_by_lead_reviewers() {
         .get_json(&format!("/api/v1/meetings/{id}"), Some(&member.token))
         .await;
     assert_eq!(v["papers"][0]["title"], "Draft report summary");
+    let (status, err) = app
+        .post_json(
+            &format!("{url}/delete"),
+            Some(&pm.token),
+            json!({"reason": "Super\u{1b}seded"}),
+        )
+        .await;
+    assert_eq!((status, &err["error"]["field"]), (422, &json!("reason")));
+    assert_eq!(
+        get(&member).await.0,
+        200,
+        "the refused removal removed nothing"
+    );
     let (status, _) = app
         .post_json(
             &format!("{url}/delete"),

@@ -295,15 +295,12 @@ fn declare_conflict_checked(
     case_id: &str,
     note: &str,
 ) -> Result<(), AppError> {
-    // The length as received, as the schema's `maxLength` states it; the trimmed text is kept.
-    let too_long = note.chars().count() > crate::domain::input::NOTE_MAX;
-    let note = note.trim();
-    if note.is_empty() || too_long {
-        return Err(AppError::invalid(
-            "note",
-            "describe the conflict of interest",
-        ));
-    }
+    let note = crate::domain::input::required_text(
+        "note",
+        note,
+        crate::domain::input::NOTE_MAX,
+        "describe the conflict of interest",
+    )?;
     write_tx(conn, |c| {
         let (case, people) = visible_case(c, actor, case_id)?;
         if people.has(&actor.user_id, Relation::Conflict) {

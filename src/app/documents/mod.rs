@@ -71,19 +71,23 @@ impl UploadMeta {
                 None
             }
         };
-        let title = get("title").unwrap_or_default().to_string();
-        if title.is_empty() && document_id.is_none() {
-            errors.push(crate::error::FieldError::new(
-                "title",
-                "give the document a title",
-            ));
-        }
-        if title.chars().count() > 200 {
-            errors.push(crate::error::FieldError::new(
-                "title",
-                "must be at most 200 characters",
-            ));
-        }
+        let received = fields.get("title").map(String::as_str).unwrap_or("");
+        let title = match crate::domain::input::received_text("title", received, 200) {
+            Ok(Some(t)) => t.to_string(),
+            Ok(None) => {
+                if document_id.is_none() {
+                    errors.push(crate::error::FieldError::new(
+                        "title",
+                        "give the document a title",
+                    ));
+                }
+                String::new()
+            }
+            Err(m) => {
+                errors.push(crate::error::FieldError::new("title", m));
+                String::new()
+            }
+        };
         if file_name.is_none() {
             errors.push(crate::error::FieldError::new(
                 "file",
@@ -641,7 +645,12 @@ fn delete_checked(
     number: i32,
     reason: &str,
 ) -> Result<(), AppError> {
-    let reason = reason.trim();
+    let reason = crate::domain::input::required_text(
+        "reason",
+        reason,
+        2000,
+        "give the reason for deleting this version",
+    );
     write_tx(conn, |c| {
         let doc: DocumentRow = documents::table
             .find(document_id)
@@ -664,12 +673,8 @@ fn delete_checked(
         if !may_delete(actor.role, version.uploaded_by == actor.user_id) {
             return Err(AppError::Forbidden(DELETE_REFUSED.into()));
         }
-        if reason.is_empty() || reason.chars().count() > 2000 {
-            return Err(AppError::invalid(
-                "reason",
-                "give the reason for deleting this version",
-            ));
-        }
+        // Read before, refused here: a version that is not there is a 404 first.
+        let reason = reason.clone()?;
         if let Some(at) = version.locked_at {
             return Err(AppError::Conflict(locked_message(number, at)));
         }
@@ -677,7 +682,7 @@ fn delete_checked(
             .set((
                 document_versions::deleted_at.eq(stored(st.now())),
                 document_versions::deleted_by.eq(&actor.user_id),
-                document_versions::delete_reason.eq(reason),
+                document_versions::delete_reason.eq(&reason),
             ))
             .execute(c)?;
         audit::append(

@@ -19,7 +19,7 @@ use crate::app::Actor;
 use crate::db::schema::case_people;
 use crate::db::{write_tx, DbConnection};
 use crate::domain::events::{Event, EventData, EventInput, EventType};
-use crate::domain::input::{check_text, NOTE_MAX};
+use crate::domain::input::{required_text, NOTE_MAX};
 use crate::domain::roles::{Relation, Role};
 use crate::domain::workflow;
 use crate::error::AppError;
@@ -153,24 +153,13 @@ fn run(
     result
 }
 
+const REASON_MISSING: &str = "enter the reason for the change (it is kept in the case's record)";
+
 /// The reason a correction or a void must give.
 pub fn reason(body: &Map<String, Value>) -> Result<String, AppError> {
     match body.get("reason") {
-        Some(Value::String(s)) if !s.trim().is_empty() => {
-            let s = s.trim();
-            check_text(s).map_err(|m| AppError::invalid("reason", m))?;
-            if s.chars().count() > NOTE_MAX {
-                return Err(AppError::invalid(
-                    "reason",
-                    format!("must be at most {NOTE_MAX} characters"),
-                ));
-            }
-            Ok(s.to_string())
-        }
-        Some(Value::String(_)) | None | Some(Value::Null) => Err(AppError::invalid(
-            "reason",
-            "enter the reason for the change (it is kept in the case's record)",
-        )),
+        Some(Value::String(s)) => Ok(required_text("reason", s, NOTE_MAX, REASON_MISSING)?),
+        None | Some(Value::Null) => Err(AppError::invalid("reason", REASON_MISSING)),
         Some(_) => Err(AppError::invalid("reason", "must be text")),
     }
 }

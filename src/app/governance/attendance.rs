@@ -20,7 +20,7 @@ use crate::db::schema::{self, decisions, meeting_attendance, meeting_guests};
 use crate::db::{write_tx, DbConnection};
 use crate::domain::governance::quorum::Quorum;
 use crate::domain::governance::AttendanceKind;
-use crate::domain::input::{parse_date, FieldError, SHORT_MAX};
+use crate::domain::input::{parse_date, received_text, FieldError, SHORT_MAX};
 use crate::domain::roles::Role;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -107,20 +107,29 @@ impl Held {
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {
                 for item in items {
-                    // Lengths as received, as the schema's `maxLength` states them.
                     let raw = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or("");
-                    let (name, org) = (raw("name"), raw("organisation"));
-                    if name.trim().is_empty()
-                        || name.chars().count() > SHORT_MAX
-                        || org.chars().count() > SHORT_MAX
-                    {
-                        errors.push(FieldError::new(
-                            "guests",
-                            format!("each guest needs a name, and name and organisation of at most {SHORT_MAX} characters"),
-                        ));
-                        break;
+                    let name = received_text("name", raw("name"), SHORT_MAX);
+                    let org = received_text("organisation", raw("organisation"), SHORT_MAX);
+                    match (name, org) {
+                        (Ok(Some(name)), Ok(org)) => {
+                            guests.push((name.to_string(), org.unwrap_or("").to_string()));
+                        }
+                        (Ok(None), _) => {
+                            errors.push(FieldError::new("guests", "each guest needs a name"));
+                            break;
+                        }
+                        (Err(m), _) => {
+                            errors.push(FieldError::new("guests", format!("a guest's name {m}")));
+                            break;
+                        }
+                        (_, Err(m)) => {
+                            errors.push(FieldError::new(
+                                "guests",
+                                format!("a guest's organisation {m}"),
+                            ));
+                            break;
+                        }
                     }
-                    guests.push((name.trim().to_string(), org.trim().to_string()));
                 }
             }
             Some(_) => errors.push(FieldError::new(

@@ -15,6 +15,7 @@ use crate::db::models::PaperRow;
 use crate::db::schema::meeting_papers;
 use crate::db::{write_tx, DbConnection};
 use crate::domain::documents::{detect, sanitise_file_name, FileType};
+use crate::domain::input::required_text;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -40,17 +41,13 @@ pub async fn save(
     file_name: &str,
     received: Received,
 ) -> Result<PaperView, AppError> {
-    // At most 200 characters as received, spaces around it included, as the API's schema
-    // states it (`maxLength`); what is kept is the trimmed text.
-    let too_long = title.chars().count() > 200;
-    let title = title.trim().to_string();
-    if title.is_empty() || too_long {
-        received.discard().await;
-        return Err(AppError::invalid(
-            "title",
-            "give the paper a title (at most 200 characters)",
-        ));
-    }
+    let title = match required_text("title", title, 200, "give the paper a title") {
+        Ok(t) => t,
+        Err(e) => {
+            received.discard().await;
+            return Err(e.into());
+        }
+    };
     if received.size == 0 {
         received.discard().await;
         return Err(AppError::invalid("file", "the file is empty"));
@@ -205,9 +202,12 @@ pub fn delete(
     paper_id: &str,
     reason: &str,
 ) -> Result<(), AppError> {
-    // The length as received, as the schema's `maxLength` states it; the trimmed text is kept.
-    let reason_too_long = reason.chars().count() > 2000;
-    let reason = reason.trim().to_string();
+    let reason = required_text(
+        "reason",
+        reason,
+        2000,
+        "give the reason for removing this paper",
+    );
     audited(
         conn,
         st,
@@ -221,12 +221,8 @@ pub fn delete(
                 let (m, _, _) = access::organised_meeting(c, actor, meeting_id)?;
                 lock_meeting(c, &m.id)?;
                 check_open(&m)?;
-                if reason.is_empty() || reason_too_long {
-                    return Err(AppError::invalid(
-                        "reason",
-                        "give the reason for removing this paper",
-                    ));
-                }
+                // Read before, refused here: a meeting that is not there is a 404 first.
+                let reason = reason.clone()?;
                 let n = diesel::update(
                     meeting_papers::table
                         .find(paper_id)

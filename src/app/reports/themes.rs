@@ -92,17 +92,9 @@ impl ThemesInput {
         };
         let reason = match body.get("reason") {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) => {
-                let s = s.trim();
-                crate::domain::input::check_text(s).map_err(|m| AppError::invalid("reason", m))?;
-                if s.chars().count() > NOTE_MAX {
-                    return Err(AppError::invalid(
-                        "reason",
-                        format!("must be at most {NOTE_MAX} characters"),
-                    ));
-                }
-                (!s.is_empty()).then(|| s.to_string())
-            }
+            Some(Value::String(s)) => crate::domain::input::received_text("reason", s, NOTE_MAX)
+                .map_err(|m| AppError::invalid("reason", m))?
+                .map(str::to_string),
             Some(_) => return Err(AppError::invalid("reason", "must be text")),
         };
         Ok(ThemesInput { themes, reason })
