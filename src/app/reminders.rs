@@ -41,6 +41,52 @@ pub struct Recipient {
     pub reason: &'static str,
 }
 
+/// What reminder planning reads of a case: its reference and division, not the child or the
+/// summary (the sweep reads thousands).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = cases)]
+pub struct PlanCase {
+    pub id: String,
+    pub reference: String,
+    pub division: String,
+}
+
+impl From<&CaseRow> for PlanCase {
+    fn from(c: &CaseRow) -> Self {
+        PlanCase {
+            id: c.id.clone(),
+            reference: c.reference.clone(),
+            division: c.division.clone(),
+        }
+    }
+}
+
+/// What reminder planning reads of a pending deadline: not its explanation (the sweep reads
+/// thousands).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = deadlines)]
+pub struct PlanDeadline {
+    pub id: String,
+    pub case_id: String,
+    pub rule_id: String,
+    pub rule_version: i32,
+    pub label: String,
+    pub due_on: NaiveDate,
+}
+
+impl From<&DeadlineRow> for PlanDeadline {
+    fn from(d: &DeadlineRow) -> Self {
+        PlanDeadline {
+            id: d.id.clone(),
+            case_id: d.case_id.clone(),
+            rule_id: d.rule_id.clone(),
+            rule_version: d.rule_version,
+            label: d.label.clone(),
+            due_on: d.due_on,
+        }
+    }
+}
+
 /// The current reminder step of one pending deadline, with its recipients.
 #[derive(Debug, Clone, Serialize)]
 pub struct Planned {
@@ -164,8 +210,8 @@ fn pending_deadlines(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<
 pub fn plan_deadlines(
     conn: &mut DbConnection,
     st: &AppState,
-    case: &CaseRow,
-    pending: &[&DeadlineRow],
+    case: &PlanCase,
+    pending: &[PlanDeadline],
     people: &CasePeople,
     calendar: &Calendar,
     users: &mut Recipients,
@@ -182,7 +228,7 @@ pub fn plan_deadlines(
         if let Some(current) =
             reminders::current_step(&rule.reminders, d.due_on, today, calendar, division)
         {
-            due.push((*d, rule, current));
+            due.push((d, rule, current));
         }
     }
     if due.is_empty() {
@@ -219,8 +265,8 @@ pub fn plan_deadlines(
 }
 
 fn planned(
-    case: &CaseRow,
-    d: &DeadlineRow,
+    case: &PlanCase,
+    d: &PlanDeadline,
     rule: &Rule,
     current: CurrentStep,
     today: NaiveDate,
@@ -613,7 +659,7 @@ pub fn cases_to_sweep(conn: &mut DbConnection, horizon: NaiveDate) -> QueryResul
 /// Some cases of a sweep, read together: each case with its pending deadlines due by the
 /// horizon (soonest first) and its people.
 pub struct SweepBatch {
-    pub cases: Vec<(CaseRow, Vec<DeadlineRow>, CasePeople)>,
+    pub cases: Vec<(PlanCase, Vec<PlanDeadline>, CasePeople)>,
 }
 
 impl SweepBatch {
@@ -623,18 +669,18 @@ impl SweepBatch {
         ids: &[String],
         horizon: NaiveDate,
     ) -> Result<SweepBatch, AppError> {
-        let rows: Vec<CaseRow> = cases::table
+        let rows: Vec<PlanCase> = cases::table
             .filter(cases::id.eq_any(ids))
-            .select(CaseRow::as_select())
+            .select(PlanCase::as_select())
             .load(conn)?;
-        let mut pending: HashMap<String, Vec<DeadlineRow>> = HashMap::new();
+        let mut pending: HashMap<String, Vec<PlanDeadline>> = HashMap::new();
         for d in deadlines::table
             .filter(deadlines::case_id.eq_any(ids))
             .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
             .filter(deadlines::due_on.le(horizon))
             .order((deadlines::due_on.asc(), deadlines::rule_id.asc()))
-            .select(DeadlineRow::as_select())
-            .load::<DeadlineRow>(conn)?
+            .select(PlanDeadline::as_select())
+            .load::<PlanDeadline>(conn)?
         {
             pending.entry(d.case_id.clone()).or_default().push(d);
         }
@@ -654,7 +700,7 @@ impl SweepBatch {
                 .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
             links.entry(case_id).or_default().push((user_id, relation));
         }
-        let mut by_id: HashMap<String, CaseRow> =
+        let mut by_id: HashMap<String, PlanCase> =
             rows.into_iter().map(|r| (r.id.clone(), r)).collect();
         let cases = ids
             .iter()

@@ -75,26 +75,33 @@ fn run(
     let mut for_digests: Vec<Planned> = vec![];
     let ids = reminders::cases_to_sweep(conn, horizon)?;
     for chunk in ids.chunks(BATCH) {
-        let mut plan = |c: &mut DbConnection, ids: &[String], write: bool| {
+        let mut plan = |c: &mut DbConnection, ids: &[String]| {
             let batch = SweepBatch::load(c, ids, horizon)?;
             let mut planned = vec![];
             for (case, pending, people) in &batch.cases {
-                let pending: Vec<_> = pending.iter().collect();
                 planned.extend(reminders::plan_deadlines(
-                    c, st, case, &pending, people, &calendar, &mut users, now,
+                    c, st, case, pending, people, &calendar, &mut users, now,
                 )?);
             }
             let existing =
                 crate::app::outbox::existing_keys(c, &reminders::reminder_keys(&planned))?;
-            let queued = reminders::queue_missing(c, st, &planned, &existing, now, now, write)?;
-            Ok::<_, AppError>((batch.cases.len(), planned, queued))
+            Ok::<_, AppError>((batch.cases.len(), planned, existing))
         };
+        // Read and planned outside the write transaction, which holds only the new rows'
+        // writes (on SQLite, the one writer's lock: writers are not kept waiting while a batch
+        // is read and planned). What changes in between is harmless: a key written meanwhile
+        // is skipped by the insert, and a reminder no longer true is cancelled when it is sent
+        // (`send_checks`).
         let mut outcome = |c: &mut DbConnection, ids: &[String]| {
-            if write {
-                write_tx(c, |c| plan(c, ids, true))
+            let (cases, planned, existing) = plan(c, ids)?;
+            let queued = if write {
+                write_tx(c, |c| {
+                    reminders::queue_missing(c, st, &planned, &existing, now, now, true)
+                })?
             } else {
-                plan(c, ids, false)
-            }
+                reminders::queue_missing(c, st, &planned, &existing, now, now, false)?
+            };
+            Ok::<_, AppError>((cases, planned, queued))
         };
         let results = match outcome(conn, chunk) {
             Ok(done) => vec![Ok(done)],

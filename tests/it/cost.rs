@@ -285,6 +285,59 @@ async fn a_sweep_reads_a_batch_of_cases_in_the_same_statements_and_skips_far_dea
 }
 
 #[actix_web::test]
+async fn a_sweep_reads_and_plans_outside_its_write_transactions() {
+    // On SQLite a write transaction is the one writer's lock: a sweep that read and planned
+    // inside it would keep every write waiting for a batch. Its transactions hold the new rows.
+    let app = TestApp::spawn_on("2026-01-12".parse().unwrap()).await;
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    open_cases(&app, &pm, 6).await;
+    // A week on, the next reminder steps are due: the sweep has rows to write.
+    app.set_now("2026-01-19 09:00");
+    let now = app.state.now();
+    let mut conn = app.state.pool.get().expect("a connection");
+    let seen = Arc::new(Mutex::new(vec![]));
+    let log = seen.clone();
+    let mut depth = 0;
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| match event {
+        InstrumentationEvent::BeginTransaction { depth: d, .. } => depth = d.get(),
+        InstrumentationEvent::CommitTransaction { depth: d, .. }
+        | InstrumentationEvent::RollbackTransaction { depth: d, .. } => depth = d.get() - 1,
+        InstrumentationEvent::StartQuery { query, .. } => {
+            // SQLite quotes names with backticks, PostgreSQL with double quotes.
+            let sql = query.to_string().replace('`', "\"");
+            log.lock().unwrap().push((depth, sql));
+        }
+        _ => {}
+    });
+    let report = lcspr_tracker::jobs::sweep(&mut conn, &app.state, now, true).unwrap();
+    conn.set_instrumentation(None::<Box<dyn Instrumentation>>);
+    let seen = seen.lock().unwrap().clone();
+    assert!(report.queued_count > 0, "the sweep queued reminders");
+    let inserts = seen
+        .iter()
+        .filter(|(_, sql)| sql.starts_with("INSERT INTO \"outbox\""))
+        .collect::<Vec<_>>();
+    assert!(
+        inserts.len() >= report.queued_count && inserts.iter().all(|(d, _)| *d > 0),
+        "each reminder written in a transaction: {inserts:?}"
+    );
+    let in_tx_reads: Vec<_> = seen
+        .iter()
+        .filter(|(d, sql)| {
+            *d > 0
+                && sql.starts_with("SELECT")
+                && (sql.contains("FROM \"deadlines\"")
+                    || sql.contains("FROM \"case_people\"")
+                    || sql.contains("FROM \"cases\""))
+        })
+        .collect();
+    assert!(
+        in_tx_reads.is_empty(),
+        "cases, deadlines and people are read outside the write transactions: {in_tx_reads:#?}"
+    );
+}
+
+#[actix_web::test]
 async fn concurrent_case_views_are_each_audited_before_they_answer() {
     let app = TestApp::spawn_on("2026-01-12".parse().unwrap()).await;
     let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;

@@ -246,11 +246,12 @@ pub fn settle(
     )?;
     if refreshed.stage != Stage::Withdrawn {
         let now = st.now();
-        let pending = refreshed.pending();
+        let pending: Vec<reminders::PlanDeadline> =
+            refreshed.pending().into_iter().map(Into::into).collect();
         let planned = reminders::plan_deadlines(
             conn,
             st,
-            &loaded.case,
+            &(&loaded.case).into(),
             &pending,
             &loaded.people,
             &loaded.calendar,
