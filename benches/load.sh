@@ -7,6 +7,7 @@
 #   benches/load.sh [sqlite|postgres]
 #   env: CASES=10000 WRITERS=8 SEED_SECONDS=(no limit) DURATION=20 CONNECTIONS="2 16"
 #        BIN=target/release/lcspr-tracker PORT=(a free one) PG=postgres://postgres@127.0.0.1:5432
+#        LOG_FILTER=warn (the server's log.filter) KEEP_LOG=(a path to copy the server's log to)
 #
 # Needs wrk (apt-get install wrk) and python3. The machine is shared: read the figures as
 # ratios, measured in one window.
@@ -25,6 +26,7 @@ work=$(mktemp -d)
 db=""
 pid=""
 cleanup() {
+  [ -n "${KEEP_LOG:-}" ] && cp "$work/serve.log" "$KEEP_LOG" 2>/dev/null || true
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   [ -n "$db" ] && psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
   rm -rf "$work"
@@ -42,7 +44,7 @@ else
 fi
 # Mail as a default installation sends it (files; the memory transport of the tests would keep
 # every message in the process). glibc's allocator set as the container image sets it.
-export LCSPR__MAIL__TRANSPORT=file LCSPR__MAIL__OUTBOX_DIR="$work/outbox" LCSPR__LOG__FILTER=warn
+export LCSPR__MAIL__TRANSPORT=file LCSPR__MAIL__OUTBOX_DIR="$work/outbox" LCSPR__LOG__FILTER="${LOG_FILTER:-warn}"
 export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-131072}
 export MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-131072}

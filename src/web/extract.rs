@@ -131,8 +131,10 @@ fn first_bad_text(v: &Value) -> Option<&'static str> {
     }
 }
 
-/// The largest JSON body accepted.
-pub const JSON_LIMIT: usize = 256 * 1024;
+/// The largest JSON body accepted: room for the longest text the schema allows (minutes,
+/// 50,000 characters) written as JSON may write it, each character outside the basic plane as
+/// two `\uXXXX` escapes (12 bytes a character: 600,000 bytes), with the other fields.
+pub const JSON_LIMIT: usize = 1024 * 1024;
 
 /// JSON body limits and errors in the API's own error shape.
 pub fn json_config() -> web::JsonConfig {

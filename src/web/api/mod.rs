@@ -503,7 +503,7 @@ api! {
 
 /// The errors every operation of a kind can answer: an authenticated one 401 and 403 (a role
 /// that may not, or two-step verification not set up); one with a JSON body 400 (not JSON, or
-/// not an object), 413 (over 256 KiB) and 422; one with parameters 400 and 422 (a path id with
+/// not an object), 413 (over 1 MiB) and 422; one with parameters 400 and 422 (a path id with
 /// a control character, a page out of range); one with a path id 404; all 405 (another method
 /// on its path) and 503 (the database not answering).
 fn common_errors(op: &Value) -> Vec<u16> {

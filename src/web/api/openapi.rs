@@ -311,7 +311,7 @@ pub fn errors(codes: &[u16]) -> Map<String, Value> {
             404 => "Not found, or not visible to this user",
             405 => "The path does not take this method; `Allow` names the ones it does",
             409 => "Conflicts with the current state",
-            413 => "The upload is larger than documents.max_bytes, or the JSON body larger than 256 KiB",
+            413 => "The upload is larger than documents.max_bytes, or the JSON body larger than 1 MiB",
             415 => "The file type is not accepted (decided by content); the message lists the accepted types",
             422 => "Refused: `error.fields` lists each field and the problem",
             429 => "Too many failed attempts; see Retry-After",
