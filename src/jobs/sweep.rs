@@ -66,6 +66,7 @@ fn run(
     write: bool,
     detail: bool,
 ) -> Result<SweepReport, AppError> {
+    let started = std::time::Instant::now();
     let mut report = SweepReport::default();
     // Read once for the whole sweep.
     let calendar = st.calendars.current(conn)?;
@@ -94,12 +95,18 @@ fn run(
         // (`send_checks`).
         let mut outcome = |c: &mut DbConnection, ids: &[String]| {
             let (cases, planned, existing) = plan(c, ids)?;
-            let queued = if write {
+            let nothing_new = reminders::reminder_keys(&planned)
+                .iter()
+                .all(|k| existing.contains(k));
+            let queued = if !write {
+                reminders::queue_missing(c, st, &planned, &existing, now, now, false)?
+            } else if nothing_new {
+                // Most batches of most sweeps: no transaction at all.
+                vec![]
+            } else {
                 write_tx(c, |c| {
                     reminders::queue_missing(c, st, &planned, &existing, now, now, true)
                 })?
-            } else {
-                reminders::queue_missing(c, st, &planned, &existing, now, now, false)?
             };
             Ok::<_, AppError>((cases, planned, queued))
         };
@@ -171,6 +178,7 @@ fn run(
         tracing::info!(
             cases = report.cases,
             queued = report.queued_count,
+            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             "reminder sweep done"
         );
     }

@@ -294,24 +294,9 @@ async fn a_sweep_reads_and_plans_outside_its_write_transactions() {
     // A week on, the next reminder steps are due: the sweep has rows to write.
     app.set_now("2026-01-19 09:00");
     let now = app.state.now();
-    let mut conn = app.state.pool.get().expect("a connection");
-    let seen = Arc::new(Mutex::new(vec![]));
-    let log = seen.clone();
-    let mut depth = 0;
-    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| match event {
-        InstrumentationEvent::BeginTransaction { depth: d, .. } => depth = d.get(),
-        InstrumentationEvent::CommitTransaction { depth: d, .. }
-        | InstrumentationEvent::RollbackTransaction { depth: d, .. } => depth = d.get() - 1,
-        InstrumentationEvent::StartQuery { query, .. } => {
-            // SQLite quotes names with backticks, PostgreSQL with double quotes.
-            let sql = query.to_string().replace('`', "\"");
-            log.lock().unwrap().push((depth, sql));
-        }
-        _ => {}
+    let (report, seen) = transactions(&app, |c, st| {
+        lcspr_tracker::jobs::sweep(c, st, now, true).unwrap()
     });
-    let report = lcspr_tracker::jobs::sweep(&mut conn, &app.state, now, true).unwrap();
-    conn.set_instrumentation(None::<Box<dyn Instrumentation>>);
-    let seen = seen.lock().unwrap().clone();
     assert!(report.queued_count > 0, "the sweep queued reminders");
     let inserts = seen
         .iter()
@@ -335,6 +320,43 @@ async fn a_sweep_reads_and_plans_outside_its_write_transactions() {
         in_tx_reads.is_empty(),
         "cases, deadlines and people are read outside the write transactions: {in_tx_reads:#?}"
     );
+    // The next sweep has nothing new to write: its batch opens no transaction at all.
+    let (report, seen) = transactions(&app, |c, st| {
+        lcspr_tracker::jobs::sweep(c, st, now, true).unwrap()
+    });
+    assert_eq!((report.cases, report.queued_count), (6, 0));
+    let empty = seen
+        .windows(2)
+        .filter(|w| w[0].1.starts_with("BEGIN") && w[1].1.starts_with("COMMIT"))
+        .count();
+    assert_eq!(empty, 0, "no empty write transaction: {seen:#?}");
+}
+
+/// The statements a closure sends, each with the depth of the transaction it ran in (0:
+/// none), names quoted alike on both backends.
+fn transactions<T>(
+    app: &TestApp,
+    f: impl FnOnce(&mut DbConnection, &AppState) -> T,
+) -> (T, Vec<(u32, String)>) {
+    let mut conn = app.state.pool.get().expect("a connection");
+    let seen = Arc::new(Mutex::new(vec![]));
+    let log = seen.clone();
+    let mut depth = 0;
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| match event {
+        InstrumentationEvent::BeginTransaction { depth: d, .. } => depth = d.get(),
+        InstrumentationEvent::CommitTransaction { depth: d, .. }
+        | InstrumentationEvent::RollbackTransaction { depth: d, .. } => depth = d.get() - 1,
+        InstrumentationEvent::StartQuery { query, .. } => {
+            // SQLite quotes names with backticks, PostgreSQL with double quotes.
+            let sql = query.to_string().replace('`', "\"");
+            log.lock().unwrap().push((depth, sql));
+        }
+        _ => {}
+    });
+    let out = f(&mut conn, &app.state);
+    conn.set_instrumentation(None::<Box<dyn Instrumentation>>);
+    let seen = seen.lock().unwrap().clone();
+    (out, seen)
 }
 
 #[actix_web::test]
