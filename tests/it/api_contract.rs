@@ -597,7 +597,7 @@ async fn real_answers_match_the_generated_document() {
     .await;
     assert_eq!(status, 400);
     c.check("post", "/api/v1/cases", 400, &body);
-    let big = "x".repeat(300 * 1024);
+    let big = "x".repeat(lcspr_tracker::web::extract::JSON_LIMIT + 1);
     let (status, body) = call(
         &app,
         "post",

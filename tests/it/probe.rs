@@ -488,7 +488,7 @@ async fn wrong_methods_are_405_with_allow_and_big_bodies_413_as_json() {
         (404, json!("no_route"))
     );
 
-    let big = json!({ "child_pseudonym": "x".repeat(1025 * 1024) });
+    let big = json!({ "child_pseudonym": "x".repeat(lcspr_tracker::web::extract::JSON_LIMIT + 1) });
     let (status, body) = app.post_json("/api/v1/cases", Some(&pm.token), big).await;
     assert_eq!(status, 413, "{body}");
     assert_eq!(body["error"]["code"], "too_large");
