@@ -123,6 +123,14 @@ pub async fn read_parts(
             }
             upload.file = Some(incoming.finish());
         } else {
+            // A text field is one value: a name sent twice (how a client sends a list in a
+            // form) is refused, not read as its first or last value.
+            if upload.fields.contains_key(&name) {
+                return Err(AppError::invalid(
+                    name,
+                    "is given more than once; send it once, as text",
+                ));
+            }
             let mut value = Vec::new();
             while let Some(chunk) = field.next().await {
                 let chunk = chunk

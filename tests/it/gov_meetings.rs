@@ -681,6 +681,28 @@ async fn papers_are_read_by_members_and_not_by_lead_reviewers() {
             "{err}"
         );
     }
+    // A title sent twice (a client's list, as schemathesis sends one) is refused, not read as
+    // one of its values.
+    let mut resp = app
+        .client
+        .post(app.url(&format!("/api/v1/meetings/{id}/papers")))
+        .bearer_auth(&pm.token)
+        .insert_header((
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        ))
+        .send_body(multipart(
+            &[("title", "[false]"), ("title", "{\"a\": 1}")],
+            Some(("x.pdf", &bytes)),
+        ))
+        .await
+        .unwrap();
+    let err: Value = serde_json::from_slice(&resp.body().await.unwrap()).unwrap();
+    assert_eq!(
+        (resp.status().as_u16(), &err["error"]["field"]),
+        (422, &json!("title")),
+        "{err}"
+    );
     assert_eq!(app.stored_files(), (1, 0), "the refused files left nothing");
     let url = paper["download_url"].as_str().unwrap().to_string();
     let get = |who: &User| {
