@@ -601,6 +601,17 @@ async fn upload(
     title: &str,
     file: (&str, &[u8]),
 ) -> (u16, Value) {
+    upload_fields(app, who, meeting, &[("title", title)], file).await
+}
+
+/// A paper's upload with these text fields.
+async fn upload_fields(
+    app: &TestApp,
+    who: &User,
+    meeting: &str,
+    fields: &[(&str, &str)],
+    file: (&str, &[u8]),
+) -> (u16, Value) {
     let mut resp = app
         .client
         .post(app.url(&format!("/api/v1/meetings/{meeting}/papers")))
@@ -609,7 +620,7 @@ async fn upload(
             "content-type",
             format!("multipart/form-data; boundary={BOUNDARY}"),
         ))
-        .send_body(multipart(&[("title", title)], Some(file)))
+        .send_body(multipart(fields, Some(file)))
         .await
         .unwrap();
     let body = resp.body().limit(10_000_000).await.unwrap();
@@ -683,23 +694,16 @@ async fn papers_are_read_by_members_and_not_by_lead_reviewers() {
     }
     // A title sent twice (a client's list, as schemathesis sends one) is refused, not read as
     // one of its values.
-    let mut resp = app
-        .client
-        .post(app.url(&format!("/api/v1/meetings/{id}/papers")))
-        .bearer_auth(&pm.token)
-        .insert_header((
-            "content-type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        ))
-        .send_body(multipart(
-            &[("title", "[false]"), ("title", "{\"a\": 1}")],
-            Some(("x.pdf", &bytes)),
-        ))
-        .await
-        .unwrap();
-    let err: Value = serde_json::from_slice(&resp.body().await.unwrap()).unwrap();
+    let (status, err) = upload_fields(
+        &app,
+        &pm,
+        &id,
+        &[("title", "[false]"), ("title", "{\"a\": 1}")],
+        ("x.pdf", &bytes),
+    )
+    .await;
     assert_eq!(
-        (resp.status().as_u16(), &err["error"]["field"]),
+        (status, &err["error"]["field"]),
         (422, &json!("title")),
         "{err}"
     );
