@@ -42,7 +42,11 @@ pub async fn working_days(
                     )
                 })
         })?;
-    let division = match q.get("division").filter(|d| !d.is_empty()) {
+    let division = match q
+        .get("division")
+        .map(|d| d.trim())
+        .filter(|d| !d.is_empty())
+    {
         Some(d) => d
             .parse::<Division>()
             .map_err(|e| AppError::bad_request("division", e.to_string()))?,

@@ -97,8 +97,10 @@ impl Doc {
                 let is_required = required.contains(&name.as_str());
                 let mut schema = non_null(prop);
                 if !is_required {
-                    // An empty parameter is read as an absent one (forms send `stage=`).
-                    schema = json!({ "anyOf": [schema, { "type": "string", "maxLength": 0 }] });
+                    // A blank parameter is read as an absent one (forms send `stage=`; every
+                    // value is trimmed): blank is the whitespace `str::trim` removes that
+                    // `check_text` lets through.
+                    schema = json!({ "anyOf": [schema, { "type": "string", "pattern": BLANK_PATTERN }] });
                 }
                 let mut p = json!({
                     "name": name, "in": "query", "required": is_required, "schema": schema,
@@ -135,6 +137,11 @@ impl Doc {
         all
     }
 }
+
+/// A blank query parameter: spaces, tabs and line breaks (`\r` only before `\n`), and the other
+/// characters Rust's `char::is_whitespace` names that are not control characters.
+const BLANK_PATTERN: &str =
+    r"^(?:[\t\n \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]|\r\n)*$";
 
 /// A query parameter's schema: an absent parameter is how a value is left out, so never null.
 fn non_null(mut prop: Value) -> Value {

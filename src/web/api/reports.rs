@@ -15,8 +15,9 @@ use crate::web::extract::ApiUser;
 
 type Query = web::Query<HashMap<String, String>>;
 
+/// A query parameter as every one is read: trimmed, and blank is absent.
 fn param<'a>(q: &'a Query, key: &str) -> Option<&'a str> {
-    q.get(key).map(String::as_str)
+    q.get(key).map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
 pub async fn annual_report(
