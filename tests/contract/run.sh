@@ -78,15 +78,12 @@ PY
 # answer to data the schema accepts: dates are checked against today and each other, and an
 # event against the case's history, which no schema can state (schemathesis.toml).
 cd tests/contract
-# ensure_resource_availability (ST302) is left out: once, a paper just created was not found by
-# the next GET of the stateful phase; the programme manager sees every meeting whole and a
-# paper is hidden only once deleted, and the phase runs two workers that also send DELETE on
-# the papers' links, so the finding is taken for that race (not yet proven). The API's own test
-# of a paper's upload then download is tests/it/gov_meetings.rs.
+# A JSON null, number or one-item list in a multipart text field reaches the API as plain text
+# it must accept; hooks.py leaves such cases out (its docstring says why and what stays fuzzed).
+export SCHEMATHESIS_HOOKS="$ROOT/tests/contract/hooks.py"
 fuzz() {
   "$VENV/bin/schemathesis" run "$BASE/api/v1/openapi.json" \
     --checks all \
-    --exclude-checks ensure_resource_availability \
     --header "Authorization: Bearer $TOKEN" \
     --exclude-path /api/v1/auth/logout \
     --exclude-path '/api/v1/admin/outbox/{id}/retry' \

@@ -335,6 +335,13 @@ async fn the_version_sent_is_locked_and_a_newer_one_needs_sending_again() {
         )
         .await;
     assert_eq!(status, 200);
+    let (status, _) = app
+        .get_json(
+            &format!("/api/v1/documents/{doc_id}/versions/2"),
+            Some(&pm.token),
+        )
+        .await;
+    assert_eq!(status, 404, "a removed version is no longer downloaded");
     let (_, docs) = app
         .get_json(&format!("/api/v1/cases/{id}/documents"), Some(&pm.token))
         .await;
