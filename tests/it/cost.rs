@@ -427,6 +427,46 @@ async fn the_service_gathers_statistics_itself() {
     assert!(found, "ANALYZE ran at start");
 }
 
+/// The bundled SQLite is built without STAT4 (`.cargo/config.toml`): with it and the statistics
+/// above, a value bound to an indexed column marks the prepared statement stale, so every
+/// cached statement was parsed and planned again on each execution. ANALYZE then keeps only
+/// `sqlite_stat1`.
+#[actix_web::test]
+async fn sqlite_keeps_its_prepared_statements_once_it_has_statistics() {
+    let app = TestApp::spawn_on("2026-01-12".parse().unwrap()).await;
+    if app.db.is_postgres() {
+        eprintln!("(SQLite's build checked on SQLite; PostgreSQL plans each statement itself)");
+        return;
+    }
+    let (stat4, tables) = app
+        .state
+        .db(|c, _| {
+            #[derive(QueryableByName)]
+            struct N {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            diesel::sql_query("ANALYZE").execute(c)?;
+            let used =
+                diesel::sql_query("SELECT sqlite_compileoption_used('SQLITE_ENABLE_STAT4') AS n")
+                    .get_result::<N>(c)?
+                    .n;
+            let tables = diesel::sql_query(
+                "SELECT count(*) AS n FROM sqlite_master WHERE name = 'sqlite_stat4'",
+            )
+            .get_result::<N>(c)?
+            .n;
+            Ok((used, tables))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (stat4, tables),
+        (0, 0),
+        "SQLite built without STAT4, and ANALYZE wrote no samples"
+    );
+}
+
 #[actix_web::test]
 async fn a_cases_documents_are_read_in_the_same_statements_however_many_there_are() {
     use crate::support::documents::{appointed_case, pdf};
