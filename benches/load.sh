@@ -8,6 +8,10 @@
 #   env: CASES=10000 WRITERS=8 SEED_SECONDS=(no limit) DURATION=20 CONNECTIONS="2 16"
 #        BIN=target/release/lcspr-tracker PORT=(a free one) PG=postgres://postgres@127.0.0.1:5432
 #        LOG_FILTER=warn (the server's log.filter) KEEP_LOG=(a path to copy the server's log to)
+#        TARGETS="list case list-page case-page" (which of the four wrk runs)
+#        PERF=(a folder: `perf record` of the server during each wrk run, one file each;
+#        PERF_CALL_GRAPH=fp, or dwarf for whole stacks through code without frame pointers;
+#        PERF_SYSTEM=1 records every process, PostgreSQL's too, not only the server)
 #
 # Needs wrk (apt-get install wrk) and python3. The machine is shared: read the figures as
 # ratios, measured in one window.
@@ -79,13 +83,24 @@ echo "rss after seeding: $(grep -E "VmRSS|RssAnon|RssFile" /proc/$pid/status | t
 # The pages too, signed in as a person is (password, then the authenticator's code).
 cookie="Cookie: $(python3 benches/web_session.py "$base" pm@demo.example demo-password-2026 DEMOLCSPRTRACKERDEMOLCSPRTRACKER)"
 page_bytes=$(curl -fs -H "$cookie" "$base/cases/$case_id" | wc -c)
+TARGETS=${TARGETS:-list case list-page case-page}
+[ -n "${PERF:-}" ] && mkdir -p "$PERF"
 for c in $CONNECTIONS; do
-  for target in "$auth|/api/v1/cases?per_page=25" "$auth|/api/v1/cases/$case_id" \
-                "$cookie|/cases" "$cookie|/cases/$case_id"; do
-    header=${target%%|*} path=${target#*|}
+  for target in "list|$auth|/api/v1/cases?per_page=25" "case|$auth|/api/v1/cases/$case_id" \
+                "list-page|$cookie|/cases" "case-page|$cookie|/cases/$case_id"; do
+    name=${target%%|*} rest=${target#*|}
+    header=${rest%%|*} path=${rest#*|}
+    case " $TARGETS " in *" $name "*) ;; *) continue ;; esac
     echo "== $backend: wrk -c$c $path"
+    perf_pid=""
+    if [ -n "${PERF:-}" ]; then
+      if [ -n "${PERF_SYSTEM:-}" ]; then who=(-a); else who=(-p "$pid"); fi
+      perf record --call-graph "${PERF_CALL_GRAPH:-fp}" -q "${who[@]}" -o "$PERF/$backend-$name-c$c.data" -- sleep "$DURATION" &
+      perf_pid=$!
+    fi
     wrk -t2 -c"$c" -d"${DURATION}s" --timeout 10s --latency -H "$header" "$base$path" \
       | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors" || true
+    [ -n "$perf_pid" ] && wait "$perf_pid"
   done
   echo "rss after $c connections: $(grep -E "VmRSS|RssAnon|RssFile" /proc/$pid/status | tr -s " \t\n" " ")"
 done
