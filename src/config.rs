@@ -142,6 +142,9 @@ pub struct JobsSettings {
     pub max_attempts: i32,
     pub digest_hour: u32,
     pub reminder_grace_minutes: i64,
+    /// Days after sending that a message keeps its text and HTML (its row, subject and key stay:
+    /// the key keeps reminders exactly-once); 0 keeps them for ever.
+    pub sent_body_retention_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -745,6 +748,7 @@ mod tests {
         assert!(s.governance.require_meeting_decision);
         assert_eq!(s.governance.meeting_notice_working_days, 5);
         assert_eq!(s.jobs.reminder_grace_minutes, 15);
+        assert_eq!(s.jobs.sent_body_retention_days, 90);
         assert!(!s.base_url_configured());
     }
 

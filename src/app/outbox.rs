@@ -162,7 +162,9 @@ pub struct OutboxMessage {
     #[serde(flatten)]
     pub entry: OutboxEntry,
     pub dedupe_key: String,
+    /// Empty once cleared, `jobs.sent_body_retention_days` after the message was sent.
     pub body_text: String,
+    /// Empty once cleared, as `body_text`.
     pub body_html: String,
 }
 
@@ -530,6 +532,53 @@ pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Resul
         .execute(c)
     })?;
     Ok(())
+}
+
+/// Messages whose bodies one statement clears at a time.
+const CLEAR_BATCH: i64 = 500;
+
+/// Clears the text and HTML of the messages sent more than `days` days before `now`
+/// (`jobs.sent_body_retention_days`; 0 keeps them for ever), `CLEAR_BATCH` at a time, each batch
+/// in its own short transaction. The rows stay, with their subject, recipient, times and
+/// `dedupe_key` (what keeps a reminder from being written twice); failed, cancelled and queued
+/// messages keep their bodies (an administrator may send them again). Returns how many were
+/// cleared.
+pub fn clear_sent_bodies(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    days: u32,
+) -> Result<usize, AppError> {
+    if days == 0 {
+        return Ok(0);
+    }
+    let cutoff = stored(now - Duration::days(i64::from(days)));
+    let sent = OutboxStatus::Sent.as_str();
+    let mut cleared = 0;
+    loop {
+        let ids: Vec<String> = outbox::table
+            .filter(outbox::status.eq(sent))
+            .filter(outbox::sent_at.lt(cutoff))
+            .filter(outbox::body_text.ne("").or(outbox::body_html.ne("")))
+            .select(outbox::id)
+            .limit(CLEAR_BATCH)
+            .load(conn)?;
+        if ids.is_empty() {
+            return Ok(cleared);
+        }
+        let batch = ids.len();
+        cleared += write_tx(conn, |c| {
+            diesel::update(
+                outbox::table
+                    .filter(outbox::id.eq_any(&ids))
+                    .filter(outbox::status.eq(sent)),
+            )
+            .set((outbox::body_text.eq(""), outbox::body_html.eq("")))
+            .execute(c)
+        })?;
+        if (batch as i64) < CLEAR_BATCH {
+            return Ok(cleared);
+        }
+    }
 }
 
 /// The wait before attempt `n + 1` after `n` failed ones: 1, 2, 4, … minutes, at most an hour.

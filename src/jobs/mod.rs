@@ -1,5 +1,6 @@
 //! Background jobs: the reminder sweep and the outbox delivery loop. Both run inside `serve`
-//! every `jobs.sweep_interval_secs` / `jobs.delivery_interval_secs` when `jobs.enabled`;
+//! every `jobs.sweep_interval_secs` / `jobs.delivery_interval_secs` when `jobs.enabled`, with,
+//! hourly, the clearing of sent messages' bodies (`jobs.sent_body_retention_days`);
 //! `lcspr-tracker reminders run` runs them once. On PostgreSQL several instances may run them
 //! at once (rows are written once and claimed with `FOR UPDATE SKIP LOCKED`); on SQLite one
 //! process runs them.
@@ -89,7 +90,8 @@ pub fn spawn(state: AppState) -> JobsHandle {
             }
         }
     }));
-    let st = state;
+    let retention_rx = rx.clone();
+    let st = state.clone();
     let delivery_rx = rx.clone();
     let delivery_task = actix_web::rt::spawn(every(deliver_every, rx, move || {
         let st = st.clone();
@@ -105,9 +107,26 @@ pub fn spawn(state: AppState) -> JobsHandle {
         delivery_secs = deliver_every.as_secs(),
         "background jobs started"
     );
+    let st = state;
+    let retention_task = actix_web::rt::spawn(every(RETENTION_EVERY, retention_rx, move || {
+        let st = st.clone();
+        async move {
+            let days = st.settings.jobs.sent_body_retention_days;
+            match st
+                .db(move |c, st| crate::app::outbox::clear_sent_bodies(c, st.now(), days))
+                .await
+            {
+                Ok(0) => {}
+                Ok(cleared) => tracing::info!(cleared, days, "sent messages' bodies cleared"),
+                Err(e) => {
+                    tracing::warn!(error = %crate::telemetry::redact_debug(&e), "could not clear sent messages' bodies")
+                }
+            }
+        }
+    }));
     JobsHandle {
         stop,
-        tasks: vec![sweep_task, delivery_task],
+        tasks: vec![sweep_task, delivery_task, retention_task],
     }
 }
 
@@ -135,6 +154,10 @@ pub fn spawn_cleanup(state: AppState) -> JoinHandle<()> {
         }
     })
 }
+
+/// How often the bodies of messages sent more than `jobs.sent_body_retention_days` ago are
+/// cleared ([`crate::app::outbox::clear_sent_bodies`]).
+pub const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
 /// How often the planner's statistics are refreshed ([`crate::db::refresh_statistics`]).
 pub const STATISTICS_EVERY: Duration = Duration::from_secs(3600);

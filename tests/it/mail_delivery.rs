@@ -277,3 +277,91 @@ async fn users_choose_immediate_or_daily_but_never_off() {
     let (status, _) = app.get_json("/api/v1/me/reminders", None).await;
     assert_eq!(status, 401);
 }
+
+/// A sent message keeps its text and HTML for `jobs.sent_body_retention_days` (90), then only
+/// the row: subject, recipient, times and its key (what keeps a reminder exactly-once). A
+/// message not yet sent keeps its body whatever its age; 0 days keeps every body.
+#[actix_web::test]
+async fn a_sent_messages_text_is_cleared_after_the_retention_and_its_row_is_kept() {
+    use crate::support::browser::Browser;
+
+    let app = TestApp::spawn_on("2026-01-05".parse().unwrap()).await;
+    let admin = app.user(Role::Admin, "Ada Admin").await;
+    let queue = |to: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let (status, queued) = app
+                .post_json(
+                    "/api/v1/admin/test-email",
+                    Some(&admin.token),
+                    json!({ "to": to }),
+                )
+                .await;
+            assert_eq!(status, 202, "{queued}");
+            queued["id"].as_str().unwrap().to_string()
+        }
+    };
+    let message = |id: String| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let (status, m) = app
+                .get_json(&format!("/api/v1/admin/outbox/{id}"), Some(&admin.token))
+                .await;
+            assert_eq!(status, 200, "{m}");
+            m
+        }
+    };
+    app.set_now("2026-01-05 09:00");
+    let old = queue("old@example.org").await;
+    assert_eq!(app.deliver().await.sent, 1);
+    // 95 days later: one sent today, one waiting.
+    app.set_now("2026-04-10 09:00");
+    let recent = queue("recent@example.org").await;
+    assert_eq!(app.deliver().await.sent, 1);
+    let waiting = queue("waiting@example.org").await;
+    let before = message(old.clone()).await;
+    assert!(!before["body_text"].as_str().unwrap().is_empty());
+
+    let clear = |days: u32| {
+        let app = &app;
+        async move {
+            app.state
+                .db(move |c, st| outbox::clear_sent_bodies(c, st.now(), days))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(clear(0).await, 0, "0 days keeps every body");
+    assert_eq!(clear(100).await, 0, "sent 95 days ago, within 100");
+    assert_eq!(clear(90).await, 1);
+    assert_eq!(clear(90).await, 0, "once cleared, nothing more to do");
+
+    let m = message(old.clone()).await;
+    assert_eq!((&m["body_text"], &m["body_html"]), (&json!(""), &json!("")));
+    for kept in [
+        "subject",
+        "to_address",
+        "status",
+        "sent_at",
+        "dedupe_key",
+        "created_at",
+    ] {
+        assert!(!before[kept].is_null(), "{kept} in {before}");
+        assert_eq!(m[kept], before[kept], "{kept} is kept");
+    }
+    for id in [recent, waiting] {
+        let m = message(id).await;
+        assert!(!m["body_text"].as_str().unwrap().is_empty(), "{m}");
+        assert!(!m["body_html"].as_str().unwrap().is_empty(), "{m}");
+    }
+    let b = Browser::new(&app);
+    b.sign_in(&admin.email).await;
+    let page = b.get(&format!("/admin/outbox/{old}")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("Its text was removed 90 days after it was sent"),
+        "{}",
+        page.body
+    );
+}

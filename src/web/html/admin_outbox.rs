@@ -236,6 +236,10 @@ async fn show(
     ctx.insert("message", &entry_value(&m.entry));
     ctx.insert("body_text", &m.body_text);
     ctx.insert(
+        "retention_days",
+        &page.state.settings.jobs.sent_body_retention_days,
+    );
+    ctx.insert(
         "may_retry",
         &(m.entry.status != OutboxStatus::Sent.as_str()),
     );
