@@ -136,6 +136,15 @@ fn first_bad_text(v: &Value) -> Option<&'static str> {
 /// two `\uXXXX` escapes (12 bytes a character: 600,000 bytes), with the other fields.
 pub const JSON_LIMIT: usize = 1024 * 1024;
 
+/// A query parameter as the API reads every one: trimmed, and a blank value is an absent one
+/// (forms send `stage=`; `openapi.rs` says so in each optional parameter's schema).
+pub fn query_param<'a>(
+    q: &'a std::collections::HashMap<String, String>,
+    key: &str,
+) -> Option<&'a str> {
+    q.get(key).map(|s| s.trim()).filter(|s| !s.is_empty())
+}
+
 /// JSON body limits and errors in the API's own error shape.
 pub fn json_config() -> web::JsonConfig {
     use actix_web::error::JsonPayloadError;

@@ -17,7 +17,7 @@ pub async fn outbox_list(
     state: web::Data<AppState>,
     q: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
-    let status = match q.get("status").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    let status = match crate::web::extract::query_param(&q, "status") {
         Some(s) => Some(
             s.parse::<OutboxStatus>()
                 .map_err(|m| AppError::bad_request("status", m))?,

@@ -42,11 +42,7 @@ pub async fn working_days(
                     )
                 })
         })?;
-    let division = match q
-        .get("division")
-        .map(|d| d.trim())
-        .filter(|d| !d.is_empty())
-    {
+    let division = match crate::web::extract::query_param(&q, "division") {
         Some(d) => d
             .parse::<Division>()
             .map_err(|e| AppError::bad_request("division", e.to_string()))?,

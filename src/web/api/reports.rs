@@ -15,9 +15,8 @@ use crate::web::extract::ApiUser;
 
 type Query = web::Query<HashMap<String, String>>;
 
-/// A query parameter as every one is read: trimmed, and blank is absent.
 fn param<'a>(q: &'a Query, key: &str) -> Option<&'a str> {
-    q.get(key).map(|s| s.trim()).filter(|s| !s.is_empty())
+    crate::web::extract::query_param(q, key)
 }
 
 pub async fn annual_report(
@@ -91,7 +90,7 @@ pub async fn improvement_actions(
     state: web::Data<AppState>,
     q: Query,
 ) -> Result<HttpResponse, AppError> {
-    let year = match param(&q, "year").map(str::trim).filter(|s| !s.is_empty()) {
+    let year = match param(&q, "year") {
         Some(y) => Some(annual::Year::parse(Some(y))?),
         None => None,
     };

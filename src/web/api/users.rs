@@ -27,7 +27,7 @@ pub async fn list(
             .await?;
         return Err(AppError::Forbidden(why.into()));
     }
-    let role = match q.get("role").map(|r| r.trim()).filter(|r| !r.is_empty()) {
+    let role = match crate::web::extract::query_param(&q, "role") {
         Some(r) => Some(
             r.parse::<Role>()
                 .map_err(|m| AppError::bad_request("role", m))?,
