@@ -3,12 +3,14 @@
 //! and anything else that selects many cases, as one SQL filter ([`visible_cases`]). A refused
 //! attempt is audited ([`refuse`]).
 
-use diesel::dsl::sql;
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Bool, Text};
 
 use super::audit::{self, Entry};
 use super::Actor;
+use crate::db::fixed::always;
 use crate::db::models::CaseRow;
 use crate::db::schema::{case_people, cases};
 use crate::db::{write_tx, DbBackend, DbConnection};
@@ -103,23 +105,60 @@ impl CasePeople {
 pub fn visible_cases<'a, QS: 'a>(
     actor: &Actor,
 ) -> Box<dyn BoxableExpression<QS, DbBackend, SqlType = Bool> + 'a> {
-    let related = |relation: Relation, negate: bool| {
-        sql::<Bool>(if negate {
+    match actor.role.case_scope() {
+        CaseScope::Every => Box::new(always(true)),
+        CaseScope::NotConflicted => Box::new(Related {
+            user_id: actor.user_id.clone(),
+            relation: Relation::Conflict,
+            negate: true,
+        }),
+        CaseScope::Appointed => Box::new(Related {
+            user_id: actor.user_id.clone(),
+            relation: Relation::LeadReviewer,
+            negate: false,
+        }),
+        CaseScope::NoCases => Box::new(always(false)),
+    }
+}
+
+/// `cases.id [NOT] IN (SELECT case_id FROM case_people WHERE user_id = ? AND relation = ?)`,
+/// on any query that has `cases` in it. Its text is fixed (unlike a `diesel::dsl::sql`
+/// literal), so the statements it appears in are prepared once and kept (see `db::fixed`).
+#[derive(Debug, Clone)]
+struct Related {
+    user_id: String,
+    relation: Relation,
+    negate: bool,
+}
+
+impl Expression for Related {
+    type SqlType = Bool;
+}
+
+impl QueryFragment<DbBackend> for Related {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DbBackend>) -> QueryResult<()> {
+        out.push_sql(if self.negate {
             "cases.id NOT IN (SELECT case_id FROM case_people WHERE user_id = "
         } else {
             "cases.id IN (SELECT case_id FROM case_people WHERE user_id = "
-        })
-        .bind::<Text, _>(actor.user_id.clone())
-        .sql(" AND relation = ")
-        .bind::<Text, _>(relation.as_str())
-        .sql(")")
-    };
-    match actor.role.case_scope() {
-        CaseScope::Every => Box::new(sql::<Bool>("1 = 1")),
-        CaseScope::NotConflicted => Box::new(related(Relation::Conflict, true)),
-        CaseScope::Appointed => Box::new(related(Relation::LeadReviewer, false)),
-        CaseScope::NoCases => Box::new(sql::<Bool>("1 = 0")),
+        });
+        out.push_bind_param::<Text, _>(&self.user_id)?;
+        out.push_sql(" AND relation = ");
+        out.push_bind_param::<Text, _>(self.relation.as_str())?;
+        out.push_sql(")");
+        Ok(())
     }
+}
+
+impl QueryId for Related {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<QS> AppearsOnTable<QS> for Related {}
+impl<QS> SelectableExpression<QS> for Related {}
+impl<GB> ValidGrouping<GB> for Related {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
 /// Whether the child's identity is shown to this actor in lists of cases (search, exports): a

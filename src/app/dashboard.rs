@@ -20,6 +20,7 @@ use serde::Serialize;
 use super::access::visible_cases;
 use super::cases::list;
 use super::Actor;
+use crate::db::fixed;
 use crate::db::models::DeadlineRow;
 use crate::db::schema::{cases, deadlines};
 use crate::db::{DbBackend, DbConnection};
@@ -179,7 +180,7 @@ fn mine<'a>(
     let last = horizons.iter().map(|(_, h)| *h).max().unwrap_or(today);
     let mut q = deadlines::table
         .inner_join(cases::table)
-        .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+        .filter(deadlines::status.eq(fixed::text(DeadlineStatus::Pending.as_str())))
         .filter(deadlines::due_on.le(last))
         .into_boxed();
     // Within the horizon of the case's own division (working days differ by division).

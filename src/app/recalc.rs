@@ -10,6 +10,7 @@ use super::audit::{self, Entry};
 use super::events::{projection, settle, Loaded};
 use super::reminders::Recipients;
 use super::Actor;
+use crate::db::fixed;
 use crate::db::schema::{cases, deadlines};
 use crate::db::DbConnection;
 use crate::domain::calendar::Calendar;
@@ -33,7 +34,7 @@ fn cases_with_pending(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
         .filter(
             cases::id.eq_any(
                 deadlines::table
-                    .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+                    .filter(deadlines::status.eq(fixed::text(DeadlineStatus::Pending.as_str())))
                     .select(deadlines::case_id),
             ),
         )

@@ -17,6 +17,7 @@ use super::audit::{self, Entry};
 use super::outbox::{self, NewMessage, OutboxKind};
 use super::Actor;
 use crate::clock::uk_local;
+use crate::db::fixed;
 use crate::db::models::{CaseRow, DeadlineRow};
 use crate::db::schema::{case_people, cases, deadlines, users};
 use crate::db::{write_tx, DbConnection};
@@ -198,7 +199,7 @@ fn active_people(conn: &mut DbConnection) -> Result<Vec<Person>, AppError> {
 fn pending_deadlines(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<DeadlineRow>> {
     deadlines::table
         .filter(deadlines::case_id.eq(case_id))
-        .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+        .filter(deadlines::status.eq(fixed::text(DeadlineStatus::Pending.as_str())))
         .order((deadlines::due_on.asc(), deadlines::rule_id.asc()))
         .select(DeadlineRow::as_select())
         .load(conn)
@@ -646,7 +647,7 @@ pub fn sweep_horizon(
 pub fn cases_to_sweep(conn: &mut DbConnection, horizon: NaiveDate) -> QueryResult<Vec<String>> {
     let rows: Vec<(String, String)> = deadlines::table
         .inner_join(cases::table)
-        .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+        .filter(deadlines::status.eq(fixed::text(DeadlineStatus::Pending.as_str())))
         .filter(deadlines::due_on.le(horizon))
         .filter(cases::stage.ne(Stage::Withdrawn.as_str()))
         .select((cases::reference, cases::id))
@@ -676,7 +677,7 @@ impl SweepBatch {
         let mut pending: HashMap<String, Vec<PlanDeadline>> = HashMap::new();
         for d in deadlines::table
             .filter(deadlines::case_id.eq_any(ids))
-            .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+            .filter(deadlines::status.eq(fixed::text(DeadlineStatus::Pending.as_str())))
             .filter(deadlines::due_on.le(horizon))
             .order((deadlines::due_on.asc(), deadlines::rule_id.asc()))
             .select(PlanDeadline::as_select())
@@ -723,7 +724,7 @@ fn cases_with_pending(conn: &mut DbConnection) -> QueryResult<Vec<CaseRow>> {
         .filter(
             cases::id.eq_any(
                 deadlines::table
-                    .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+                    .filter(deadlines::status.eq(fixed::text(DeadlineStatus::Pending.as_str())))
                     .select(deadlines::case_id),
             ),
         )

@@ -137,7 +137,7 @@ async fn the_list_is_read_in_index_order_without_statistics() {
     open_cases(&app, &pm, 2).await;
     let mut conn = app.state.pool.get().unwrap();
     // No statistics, whatever the start-up task did.
-    let DbConnection::Sqlite(raw) = &mut *conn else {
+    let DbConnection::Sqlite(raw) = &mut **conn else {
         unreachable!()
     };
     diesel::sql_query("DROP TABLE IF EXISTS sqlite_stat1")
@@ -153,7 +153,7 @@ async fn the_list_is_read_in_index_order_without_statistics() {
         let (_, sent) = statements(&app, |c, st| list::list(c, st, &who, &f).unwrap());
         for sql in sent.iter().filter(|s| s.starts_with("SELECT")) {
             let mut conn = app.state.pool.get().unwrap();
-            let DbConnection::Sqlite(raw) = &mut *conn else {
+            let DbConnection::Sqlite(raw) = &mut **conn else {
                 unreachable!()
             };
             let plan: Vec<String> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
@@ -464,6 +464,83 @@ async fn sqlite_keeps_its_prepared_statements_once_it_has_statistics() {
         (stat4, tables),
         (0, 0),
         "SQLite built without STAT4, and ANALYZE wrote no samples"
+    );
+}
+
+/// SQLite is built with SQLITE_ENABLE_QPSG (`.cargo/config.toml`): it plans without looking at
+/// bound values. Without it, SQLite 3.53 read the value bound to `LIMIT ?` while planning, and
+/// so prepared every statement with a `LIMIT` (each `.first()`, each page) again on every run.
+/// `sqlite_stmt` (SQLITE_ENABLE_STMTVTAB) says, per kept statement, how often it ran and how
+/// often it was prepared again.
+#[actix_web::test]
+async fn sqlite_runs_its_kept_statements_again_without_preparing_them_again() {
+    let app = TestApp::spawn_on("2026-01-12".parse().unwrap()).await;
+    if app.db.is_postgres() {
+        eprintln!("(SQLite's build checked on SQLite; PostgreSQL keeps its statements itself)");
+        return;
+    }
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    let who = actor(&pm);
+    open_cases(&app, &pm, 4).await;
+    let mut conn = app.state.pool.get().expect("a connection");
+    // Statistics change the schema, after which every kept statement is prepared once more.
+    lcspr_tracker::db::refresh_statistics(&mut conn).unwrap();
+    #[derive(QueryableByName, Debug, Clone, PartialEq)]
+    struct Kept {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        sql: String,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        run: i32,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        reprep: i32,
+    }
+    // The list's pages of 1 to 4 (a new value for its `LIMIT ?` each time), then each case
+    // read (`.first()`: `LIMIT ?`), twice over.
+    let mut passes: Vec<Vec<Kept>> = vec![];
+    for _ in 0..2 {
+        let mut ids = vec![];
+        for per_page in [1, 2, 3, 4] {
+            let f = Filter {
+                per_page,
+                ..Filter::default()
+            };
+            let page = list::list(&mut conn, &app.state, &who, &f).unwrap();
+            assert_eq!(page.cases.len() as i64, per_page);
+            ids = page.cases.into_iter().map(|c| c.id).collect();
+        }
+        for id in &ids {
+            lcspr_tracker::app::cases::view::read(&mut conn, &app.state, &who, id).unwrap();
+        }
+        passes.push(
+            diesel::sql_query("SELECT sql, run, reprep FROM sqlite_stmt")
+                .load(&mut **conn)
+                .unwrap(),
+        );
+    }
+    let (first, second) = (&passes[0], &passes[1]);
+    let limited = second
+        .iter()
+        .filter(|k| k.sql.contains("LIMIT") && k.run >= 8)
+        .count();
+    assert!(
+        limited >= 2,
+        "the list's page and the case's reads ran with their LIMIT each time: {second:#?}"
+    );
+    let again: Vec<(&Kept, i32)> = second
+        .iter()
+        .filter(|k| !k.sql.contains("sqlite_stmt"))
+        .map(|k| {
+            let before = first
+                .iter()
+                .find(|f| f.sql == k.sql)
+                .map_or(0, |f| f.reprep);
+            (k, before)
+        })
+        .filter(|(k, before)| k.reprep > *before)
+        .collect();
+    assert!(
+        again.is_empty(),
+        "prepared again in the second pass: {again:#?}"
     );
 }
 

@@ -4,15 +4,15 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use diesel::dsl::{count_star, exists, max, sql};
+use diesel::dsl::{count_star, exists, max};
 use diesel::prelude::*;
-use diesel::sql_types::Integer;
 use serde::Serialize;
 
 use crate::app::access::visible_cases;
 use crate::app::search::{self, Needle};
 use crate::app::Actor;
 use crate::crypto::Keyring;
+use crate::db::fixed;
 use crate::db::models::{CaseRow, DeadlineRow};
 use crate::db::schema::{cases, deadlines};
 use crate::db::DbConnection;
@@ -205,7 +205,7 @@ fn filtered<'a>(
             DeadlineStatus::Pending => q.filter(exists(
                 deadlines::table
                     .filter(of_case)
-                    .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+                    .filter(deadlines::status.eq(fixed::text(DeadlineStatus::Pending.as_str())))
                     .filter(deadlines::due_on.ge(today)),
             )),
             // One EXISTS with the OR inside: two EXISTS joined by OR cannot become a semi-join,
@@ -216,7 +216,7 @@ fn filtered<'a>(
                     deadlines::status
                         .eq(DeadlineStatus::Missed.as_str())
                         .or(deadlines::status
-                            .eq(DeadlineStatus::Pending.as_str())
+                            .eq(fixed::text(DeadlineStatus::Pending.as_str()))
                             .and(deadlines::due_on.lt(today))),
                 ),
             )),
@@ -244,7 +244,7 @@ pub fn list(
     // counted, so the first page costs the same at 50,000 cases as at 1,000.
     let limit = COUNT_LIMIT.max((page + 1) * per_page);
     let counted = filtered(actor, f, today, postgres, &st.crypto)
-        .select(sql::<Integer>("1"))
+        .select(crate::db::fixed::one())
         .limit(limit + 1)
         .load::<i32>(conn)?
         .len() as i64;
@@ -319,7 +319,7 @@ fn summarise(
     } else {
         deadlines::table
             .filter(deadlines::case_id.eq_any(&ids))
-            .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+            .filter(deadlines::status.eq(fixed::text(DeadlineStatus::Pending.as_str())))
             // Ties broken the same way on every backend.
             .order((
                 deadlines::due_on.asc(),

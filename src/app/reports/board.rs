@@ -13,6 +13,7 @@ use super::actions::{self, Action};
 use super::{check_may_read, events_of, CHUNK};
 use crate::app::access::visible_cases;
 use crate::app::Actor;
+use crate::db::fixed;
 use crate::db::schema::{cases, deadlines, decisions, meetings};
 use crate::db::DbConnection;
 use crate::domain::case::Stage;
@@ -218,7 +219,7 @@ pub fn compute(
     let due: Vec<Line> = deadlines::table
         .inner_join(cases::table)
         .filter(visible_cases(actor))
-        .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+        .filter(deadlines::status.eq(fixed::text(DeadlineStatus::Pending.as_str())))
         .filter(deadlines::due_on.ge(today))
         .filter(deadlines::due_on.le(due_until))
         .order((
@@ -332,7 +333,7 @@ fn overdue_actions(
             cases::id.eq_any(
                 deadlines::table
                     .filter(deadlines::rule_id.eq("improvement_action"))
-                    .filter(deadlines::status.eq(DeadlineStatus::Pending.as_str()))
+                    .filter(deadlines::status.eq(fixed::text(DeadlineStatus::Pending.as_str())))
                     .filter(deadlines::due_on.lt(today))
                     .select(deadlines::case_id),
             ),
