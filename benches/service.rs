@@ -443,7 +443,7 @@ fn bench_scale(c: &mut Criterion, name: &str, url: &str) {
         lcspr_tracker::db::refresh_statistics(&mut conn).unwrap();
         if conn.is_postgres() {
             diesel::sql_query("VACUUM ANALYZE")
-                .execute(&mut conn)
+                .execute(&mut **conn)
                 .unwrap();
         }
         drop(conn);

@@ -1,15 +1,21 @@
 //! Database access: one connection type for SQLite and PostgreSQL (chosen by the URL scheme),
 //! the r2d2 pool, embedded migrations, and the write-transaction helper.
 
+pub mod fixed;
 pub mod group_commit;
 pub mod health;
 pub mod models;
 pub mod schema;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, Instrumentation, InstrumentationEvent, SimpleConnection,
+    TransactionManager,
+};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
@@ -28,6 +34,7 @@ pub enum DbConnection {
 }
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
+/// A connection checked out of the pool; it dereferences to a [`DbConnection`].
 pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
 
 /// Which backend a URL names. A bare path is refused rather than silently creating a database.
@@ -83,6 +90,16 @@ pub enum DbError {
 /// A query error that means "try again shortly" rather than a fault: the connection to the
 /// database was lost, or SQLite's lock was still held when the busy timeout ran out.
 pub fn is_unavailable(e: &diesel::result::Error) -> bool {
+    use diesel::result::Error;
+    is_lost(e)
+        || matches!(e, Error::DatabaseError(_, info)
+            if info.message().contains("database is locked")
+                || info.message().contains("database table is locked"))
+}
+
+/// A query error that means the connection itself is gone (the server closed it, or it could
+/// not be written to): the pool drops such a connection instead of handing it out again.
+pub fn is_lost(e: &diesel::result::Error) -> bool {
     use diesel::result::{DatabaseErrorKind, Error};
     match e {
         Error::DatabaseError(
@@ -91,12 +108,49 @@ pub fn is_unavailable(e: &diesel::result::Error) -> bool {
         ) => true,
         Error::DatabaseError(_, info) => {
             let m = info.message();
-            m.contains("database is locked")
-                || m.contains("database table is locked")
-                || m.contains("server closed the connection")
-                || m.contains("terminating connection")
+            m.contains("server closed the connection") || m.contains("terminating connection")
         }
         _ => false,
+    }
+}
+
+/// How long after a connection last answered `SELECT 1` the pool hands it out without asking
+/// again. Asking on every check-out cost a round trip per request on PostgreSQL (two on a
+/// page: the session, then the page's reads); a connection that is lost in between is seen by
+/// the error of its next query ([`LostWatch`]) and dropped when it is returned.
+pub const CHECKED_FOR: Duration = Duration::from_secs(1);
+
+/// A pooled connection: the connection, when it last answered a check, and whether one of its
+/// queries found it lost.
+pub struct PoolConn {
+    conn: DbConnection,
+    checked_at: std::time::Instant,
+    lost: Arc<AtomicBool>,
+}
+
+impl std::ops::Deref for PoolConn {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PoolConn {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
+/// Marks its connection lost when a query fails because the connection is gone.
+struct LostWatch(Arc<AtomicBool>);
+
+impl Instrumentation for LostWatch {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::FinishQuery { error: Some(e), .. } = event {
+            if is_lost(e) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
     }
 }
 
@@ -156,19 +210,39 @@ fn with_connect_timeout(url: &str) -> String {
 }
 
 impl r2d2::ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
+    type Connection = PoolConn;
     type Error = DbError;
 
-    fn connect(&self) -> Result<DbConnection, DbError> {
-        ConnectionManager::connect(self)
+    fn connect(&self) -> Result<PoolConn, DbError> {
+        let mut conn = ConnectionManager::connect(self)?;
+        let lost = Arc::new(AtomicBool::new(false));
+        conn.set_instrumentation(LostWatch(lost.clone()));
+        Ok(PoolConn {
+            conn,
+            checked_at: std::time::Instant::now(),
+            lost,
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), DbError> {
-        conn.batch_execute("SELECT 1").map_err(DbError::Query)
+    /// `SELECT 1`, unless the connection answered one less than [`CHECKED_FOR`] ago and no
+    /// query has found it lost since.
+    fn is_valid(&self, conn: &mut PoolConn) -> Result<(), DbError> {
+        if conn.checked_at.elapsed() < CHECKED_FOR && !conn.lost.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        conn.conn
+            .batch_execute("SELECT 1")
+            .map_err(DbError::Query)?;
+        conn.checked_at = std::time::Instant::now();
+        conn.lost.store(false, Ordering::Relaxed);
+        Ok(())
     }
 
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    fn has_broken(&self, conn: &mut PoolConn) -> bool {
+        conn.lost.load(Ordering::Relaxed)
+            || <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(
+                &mut conn.conn,
+            )
     }
 }
 
