@@ -59,6 +59,16 @@ impl AppState {
         Ok(self.read_audits.submit(entry).await?)
     }
 
+    /// Queues the audit entry of a read for the next group commit and returns at once, so that
+    /// the answer is made while the entry is written; the caller awaits
+    /// [`Queued::committed`](crate::db::group_commit::Queued::committed) before it answers.
+    pub fn queue_read_audit(
+        &self,
+        entry: ReadAudit,
+    ) -> Result<crate::db::group_commit::Queued, AppError> {
+        Ok(self.read_audits.enqueue(entry)?)
+    }
+
     /// The base of links in emails and feeds, without a trailing `/`: `service.base_url`, or
     /// the address the server listens on when it is not configured.
     pub fn base_url(&self) -> String {

@@ -79,14 +79,20 @@ impl<T: Send + 'static> GroupCommit<T> {
 
     /// Queues `row` and waits until it is committed.
     pub async fn submit(&self, row: T) -> Result<(), DbError> {
-        let rx = self.queue(row)?;
-        Self::answer(rx.await)
+        self.enqueue(row)?.committed().await
+    }
+
+    /// Queues `row` for the next commit now, and returns at once: the caller does its other
+    /// work (a page's rendering) while the row is written, then waits with
+    /// [`Queued::committed`] before it answers.
+    pub fn enqueue(&self, row: T) -> Result<Queued, DbError> {
+        Ok(Queued(self.queue(row)?))
     }
 
     /// As [`GroupCommit::submit`], from a blocking thread (not from async code).
     pub fn submit_blocking(&self, row: T) -> Result<(), DbError> {
         let rx = self.queue(row)?;
-        Self::answer(rx.blocking_recv())
+        answer(rx.blocking_recv())
     }
 
     fn queue(&self, row: T) -> Result<oneshot::Receiver<Reply>, DbError> {
@@ -96,16 +102,27 @@ impl<T: Send + 'static> GroupCommit<T> {
             .map_err(|_| DbError::Connect("the group-commit writer has stopped".into()))?;
         Ok(rx)
     }
+}
 
-    fn answer(reply: Result<Reply, oneshot::error::RecvError>) -> Result<(), DbError> {
-        match reply {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err((true, _))) => Err(DbError::Down),
-            Ok(Err((false, message))) => Err(DbError::Connect(message)),
-            Err(_) => Err(DbError::Connect(
-                "the group-commit writer has stopped".into(),
-            )),
-        }
+/// A row queued by [`GroupCommit::enqueue`].
+#[must_use = "answer only once the row is committed"]
+pub struct Queued(oneshot::Receiver<Reply>);
+
+impl Queued {
+    /// Waits until the row is committed (or its batch failed).
+    pub async fn committed(self) -> Result<(), DbError> {
+        answer(self.0.await)
+    }
+}
+
+fn answer(reply: Result<Reply, oneshot::error::RecvError>) -> Result<(), DbError> {
+    match reply {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err((true, _))) => Err(DbError::Down),
+        Ok(Err((false, message))) => Err(DbError::Connect(message)),
+        Err(_) => Err(DbError::Connect(
+            "the group-commit writer has stopped".into(),
+        )),
     }
 }
 

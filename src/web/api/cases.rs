@@ -67,11 +67,16 @@ pub async fn get_case(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let (case, read) = state
-        .db(move |c, st| view::read(c, st, &user.actor, &id))
+    let (case, audit) = state
+        .db(move |c, st| {
+            let (case, read) = view::read(c, st, &user.actor, &id)?;
+            Ok((case, st.queue_read_audit(read)?))
+        })
         .await?;
-    state.audit_read(read).await?;
-    Ok(HttpResponse::Ok().json(case))
+    // Written while the answer is made; sent only once the read's audit entry is durable.
+    let answer = HttpResponse::Ok().json(case);
+    audit.committed().await?;
+    Ok(answer)
 }
 
 pub async fn record_event(

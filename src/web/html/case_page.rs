@@ -476,19 +476,18 @@ pub async fn show(
     q: actix_web::web::Query<HashMap<String, String>>,
 ) -> PageResult {
     let id = path.into_inner();
-    let (case, read, docs, meetings, themes) = page
+    let (case, audit, docs, meetings, themes) = page
         .db(move |c, st, actor| {
             let (case, read) = view::read(c, st, actor, &id)?;
             let docs = app_documents::of_case(c, &case.id)?;
             let meetings = app_meetings::for_case(c, st, actor, &case.id)?;
             let themes = crate::app::reports::themes::of_case(c, st, &case.id)?;
-            Ok((case, read, docs, meetings, themes))
+            // The audit entry is written while the page is made (an fsync on SQLite); the page
+            // is sent only once it is durable.
+            let audit = st.queue_read_audit(read)?;
+            Ok((case, audit, docs, meetings, themes))
         })
         .await?;
-    page.state
-        .audit_read(read)
-        .await
-        .map_err(|e| page.fail(e))?;
     let (meetings, decision_links) = meetings_of(&meetings);
     let tasks = stages::tasks(&stages::events_of(&case));
     // People and documents by id, for the timeline's lines.
@@ -616,5 +615,7 @@ pub async fn show(
     );
     ctx.insert("meetings", &meetings);
     ctx.insert("case", &case);
-    page.render("pages/cases/show.html", &ctx)
+    let answer = page.render("pages/cases/show.html", &ctx)?;
+    audit.committed().await.map_err(|e| page.fail(e.into()))?;
+    Ok(answer)
 }
