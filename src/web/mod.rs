@@ -36,7 +36,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(assets::routes)
         .configure(feeds::routes)
         .configure(api::register)
-        .service(web::scope("/api").default_service(web::to(api::no_route)))
         .configure(html::routes);
 }
 

@@ -32,10 +32,18 @@ pub struct Operation {
 macro_rules! api {
     ($d:ident; $( $method:ident $path:literal => $handler:path, { $($doc:tt)* } );* $(;)?) => {
         /// Registers every API route, then, for each path, a 405 with `Allow` for the methods
-        /// it does not take.
+        /// it does not take, and a JSON 404 for any other path, all in one `/api` scope: a
+        /// request for a page is then matched against the scope's prefix once, not against
+        /// every API route's pattern (3.7 % of the machine's CPU on a case's page, perf).
         pub fn register(cfg: &mut web::ServiceConfig) {
-            $( cfg.route($path, web::$method().to($handler)); )*
-            register_method_not_allowed(cfg);
+            cfg.service(
+                web::scope(SCOPE)
+                    .configure(|cfg| {
+                        $( cfg.route(in_scope($path), web::$method().to($handler)); )*
+                        register_method_not_allowed(cfg);
+                    })
+                    .default_service(web::to(no_route)),
+            );
         }
 
         /// Every route: (method, path).
@@ -48,6 +56,16 @@ macro_rules! api {
             vec![$( Operation { method: stringify!($method), path: $path, doc: json!({ $($doc)* }) } ),*]
         }
     };
+}
+
+/// The scope every API path is under.
+const SCOPE: &str = "/api";
+
+/// An API path relative to [`SCOPE`].
+fn in_scope(path: &'static str) -> &'static str {
+    path.strip_prefix(SCOPE)
+        .filter(|rest| rest.starts_with('/'))
+        .unwrap_or_else(|| panic!("API path {path} is not under {SCOPE}/"))
 }
 
 /// A path answers a method it does not take with 405, naming the ones it does in `Allow`,
@@ -64,7 +82,7 @@ fn register_method_not_allowed(cfg: &mut web::ServiceConfig) {
     for (path, methods) in allowed {
         let allow = methods.join(", ");
         cfg.route(
-            path,
+            in_scope(path),
             web::route().to(move || {
                 let allow = allow.clone();
                 async move {
