@@ -5,13 +5,15 @@
 # connections), then the server's resident memory.
 #
 #   benches/load.sh [sqlite|postgres]
-#   env: CASES=10000 WRITERS=8 SEED_SECONDS=(no limit) DURATION=20 CONNECTIONS="2 16"
+#   env: CASES=10000 WRITERS=8 SEED_SECONDS=(no limit) DURATION=20 WARMUP=3 CONNECTIONS="2 16"
 #        BIN=target/release/lcspr-tracker PORT=(a free one) PG=postgres://postgres@127.0.0.1:5432
 #        LOG_FILTER=warn (the server's log.filter) KEEP_LOG=(a path to copy the server's log to)
 #        TARGETS="list case list-page case-page" (which of the four wrk runs)
 #        PERF=(a folder: `perf record` of the server during each wrk run, one file each;
 #        PERF_CALL_GRAPH=fp, or dwarf for whole stacks through code without frame pointers;
 #        PERF_SYSTEM=1 records every process, PostgreSQL's too, not only the server)
+#        ALSO="bin2 bin3 ..." (after BIN's runs, the same wrk runs against each of these builds
+#        in turn on the same database, for an A/B/A comparison in one window)
 #
 # Needs wrk (apt-get install wrk) and python3. The machine is shared: read the figures as
 # ratios, measured in one window.
@@ -23,6 +25,7 @@ CASES=${CASES:-10000}
 WRITERS=${WRITERS:-8}
 SEED_SECONDS=${SEED_SECONDS:-1000000}
 DURATION=${DURATION:-20}
+WARMUP=${WARMUP:-3}
 CONNECTIONS=${CONNECTIONS:-2 16}
 PORT=${PORT:-$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
@@ -53,11 +56,14 @@ export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-131072}
 export MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-131072}
 "$BIN" demo >/dev/null
-"$BIN" serve --bind "127.0.0.1:$PORT" >"$work/serve.log" 2>&1 &
-pid=$!
 base="http://127.0.0.1:$PORT"
-for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.2; done
-kill -0 "$pid" || { cat "$work/serve.log"; exit 1; }
+serve() {
+  "$1" serve --bind "127.0.0.1:$PORT" >>"$work/serve.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.2; done
+  kill -0 "$pid" || { cat "$work/serve.log"; exit 1; }
+}
+serve "$BIN"
 # The demo programme manager, with the demo's published TOTP key.
 token=$(python3 - "$base" <<'PY'
 import base64, hashlib, hmac, json, struct, sys, time, urllib.request
@@ -85,23 +91,34 @@ cookie="Cookie: $(python3 benches/web_session.py "$base" pm@demo.example demo-pa
 page_bytes=$(curl -fs -H "$cookie" "$base/cases/$case_id" | wc -c)
 TARGETS=${TARGETS:-list case list-page case-page}
 [ -n "${PERF:-}" ] && mkdir -p "$PERF"
-for c in $CONNECTIONS; do
-  for target in "list|$auth|/api/v1/cases?per_page=25" "case|$auth|/api/v1/cases/$case_id" \
-                "list-page|$cookie|/cases" "case-page|$cookie|/cases/$case_id"; do
-    name=${target%%|*} rest=${target#*|}
-    header=${rest%%|*} path=${rest#*|}
-    case " $TARGETS " in *" $name "*) ;; *) continue ;; esac
-    echo "== $backend: wrk -c$c $path"
-    perf_pid=""
-    if [ -n "${PERF:-}" ]; then
-      if [ -n "${PERF_SYSTEM:-}" ]; then who=(-a); else who=(-p "$pid"); fi
-      perf record --call-graph "${PERF_CALL_GRAPH:-fp}" -q "${who[@]}" -o "$PERF/$backend-$name-c$c.data" -- sleep "$DURATION" &
-      perf_pid=$!
-    fi
-    wrk -t2 -c"$c" -d"${DURATION}s" --timeout 10s --latency -H "$header" "$base$path" \
-      | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors" || true
-    [ -n "$perf_pid" ] && wait "$perf_pid"
+measure() {
+  label=${1##*/}
+  for c in $CONNECTIONS; do
+    for target in "list|$auth|/api/v1/cases?per_page=25" "case|$auth|/api/v1/cases/$case_id" \
+                  "list-page|$cookie|/cases" "case-page|$cookie|/cases/$case_id"; do
+      name=${target%%|*} rest=${target#*|}
+      header=${rest%%|*} path=${rest#*|}
+      case " $TARGETS " in *" $name "*) ;; *) continue ;; esac
+      echo "== $backend${label:+ ($label)}: wrk -c$c $path"
+      # Unreported first seconds: caches, the statement cache, the first statistics.
+      wrk -t2 -c"$c" -d"${WARMUP}s" -H "$header" "$base$path" >/dev/null
+      perf_pid=""
+      if [ -n "${PERF:-}" ]; then
+        if [ -n "${PERF_SYSTEM:-}" ]; then who=(-a); else who=(-p "$pid"); fi
+        perf record --call-graph "${PERF_CALL_GRAPH:-fp}" -q "${who[@]}" -o "$PERF/$backend-$label$name-c$c.data" -- sleep "$DURATION" &
+        perf_pid=$!
+      fi
+      wrk -t2 -c"$c" -d"${DURATION}s" --timeout 10s --latency -H "$header" "$base$path" \
+        | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors" || true
+      [ -n "$perf_pid" ] && wait "$perf_pid"
+    done
+    echo "rss after $c connections: $(grep -E "VmRSS|RssAnon|RssFile" /proc/$pid/status | tr -s " \t\n" " ")"
   done
-  echo "rss after $c connections: $(grep -E "VmRSS|RssAnon|RssFile" /proc/$pid/status | tr -s " \t\n" " ")"
+}
+measure ""
+for other in ${ALSO:-}; do
+  kill "$pid" && wait "$pid" 2>/dev/null || true
+  serve "$other"
+  measure "$other"
 done
 echo "list answer: $list_bytes bytes for 25 cases; case page: $page_bytes bytes"
