@@ -154,6 +154,9 @@ impl Instrumentation for LostWatch {
     }
 }
 
+/// Each SQLite connection's page cache, in KiB (`PRAGMA cache_size` takes it negative).
+const SQLITE_CACHE_KIB: i32 = -1024;
+
 /// Opens connections for the pool, keeping the real connection error (the derived
 /// `establish` of a MultiConnection throws it away) and applying SQLite's PRAGMAs.
 #[derive(Debug, Clone)]
@@ -180,10 +183,14 @@ impl ConnectionManager {
                 let path_str = path.to_string_lossy();
                 let mut conn = SqliteConnection::establish(&path_str)
                     .map_err(|e| DbError::Connect(e.to_string()))?;
-                // WAL for concurrent readers, FULL sync because these are statutory records.
+                // WAL for concurrent readers, FULL sync because these are statutory records. A
+                // page cache of 1 MB per connection instead of SQLite's 2 MB: each of the pool's
+                // connections keeps its own copy of the same hot pages (the indexes' upper
+                // levels), and the rest is in the system's file cache a read away.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                     PRAGMA cache_size = {SQLITE_CACHE_KIB};",
                     self.busy_timeout_ms
                 ))
                 .map_err(|e| DbError::Connect(e.to_string()))?;
