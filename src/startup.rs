@@ -90,7 +90,10 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
     let read_audits = db::group_commit::GroupCommit::start(
         "read-audits",
         db::ConnectionManager::new(&settings.database)?,
-        crate::app::audit::append_reads,
+        {
+            let mut appender = crate::app::audit::ReadAppender::default();
+            move |c: &mut db::DbConnection, reads| appender.append(c, reads)
+        },
     )
     .map_err(|e| StartError::Config(format!("cannot start the audit writer: {e}")))?;
     let templates =

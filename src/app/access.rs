@@ -12,7 +12,7 @@ use super::audit::{self, Entry};
 use super::Actor;
 use crate::db::fixed::always;
 use crate::db::models::CaseRow;
-use crate::db::schema::{case_people, cases};
+use crate::db::schema::{case_people, cases, settings};
 use crate::db::{write_tx, DbBackend, DbConnection};
 use crate::domain::roles::{CaseScope, Relation, Role};
 use crate::error::AppError;
@@ -48,8 +48,12 @@ impl CasePeople {
             .order((case_people::since.asc(), case_people::user_id.asc()))
             .select((case_people::user_id, case_people::relation))
             .load(conn)?;
+        CasePeople::from_rows(rows.into_iter())
+    }
+
+    /// From `(user id, relation)` rows as stored.
+    fn from_rows(rows: impl Iterator<Item = (String, String)>) -> Result<CasePeople, AppError> {
         let links = rows
-            .into_iter()
             .map(|(user, relation)| {
                 let relation = relation
                     .parse()
@@ -167,6 +171,17 @@ pub fn identity_in_lists(actor: &Actor) -> bool {
     actor.role.may_see_identity(true)
 }
 
+/// A case as one user may see it, read in one statement ([`visible_case_read`]).
+#[derive(Debug, Clone)]
+pub struct VisibleCase {
+    pub case: CaseRow,
+    /// Its people, which say what the actor is to it.
+    pub people: CasePeople,
+    /// The calendar's revision (the `calendar_rev` setting) read with it, for
+    /// `CalendarStore::at_rev`: the deadlines' explanations need no statement of their own.
+    pub calendar_rev: Option<String>,
+}
+
 /// The case, if this actor may see it; `NotFound` otherwise (never 403: that would confirm
 /// the case exists). With the case's people, which say what the actor is to it.
 pub fn visible_case(
@@ -174,17 +189,50 @@ pub fn visible_case(
     actor: &Actor,
     case_id: &str,
 ) -> Result<(CaseRow, CasePeople), AppError> {
-    let case: Option<CaseRow> = cases::table
-        .find(case_id)
-        .select(CaseRow::as_select())
-        .first(conn)
-        .optional()?;
-    let case = case.ok_or(AppError::NotFound)?;
-    let people = CasePeople::load(conn, case_id)?;
+    visible_case_read(conn, actor, case_id).map(|v| (v.case, v.people))
+}
+
+/// One row of [`visible_case_read`]: the case, one person's id and relation (none when the
+/// case has none), the calendar's revision.
+type CaseAndPerson = (CaseRow, Option<String>, Option<String>, Option<String>);
+
+/// As [`visible_case`], with the calendar's revision: the case row, one row per person
+/// (`LEFT JOIN case_people`, in the order they were related) and the revision as a sub-select,
+/// in one statement that is kept prepared.
+pub fn visible_case_read(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    case_id: &str,
+) -> Result<VisibleCase, AppError> {
+    let calendar_rev = settings::table
+        .filter(settings::key.eq(crate::calendars::REV_KEY))
+        .select(settings::value)
+        .single_value();
+    let rows: Vec<CaseAndPerson> = cases::table
+        .left_join(case_people::table)
+        .filter(cases::id.eq(case_id))
+        .order((case_people::since.asc(), case_people::user_id.asc()))
+        .select((
+            CaseRow::as_select(),
+            case_people::user_id.nullable(),
+            case_people::relation.nullable(),
+            calendar_rev,
+        ))
+        .load(conn)?;
+    let mut rows = rows.into_iter().peekable();
+    let Some((case, _, _, calendar_rev)) = rows.peek().cloned() else {
+        return Err(AppError::NotFound);
+    };
+    let people =
+        CasePeople::from_rows(rows.filter_map(|(_, user, relation, _)| user.zip(relation)))?;
     if !people.access(&actor.user_id).sees(actor.role) {
         return Err(AppError::NotFound);
     }
-    Ok((case, people))
+    Ok(VisibleCase {
+        case,
+        people,
+        calendar_rev,
+    })
 }
 
 /// As [`visible_case`], and a refused attempt is audited under `action`.
@@ -195,7 +243,18 @@ pub fn visible_or_refuse(
     case_id: &str,
     action: &str,
 ) -> Result<(CaseRow, CasePeople), AppError> {
-    visible_case(conn, actor, case_id).or_else(|e| {
+    read_or_refuse(conn, st, actor, case_id, action).map(|v| (v.case, v.people))
+}
+
+/// As [`visible_case_read`], and a refused attempt is audited under `action`.
+pub fn read_or_refuse(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: &str,
+    action: &str,
+) -> Result<VisibleCase, AppError> {
+    visible_case_read(conn, actor, case_id).or_else(|e| {
         refuse(
             conn,
             st,

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -96,10 +97,14 @@ fn append_link(conn: &mut DbConnection, now: NaiveDateTime, entry: Entry<'_>) ->
     insert_link(conn, head, now, entry)
 }
 
+/// The advisory lock that serialises appends to the chain on PostgreSQL (held until the
+/// transaction ends).
+const CHAIN_LOCK: i64 = 7272001;
+
 /// The chain's last link (its lock taken on PostgreSQL).
 fn head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
     if let DbConnection::Pg(pg) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(7272001)").execute(pg)?;
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({CHAIN_LOCK})")).execute(pg)?;
     }
     let head: Option<(i64, String)> = audit_log::table
         .select((audit_log::seq, audit_log::hash))
@@ -110,30 +115,141 @@ fn head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
 }
 
 /// Appends the audit entries of reads sent to the group-commit writer, in the order they
-/// came: one lock and one read of the chain's head for the whole batch. Called by the writer
-/// inside its transaction.
-pub fn append_reads(conn: &mut DbConnection, reads: Vec<ReadAudit>) -> QueryResult<()> {
-    let mut prev = head(conn)?;
-    for r in reads {
-        let role: Option<crate::domain::roles::Role> = r.actor_role.parse().ok();
-        let actor = role.map(|role| Actor {
-            user_id: r.actor_id.clone(),
-            role,
-            name: String::new(),
-        });
-        let entry = Entry {
-            actor: actor.as_ref(),
-            action: r.action,
-            outcome: "ok",
-            case_id: Some(&r.case_id),
-            subject: None,
-            detail: r.detail,
-        };
-        let (seq, hash) = insert_link_hash(conn, prev, r.at, entry)?;
-        prev = (seq, hash);
-    }
-    Ok(())
+/// came, a batch at a time, each batch committed when [`ReadAppender::append`] returns. It
+/// remembers the last link it wrote: on PostgreSQL, while that is still the chain's head, a
+/// batch goes in one statement, one round trip ([`AppendIfHead`]), instead of five (begin,
+/// lock, head, insert, commit).
+#[derive(Debug, Default)]
+pub struct ReadAppender {
+    /// The last link this writer appended (seq, hash); perhaps no longer the head.
+    last: Option<(i64, String)>,
 }
+
+impl ReadAppender {
+    pub fn append(&mut self, conn: &mut DbConnection, reads: Vec<ReadAudit>) -> QueryResult<()> {
+        if let (Some(last), DbConnection::Pg(pg)) = (self.last.take(), &mut *conn) {
+            let rows = read_links(last.clone(), &reads);
+            let appended = AppendIfHead {
+                rows: &rows,
+                head_hash: &last.1,
+            }
+            .execute(pg);
+            match appended {
+                Ok(n) if n == rows.len() => {
+                    self.last = rows.last().map(|r| (r.seq, r.hash.clone()));
+                    return Ok(());
+                }
+                // The chain moved on (an entry of a write, another instance's): read the head
+                // under the lock, as every other append does.
+                Ok(_)
+                | Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let rows = crate::db::write_tx(conn, |c| {
+            let rows = read_links(head(c)?, &reads);
+            for row in &rows {
+                diesel::insert_into(audit_log::table)
+                    .values(row)
+                    .execute(c)?;
+            }
+            QueryResult::Ok(rows)
+        })?;
+        self.last = rows.last().map(|r| (r.seq, r.hash.clone()));
+        Ok(())
+    }
+}
+
+/// The links of `reads`, chained after `prev`.
+fn read_links(mut prev: (i64, String), reads: &[ReadAudit]) -> Vec<AuditRow> {
+    reads
+        .iter()
+        .map(|r| {
+            let role: Option<crate::domain::roles::Role> = r.actor_role.parse().ok();
+            let actor = role.map(|role| Actor {
+                user_id: r.actor_id.clone(),
+                role,
+                name: String::new(),
+            });
+            let entry = Entry {
+                actor: actor.as_ref(),
+                action: r.action,
+                outcome: "ok",
+                case_id: Some(&r.case_id),
+                subject: None,
+                detail: r.detail.clone(),
+            };
+            let row = link(prev.clone(), r.at, entry);
+            prev = (row.seq, row.hash.clone());
+            row
+        })
+        .collect()
+}
+
+/// `WITH chain_lock AS (SELECT pg_advisory_xact_lock(..)) INSERT INTO audit_log .. SELECT *
+/// FROM (VALUES ..) WHERE` the lock is taken `AND` the chain's head is still `head_hash`: the
+/// rows were linked after that head already. Run on its own (autocommit), it holds the lock
+/// until its commit, so no other append reads the head meanwhile. Sound whatever order
+/// PostgreSQL evaluates the two conditions in: when the head it reads from its snapshot is
+/// stale (another append committed while it waited for the lock), the first row's `seq` is
+/// taken and the primary key refuses the insert (a unique violation), and the caller appends
+/// the slow way. The text depends only on the number of rows, so diesel keeps the statement
+/// prepared for each batch size seen.
+struct AppendIfHead<'a> {
+    rows: &'a [AuditRow],
+    head_hash: &'a str,
+}
+
+impl QueryFragment<diesel::pg::Pg> for AppendIfHead<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+        out.push_sql("WITH chain_lock AS (SELECT pg_advisory_xact_lock(");
+        out.push_bind_param::<BigInt, _>(&CHAIN_LOCK)?;
+        out.push_sql(
+            ")) INSERT INTO audit_log (seq, at, actor_id, actor_role, action, outcome, case_id, \
+             subject, detail, prev_hash, hash) SELECT * FROM (VALUES ",
+        );
+        for (i, r) in self.rows.iter().enumerate() {
+            out.push_sql(if i == 0 { "(" } else { ", (" });
+            out.push_bind_param::<BigInt, _>(&r.seq)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Timestamp, _>(&r.at)?;
+            for text in [&r.actor_id, &r.actor_role] {
+                out.push_sql(", ");
+                out.push_bind_param::<Nullable<Text>, _>(text)?;
+            }
+            for text in [&r.action, &r.outcome] {
+                out.push_sql(", ");
+                out.push_bind_param::<Text, _>(text)?;
+            }
+            for text in [&r.case_id, &r.subject] {
+                out.push_sql(", ");
+                out.push_bind_param::<Nullable<Text>, _>(text)?;
+            }
+            for text in [&r.detail, &r.prev_hash, &r.hash] {
+                out.push_sql(", ");
+                out.push_bind_param::<Text, _>(text)?;
+            }
+            out.push_sql(")");
+        }
+        out.push_sql(
+            ") AS v WHERE EXISTS (SELECT 1 FROM chain_lock) \
+             AND (SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1) = ",
+        );
+        out.push_bind_param::<Text, _>(self.head_hash)?;
+        Ok(())
+    }
+}
+
+impl QueryId for AppendIfHead<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Conn> RunQueryDsl<Conn> for AppendIfHead<'_> {}
 
 fn insert_link(
     conn: &mut DbConnection,
@@ -141,15 +257,15 @@ fn insert_link(
     now: NaiveDateTime,
     entry: Entry<'_>,
 ) -> QueryResult<i64> {
-    insert_link_hash(conn, head, now, entry).map(|(seq, _)| seq)
+    let row = link(head, now, entry);
+    diesel::insert_into(audit_log::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(row.seq)
 }
 
-fn insert_link_hash(
-    conn: &mut DbConnection,
-    (prev_seq, prev_hash): (i64, String),
-    now: NaiveDateTime,
-    entry: Entry<'_>,
-) -> QueryResult<(i64, String)> {
+/// The link of `entry` after `(prev_seq, prev_hash)`, its hash computed.
+fn link((prev_seq, prev_hash): (i64, String), now: NaiveDateTime, entry: Entry<'_>) -> AuditRow {
     let mut row = AuditRow {
         seq: prev_seq + 1,
         at: stored(now),
@@ -164,10 +280,7 @@ fn insert_link_hash(
         hash: String::new(),
     };
     row.hash = link_hash(&row);
-    diesel::insert_into(audit_log::table)
-        .values(&row)
-        .execute(conn)?;
-    Ok((row.seq, row.hash))
+    row
 }
 
 /// The result of checking the chain.

@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 use diesel::QueryResult;
 use tokio::sync::oneshot;
 
-use super::{write_tx, ConnectionManager, DbConnection, DbError};
+use super::{ConnectionManager, DbConnection, DbError};
 
 /// The most rows one transaction writes.
 pub const MAX_BATCH: usize = 256;
@@ -36,13 +36,17 @@ pub struct GroupCommit<T> {
 
 impl<T: Send + 'static> GroupCommit<T> {
     /// Starts the writer thread: it takes the first row waiting and every row queued behind
-    /// it (up to [`MAX_BATCH`]) and writes them with `write` in one transaction, on its own
-    /// connection (not the pool's: requests waiting for it may hold every pooled one).
-    pub fn start(
+    /// it (up to [`MAX_BATCH`]) and has `write` commit them together (`write` makes its own
+    /// transaction, or one statement), on its own connection (not the pool's: requests
+    /// waiting for it may hold every pooled one).
+    pub fn start<W>(
         name: &str,
         manager: ConnectionManager,
-        write: fn(&mut DbConnection, Vec<T>) -> QueryResult<()>,
-    ) -> std::io::Result<GroupCommit<T>> {
+        mut write: W,
+    ) -> std::io::Result<GroupCommit<T>>
+    where
+        W: FnMut(&mut DbConnection, Vec<T>) -> QueryResult<()> + Send + 'static,
+    {
         let (queue, rx) = mpsc::channel::<(T, oneshot::Sender<Reply>)>();
         std::thread::Builder::new()
             .name(name.to_string())
@@ -61,8 +65,9 @@ impl<T: Send + 'static> GroupCommit<T> {
                         conn = manager.connect().ok();
                     }
                     let reply: Reply = match conn.as_mut() {
-                        Some(c) => write_tx(c, |c| write(c, rows))
-                            .map_err(|e| (super::is_unavailable(&e), e.to_string())),
+                        Some(c) => {
+                            write(c, rows).map_err(|e| (super::is_unavailable(&e), e.to_string()))
+                        }
                         None => Err((true, "cannot connect to the database".into())),
                     };
                     if reply.as_ref().is_err_and(|(unavailable, _)| *unavailable) {

@@ -394,6 +394,133 @@ async fn concurrent_case_views_are_each_audited_before_they_answer() {
     );
 }
 
+/// A case's read (the case page, `GET /api/v1/cases/{id}`): the case with its people and the
+/// calendar's revision in one statement, then its events, their authors' names and its
+/// deadlines: 4 statements, whatever the case holds.
+#[actix_web::test]
+async fn a_case_is_read_in_four_statements() {
+    let app = TestApp::spawn_on("2026-02-02".parse().unwrap()).await;
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    let chair = app.user(Role::CoChair, "Chris Chair").await;
+    let reviewer = app.user(Role::LeadReviewer, "Lee Reviewer").await;
+    let id = crate::support::documents::appointed_case(&app, &pm, &chair, &reviewer).await;
+    let who = actor(&pm);
+    let read = |c: &mut DbConnection, st: &AppState| {
+        lcspr_tracker::app::cases::view::read(c, st, &who, &id).unwrap()
+    };
+    // The first read may build the calendar; the second finds it cached.
+    statements(&app, read);
+    let ((view, _), sent) = statements(&app, read);
+    assert_eq!(sent.len(), 4, "{}", sent.join("\n"));
+    assert!(!view.deadlines.is_empty(), "the deadlines were read");
+    assert_eq!(
+        view.reviewers
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Lee Reviewer"],
+        "the case's people came with the case"
+    );
+    // The reviewer sees it; another lead reviewer does not.
+    let stranger = app.user(Role::LeadReviewer, "Sam Stranger").await;
+    for (user, seen) in [(&reviewer, true), (&stranger, false)] {
+        let who = actor(user);
+        let mut conn = app.state.pool.get().expect("a connection");
+        let read = lcspr_tracker::app::access::visible_case_read(&mut conn, &who, &id);
+        assert_eq!(read.is_ok(), seen, "{}", user.id);
+    }
+}
+
+/// The group-commit writer of read audits appends a batch in one statement while the last
+/// link it wrote is still the chain's head (PostgreSQL), and the chain stays one line when
+/// other appends come between its batches or commit while a batch waits for the lock.
+#[actix_web::test]
+async fn read_audits_stay_in_one_chain_with_appends_between_and_during_them() {
+    use lcspr_tracker::app::audit::{self, Entry, ReadAppender, Verification};
+    use lcspr_tracker::db::group_commit::ReadAudit;
+    let app = TestApp::spawn_on("2026-01-12".parse().unwrap()).await;
+    let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
+    let case = app.open_case(&pm, "2026-01-05", "Child V").await;
+    let id = case["id"].as_str().unwrap().to_string();
+    let who = actor(&pm);
+    let reads = |n: usize| -> Vec<ReadAudit> {
+        (0..n)
+            .map(|_| ReadAudit {
+                at: app.state.now(),
+                actor_id: who.user_id.clone(),
+                actor_role: who.role.as_str().into(),
+                action: "case_viewed",
+                case_id: id.clone(),
+                detail: serde_json::json!({ "identity_shown": false }),
+            })
+            .collect()
+    };
+    let pg = app.db.is_postgres();
+    let mut appender = ReadAppender::default();
+    let mut conn = app.state.pool.get().expect("a connection");
+    appender.append(&mut conn, reads(2)).unwrap();
+    // Its last link is the head: one statement outside any transaction on PostgreSQL.
+    let (_, sent) = transactions(&app, |c, _| appender.append(c, reads(3)).unwrap());
+    if pg {
+        assert_eq!(sent.len(), 1, "{sent:#?}");
+        assert_eq!(sent[0].0, 0, "no transaction around it");
+        assert!(sent[0].1.contains("INSERT INTO audit_log"), "{sent:#?}");
+    }
+    // An entry of a write between two batches: the next finds the head moved.
+    audit::append(
+        &mut conn,
+        app.state.now(),
+        Entry::ok(Some(&who), "between_batches").case(&id),
+    )
+    .unwrap();
+    let (_, sent) = transactions(&app, |c, _| appender.append(c, reads(2)).unwrap());
+    if pg {
+        assert!(
+            sent.iter()
+                .any(|(_, s)| s.contains("pg_advisory_xact_lock(7272001)")),
+            "appended after the new head, under the lock: {sent:#?}"
+        );
+    }
+    // An entry committed while the batch waits for the lock: the head the batch's statement
+    // read is stale, the primary key refuses its first row, and it appends after the new head.
+    let holder = {
+        let st = app.state.clone();
+        let who = who.clone();
+        let id = id.clone();
+        std::thread::spawn(move || {
+            let mut c = st.pool.get().expect("a connection");
+            lcspr_tracker::db::write_tx(&mut c, |c| {
+                let entry = Entry::ok(Some(&who), "during_a_batch").case(&id);
+                audit::append(c, st.now(), entry)?;
+                std::thread::sleep(std::time::Duration::from_millis(400));
+                diesel::QueryResult::Ok(())
+            })
+            .unwrap();
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    appender.append(&mut conn, reads(2)).unwrap();
+    holder.join().unwrap();
+    let rows = audit::for_case(&mut conn, &id).unwrap();
+    let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "case_viewed").count(),
+        9,
+        "{actions:?}"
+    );
+    let during = actions.iter().position(|a| *a == "during_a_batch");
+    assert_eq!(
+        during,
+        Some(actions.len() - 3),
+        "the batch that waited follows the entry it waited for: {actions:?}"
+    );
+    let verified = audit::verify(&mut conn).unwrap();
+    assert!(
+        matches!(verified, Verification::Intact { .. }),
+        "{verified:?}"
+    );
+}
+
 #[actix_web::test]
 async fn the_service_gathers_statistics_itself() {
     let app = TestApp::spawn_on("2026-01-12".parse().unwrap()).await;

@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::app::access::{visible_or_refuse, CasePeople};
+use crate::app::access::{read_or_refuse, CasePeople};
 use crate::app::events::ledger;
 pub use crate::app::events::view::{deadline_view, DeadlineView, EventView, PersonRef};
 use crate::app::users::names_and_active;
@@ -13,6 +13,7 @@ use crate::db::group_commit::ReadAudit;
 use crate::db::models::{CaseRow, DeadlineRow};
 use crate::db::schema::deadlines;
 use crate::db::DbConnection;
+use crate::domain::calendar::Calendar;
 use crate::domain::calendar::Division;
 use crate::domain::case::Harm;
 use crate::domain::events::EventType;
@@ -79,6 +80,16 @@ pub fn case_deadlines(
     case: &CaseRow,
 ) -> Result<Vec<DeadlineView>, AppError> {
     let calendar = st.calendars.current(conn)?;
+    deadlines_at(conn, st, case, &calendar)
+}
+
+/// As [`case_deadlines`], explained with `calendar` (already read).
+fn deadlines_at(
+    conn: &mut DbConnection,
+    st: &AppState,
+    case: &CaseRow,
+    calendar: &Calendar,
+) -> Result<Vec<DeadlineView>, AppError> {
     let division: Division = case.division.parse().map_err(AppError::internal)?;
     let rows: Vec<DeadlineRow> = deadlines::table
         .filter(deadlines::case_id.eq(&case.id))
@@ -91,7 +102,7 @@ pub fn case_deadlines(
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|r| deadline_view(st, &calendar, division, r))
+        .map(|r| deadline_view(st, calendar, division, r))
         .collect())
 }
 
@@ -101,6 +112,19 @@ pub fn build(
     actor: &Actor,
     case: &CaseRow,
     people: &CasePeople,
+) -> Result<CaseView, AppError> {
+    let calendar = st.calendars.current(conn)?;
+    build_at(conn, st, actor, case, people, &calendar)
+}
+
+/// As [`build`], the deadlines explained with `calendar` (already read).
+fn build_at(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case: &CaseRow,
+    people: &CasePeople,
+    calendar: &Calendar,
 ) -> Result<CaseView, AppError> {
     let entries = ledger::load(conn, &case.id)?;
     // The current events in replay order: their fold is the case's state.
@@ -171,7 +195,7 @@ pub fn build(
             })
             .collect(),
         events: event_views,
-        deadlines: case_deadlines(conn, st, case)?,
+        deadlines: deadlines_at(conn, st, case, calendar)?,
         may_record,
     })
 }
@@ -184,8 +208,10 @@ pub fn read(
     actor: &Actor,
     case_id: &str,
 ) -> Result<(CaseView, ReadAudit), AppError> {
-    let (case, people) = visible_or_refuse(conn, st, actor, case_id, "case_viewed")?;
-    let view = build(conn, st, actor, &case, &people)?;
+    let seen = read_or_refuse(conn, st, actor, case_id, "case_viewed")?;
+    let calendar = st.calendars.at_rev(conn, seen.calendar_rev)?;
+    let (case, people) = (seen.case, seen.people);
+    let view = build_at(conn, st, actor, &case, &people, &calendar)?;
     let entry = ReadAudit {
         at: st.now(),
         actor_id: actor.user_id.clone(),
