@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{case_change, case_themes, corrections, documents, Page, PageResult};
 use crate::app::cases::stages;
-use crate::app::cases::view::{self, CaseView, DeadlineView, EventView};
+use crate::app::cases::view::{self, CaseView, EventView};
 use crate::app::documents as app_documents;
 use crate::app::governance::meetings::{self as app_meetings, DecisionView, MeetingSummary};
 use crate::app::reports::timeline;
@@ -168,11 +168,21 @@ struct Skipped {
     title: String,
 }
 
-/// A deadline as the table shows it.
+/// A deadline as the table shows it: what the templates read of the deadline (not its whole
+/// explanation, which the page shows in words), and the words.
 #[derive(Serialize)]
 pub(super) struct DeadlineRow<'a> {
-    #[serde(flatten)]
-    d: &'a DeadlineView,
+    label: &'a str,
+    rule: &'a str,
+    rule_version: i32,
+    due_on: chrono::NaiveDate,
+    status: DeadlineStatus,
+    met_on: Option<chrono::NaiveDate>,
+    met_late_working_days: Option<i64>,
+    working_days_left: i64,
+    statutory: bool,
+    /// The day the count starts from (the explanation's `trigger_on`).
+    trigger_on: Option<&'a str>,
     /// Pending and past its date (not yet met).
     overdue: bool,
     role_label: &'static str,
@@ -228,7 +238,16 @@ pub(super) fn deadline_rows(case: &CaseView) -> Vec<DeadlineRow<'_>> {
                 source: s("source"),
                 trigger,
                 skipped,
-                d,
+                label: &d.label,
+                rule: &d.rule,
+                rule_version: d.rule_version,
+                due_on: d.due_on,
+                status: d.status,
+                met_on: d.met_on,
+                met_late_working_days: d.met_late_working_days,
+                working_days_left: d.working_days_left,
+                statutory: d.statutory,
+                trigger_on: e.get("trigger_on").and_then(Value::as_str),
             }
         })
         .collect()
@@ -614,7 +633,17 @@ pub async fn show(
         &(case.stage == Stage::PublicationPlanning.as_str()),
     );
     ctx.insert("meetings", &meetings);
-    ctx.insert("case", &case);
+    // What the page reads of the case itself (the rest is in the variables above): not the
+    // whole view, whose events and deadlines would be copied into the context once more.
+    ctx.insert(
+        "case",
+        &serde_json::json!({
+            "id": case.id,
+            "reference": case.reference,
+            "child_pseudonym": case.child_pseudonym,
+        }),
+    );
+    ctx.insert("timeline_total", &case.events.len());
     let answer = page.render("pages/cases/show.html", &ctx)?;
     audit.committed().await.map_err(|e| page.fail(e.into()))?;
     Ok(answer)
