@@ -18,7 +18,6 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use diesel::prelude::*;
 use serde_json::json;
 
-use lcspr_tracker::app::access::visible_case;
 use lcspr_tracker::app::cases::{list, view};
 use lcspr_tracker::app::events::{self, projection, Loaded};
 use lcspr_tracker::app::reports::{annual, board};
@@ -253,10 +252,7 @@ fn bench_backend(c: &mut Criterion, name: &str, url: &str) {
         b.iter(|| list::list(&mut conn, &st, &pm, &f).unwrap())
     });
     g.bench_function("case page", |b| {
-        b.iter(|| {
-            let (case, people) = visible_case(&mut conn, &pm, &target).unwrap();
-            view::build(&mut conn, &st, &pm, &case, &people).unwrap()
-        })
+        b.iter(|| view::visible(&mut conn, &st, &pm, &target).unwrap())
     });
     // The cases' awareness dates run from April 2023 over 1,000 days: 2024-25 holds 365 of
     // every 1,000 cases (3,650 of the 10,000), read 500 at a time.

@@ -133,8 +133,7 @@ pub fn change(
             return Err(if visible { e } else { AppError::NotFound });
         }
     }
-    let (case, people) = visible_case(conn, actor, case_id)?;
-    view::build(conn, st, actor, &case, &people)
+    view::visible(conn, st, actor, case_id)
 }
 
 fn change_in(

@@ -247,8 +247,7 @@ pub fn create(
             other => break other?,
         }
     };
-    let (case, people) = visible_case(conn, actor, &id)?;
-    view::build(conn, st, actor, &case, &people)
+    view::visible(conn, st, actor, &id)
 }
 
 fn is_rollback(e: &anyhow::Error) -> bool {

@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::app::access::{read_or_refuse, CasePeople};
+use crate::app::access::{read_or_refuse, visible_case_read, VisibleCase};
 use crate::app::events::ledger;
 pub use crate::app::events::view::{deadline_view, DeadlineView, EventView, PersonRef};
 use crate::app::users::names_and_active;
@@ -106,26 +106,28 @@ fn deadlines_at(
         .collect())
 }
 
-pub fn build(
+/// The case as `actor` sees it (`NotFound` when they may not): read with its people and the
+/// calendar's revision in one statement, then its events, names and deadlines.
+pub fn visible(
     conn: &mut DbConnection,
     st: &AppState,
     actor: &Actor,
-    case: &CaseRow,
-    people: &CasePeople,
+    case_id: &str,
 ) -> Result<CaseView, AppError> {
-    let calendar = st.calendars.current(conn)?;
-    build_at(conn, st, actor, case, people, &calendar)
+    let seen = visible_case_read(conn, actor, case_id)?;
+    build(conn, st, actor, seen)
 }
 
-/// As [`build`], the deadlines explained with `calendar` (already read).
-fn build_at(
+/// The view of a case already read, its deadlines explained with the calendar at the
+/// revision read with it.
+fn build(
     conn: &mut DbConnection,
     st: &AppState,
     actor: &Actor,
-    case: &CaseRow,
-    people: &CasePeople,
-    calendar: &Calendar,
+    seen: VisibleCase,
 ) -> Result<CaseView, AppError> {
+    let calendar = &st.calendars.at_rev(conn, seen.calendar_rev)?;
+    let (case, people) = (&seen.case, &seen.people);
     let entries = ledger::load(conn, &case.id)?;
     // The current events in replay order: their fold is the case's state.
     let state = CaseState::from_events(&entries.current());
@@ -209,15 +211,13 @@ pub fn read(
     case_id: &str,
 ) -> Result<(CaseView, ReadAudit), AppError> {
     let seen = read_or_refuse(conn, st, actor, case_id, "case_viewed")?;
-    let calendar = st.calendars.at_rev(conn, seen.calendar_rev)?;
-    let (case, people) = (seen.case, seen.people);
-    let view = build_at(conn, st, actor, &case, &people, &calendar)?;
+    let view = build(conn, st, actor, seen)?;
     let entry = ReadAudit {
         at: st.now(),
         actor_id: actor.user_id.clone(),
         actor_role: actor.role.as_str().to_string(),
         action: "case_viewed",
-        case_id: case.id,
+        case_id: view.id.clone(),
         detail: serde_json::json!({ "identity_shown": view.identity_visible }),
     };
     Ok((view, entry))

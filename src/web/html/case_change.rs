@@ -9,7 +9,6 @@ use serde_json::{json, Map, Value};
 
 use super::form::{for_page, humanise, Outcome, Posted};
 use super::{FormData, Page, PageResult};
-use crate::app::access::visible_case;
 use crate::app::cases::{change, view, CaseView};
 use crate::domain::case::Harm;
 use crate::domain::input::FieldError;
@@ -164,10 +163,7 @@ async fn case_for(
     d: &'static Detail,
 ) -> Result<CaseView, super::HtmlError> {
     let view = page
-        .db(move |c, st, actor| {
-            let (case, people) = visible_case(c, actor, &id)?;
-            view::build(c, st, actor, &case, &people)
-        })
+        .db(move |c, st, actor| view::visible(c, st, actor, &id))
         .await?;
     let role = page.actor().role;
     page.require(

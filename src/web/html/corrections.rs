@@ -11,7 +11,6 @@ use super::event_forms::{self, Field};
 use super::events::{form_fields, render_check, Check};
 use super::form::{for_page, humanise, Outcome, Posted};
 use super::{FormData, Page, PageResult};
-use crate::app::access::visible_case;
 use crate::app::cases::view::{self, CaseView, EventView};
 use crate::app::events::corrections;
 use crate::app::Actor;
@@ -62,8 +61,7 @@ fn entry_for(
     id: &str,
     event_id: &str,
 ) -> Result<(CaseView, EventView), AppError> {
-    let (case, people) = visible_case(c, actor, id)?;
-    let view = view::build(c, st, actor, &case, &people)?;
+    let view = view::visible(c, st, actor, id)?;
     let e = view
         .events
         .iter()

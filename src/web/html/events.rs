@@ -9,7 +9,6 @@ use actix_web::web;
 use super::event_forms::{self, Field, Item, Source};
 use super::form::{add_uncovered, for_page, humanise, Outcome, Posted};
 use super::{FormData, Page, PageResult};
-use crate::app::access::visible_case;
 use crate::app::cases::{view, CaseView};
 use crate::app::{documents, events, users};
 use crate::db::DbConnection;
@@ -68,8 +67,7 @@ fn case_for_form(
         st.read_audits.submit_blocking(read)?;
         view
     } else {
-        let (case, people) = visible_case(c, actor, id)?;
-        view::build(c, st, actor, &case, &people)?
+        view::visible(c, st, actor, id)?
     };
     if !workflow::may_record(actor.role, kind) {
         return Err(AppError::Forbidden(format!(
