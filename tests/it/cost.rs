@@ -483,6 +483,9 @@ async fn read_audits_stay_in_one_chain_with_appends_between_and_during_them() {
     }
     // An entry committed while the batch waits for the lock: the head the batch's statement
     // read is stale, the primary key refuses its first row, and it appends after the new head.
+    // The holder says when it holds the lock (its entry appended, not yet committed), so the
+    // batch always starts after that, however slow the machine.
+    let (locked, holds) = std::sync::mpsc::channel();
     let holder = {
         let st = app.state.clone();
         let who = who.clone();
@@ -492,13 +495,14 @@ async fn read_audits_stay_in_one_chain_with_appends_between_and_during_them() {
             lcspr_tracker::db::write_tx(&mut c, |c| {
                 let entry = Entry::ok(Some(&who), "during_a_batch").case(&id);
                 audit::append(c, st.now(), entry)?;
+                locked.send(()).unwrap();
                 std::thread::sleep(std::time::Duration::from_millis(400));
                 diesel::QueryResult::Ok(())
             })
             .unwrap();
         })
     };
-    std::thread::sleep(std::time::Duration::from_millis(150));
+    holds.recv().unwrap();
     appender.append(&mut conn, reads(2)).unwrap();
     holder.join().unwrap();
     let rows = audit::for_case(&mut conn, &id).unwrap();
