@@ -85,17 +85,24 @@ fn tera() -> &'static Tera {
 /// Tera's own escaper also turns `/` into `&#x2F;`, which is not needed and makes every link in
 /// the markup unreadable.
 pub fn escape_html(input: &str) -> String {
-    let mut out = String::with_capacity(input.len());
-    for c in input.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
+    // The runs between the five characters are copied whole (each is one byte in UTF-8, so a
+    // cut next to one is always on a character boundary).
+    let mut out = String::with_capacity(input.len() + 16);
+    let mut from = 0;
+    for (i, b) in input.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#x27;",
+            _ => continue,
+        };
+        out.push_str(&input[from..i]);
+        out.push_str(entity);
+        from = i + 1;
     }
+    out.push_str(&input[from..]);
     out
 }
 
@@ -116,6 +123,17 @@ pub fn render(template: Template, context: &impl Serialize) -> Result<Rendered, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaping_replaces_the_five_characters_and_keeps_the_rest() {
+        assert_eq!(
+            escape_html(r#"<a href="x">Tom & Jerry's</a> / é—✓"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#x27;s&lt;/a&gt; / é—✓"
+        );
+        assert_eq!(escape_html(""), "");
+        assert_eq!(escape_html("plain"), "plain");
+        assert_eq!(escape_html("&&"), "&amp;&amp;");
+    }
 
     #[test]
     fn every_template_compiles() {
