@@ -91,6 +91,26 @@ cookie="Cookie: $(python3 benches/web_session.py "$base" pm@demo.example demo-pa
 page_bytes=$(curl -fs -H "$cookie" "$base/cases/$case_id" | wc -c)
 TARGETS=${TARGETS:-list case list-page case-page}
 [ -n "${PERF:-}" ] && mkdir -p "$PERF"
+# CPU ticks used so far: "server,postgres" (utime + stime of the server, and of every process
+# named postgres).
+cpu_ticks() {
+  python3 - "$pid" <<'PY'
+import os, sys
+def ticks(p):
+    try:
+        f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        return int(f[11]) + int(f[12])
+    except OSError:
+        return 0
+def name(p):
+    try:
+        return open(f"/proc/{p}/comm").read().strip()
+    except OSError:
+        return ""
+pg = sum(ticks(p) for p in os.listdir("/proc") if p.isdigit() and name(p) == "postgres")
+print(f"{ticks(sys.argv[1])},{pg}")
+PY
+}
 measure() {
   label=${1##*/}
   for c in $CONNECTIONS; do
@@ -108,8 +128,18 @@ measure() {
         perf record --call-graph "${PERF_CALL_GRAPH:-fp}" -q "${who[@]}" -o "$PERF/$backend-$label$name-c$c.data" -- sleep "$DURATION" &
         perf_pid=$!
       fi
-      wrk -t2 -c"$c" -d"${DURATION}s" --timeout 10s --latency -H "$header" "$base$path" \
-        | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors" || true
+      cpu_before=$(cpu_ticks)
+      wrk -t2 -c"$c" -d"${DURATION}s" --timeout 10s --latency -H "$header" "$base$path" >"$work/wrk.out" || true
+      cpu_after=$(cpu_ticks)
+      grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors" "$work/wrk.out" || true
+      # CPU per request: the server's, and PostgreSQL's (every postgres process) on PostgreSQL.
+      python3 - "$cpu_before" "$cpu_after" "$(grep -oE '^ *[0-9]+ requests in' "$work/wrk.out" | grep -oE '[0-9]+')" "$(getconf CLK_TCK)" <<'PY'
+import sys
+b, a, n, hz = sys.argv[1].split(","), sys.argv[2].split(","), int(sys.argv[3] or 0), int(sys.argv[4])
+if n:
+    ms = lambda i: (int(a[i]) - int(b[i])) * 1000 / hz / n
+    print(f"  cpu per request: server {ms(0):.3f} ms, postgres {ms(1):.3f} ms ({n} requests)")
+PY
       [ -n "$perf_pid" ] && wait "$perf_pid"
     done
     echo "rss after $c connections: $(grep -E "VmRSS|RssAnon|RssFile" /proc/$pid/status | tr -s " \t\n" " ")"
