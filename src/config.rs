@@ -53,6 +53,7 @@ pub struct DatabaseSettings {
     pub pool_size: u32,
     pub pool_timeout_secs: u64,
     pub sqlite_busy_timeout_ms: u32,
+    pub case_cache_mb: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod keys;
 pub mod mail;
 pub mod metrics;
+pub mod rev_cache;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -98,7 +98,11 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
     .map_err(|e| StartError::Config(format!("cannot start the audit writer: {e}")))?;
     let templates =
         web::templates::try_build().map_err(|e| StartError::Config(format!("templates: {e:?}")))?;
+    let case_cache = Arc::new(crate::rev_cache::RevCache::new(
+        settings.database.case_cache_mb.saturating_mul(1 << 20),
+    ));
     Ok(AppState {
+        case_cache,
         settings: Arc::new(settings),
         pool,
         clock,

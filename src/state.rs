@@ -40,6 +40,8 @@ pub struct AppState {
     pub db_health: Arc<crate::db::health::DbHealth>,
     /// The writer that commits the audit entries of case reads together (group commit).
     pub read_audits: Arc<GroupCommit<ReadAudit>>,
+    /// What was read of recently viewed cases, used while their revision holds.
+    pub case_cache: Arc<crate::rev_cache::RevCache>,
     /// The address the server listens on, once bound (shared by every clone of the state).
     pub listening: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
 }

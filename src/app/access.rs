@@ -16,6 +16,7 @@ use crate::db::schema::{case_people, cases, settings};
 use crate::db::{write_tx, DbBackend, DbConnection};
 use crate::domain::roles::{CaseScope, Relation, Role};
 use crate::error::AppError;
+use crate::rev_cache::CaseRev;
 use crate::state::AppState;
 
 /// What one user is to a case.
@@ -180,6 +181,9 @@ pub struct VisibleCase {
     /// The calendar's revision (the `calendar_rev` setting) read with it, for
     /// `CalendarStore::at_rev`: the deadlines' explanations need no statement of their own.
     pub calendar_rev: Option<String>,
+    /// The revisions of what the case's view reads beyond its row (`cases.rev`, the
+    /// `users_rev` setting): the key to what is kept of it in memory (`AppState::case_cache`).
+    pub rev: CaseRev,
 }
 
 /// The case, if this actor may see it; `NotFound` otherwise (never 403: that would confirm
@@ -194,7 +198,14 @@ pub fn visible_case(
 
 /// One row of [`visible_case_read`]: the case, one person's id and relation (none when the
 /// case has none), the calendar's revision.
-type CaseAndPerson = (CaseRow, Option<String>, Option<String>, Option<String>);
+type CaseAndPerson = (
+    CaseRow,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<String>,
+);
 
 /// As [`visible_case`], with the calendar's revision: the case row, one row per person
 /// (`LEFT JOIN case_people`, in the order they were related) and the revision as a sub-select,
@@ -204,10 +215,12 @@ pub fn visible_case_read(
     actor: &Actor,
     case_id: &str,
 ) -> Result<VisibleCase, AppError> {
-    let calendar_rev = settings::table
-        .filter(settings::key.eq(crate::calendars::REV_KEY))
-        .select(settings::value)
-        .single_value();
+    let setting = |key: &'static str| {
+        settings::table
+            .filter(settings::key.eq(key))
+            .select(settings::value)
+            .single_value()
+    };
     let rows: Vec<CaseAndPerson> = cases::table
         .left_join(case_people::table)
         .filter(cases::id.eq(case_id))
@@ -216,15 +229,17 @@ pub fn visible_case_read(
             CaseRow::as_select(),
             case_people::user_id.nullable(),
             case_people::relation.nullable(),
-            calendar_rev,
+            setting(crate::calendars::REV_KEY),
+            cases::rev,
+            setting(crate::rev_cache::USERS_REV_KEY),
         ))
         .load(conn)?;
     let mut rows = rows.into_iter().peekable();
-    let Some((case, _, _, calendar_rev)) = rows.peek().cloned() else {
+    let Some((case, _, _, calendar_rev, case_rev, users_rev)) = rows.peek().cloned() else {
         return Err(AppError::NotFound);
     };
     let people =
-        CasePeople::from_rows(rows.filter_map(|(_, user, relation, _)| user.zip(relation)))?;
+        CasePeople::from_rows(rows.filter_map(|(_, user, relation, ..)| user.zip(relation)))?;
     if !people.access(&actor.user_id).sees(actor.role) {
         return Err(AppError::NotFound);
     }
@@ -232,6 +247,10 @@ pub fn visible_case_read(
         case,
         people,
         calendar_rev,
+        rev: CaseRev {
+            case: case_rev,
+            users: users_rev,
+        },
     })
 }
 

@@ -85,6 +85,7 @@ diesel::table! {
         child_dob_sealed -> Nullable<Text>,
         child_name_index -> Nullable<Text>,
         identity_key_id -> Nullable<Text>,
+        rev -> BigInt,
     }
 }
 

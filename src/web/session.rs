@@ -277,71 +277,129 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// What authenticating a browser request needs, read from the request alone (the session
+/// cookie, where to come back to after signing in). [`SessionToken::authenticate`] checks it
+/// against the database inside a blocking call, which a page that reads the database anyway
+/// can share: the case page authenticates and reads the case in one trip to the blocking pool.
+pub struct SessionToken {
+    token: Option<String>,
+    next: String,
+    cookie: String,
+    path: String,
+}
+
+/// Why a request's session was refused: sent as a redirect to signing in or to setting up the
+/// second factor, or as the error.
+#[derive(Debug)]
+pub enum SessionRefused {
+    SignIn(SignInRequired),
+    Enrolment,
+    Failed(AppError),
+}
+
+impl From<SessionRefused> for actix_web::Error {
+    fn from(refused: SessionRefused) -> actix_web::Error {
+        match refused {
+            SessionRefused::SignIn(e) => e.into(),
+            SessionRefused::Enrolment => EnrolmentRequired.into(),
+            SessionRefused::Failed(e) => e.into(),
+        }
+    }
+}
+
+impl SessionToken {
+    pub fn of(req: &HttpRequest, settings: &Settings) -> SessionToken {
+        let next = if req.method() == actix_web::http::Method::GET {
+            safe_next(req.uri().path_and_query().map(|p| p.as_str()))
+        } else {
+            "/".to_string()
+        };
+        SessionToken {
+            token: read_cookie(req, settings, SESSION_COOKIE).filter(|t| !t.is_empty()),
+            next,
+            cookie: cookie_name(settings, SESSION_COOKIE),
+            path: req.path().to_string(),
+        }
+    }
+
+    fn sign_in(&self, clear: bool, deactivated: bool) -> SessionRefused {
+        SessionRefused::SignIn(SignInRequired {
+            next: self.next.clone(),
+            clear,
+            deactivated,
+            cookie: self.cookie.clone(),
+        })
+    }
+
+    /// Refuses at once, without the database, when the request has no session cookie.
+    pub fn present(&self) -> Result<(), SessionRefused> {
+        match self.token {
+            Some(_) => Ok(()),
+            None => Err(self.sign_in(false, false)),
+        }
+    }
+
+    /// The signed-in user, if the token is genuine, current and its account active (and the
+    /// second factor is set up where the role must have one, but for the set-up pages). Runs
+    /// statements: call it on the blocking pool.
+    pub fn authenticate(
+        &self,
+        conn: &mut DbConnection,
+        st: &AppState,
+    ) -> Result<WebUser, SessionRefused> {
+        self.present()?;
+        let token = self.token.as_deref().unwrap_or_default();
+        match auth::authenticate(conn, &st.keys, &st.settings.auth, token, st.now()) {
+            Ok(session)
+                if session.mfa_enrolment_required && !allowed_before_enrolment(&self.path) =>
+            {
+                Err(SessionRefused::Enrolment)
+            }
+            Ok(session) => Ok(WebUser {
+                csrf: csrf_for(&st.keys, &session.token_id),
+                mfa_enrolment_required: session.mfa_enrolment_required,
+                actor: session.actor,
+                token_id: session.token_id,
+            }),
+            Err(AppError::Unauthorized) => {
+                // Ended because the account was deactivated, or for being idle: the sign-in
+                // page says which.
+                let deactivated =
+                    auth::token_of_deactivated_user(conn, &st.keys, token).unwrap_or(false);
+                Err(self.sign_in(true, deactivated))
+            }
+            Err(e) => Err(SessionRefused::Failed(e)),
+        }
+    }
+}
+
+impl FromRequest for SessionToken {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(match req.app_data::<web::Data<AppState>>() {
+            Some(st) => Ok(SessionToken::of(req, &st.settings)),
+            None => Err(AppError::internal(anyhow::anyhow!("no state")).into()),
+        })
+    }
+}
+
 impl FromRequest for WebUser {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let (token, cookie) = match &state {
-            Some(st) => (
-                read_cookie(req, &st.settings, SESSION_COOKIE),
-                cookie_name(&st.settings, SESSION_COOKIE),
-            ),
-            None => (None, SESSION_COOKIE.to_string()),
-        };
-        let next = if req.method() == actix_web::http::Method::GET {
-            safe_next(req.uri().path_and_query().map(|p| p.as_str()))
-        } else {
-            "/".to_string()
-        };
-        let path = req.path().to_string();
+        let session = state.as_ref().map(|st| SessionToken::of(req, &st.settings));
         Box::pin(async move {
-            let Some(state) = state else {
+            let (Some(state), Some(session)) = (state, session) else {
                 return Err(AppError::internal(anyhow::anyhow!("no state")).into());
             };
-            let Some(token) = token.filter(|t| !t.is_empty()) else {
-                return Err(SignInRequired {
-                    next,
-                    clear: false,
-                    deactivated: false,
-                    cookie,
-                }
-                .into());
-            };
-            let kept = token.clone();
-            match state
-                .db(move |c, st| {
-                    auth::authenticate(c, &st.keys, &st.settings.auth, &token, st.now())
-                })
-                .await
-            {
-                Ok(session)
-                    if session.mfa_enrolment_required && !allowed_before_enrolment(&path) =>
-                {
-                    Err(EnrolmentRequired.into())
-                }
-                Ok(session) => Ok(WebUser {
-                    csrf: csrf_for(&state.keys, &session.token_id),
-                    mfa_enrolment_required: session.mfa_enrolment_required,
-                    actor: session.actor,
-                    token_id: session.token_id,
-                }),
-                Err(AppError::Unauthorized) => {
-                    let deactivated = state
-                        .db(move |c, st| auth::token_of_deactivated_user(c, &st.keys, &kept))
-                        .await
-                        .unwrap_or(false);
-                    Err(SignInRequired {
-                        next,
-                        clear: true,
-                        deactivated,
-                        cookie,
-                    }
-                    .into())
-                }
-                Err(e) => Err(e.into()),
-            }
+            session.present()?;
+            Ok(state
+                .db(move |c, st| Ok(session.authenticate(c, st)))
+                .await??)
         })
     }
 }

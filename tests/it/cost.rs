@@ -398,7 +398,7 @@ async fn concurrent_case_views_are_each_audited_before_they_answer() {
 /// calendar's revision in one statement, then its events, their authors' names and its
 /// deadlines: 4 statements, whatever the case holds.
 #[actix_web::test]
-async fn a_case_is_read_in_four_statements() {
+async fn a_case_is_read_in_four_statements_then_in_one_while_it_is_unchanged() {
     let app = TestApp::spawn_on("2026-02-02".parse().unwrap()).await;
     let pm = app.user(Role::ProgrammeManager, "Pat Manager").await;
     let chair = app.user(Role::CoChair, "Chris Chair").await;
@@ -408,10 +408,28 @@ async fn a_case_is_read_in_four_statements() {
     let read = |c: &mut DbConnection, st: &AppState| {
         lcspr_tracker::app::cases::view::read(c, st, &who, &id).unwrap()
     };
-    // The first read may build the calendar; the second finds it cached.
+    // The first read may build the calendar; the second finds it, and the case's events,
+    // names and deadlines read at the same revision, in memory: the case row alone.
     statements(&app, read);
+    let ((kept, _), sent) = statements(&app, read);
+    assert_eq!(sent.len(), 1, "{}", sent.join("\n"));
+    assert!(sent[0].contains("rev"), "{}", sent[0]);
+    // A change moves the case's revision: its record is read again, in four statements, and
+    // kept again.
+    app.ok_event(
+        &pm,
+        &id,
+        serde_json::json!({"type": "progress_check", "occurred_on": "2026-01-30", "note": "On time"}),
+    )
+    .await;
     let ((view, _), sent) = statements(&app, read);
     assert_eq!(sent.len(), 4, "{}", sent.join("\n"));
+    assert_eq!(
+        view.events.len(),
+        kept.events.len() + 1,
+        "the new event is read"
+    );
+    assert_eq!(statements(&app, read).1.len(), 1);
     assert!(!view.deadlines.is_empty(), "the deadlines were read");
     assert_eq!(
         view.reviewers

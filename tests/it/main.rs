@@ -10,6 +10,7 @@ mod api_cases;
 mod api_contract;
 mod api_journey;
 mod api_misc;
+mod case_cache;
 mod cli;
 mod cost;
 mod documents;

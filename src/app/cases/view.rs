@@ -1,5 +1,8 @@
 //! A case as one user may see it: restricted identity only for the roles allowed.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -19,6 +22,7 @@ use crate::domain::case::Harm;
 use crate::domain::events::EventType;
 use crate::domain::workflow::{self, CaseState};
 use crate::error::AppError;
+use crate::rev_cache::CaseRev;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -71,6 +75,10 @@ pub struct CaseView {
     pub deadlines: Vec<DeadlineView>,
     /// Event types this user may record on this case now.
     pub may_record: Vec<EventType>,
+    /// The revisions it was read at, for what a page keeps of the case beside it.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub rev: CaseRev,
 }
 
 /// A case's deadlines, soonest first.
@@ -90,20 +98,93 @@ fn deadlines_at(
     case: &CaseRow,
     calendar: &Calendar,
 ) -> Result<Vec<DeadlineView>, AppError> {
-    let division: Division = case.division.parse().map_err(AppError::internal)?;
-    let rows: Vec<DeadlineRow> = deadlines::table
-        .filter(deadlines::case_id.eq(&case.id))
+    let rows = deadline_rows(conn, &case.id)?;
+    views_of(st, case, calendar, rows)
+}
+
+/// A case's deadline rows, soonest first.
+fn deadline_rows(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<DeadlineRow>> {
+    deadlines::table
+        .filter(deadlines::case_id.eq(case_id))
         .order((
             deadlines::due_on.asc(),
             deadlines::rule_id.asc(),
             deadlines::instance.asc(),
         ))
         .select(DeadlineRow::as_select())
-        .load(conn)?;
+        .load(conn)
+}
+
+/// Deadline rows explained with `calendar`, their status as of today.
+fn views_of(
+    st: &AppState,
+    case: &CaseRow,
+    calendar: &Calendar,
+    rows: impl IntoIterator<Item = DeadlineRow>,
+) -> Result<Vec<DeadlineView>, AppError> {
+    let division: Division = case.division.parse().map_err(AppError::internal)?;
     Ok(rows
         .into_iter()
         .map(|r| deadline_view(st, calendar, division, r))
         .collect())
+}
+
+/// What a case's view reads beyond the case row and its people: its events, the names of the
+/// people they and its reviewers are, its deadline rows. Kept in memory while the case's
+/// revision holds ([`crate::rev_cache`]); what depends on today or on who reads is worked out
+/// from it on each request.
+pub struct CaseRecord {
+    pub entries: ledger::CaseEvents,
+    pub names: HashMap<String, (String, bool)>,
+    pub deadlines: Vec<DeadlineRow>,
+}
+
+impl CaseRecord {
+    /// Reads it in three statements whatever the case's size.
+    fn load(conn: &mut DbConnection, seen: &VisibleCase) -> Result<(CaseRecord, u64), AppError> {
+        let entries = ledger::load(conn, &seen.case.id)?;
+        let mut ids: Vec<&str> = entries
+            .rows
+            .iter()
+            .map(|r| r.recorded_by.as_str())
+            .collect();
+        ids.extend(seen.people.reviewers());
+        let names = names_and_active(conn, &ids)?;
+        let deadlines = deadline_rows(conn, &seen.case.id)?;
+        // An estimate of its bytes: the text it holds and a little for each row.
+        let weight = entries
+            .rows
+            .iter()
+            .map(|r| r.data.len() + 256)
+            .chain(deadlines.iter().map(|d| d.explanation.len() + 256))
+            .chain(
+                names
+                    .iter()
+                    .map(|(id, (name, _))| id.len() + name.len() + 64),
+            )
+            .sum::<usize>();
+        Ok((
+            CaseRecord {
+                entries,
+                names,
+                deadlines,
+            },
+            weight as u64,
+        ))
+    }
+
+    /// The case's record at the revision read with it: from memory when it was read at that
+    /// revision before, else from the database.
+    pub fn of(
+        conn: &mut DbConnection,
+        st: &AppState,
+        seen: &VisibleCase,
+    ) -> Result<Arc<CaseRecord>, AppError> {
+        st.case_cache
+            .get_or_load("case", &seen.case.id, &seen.rev, || {
+                CaseRecord::load(conn, seen)
+            })
+    }
 }
 
 /// The case as `actor` sees it (`NotFound` when they may not): read with its people and the
@@ -126,16 +207,13 @@ fn build(
     actor: &Actor,
     seen: VisibleCase,
 ) -> Result<CaseView, AppError> {
+    let record = CaseRecord::of(conn, st, &seen)?;
     let calendar = &st.calendars.at_rev(conn, seen.calendar_rev)?;
     let (case, people) = (&seen.case, &seen.people);
-    let entries = ledger::load(conn, &case.id)?;
+    let (entries, names) = (&record.entries, &record.names);
     // The current events in replay order: their fold is the case's state.
     let state = CaseState::from_events(&entries.current());
-    let rows = &entries.rows;
     let reviewer_ids: Vec<&str> = people.reviewers().collect();
-    let mut ids: Vec<&str> = rows.iter().map(|r| r.recorded_by.as_str()).collect();
-    ids.extend(reviewer_ids.iter().copied());
-    let names = names_and_active(conn, &ids)?;
     let person = |id: &str| PersonRef {
         id: id.to_string(),
         name: names
@@ -150,7 +228,7 @@ fn build(
     let event_views = entries
         .chains
         .iter()
-        .map(|chain| EventView::of_chain(&entries, chain, &person))
+        .map(|chain| EventView::of_chain(entries, chain, &person))
         .collect();
     let identity = actor
         .role
@@ -197,8 +275,9 @@ fn build(
             })
             .collect(),
         events: event_views,
-        deadlines: deadlines_at(conn, st, case, calendar)?,
+        deadlines: views_of(st, case, calendar, record.deadlines.iter().cloned())?,
         may_record,
+        rev: seen.rev.clone(),
     })
 }
 

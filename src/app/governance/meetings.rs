@@ -290,6 +290,16 @@ pub fn touch(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<()
     Ok(())
 }
 
+/// Whether the case is on any meeting's agenda: [`for_case`] has nothing to show otherwise.
+pub fn on_agenda(conn: &mut DbConnection, case_id: &str) -> QueryResult<bool> {
+    Ok(meeting_agenda::table
+        .filter(meeting_agenda::case_id.eq(case_id))
+        .select(meeting_agenda::meeting_id)
+        .first::<String>(conn)
+        .optional()?
+        .is_some())
+}
+
 /// The meetings a case was on that this person may see, with the decisions about it.
 pub fn for_case(
     conn: &mut DbConnection,

@@ -5,7 +5,9 @@
 //! the meetings the case was on (an event citing a decision links to its meeting).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use actix_web::HttpResponse;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -15,6 +17,9 @@ use crate::app::cases::view::{self, CaseView, EventView};
 use crate::app::documents as app_documents;
 use crate::app::governance::meetings::{self as app_meetings, DecisionView, MeetingSummary};
 use crate::app::reports::timeline;
+use crate::app::Actor;
+use crate::db::group_commit::Queued;
+use crate::db::DbConnection;
 use crate::domain::case::{Harm, Stage};
 use crate::domain::deadlines::DeadlineStatus;
 use crate::domain::documents::DocumentKind;
@@ -22,6 +27,9 @@ use crate::domain::events::{
     Criterion, Decision, EventType, PanelOutcome, PublicationFormat, Recipient,
 };
 use crate::domain::roles::Role;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::session::SessionToken;
 
 /// Events shown on one page of the timeline.
 const TIMELINE_PAGE: usize = 25;
@@ -483,30 +491,103 @@ fn next_step(case: &CaseView) -> String {
     }
 }
 
+/// What the page shows of a case beside its view: its documents, its learning themes, and
+/// whether it is on a meeting's agenda (the meetings themselves depend on who reads). Kept in
+/// memory, as the view's record is, while the case's revision holds.
+struct PageRecord {
+    documents: Vec<app_documents::DocumentView>,
+    themes: Vec<String>,
+    on_agenda: bool,
+}
+
+impl PageRecord {
+    fn load(
+        c: &mut DbConnection,
+        st: &AppState,
+        case_id: &str,
+    ) -> Result<(PageRecord, u64), AppError> {
+        let documents = app_documents::of_case(c, case_id)?;
+        let themes = crate::app::reports::themes::of_case(c, st, case_id)?;
+        let on_agenda = app_meetings::on_agenda(c, case_id)?;
+        // An estimate of its bytes: a little for each version and the themes' text.
+        let weight = documents
+            .iter()
+            .map(|d| d.title.len() + 256 + 512 * d.versions.len())
+            .chain(themes.iter().map(|t| t.len() + 32))
+            .sum::<usize>();
+        Ok((
+            PageRecord {
+                documents,
+                themes,
+                on_agenda,
+            },
+            weight as u64,
+        ))
+    }
+}
+
 #[derive(Serialize)]
 struct RecordLink {
     href: String,
     text: &'static str,
 }
 
+/// What the page reads of the case: its view, the audit entry of the read (queued), what the
+/// page keeps beside the view, and the meetings it was on.
+type Read = (
+    CaseView,
+    Queued,
+    Arc<PageRecord>,
+    Vec<(MeetingSummary, Vec<DecisionView>)>,
+);
+
+fn read(c: &mut DbConnection, st: &AppState, actor: &Actor, id: &str) -> Result<Read, AppError> {
+    let (case, read) = view::read(c, st, actor, id)?;
+    let extra = st
+        .case_cache
+        .get_or_load("case_page", &case.id, &case.rev, || {
+            PageRecord::load(c, st, &case.id)
+        })?;
+    let meetings = if extra.on_agenda {
+        app_meetings::for_case(c, st, actor, &case.id)?
+    } else {
+        vec![]
+    };
+    // The audit entry is written while the page is made (an fsync on SQLite); the page is sent
+    // only once it is durable.
+    let audit = st.queue_read_audit(read)?;
+    Ok((case, audit, extra, meetings))
+}
+
+/// The case's page. The session is checked in the same blocking call that reads the case (one
+/// trip to the blocking pool and one connection, not two).
 pub async fn show(
-    page: Page,
+    state: actix_web::web::Data<AppState>,
+    session: SessionToken,
     path: actix_web::web::Path<String>,
     q: actix_web::web::Query<HashMap<String, String>>,
-) -> PageResult {
+) -> actix_web::Result<HttpResponse> {
+    session.present()?;
     let id = path.into_inner();
-    let (case, audit, docs, meetings, themes) = page
-        .db(move |c, st, actor| {
-            let (case, read) = view::read(c, st, actor, &id)?;
-            let docs = app_documents::of_case(c, &case.id)?;
-            let meetings = app_meetings::for_case(c, st, actor, &case.id)?;
-            let themes = crate::app::reports::themes::of_case(c, st, &case.id)?;
-            // The audit entry is written while the page is made (an fsync on SQLite); the page
-            // is sent only once it is durable.
-            let audit = st.queue_read_audit(read)?;
-            Ok((case, audit, docs, meetings, themes))
+    let (user, got) = state
+        .db(move |c, st| {
+            Ok(session.authenticate(c, st).map(|user| {
+                let got = read(c, st, &user.actor, &id);
+                (user, got)
+            }))
         })
-        .await?;
+        .await??;
+    let page = Page { state, user };
+    let got = got.map_err(|e| page.fail(e))?;
+    Ok(render(page, q, got).await?)
+}
+
+async fn render(
+    page: Page,
+    q: actix_web::web::Query<HashMap<String, String>>,
+    (case, audit, extra, meetings): Read,
+) -> PageResult {
+    let (docs, themes) = (&extra.documents, &extra.themes);
     let (meetings, decision_links) = meetings_of(&meetings);
     let tasks = stages::tasks(&stages::events_of(&case));
     // People and documents by id, for the timeline's lines.
@@ -569,7 +650,7 @@ pub async fn show(
         if themes.is_empty() {
             Value::String("None".into())
         } else {
-            Value::from(themes)
+            Value::from(themes.clone())
         },
     );
     if page.actor().role.may_tag_themes() {
@@ -616,7 +697,7 @@ pub async fn show(
             (e.id.clone(), format!("{}, {on}", e.label))
         })
         .collect();
-    let listing = documents::listing(&case.id, &docs, (actor.role, &actor.user_id), &event_names);
+    let listing = documents::listing(&case.id, docs, (actor.role, &actor.user_id), &event_names);
     let any_deletable = listing.iter().any(|d| {
         d["versions"]
             .as_array()
@@ -627,7 +708,7 @@ pub async fn show(
         &(app_documents::may_delete(actor.role, false) || any_deletable),
     );
     ctx.insert("documents", &listing);
-    ctx.insert("documents_banner", &documents::banner(&q, &docs));
+    ctx.insert("documents_banner", &documents::banner(&q, docs));
     ctx.insert(
         "show_planning",
         &(case.stage == Stage::PublicationPlanning.as_str()),

@@ -167,6 +167,7 @@ pub fn add_user(db_url: &str, email: &str, name: &str, role: &str) {
         pool_size: 1,
         pool_timeout_secs: 10,
         sqlite_busy_timeout_ms: 5000,
+        case_cache_mb: 0,
     };
     let pool = lcspr_tracker::db::connect(&settings, false).expect("database");
     let mut conn = pool.get().expect("connection");

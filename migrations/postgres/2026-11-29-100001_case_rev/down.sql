@@ -1,0 +1,13 @@
+DROP TRIGGER case_events_rev ON case_events;
+DROP TRIGGER deadlines_rev ON deadlines;
+DROP TRIGGER case_people_rev ON case_people;
+DROP TRIGGER documents_rev ON documents;
+DROP TRIGGER case_themes_rev ON case_themes;
+DROP TRIGGER meeting_agenda_rev ON meeting_agenda;
+DROP TRIGGER document_versions_rev ON document_versions;
+DROP TRIGGER users_rev ON users;
+DROP FUNCTION users_rev_bump();
+DROP FUNCTION document_version_rev_bump();
+DROP FUNCTION case_rev_bump();
+DELETE FROM settings WHERE key = 'users_rev';
+ALTER TABLE cases DROP COLUMN rev;
