@@ -26,6 +26,10 @@ async fn a_kept_case_page_shows_every_change_made_after_it() {
     let chair = app.user(Role::CoChair, "Chris Chair").await;
     let reviewer = app.user(Role::LeadReviewer, "Lee Reviewer").await;
     let id = appointed_case(&app, &pm, &chair, &reviewer).await;
+    // A write's answer is not a view: opening a case keeps nothing of it.
+    let kept = app.state.case_cache.len();
+    app.open_case(&pm, "2026-01-20", "Child Unviewed").await;
+    assert_eq!(app.state.case_cache.len(), kept);
     let b = Browser::new(&app);
     b.sign_in(&pm.email).await;
     let first = page(&b, &id).await;

@@ -133,7 +133,7 @@ pub fn change(
             return Err(if visible { e } else { AppError::NotFound });
         }
     }
-    view::visible(conn, st, actor, case_id)
+    view::after_write(conn, st, actor, case_id)
 }
 
 fn change_in(

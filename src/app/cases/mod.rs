@@ -247,7 +247,7 @@ pub fn create(
             other => break other?,
         }
     };
-    view::visible(conn, st, actor, &id)
+    view::after_write(conn, st, actor, &id)
 }
 
 fn is_rollback(e: &anyhow::Error) -> bool {

@@ -151,16 +151,17 @@ impl CaseRecord {
         ids.extend(seen.people.reviewers());
         let names = names_and_active(conn, &ids)?;
         let deadlines = deadline_rows(conn, &seen.case.id)?;
-        // An estimate of its bytes: the text it holds and a little for each row.
+        // An estimate of its bytes: the text it holds, each row's other fields and the
+        // allocator's share (a row is a dozen small strings).
         let weight = entries
             .rows
             .iter()
-            .map(|r| r.data.len() + 256)
-            .chain(deadlines.iter().map(|d| d.explanation.len() + 256))
+            .map(|r| r.data.len() + 512)
+            .chain(deadlines.iter().map(|d| d.explanation.len() + 512))
             .chain(
                 names
                     .iter()
-                    .map(|(id, (name, _))| id.len() + name.len() + 64),
+                    .map(|(id, (name, _))| id.len() + name.len() + 128),
             )
             .sum::<usize>();
         Ok((
@@ -188,7 +189,8 @@ impl CaseRecord {
 }
 
 /// The case as `actor` sees it (`NotFound` when they may not): read with its people and the
-/// calendar's revision in one statement, then its events, names and deadlines.
+/// calendar's revision in one statement, then its events, names and deadlines, or those kept
+/// from an earlier read at the same revision.
 pub fn visible(
     conn: &mut DbConnection,
     st: &AppState,
@@ -196,18 +198,40 @@ pub fn visible(
     case_id: &str,
 ) -> Result<CaseView, AppError> {
     let seen = visible_case_read(conn, actor, case_id)?;
-    build(conn, st, actor, seen)
+    build(conn, st, actor, seen, Keep::Yes)
 }
 
-/// The view of a case already read, its deadlines explained with the calendar at the
-/// revision read with it.
+/// As [`visible`], for the answer to a write (a case opened, its details changed): read, not
+/// kept. Writes are not views: seeding 10,000 cases would fill the cache with cases nobody has
+/// looked at.
+pub fn after_write(
+    conn: &mut DbConnection,
+    st: &AppState,
+    actor: &Actor,
+    case_id: &str,
+) -> Result<CaseView, AppError> {
+    let seen = visible_case_read(conn, actor, case_id)?;
+    build(conn, st, actor, seen, Keep::No)
+}
+
+/// Whether what a view reads of a case is kept for the next view at the same revision.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    Yes,
+    No,
+}
+
 fn build(
     conn: &mut DbConnection,
     st: &AppState,
     actor: &Actor,
     seen: VisibleCase,
+    keep: Keep,
 ) -> Result<CaseView, AppError> {
-    let record = CaseRecord::of(conn, st, &seen)?;
+    let record = match keep {
+        Keep::Yes => CaseRecord::of(conn, st, &seen)?,
+        Keep::No => Arc::new(CaseRecord::load(conn, &seen)?.0),
+    };
     let calendar = &st.calendars.at_rev(conn, seen.calendar_rev)?;
     let (case, people) = (&seen.case, &seen.people);
     let (entries, names) = (&record.entries, &record.names);
@@ -290,7 +314,7 @@ pub fn read(
     case_id: &str,
 ) -> Result<(CaseView, ReadAudit), AppError> {
     let seen = read_or_refuse(conn, st, actor, case_id, "case_viewed")?;
-    let view = build(conn, st, actor, seen)?;
+    let view = build(conn, st, actor, seen, Keep::Yes)?;
     let entry = ReadAudit {
         at: st.now(),
         actor_id: actor.user_id.clone(),
