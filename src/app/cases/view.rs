@@ -133,10 +133,10 @@ fn views_of(
 /// people they and its reviewers are, its deadline rows. Kept in memory while the case's
 /// revision holds ([`crate::rev_cache`]); what depends on today or on who reads is worked out
 /// from it on each request.
-pub struct CaseRecord {
-    pub entries: ledger::CaseEvents,
-    pub names: HashMap<String, (String, bool)>,
-    pub deadlines: Vec<DeadlineRow>,
+struct CaseRecord {
+    entries: ledger::CaseEvents,
+    names: HashMap<String, (String, bool)>,
+    deadlines: Vec<DeadlineRow>,
 }
 
 impl CaseRecord {
@@ -176,7 +176,7 @@ impl CaseRecord {
 
     /// The case's record at the revision read with it: from memory when it was read at that
     /// revision before, else from the database.
-    pub fn of(
+    fn of(
         conn: &mut DbConnection,
         st: &AppState,
         seen: &VisibleCase,
@@ -221,6 +221,8 @@ enum Keep {
     No,
 }
 
+/// The view of a case already read, its deadlines explained with the calendar at the
+/// revision read with it.
 fn build(
     conn: &mut DbConnection,
     st: &AppState,
